@@ -1,0 +1,4 @@
+"""python -m pipereview: the command line."""
+
+from pipereview.cli import main
+main()

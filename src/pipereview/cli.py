@@ -1,0 +1,191 @@
+"""Command line: parse, call ``api``, render, and map errors to one line and exit code 1.
+
+This is the only module that reads the clock (the default ``--as-of`` is today).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from pipereview import api
+from pipereview.errors import PipereviewError
+from pipereview.render import RENDERERS
+from pipereview.render.table import report_renderables
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Rule-based pipeline review: CRM deals and reps in, explained numbers out.")
+policy_app = typer.Typer(no_args_is_help=True, help="Policy files.")
+app.add_typer(policy_app, name="policy")
+err_console = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class EngineName(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+DealsOpt = Annotated[Path, typer.Option("--deals", help="Deals file (CSV, Parquet, JSON, JSONL).")]
+RepsOpt = Annotated[Path, typer.Option("--reps", help="Reps file (CSV, Parquet, JSON, JSONL).")]
+PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")]
+EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Compute engine.")]
+
+
+def _as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD",
+                                 param_hint="--as-of") from None
+
+
+@contextmanager
+def _progress() -> Iterator[api.Progress | None]:
+    """A Rich spinner on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("starting")
+        yield lambda step: bar.update(task, description=step)
+
+
+def _fail(exc: PipereviewError) -> typer.Exit:
+    err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(PipereviewError(f"{output}: cannot write ({exc.strerror})")) from None
+    err_console.print(f"wrote {output}", highlight=False)
+
+
+@app.command()
+def report(
+    deals: DealsOpt,
+    reps: RepsOpt,
+    policy: PolicyOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    engine: EngineOpt = EngineName.duckdb,
+) -> None:
+    """Build the pipeline review from a deals file and a reps file."""
+    date = _as_of(as_of)
+    try:
+        with _progress() as step:
+            result = api.build_report(deals, reps, as_of=date, policy=policy,
+                                      engine=engine.value, progress=step)
+    except PipereviewError as exc:
+        raise _fail(exc) from None
+    if fmt is Format.table and output is None and sys.stdout.isatty():
+        Console().print(report_renderables(result))
+        return
+    _emit(RENDERERS[fmt.value](result), output)
+
+
+@app.command()
+def validate(deals: DealsOpt, reps: RepsOpt, engine: EngineOpt = EngineName.duckdb) -> None:
+    """Check both inputs: exit 1 on unusable data, else list the data-quality findings."""
+    try:
+        items = api.validate(deals, reps, engine=engine.value)
+    except PipereviewError as exc:
+        raise _fail(exc) from None
+    if not items:
+        typer.echo("ok: no data-quality findings")
+    for item in items:
+        examples = f" (e.g. {', '.join(item.examples)})" if item.examples else ""
+        typer.echo(f"{item.severity}: {item.table}.{item.check}: {item.message}{examples}")
+
+
+@app.command()
+def explain(
+    subject_id: Annotated[str, typer.Argument(help="A deal_id or rep_id.")],
+    deals: DealsOpt,
+    reps: RepsOpt,
+    policy: PolicyOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the flags as JSON.")] = False,
+) -> None:
+    """Print every flag on one deal or rep, with its values and thresholds."""
+    try:
+        flags = api.explain(subject_id, deals, reps, policy=policy)
+    except PipereviewError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps([f.model_dump(mode="json") for f in flags], indent=2))
+        return
+    if not flags:
+        typer.echo(f"{subject_id}: no flags")
+    for flag in flags:
+        typer.echo(f"[{flag.severity}] {flag.rule}: {flag.message}")
+        typer.echo(f"    observed: {json.dumps(flag.observed)}")
+        typer.echo(f"    thresholds: {json.dumps(flag.thresholds)}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the data and reports.")] = Path(
+        "pipereview-demo"),
+    deals: Annotated[int, typer.Option("--deals", min=1, help="How many deals.")] = 5000,
+    reps: Annotated[int, typer.Option("--reps", min=1, help="How many reps.")] = 40,
+) -> None:
+    """Generate a realistic synthetic dataset (fixed seed), then report on it."""
+    try:
+        with _progress() as step:
+            if step:
+                step("generating data")
+            deals_path, reps_path = api.generate_demo(out, n_deals=deals, n_reps=reps)
+            result = api.build_report(deals_path, reps_path, as_of=api.DEMO_AS_OF, progress=step)
+    except PipereviewError as exc:
+        raise _fail(exc) from None
+    (out / "report.json").write_text(result.to_json(), encoding="utf-8")
+    (out / "report.md").write_text(RENDERERS["markdown"](result), encoding="utf-8")
+    if sys.stdout.isatty():
+        Console().print(report_renderables(result))
+    else:
+        sys.stdout.write(RENDERERS["table"](result))
+    err_console.print(f"wrote {deals_path}, {reps_path}, {out / 'report.json'}, "
+                      f"{out / 'report.md'} (as of {api.DEMO_AS_OF.isoformat()})", highlight=False)
+
+
+@policy_app.command("init")
+def policy_init(
+    output: Annotated[Path, typer.Option("--output", help="Where to write.")] = Path(
+        "pipereview.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the default policy, every key commented."""
+    if output.exists() and not force:
+        raise _fail(PipereviewError(f"{output}: already exists", hint="use --force to overwrite"))
+    _emit(api.default_policy_toml(), output)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

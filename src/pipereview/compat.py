@@ -1,0 +1,68 @@
+"""The reference functions' signatures (lists of dicts in, dicts out) on top of ``api``.
+
+For code that already calls them. Each keeps the order of the list it is given. Semantics are
+pipereview's (DESIGN.md), including the deliberate differences: a missing or zero quota gives
+``None`` instead of dividing by 1. Keys missing from a dict mean "missing" (0 for deal values).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pipereview import api
+from pipereview.policy import Policy, policy_from_dict
+
+_AS_OF = dt.date(1970, 1, 1)  # no reference metric depends on the date
+_DEAL_KEYS = ("deal_id", "rep_id", "status", "deal_value_usd", "probability")
+
+
+def _policy(thresholds: Mapping[str, Any] | None) -> Policy:
+    """Flat ``{"stalled_deal_days_in_stage": 30}`` or nested policy mappings."""
+    if not thresholds:
+        return Policy()
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in thresholds.items():
+        if isinstance(value, Mapping):
+            nested.setdefault(key, {}).update(value)
+            continue
+        section = next((name for name, field in Policy.model_fields.items()
+                        if key in field.annotation.model_fields), None)  # type: ignore[union-attr]
+        nested.setdefault(section or "pipeline", {})[key] = value
+    return policy_from_dict(nested, "thresholds")
+
+
+def _deals(deals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for index, deal in enumerate(deals, start=1):
+        row = {key: deal.get(key) for key in _DEAL_KEYS} | dict(deal)
+        if row.get("deal_id") is None:
+            row["deal_id"] = f"#{index}"
+        rows.append(row)
+    return rows
+
+
+def _in_order(rows: list[dict[str, Any]], given: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    by_id = {row["rep_id"]: row for row in rows}
+    return [dict(by_id[rep["rep_id"]]) for rep in given if rep.get("rep_id") in by_id]
+
+
+def build_pipeline_summary(deals: Sequence[Mapping[str, Any]],
+                           thresholds: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Pipeline summary over all deals (DESIGN.md), rounded to 2 places."""
+    report = api.build_report(_deals(deals) or None, None, as_of=_AS_OF, policy=_policy(thresholds))
+    return report.pipeline_summary.model_dump()
+
+
+def build_rep_performance_summary(deals: Sequence[Mapping[str, Any]],
+                                  sales_reps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One dict per rep with a rep_id, in the order of ``sales_reps``."""
+    report = api.build_report(_deals(deals) or None, list(sales_reps) or None, as_of=_AS_OF)
+    return _in_order([r.model_dump() for r in report.rep_performance], sales_reps)
+
+
+def build_rep_performance(sales_reps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rep trajectory rows (attainment, trend, coaching, benchmark), in the given order."""
+    report = api.build_report(None, list(sales_reps) or None, as_of=_AS_OF)
+    return _in_order([r.model_dump() for r in report.rep_trajectory], sales_reps)

@@ -1,0 +1,1 @@
+"""Metric expression builders (Ibis): pipeline, rep performance, rep trajectory."""

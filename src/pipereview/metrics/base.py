@@ -1,0 +1,87 @@
+"""The shared concepts, each defined once: status buckets, value, expected value, stalled.
+
+A ``Metric`` is a name, a unit, a description and an Ibis expression builder; the report
+rounds by unit. Every metric and concept used anywhere in the package comes from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from pipereview.policy import Policy
+from pipereview.schema import ACTIVE, LOST, WON
+
+Unit = Literal["count", "usd", "ratio", "pct", "days", "flag", "text", "ids", "integer"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named expression over a table, with its unit (which decides rounding)."""
+
+    name: str
+    unit: Unit
+    description: str
+    expr: Callable[..., ir.Value]
+
+
+# --- deals: the canonical meaning of each field ------------------------------------------
+def deal_value(d: ir.Table) -> ir.FloatingValue:
+    """deal_value_usd, missing = 0."""
+    return d.deal_value_usd.fill_null(0.0)
+
+
+def probability(d: ir.Table) -> ir.FloatingValue:
+    """probability (0..1), missing = 0."""
+    return d.probability.fill_null(0.0)
+
+
+def expected_value(d: ir.Table) -> ir.FloatingValue:
+    """value x probability: the weighted value of one deal."""
+    return deal_value(d) * probability(d)
+
+
+def days_in_stage(d: ir.Table) -> ir.FloatingValue:
+    """days_in_stage, missing = 0."""
+    return d.days_in_stage.fill_null(0.0)
+
+
+def risk_flag_count(d: ir.Table) -> ir.IntegerValue:
+    """How many risk flags the deal carries (missing = none)."""
+    return ibis.ifelse(d.risk_flags.isnull(), 0, d.risk_flags.length())
+
+
+def is_status(d: ir.Table, status: str) -> ir.BooleanValue:
+    """Exact status match; a null or unknown status is in no bucket (decisions D1)."""
+    return (d.status == status).fill_null(False)
+
+
+def is_active(d: ir.Table) -> ir.BooleanValue:
+    return is_status(d, ACTIVE)
+
+
+def is_won(d: ir.Table) -> ir.BooleanValue:
+    return is_status(d, WON)
+
+
+def is_lost(d: ir.Table) -> ir.BooleanValue:
+    return is_status(d, LOST)
+
+
+def is_stalled(d: ir.Table, policy: Policy) -> ir.BooleanValue:
+    """Active and days_in_stage >= pipeline.stalled_deal_days_in_stage."""
+    return is_active(d) & (days_in_stage(d) >= policy.pipeline.stalled_deal_days_in_stage)
+
+
+def is_at_risk(d: ir.Table) -> ir.BooleanValue:
+    """Active with at least one risk flag."""
+    return is_active(d) & (risk_flag_count(d) > 0)
+
+
+def safe_ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
+    """numerator / denominator, null when the denominator is missing or not positive."""
+    return ibis.ifelse(denominator > 0, numerator / denominator, ibis.null("float64"))

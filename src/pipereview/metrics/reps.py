@@ -1,0 +1,83 @@
+"""Rep performance summary: one row per rep (grain: rep_id), plus each rep's top deals."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from pipereview.metrics.base import (
+    Metric,
+    deal_value,
+    expected_value,
+    is_active,
+    is_lost,
+    is_won,
+    safe_ratio,
+)
+from pipereview.sources.quality import unique_reps
+from pipereview.policy import Policy
+
+REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
+    Metric("active_deals", "count", "The rep's deals with status `active`.", lambda r, p: r.active_deals),
+    Metric("pipeline_value", "usd", "Sum of the rep's active deal values.", lambda r, p: r.pipeline_value),
+    Metric("close_rate", "ratio",
+           "From the rep record; else won / (won + lost) over the rep's deals; else null.",
+           lambda r, p: r.close_rate.coalesce(safe_ratio(r.won_deals, r.won_deals + r.lost_deals))),
+    Metric("close_rate_source", "text", "`record`, `deals` or `none`: where close_rate came from.",
+           lambda r, p: ibis.cases(
+               (r.close_rate.notnull(), "record"),
+               (r.won_deals + r.lost_deals > 0, "deals"),
+               else_="none")),
+    Metric("quota_achievement", "ratio",
+           "year_to_date_revenue_usd / quota_usd; null when the quota is missing or zero.",
+           lambda r, p: quota_achievement(r)),
+    Metric("needs_coaching", "flag",
+           "quota_achievement < reps.needs_coaching_below (unrounded; false when null).",
+           lambda r, p: (quota_achievement(r) < p.reps.needs_coaching_below).fill_null(False)),
+)
+
+
+def quota_achievement(r: ir.Table) -> ir.FloatingValue:
+    """Year-to-date revenue over annual quota (null without a positive quota)."""
+    return safe_ratio(r.year_to_date_revenue_usd, r.quota_usd)
+
+
+def deals_by_rep(deals: ir.Table) -> ir.Table:
+    """Per rep_id: active count, active value, won and lost counts."""
+    return deals.group_by("rep_id").aggregate(
+        active_deals=deals.count(where=is_active(deals)),
+        pipeline_value=deal_value(deals).sum(where=is_active(deals)),
+        won_deals=deals.count(where=is_won(deals)),
+        lost_deals=deals.count(where=is_lost(deals)),
+    )
+
+
+def rep_performance(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table:
+    """One row per rep with rep_id, rep_name and every rep performance metric, unrounded."""
+    per_rep = deals_by_rep(deals.filter(deals.rep_id.notnull()))
+    joined = unique_reps(reps).left_join(per_rep, "rep_id")
+    joined = joined.select(
+        "rep_id", "rep_name", "close_rate", "quota_usd", "year_to_date_revenue_usd",
+        active_deals=joined.active_deals.fill_null(0),
+        pipeline_value=joined.pipeline_value.fill_null(0.0),
+        won_deals=joined.won_deals.fill_null(0),
+        lost_deals=joined.lost_deals.fill_null(0),
+    )
+    return joined.mutate(
+        **{m.name: m.expr(joined, policy) for m in REP_PERFORMANCE_METRICS}
+    ).order_by("rep_id")
+
+
+def top_opportunities(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table:
+    """Per rep: up to reps.top_opportunities active deals by value x probability, desc, ties
+    by deal_id; columns rep_id, deal_id, rank (0-based)."""
+    active = deals.filter(is_active(deals) & deals.rep_id.notnull())
+    active = active.semi_join(unique_reps(reps).select("rep_id"), "rep_id")
+    active = active.select("rep_id", "deal_id", ev=expected_value(active))
+    rank = ibis.row_number().over(
+        group_by=active.rep_id, order_by=[ibis.desc(active.ev), active.deal_id]
+    )
+    ranked = active.mutate(rank=rank)
+    return ranked.filter(ranked["rank"] < policy.reps.top_opportunities).select(
+        "rep_id", "deal_id", "rank"
+    ).order_by(["rep_id", "rank"])

@@ -1,0 +1,93 @@
+"""Rep trajectory: one row per rep (grain: rep_id) from the rep records' 3-month figures."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from pipereview.metrics.base import Metric, safe_ratio
+from pipereview.sources.quality import unique_reps
+from pipereview.policy import Policy
+
+
+def attainment(r: ir.Table) -> ir.FloatingValue:
+    """closed_won_3m_current / quota_3m (null without a positive quota_3m)."""
+    return safe_ratio(r.closed_won_3m_current, r.quota_3m)
+
+
+def pipeline_change_pct(r: ir.Table) -> ir.FloatingValue:
+    """(current - previous) / previous x 100; null when previous is missing or zero."""
+    usable = r.previous_pipeline_value.notnull() & (r.previous_pipeline_value != 0)
+    change = (r.current_pipeline_value - r.previous_pipeline_value) / r.previous_pipeline_value
+    return ibis.ifelse(usable, change * 100, ibis.null("float64"))
+
+
+def risk_velocity(r: ir.Table) -> ir.StringValue:
+    """risk_velocity_flag trimmed and lower-cased."""
+    return r.risk_velocity_flag.strip().lower()
+
+
+def _trend(r: ir.Table, p: Policy) -> ir.StringValue:
+    change, band = pipeline_change_pct(r), p.trajectory.trend_band_pct
+    return ibis.cases((change > band, "improving"), (change < -band, "declining"),
+                      else_="stable")
+
+
+def velocity_matches(r: ir.Table, p: Policy) -> ir.BooleanValue:
+    """Risk velocity equals trajectory.coaching_risk_velocity."""
+    return (risk_velocity(r) == p.trajectory.coaching_risk_velocity).fill_null(False)
+
+
+def attainment_below(r: ir.Table, p: Policy) -> ir.BooleanValue:
+    """quota_3m > 0 and closed < quota_3m x coaching_attainment_below_pct / 100."""
+    share = p.trajectory.coaching_attainment_below_pct / 100
+    return ((r.quota_3m > 0) & (r.closed_won_3m_current < r.quota_3m * share)).fill_null(False)
+
+
+def _coaching(r: ir.Table, p: Policy) -> ir.BooleanValue:
+    return velocity_matches(r, p) | attainment_below(r, p)
+
+
+TRAJECTORY_METRICS: tuple[Metric, ...] = (
+    Metric("quota_attainment_pct", "pct",
+           "closed_won_3m_current / quota_3m x 100; null when quota_3m is missing or zero.",
+           lambda r, p: attainment(r) * 100),
+    Metric("pipeline_change_pct", "pct",
+           "(current - previous) / previous x 100; null without a previous pipeline.",
+           lambda r, p: pipeline_change_pct(r)),
+    Metric("pipeline_trend", "text",
+           "`improving` above +trajectory.trend_band_pct, `declining` below minus it, "
+           "else `stable` (also when there is no previous pipeline).",
+           _trend),
+    Metric("risk_velocity_flag", "text", "risk_velocity_flag, trimmed and lower-cased.",
+           lambda r, p: risk_velocity(r)),
+    Metric("coaching_candidate", "flag",
+           "risk velocity equals trajectory.coaching_risk_velocity, or quota_3m > 0 and "
+           "closed_won_3m_current < quota_3m x trajectory.coaching_attainment_below_pct / 100.",
+           _coaching),
+)
+
+
+def rep_trajectory(reps: ir.Table, policy: Policy) -> ir.Table:
+    """One row per rep with the echoed fields, every trajectory metric and `benchmark`."""
+    r = unique_reps(reps)
+    r = r.select(
+        "rep_id", "rep_name", "quota_3m", "closed_won_3m_current", "current_pipeline_value",
+        "previous_pipeline_value", "risk_score_current",
+        _attainment=attainment(r),
+        **{m.name: m.expr(r, policy) for m in TRAJECTORY_METRICS},
+    )
+    # benchmark: the single highest attainment among reps with one; ties -> lowest rep_id.
+    rank = ibis.row_number().over(
+        order_by=[r._attainment.isnull(), ibis.desc(r._attainment), r.rep_id]
+    )
+    r = r.mutate(benchmark=(rank == 0) & r._attainment.notnull())
+    return r.drop("_attainment").order_by("rep_id")
+
+
+BENCHMARK = Metric(
+    "benchmark", "flag",
+    "True for the one rep with the highest attainment among reps with a quota_3m "
+    "(ties: lowest rep_id).",
+    rep_trajectory,
+)

@@ -1,0 +1,67 @@
+"""Terminal renderer (Rich): the summary, reps, flag counts, top flags and data quality."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group
+from rich.table import Table
+
+from pipereview.render.text import cell, summary_rows
+from pipereview.report import Report
+
+FLAGS_SHOWN = 10  # per rule in the terminal; the JSON and Markdown list all
+
+
+def report_renderables(report: Report) -> Group:
+    """Rich renderables for the report (the CLI prints these to a terminal)."""
+    summary = Table(title=f"Pipeline summary — as of {report.as_of.isoformat()}")
+    summary.add_column("Metric")
+    summary.add_column("Value", justify="right")
+    for label, value in summary_rows(report.pipeline_summary):
+        summary.add_row(label, value)
+
+    trajectory = {t.rep_id: t for t in report.rep_trajectory}
+    reps = Table(title="Reps")
+    for name, justify in (("Rep", "left"), ("Name", "left"), ("Active", "right"),
+                          ("Pipeline", "right"), ("Close rate", "right"),
+                          ("Quota ach.", "right"), ("3m attain.", "right"), ("Trend", "left"),
+                          ("Flags", "left")):
+        reps.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in report.rep_performance:
+        t = trajectory.get(r.rep_id)
+        marks = [m for m, on in (("coach", r.needs_coaching),
+                                 ("candidate", bool(t and t.coaching_candidate)),
+                                 ("benchmark", bool(t and t.benchmark))) if on]
+        reps.add_row(r.rep_id, cell(r.rep_name), cell(r.active_deals),
+                     cell(r.pipeline_value, "usd"), cell(r.close_rate),
+                     cell(r.quota_achievement), cell(t.quota_attainment_pct if t else None, "pct"),
+                     t.pipeline_trend if t else "—", ", ".join(marks))
+
+    counts = Table(title="Flags")
+    for name in ("Rule", "Severity", "Total", "Listed"):
+        counts.add_column(name)
+    for c in report.flag_counts:
+        counts.add_row(c.rule, c.severity, cell(c.total), cell(c.shown))
+
+    top = Table(title=f"Top flags (up to {FLAGS_SHOWN} per rule)", show_lines=False)
+    top.add_column("Rule")
+    top.add_column("Subject")
+    top.add_column("Why")
+    for rule in dict.fromkeys(f.rule for f in report.flags):
+        for flag in [f for f in report.flags if f.rule == rule][:FLAGS_SHOWN]:
+            top.add_row(flag.rule, flag.subject_id, flag.message)
+
+    quality = Table(title="Data quality")
+    for name in ("Check", "Table", "Count", "What it means", "Examples"):
+        quality.add_column(name)
+    for q in report.data_quality:
+        quality.add_row(q.check, q.table, cell(q.count), q.message, ", ".join(q.examples))
+    return Group(summary, reps, counts, top, quality)
+
+
+def render_table(report: Report, width: int = 140) -> str:
+    """The terminal rendering as plain text (no colour), for files and pipes."""
+    buffer = io.StringIO()
+    Console(width=width, file=buffer, color_system=None).print(report_renderables(report))
+    return buffer.getvalue()

@@ -1,0 +1,81 @@
+"""Canonical column definitions: the one place that says what a deal and a rep are.
+
+Readers map inputs onto these columns; metrics read only these names. ``kind`` drives parsing
+and validation (see ``sources/canonical.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["id", "text", "number", "integer", "probability", "date", "flags"]
+
+ROW_COLUMN = "_row"  # 1-based data-row number in the source (header excluded)
+
+ACTIVE, WON, LOST = "active", "won", "lost"
+STATUSES = (ACTIVE, WON, LOST)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column."""
+
+    name: str
+    kind: Kind
+    required: bool
+    description: str
+
+    @property
+    def dtype(self) -> str:
+        """The Ibis type of the canonical column."""
+        return {
+            "id": "string",
+            "text": "string",
+            "number": "float64",
+            "integer": "float64",
+            "probability": "float64",
+            "date": "date",
+            "flags": "array<string>",
+        }[self.kind]
+
+
+DEAL_COLUMNS: tuple[Column, ...] = (
+    Column("deal_id", "id", True, "Unique deal identifier."),
+    Column("rep_id", "id", True, "Owner rep; matches reps.rep_id."),
+    Column("status", "text", True, "active | won | lost; other values count in total_deals only."),
+    Column("deal_value_usd", "number", True, "Deal value in USD; missing = 0."),
+    Column("probability", "probability", True, "Win probability 0..1; missing = 0."),
+    Column("days_in_stage", "integer", False, "Days in the current stage; missing = 0."),
+    Column("risk_flags", "flags", False, "Risk flags; non-empty = at risk."),
+    Column("stage", "text", False, "CRM stage name."),
+    Column("created_date", "date", False, "Date the deal was created."),
+    Column("close_date", "date", False, "Expected (open) or actual (closed) close date."),
+    Column("forecast_category", "text", False, "CRM forecast category."),
+    Column("currency", "text", False, "ISO currency of `amount`."),
+    Column("amount", "number", False, "Deal amount in `currency`."),
+)
+
+REP_COLUMNS: tuple[Column, ...] = (
+    Column("rep_id", "id", True, "Rep identifier."),
+    Column("rep_name", "text", False, "Display name."),
+    Column("quota_usd", "number", False, "Annual quota in USD."),
+    Column("year_to_date_revenue_usd", "number", False, "Closed-won revenue this year."),
+    Column("close_rate", "probability", False, "Close rate 0..1 from the CRM."),
+    Column("quota_3m", "number", False, "Quota for the last three months."),
+    Column("closed_won_3m_current", "number", False, "Closed-won in the last three months."),
+    Column("current_pipeline_value", "number", False, "Open pipeline now."),
+    Column("previous_pipeline_value", "number", False, "Open pipeline one period ago."),
+    Column("risk_velocity_flag", "text", False, "increasing | stable | decreasing."),
+    Column("risk_score_current", "number", False, "Current risk score."),
+    Column("manager_id", "id", False, "Manager's rep or user id."),
+    Column("team", "text", False, "Team name."),
+    Column("region", "text", False, "Region name."),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {"deals": DEAL_COLUMNS, "reps": REP_COLUMNS}
+
+
+def column_names(table: str) -> list[str]:
+    """Canonical column names of ``table`` in canonical order."""
+    return [c.name for c in TABLES[table]]

@@ -1,0 +1,1 @@
+"""Canonical readers, engines, data-quality checks and fingerprints."""

@@ -1,0 +1,185 @@
+"""Readers: files (CSV, Parquet, JSON, JSON lines) and in-memory data into raw Arrow tables.
+
+A reader only gets the records in, unchanged, and names where they came from; turning them
+into canonical columns is ``canonical.py``'s job. Any failure is an ``InputError`` naming the
+source and, where it can be known, the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from pipereview.errors import InputError
+from pipereview.schema import TABLES
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Records as read, before canonicalisation."""
+
+    data: pa.Table
+    source: str  # a file path or a description such as "deals (list of dicts)"
+
+
+def read_source(obj: Any, table: str) -> RawTable:
+    """Read a path or an in-memory object holding the ``table`` ("deals" or "reps") records."""
+    if isinstance(obj, str | Path):
+        return _read_file(Path(obj), table)
+    return _read_memory(obj, table)
+
+
+def _read_file(path: Path, table: str) -> RawTable:
+    source = str(path)
+    if not path.exists():
+        raise InputError("file not found", source=source, hint=f"check the --{table} path")
+    if path.is_dir():
+        raise InputError("is a directory, not a file", source=source)
+    if path.stat().st_size == 0:
+        raise InputError("file is empty", source=source, hint=f"export the {table} with a header row")
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        data = _read_csv(path, table)
+    elif suffix in PARQUET_SUFFIXES:
+        try:
+            data = pq.read_table(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"not a readable Parquet file ({exc})", source=source) from None
+    elif suffix in JSON_SUFFIXES:
+        data = _records_to_arrow(_read_json_records(path), source)
+    else:
+        raise InputError(
+            f"unsupported file type {suffix or '(none)'!r}", source=source,
+            hint="use .csv, .parquet, .json (array of records) or .jsonl (one record per line)",
+        )
+    return RawTable(data, source)
+
+
+def _read_csv(path: Path, table: str) -> pa.Table:
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    # Ids and free text stay strings (no "007" -> 7); everything else is inferred, then
+    # checked and cast column by column in canonical.py so errors can name the row.
+    text_columns = {c.name: pa.string() for c in TABLES[table] if c.kind in ("id", "text", "flags")}
+    try:
+        return pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=text_columns, strings_can_be_null=True,
+                null_values=["", "NULL", "null", "NaN", "nan", "N/A", "n/a", "None"],
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise _locate_csv_error(path, delimiter, exc) from None
+
+
+def _locate_csv_error(path: Path, delimiter: str, exc: Exception) -> InputError:
+    """Re-scan a CSV that Arrow rejected to name the first bad row."""
+    source = str(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = next(reader, None)
+            if header is None:
+                return InputError("file is empty", source=source)
+            for row_number, row in enumerate(reader, start=1):
+                if row and len(row) != len(header):
+                    return InputError(
+                        f"has {len(row)} fields, the header has {len(header)}",
+                        source=source, row=row_number,
+                        hint="check for an unquoted delimiter in a value",
+                    )
+    except UnicodeDecodeError as err:
+        return InputError(f"is not UTF-8 text (byte {err.start})", source=source,
+                          hint="re-export the file as UTF-8 CSV")
+    except csv.Error as err:
+        return InputError(f"is not valid CSV ({err})", source=source)
+    return InputError(f"is not valid CSV ({exc})", source=source)
+
+
+def _read_json_records(path: Path) -> list[dict[str, Any]]:
+    source = str(path)
+    text = path.read_text(encoding="utf-8")
+    stripped = text.lstrip()
+    if not stripped:
+        raise InputError("file is empty", source=source)
+    if stripped.startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON at line {exc.lineno} ({exc.msg})",
+                             source=source) from None
+        for index, record in enumerate(records, start=1):
+            if not isinstance(record, dict):
+                raise InputError("is not a JSON object", source=source, row=index)
+        return records
+    records = []
+    for row, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON ({exc.msg})", source=source, row=row,
+                             hint="JSON lines files hold one object per line") from None
+        if not isinstance(record, dict):
+            raise InputError("is not a JSON object", source=source, row=row)
+        records.append(record)
+    return records
+
+
+def _read_memory(obj: Any, table: str) -> RawTable:
+    source = f"{table} ({type(obj).__module__.split('.')[0]}.{type(obj).__name__})"
+    if isinstance(obj, pa.Table):
+        return RawTable(obj, source)
+    if isinstance(obj, pa.RecordBatch):
+        return RawTable(pa.Table.from_batches([obj]), source)
+    module = type(obj).__module__.split(".")[0]
+    if module == "pandas" and hasattr(obj, "columns"):
+        try:
+            return RawTable(pa.Table.from_pandas(obj, preserve_index=False), source)
+        except (pa.ArrowException, TypeError, ValueError):
+            return RawTable(_records_to_arrow(obj.to_dict("records"), source), source)
+    if module == "polars" and hasattr(obj, "to_arrow"):
+        return RawTable(obj.to_arrow(), source)
+    if isinstance(obj, Sequence) and not isinstance(obj, str | bytes):
+        source = f"{table} (list of dicts)"
+        for index, record in enumerate(obj, start=1):
+            if not isinstance(record, Mapping):
+                raise InputError(f"is a {type(record).__name__}, not a mapping",
+                                 source=source, row=index)
+        return RawTable(_records_to_arrow(list(obj), source), source)
+    raise InputError(
+        f"cannot read {type(obj).__name__} as {table}",
+        hint="pass a file path, a list of dicts, a pandas or polars DataFrame or a pyarrow Table",
+    )
+
+
+def _records_to_arrow(records: list[Mapping[str, Any]], source: str) -> pa.Table:
+    """Column-wise conversion; a column with mixed types falls back to text for checking."""
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    columns = {}
+    for name in names:
+        values = [record.get(name) for record in records]
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            columns[name] = pa.array(
+                [None if v is None else v if isinstance(v, str) else json.dumps(v, default=str)
+                 for v in values], pa.string(),
+            )
+    if not records:
+        return pa.table({})
+    return pa.table(columns)

@@ -1,0 +1,110 @@
+"""End to end: the installed CLI in a subprocess — outputs, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+from pipereview.report import Report
+
+SCHEMA = Path(__file__).parents[1] / "src" / "pipereview" / "schemas" / "report.schema.json"
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipereview", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_report_json_to_file_validates_against_schema(small_files, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    proc = run("report", "--deals", small_files[0], "--reps", small_files[1],
+               "--as-of", "2026-11-20", "--format", "json", "--output", out)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    jsonschema.validate(data, json.loads(SCHEMA.read_text()))
+    assert data["pipeline_summary"]["total_deals"] == 10
+    assert data["as_of"] == "2026-11-20"
+    assert Report.model_validate(data).to_json() == out.read_text()
+
+
+def test_report_formats_to_stdout(small_files) -> None:
+    for fmt, marker in (("table", "Pipeline summary"), ("markdown", "# Pipeline review"),
+                        ("json", '"schema_version"')):
+        proc = run("report", "--deals", small_files[0], "--reps", small_files[1],
+                   "--as-of", "2026-11-20", "--format", fmt)
+        assert proc.returncode == 0, proc.stderr
+        assert marker in proc.stdout
+
+
+def test_missing_file_is_one_line_exit_1(small_files, tmp_path: Path) -> None:
+    proc = run("report", "--deals", tmp_path / "nope.csv", "--reps", small_files[1])
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'nope.csv'}: file not found (check the --deals path)"
+    ]
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_value_names_file_row_column(small_files, tmp_path: Path) -> None:
+    deals = tmp_path / "deals.csv"
+    deals.write_text("deal_id,rep_id,status,deal_value_usd,probability\n"
+                     "A,R1,active,100,0.5\nB,R1,active,12x,0.5\n")
+    proc = run("report", "--deals", deals, "--reps", small_files[1])
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f"error: {deals}, row 2, column 'deal_value_usd': not a number: '12x' "
+        "(write plain numbers such as 1200.50, without currency signs)"
+    )
+
+
+def test_bad_policy_is_exit_1_with_key(small_files, tmp_path: Path) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text("[pipeline]\nstalled_days = 3\n")
+    proc = run("report", "--deals", small_files[0], "--reps", small_files[1], "--policy", policy)
+    assert proc.returncode == 1
+    assert "key 'pipeline.stalled_days': unknown key" in proc.stderr
+    assert "did you mean 'pipeline.stalled_deal_days_in_stage'?" in proc.stderr
+
+
+def test_usage_errors_exit_2(small_files) -> None:
+    assert run("report", "--deals", small_files[0]).returncode == 2
+    assert run("report", "--deals", small_files[0], "--reps", small_files[1],
+               "--as-of", "20-11-2026").returncode == 2
+    assert run("report", "--deals", small_files[0], "--reps", small_files[1],
+               "--format", "pdfx").returncode == 2
+
+
+def test_policy_init_writes_loadable_defaults(tmp_path: Path) -> None:
+    target = tmp_path / "pipereview.toml"
+    assert run("policy", "init", "--output", target).returncode == 0
+    from pipereview.policy import Policy, load_policy
+
+    assert load_policy(target) == Policy()
+    again = run("policy", "init", "--output", target)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_explain_and_validate(small_files) -> None:
+    proc = run("explain", "D1", "--deals", small_files[0], "--reps", small_files[1])
+    assert proc.returncode == 0, proc.stderr
+    assert "[warning] stalled_deal: Deal D1 in stage Proposal" in proc.stdout
+    assert "[warning] at_risk_deal: Deal D1 carries 2 risk flags" in proc.stdout
+    unknown = run("explain", "NOPE", "--deals", small_files[0], "--reps", small_files[1])
+    assert unknown.returncode == 1 and "no deal or rep with id 'NOPE'" in unknown.stderr
+    checked = run("validate", "--deals", small_files[0], "--reps", small_files[1])
+    assert checked.returncode == 0
+    assert "warning: deals.duplicate_deal_id:" in checked.stdout
+
+
+def test_demo_writes_data_and_reports(tmp_path: Path) -> None:
+    proc = run("demo", "--out", tmp_path / "demo")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("deals.csv", "reps.csv", "report.json", "report.md"):
+        assert (tmp_path / "demo" / name).stat().st_size > 0
+    data = json.loads((tmp_path / "demo" / "report.json").read_text())
+    assert data["pipeline_summary"]["total_deals"] == 5000
+    assert len(data["rep_performance"]) == 40

@@ -1,0 +1,42 @@
+"""docs/metrics.md defines every metric, flag rule, data-quality check and policy key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from pipereview.metrics.pipeline import DERIVED_PIPELINE_METRICS, PIPELINE_METRICS
+from pipereview.metrics.reps import REP_PERFORMANCE_METRICS
+from pipereview.metrics.trajectory import BENCHMARK, TRAJECTORY_METRICS
+from pipereview.policy import Policy
+from pipereview.rules import RULES
+from pipereview.sources.quality import CHECKS
+
+DOC = (Path(__file__).parents[1] / "docs" / "metrics.md").read_text()
+
+
+def _policy_keys() -> list[str]:
+    keys = []
+    for section, field in Policy.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        keys += [f"{section}.{key}" for key in model.model_fields]
+    return keys
+
+
+def _names() -> list[str]:
+    metrics = (*PIPELINE_METRICS, *DERIVED_PIPELINE_METRICS, *REP_PERFORMANCE_METRICS,
+               *TRAJECTORY_METRICS, BENCHMARK)
+    return ([m.name for m in metrics] + [r.id for r in RULES] + [c.id for c in CHECKS]
+            + ["absent_column"] + _policy_keys())
+
+
+def test_everything_is_documented() -> None:
+    missing = [name for name in _names() if f"`{name}`" not in DOC]
+    assert missing == []
+
+
+def test_the_check_sees_policy_keys() -> None:
+    assert "pipeline.stalled_deal_days_in_stage" in _policy_keys()
+    assert len(_names()) > 30

@@ -1,0 +1,29 @@
+"""Golden files: the JSON and Markdown reports of the small fixture, byte for byte.
+
+Regenerate (after checking the diff by hand) with ``PIPEREVIEW_UPDATE_GOLDEN=1 pytest``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipereview.api import build_report
+from pipereview.render import RENDERERS
+
+from .conftest import AS_OF
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("json", "json"), ("markdown", "md"),
+                                             ("table", "txt")])
+def test_golden(small_files: tuple[Path, Path], fmt: str, suffix: str) -> None:
+    report = build_report(*small_files, as_of=AS_OF)
+    rendered = RENDERERS[fmt](report)
+    path = GOLDEN / f"small_report.{suffix}"
+    if os.environ.get("PIPEREVIEW_UPDATE_GOLDEN"):
+        path.write_text(rendered, encoding="utf-8")
+    assert rendered == path.read_text(encoding="utf-8")
