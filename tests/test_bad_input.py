@@ -283,9 +283,6 @@ def test_negative_probability_is_rejected(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="bug: canonical._to_number gives the 0-100 'divide by 100' "
-                   "hint for a negative probability (uses abs() and checks all rows, not the "
-                   "bad value; decisions D3 says only 1 < p <= 100)")
 def test_negative_probability_gets_no_percent_hint(tmp_path: Path) -> None:
     err = input_error(deals_csv(tmp_path, "D1,R1,active,100,-0.1,3,"), reps_csv(tmp_path))
     assert PERCENT_HINT not in str(err)
@@ -429,7 +426,7 @@ def test_duplicate_deal_ids_all_count(tmp_path: Path) -> None:
     deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,",
                            "D1,R1,active,200,0.5,3,,,,,,,", "D2,R2,won,50,1,0,,,,,,,")
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
-    assert quality(report, "deals") == {"duplicate_deal_id": (1, ["D1"])}
+    assert quality(report, "deals") == {"duplicate_deal_id": (1, ["D1 (2 rows)"])}
     summary = report.pipeline_summary
     assert (summary.total_deals, summary.active_deals, summary.won_deals) == (3, 2, 1)
     assert summary.total_pipeline_value == 300.0  # 100 + 200, both rows
@@ -463,9 +460,6 @@ def test_deal_without_rep(tmp_path: Path) -> None:
     assert sum(r.active_deals for r in report.rep_performance) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: quality.py orphan_deal anti-joins on rep_id without "
-                   "excluding null rep_id, so a deal with no rep_id is listed as both "
-                   "deal_without_rep and orphan_deal")
 def test_deal_without_rep_is_not_also_an_orphan(tmp_path: Path) -> None:
     deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,",
                            "D2,R9,active,200,0.5,3,,,,,,,", "D3,,active,300,0.5,3,,,,,,,")
@@ -480,7 +474,7 @@ def test_duplicate_rep_id_first_row_used(tmp_path: Path) -> None:
                     "R1,Second,2000,2000,0.9,300,300,100,100,stable,1,,,\n")
     report = build_report(full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), reps,
                           as_of=AS_OF)
-    assert quality(report, "reps")["duplicate_rep_id"] == (1, ["R1"])
+    assert quality(report, "reps")["duplicate_rep_id"] == (1, ["R1 (2 rows)"])
     assert [r.rep_id for r in report.rep_performance] == ["R1"]
     assert [r.rep_id for r in report.rep_trajectory] == ["R1"]
     row = perf(report, "R1")
@@ -506,7 +500,7 @@ def test_unknown_status_counts_in_total_only(tmp_path: Path) -> None:
                            "D2,R1,Won,100,0.5,3,,,,,,,", "D3,R1,active,100,0.5,3,,,,,,,",
                            "D4,R1, active,100,0.5,3,,,,,,,")
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
-    assert quality(report, "deals") == {"unknown_status": (2, [" active", "Won"])}
+    assert quality(report, "deals") == {"unknown_status": (3, [" active", "Won (2 rows)"])}
     assert report.pipeline_summary.model_dump() == {
         "total_deals": 4, "active_deals": 1, "won_deals": 0, "lost_deals": 0,
         "total_pipeline_value": 100.0, "weighted_pipeline_value": 50.0,
@@ -515,14 +509,13 @@ def test_unknown_status_counts_in_total_only(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.xfail(strict=True, reason="bug: decisions D1 says each distinct unknown status is "
-                   "listed with its row count; data_quality lists only the distinct values")
 def test_unknown_status_reports_row_count(tmp_path: Path) -> None:
     deals = full_deals_csv(tmp_path, "D1,R1,Won,100,0.5,3,,,,,,,",
                            "D2,R1,Won,100,0.5,3,,,,,,,", "D3,R1,active,100,0.5,3,,,,,,,")
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     item = next(i for i in report.data_quality if i.check == "unknown_status")
-    assert "2" in item.message or any("2" in e for e in item.examples)
+    assert (item.count, item.examples) == (2, ["Won (2 rows)"])
+    assert item.message.startswith("2 deal(s) have a status other than active, won or lost")
 
 
 def test_absent_days_in_stage(tmp_path: Path) -> None:
@@ -547,16 +540,13 @@ def test_clean_input_has_no_data_quality_items(tmp_path: Path) -> None:
                     reps_csv(tmp_path)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an active deal with no deal_id crashes build_report "
-                   "with a pydantic ValidationError (None in RepPerformance.top_opportunities) "
-                   "instead of reporting missing_deal_id")
 def test_active_deal_without_deal_id(tmp_path: Path) -> None:
     deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,",
                            ",R1,active,300,0.5,3,,,,,,,")
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     assert quality(report, "deals") == {"missing_deal_id": (1, ["2"])}
     assert report.pipeline_summary.total_pipeline_value == 400.0
-    assert None not in perf(report, "R1")["top_opportunities"]
+    assert perf(report, "R1")["top_opportunities"] == ["row 2", "D1"]
 
 
 def test_closed_deal_without_deal_id_is_reported(tmp_path: Path) -> None:

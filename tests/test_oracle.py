@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from oracle import oracle_report
+from .oracle import oracle_report
 
 
 def _deal(deal_id: str, rep_id: str | None, status: str | None, value=None, prob=None,

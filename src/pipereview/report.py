@@ -271,12 +271,15 @@ def data_quality(inputs: Inputs) -> list[DataQualityItem]:
             ))
     for check in CHECKS:
         found = check.find(inputs.deals, inputs.reps)
-        row = inputs.engine.one(found.aggregate(count=found.count()))
-        if not row["count"]:
+        count = found.n.sum() if check.count_rows else found.count()
+        total = int(inputs.engine.one(found.aggregate(count=count.fill_null(0)))["count"])
+        if not total:
             continue
-        examples = inputs.engine.rows(found.order_by("key").limit(EXAMPLES).select("key"))
+        examples = inputs.engine.rows(found.order_by("key").limit(EXAMPLES).select("key", "n"))
         items.append(DataQualityItem(
-            check=check.id, table=check.table, severity=check.severity, count=row["count"],
-            message=check.sentence(row["count"]), examples=[str(e["key"]) for e in examples],
+            check=check.id, table=check.table, severity=check.severity, count=total,
+            message=check.sentence(total),
+            examples=[f"{e['key']} ({e['n']} rows)" if e["n"] > 1 else str(e["key"])
+                      for e in examples],
         ))
     return sorted(items, key=lambda item: (item.table, item.check))

@@ -14,7 +14,7 @@ from pipereview.metrics.base import (
     is_won,
     safe_ratio,
 )
-from pipereview.sources.quality import unique_reps
+from pipereview.sources.quality import deal_label, unique_reps
 from pipereview.policy import Policy
 
 REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
@@ -73,7 +73,7 @@ def top_opportunities(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Tab
     by deal_id; columns rep_id, deal_id, rank (0-based)."""
     active = deals.filter(is_active(deals) & deals.rep_id.notnull())
     active = active.semi_join(unique_reps(reps).select("rep_id"), "rep_id")
-    active = active.select("rep_id", "deal_id", ev=expected_value(active))
+    active = active.select("rep_id", deal_id=deal_label(active), ev=expected_value(active))
     rank = ibis.row_number().over(
         group_by=active.rep_id, order_by=[ibis.desc(active.ev), active.deal_id]
     )

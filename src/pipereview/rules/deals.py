@@ -12,13 +12,14 @@ from pipereview.metrics.base import (
     is_stalled,
     risk_flag_count,
 )
+from pipereview.sources.quality import deal_label
 from pipereview.rules.base import Rule, RuleInputs, money, number, register
 
 
 def _deal_rows(inputs: RuleInputs, flagged: Any) -> Any:
     d = inputs.deals.filter(flagged)
     return d.select(
-        subject_id=d.deal_id, _priority=deal_value(d), rep_id=d.rep_id, stage=d.stage,
+        subject_id=deal_label(d), _priority=deal_value(d), rep_id=d.rep_id, stage=d.stage,
         days_in_stage=days_in_stage(d), deal_value_usd=deal_value(d),
         risk_flags=d.risk_flags, risk_flag_count=risk_flag_count(d),
     )

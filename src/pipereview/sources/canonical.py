@@ -135,7 +135,9 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
     if column.kind == "probability":
         outside = pc.or_(pc.less(numbers, 0), pc.greater(numbers, 1))
         if pc.any(outside).as_py():
-            looks_percent = pc.all(pc.less_equal(pc.abs(numbers), 100)).as_py()
+            bad_values = pc.filter(numbers, pc.fill_null(outside, False))
+            looks_percent = pc.all(pc.and_(pc.greater(bad_values, 1),
+                                           pc.less_equal(bad_values, 100))).as_py()
             raise _fail(
                 values, outside, column, source, "must be between 0 and 1",
                 hint="this looks like a 0-100 scale; divide by 100" if looks_percent else None,

@@ -28,6 +28,12 @@ class Check:
     description: str
     find: Callable[[ir.Table, ir.Table], ir.Table]
     sentence: Callable[[int], str]
+    count_rows: bool = False  # count = rows (sum of n) rather than distinct keys
+
+
+def deal_label(d: ir.Table) -> ir.StringValue:
+    """A deal's name in flags and examples: its deal_id, or "row N" when it has none."""
+    return d.deal_id.fill_null(ibis.literal("row ") + d[ROW_COLUMN].cast("string"))
 
 
 def unique_reps(reps: ir.Table) -> ir.Table:
@@ -58,7 +64,8 @@ CHECKS: tuple[Check, ...] = (
     Check("duplicate_deal_id", "deals", "warning",
           "deal_id appears on more than one row; every row counts.",
           lambda d, r: _duplicates(d, "deal_id"),
-          lambda n: f"{n} deal id(s) appear on more than one row; every row is counted."),
+          lambda n: f"{n} deal id(s) appear on more than one row; every row is counted "
+                    "(examples show how many rows)."),
     Check("missing_deal_id", "deals", "warning", "Deal rows with no deal_id.",
           lambda d, r: _rows(d, d.deal_id.isnull(), d[ROW_COLUMN]),
           lambda n: f"{n} deal row(s) have no deal_id (examples are row numbers)."),
@@ -66,17 +73,18 @@ CHECKS: tuple[Check, ...] = (
           "status other than active, won, lost; counted in total_deals only.",
           lambda d, r: d.filter(~d.status.isin(STATUSES) | d.status.isnull())
           .group_by(key=d.status.fill_null("(missing)")).aggregate(n=ibis._.count()),
-          lambda n: f"{n} status value(s) are not active, won or lost; those deals count in "
-                    "total_deals only."),
+          lambda n: f"{n} deal(s) have a status other than active, won or lost; they count "
+                    "in total_deals only.",
+          count_rows=True),
     Check("orphan_deal", "deals", "warning",
           "Deals whose rep_id is not in the reps input; in the pipeline summary only.",
           lambda d, r: _rows(
-              d.anti_join(unique_reps(r).select("rep_id"), "rep_id"),
-              ibis.literal(True), ibis._.deal_id).filter(ibis._.key.notnull()),
+              d.filter(d.rep_id.notnull()).anti_join(unique_reps(r).select("rep_id"), "rep_id"),
+              ibis.literal(True), deal_label(d)),
           lambda n: f"{n} deal(s) belong to a rep_id that is not in the reps input; they "
                     "count in the pipeline summary and in no rep row."),
     Check("deal_without_rep", "deals", "warning", "Deals with no rep_id.",
-          lambda d, r: _rows(d, d.rep_id.isnull(), d.deal_id),
+          lambda d, r: _rows(d, d.rep_id.isnull(), deal_label(d)),
           lambda n: f"{n} deal(s) have no rep_id; they count in the pipeline summary only."),
     Check("duplicate_rep_id", "reps", "warning",
           "rep_id appears on more than one reps row; the first row is used.",
