@@ -26,12 +26,26 @@ COACHING_BELOW_PCT = 90.0
 MAX_PER_RULE = 1000
 
 DEAL_COLUMNS = (
-    "deal_id", "rep_id", "status", "deal_value_usd", "probability", "days_in_stage", "risk_flags",
+    "deal_id",
+    "rep_id",
+    "status",
+    "deal_value_usd",
+    "probability",
+    "days_in_stage",
+    "risk_flags",
 )
 REP_COLUMNS = (
-    "rep_id", "rep_name", "quota_usd", "year_to_date_revenue_usd", "close_rate", "quota_3m",
-    "closed_won_3m_current", "current_pipeline_value", "previous_pipeline_value",
-    "risk_velocity_flag", "risk_score_current",
+    "rep_id",
+    "rep_name",
+    "quota_usd",
+    "year_to_date_revenue_usd",
+    "close_rate",
+    "quota_3m",
+    "closed_won_3m_current",
+    "current_pipeline_value",
+    "previous_pipeline_value",
+    "risk_velocity_flag",
+    "risk_score_current",
 )
 _TEXT = {"deal_id", "rep_id", "status", "rep_name", "risk_velocity_flag"}
 _ECHO = ("quota_3m", "closed_won_3m_current", "current_pipeline_value", "previous_pipeline_value")
@@ -45,35 +59,46 @@ def _finish(summary: dict, reps: list[dict], flag_rows: dict[str, list[dict]]) -
     """Round once and shape the output; ``reps`` are unrounded rows ordered by rep_id."""
     performance, trajectory = [], []
     for rep in reps:
-        performance.append({
-            "rep_id": rep["rep_id"],
-            "rep_name": rep["rep_name"],
-            "active_deals": int(rep["active_deals"]),
-            "pipeline_value": _r(rep["pipeline_value"]),
-            "close_rate": _r(rep["close_rate"]),
-            "close_rate_source": rep["close_rate_source"],
-            "quota_achievement": _r(rep["achievement"]),
-            "needs_coaching": bool(rep["needs_coaching"]),
-            "top_opportunities": list(rep["top_opportunities"] or []),
-        })
+        performance.append(
+            {
+                "rep_id": rep["rep_id"],
+                "rep_name": rep["rep_name"],
+                "active_deals": int(rep["active_deals"]),
+                "pipeline_value": _r(rep["pipeline_value"]),
+                "close_rate": _r(rep["close_rate"]),
+                "close_rate_source": rep["close_rate_source"],
+                "quota_achievement": _r(rep["achievement"]),
+                "needs_coaching": bool(rep["needs_coaching"]),
+                "top_opportunities": list(rep["top_opportunities"] or []),
+            }
+        )
         score = rep["risk_score_current"]
-        trajectory.append({
-            "rep_id": rep["rep_id"],
-            "rep_name": rep["rep_name"],
-            **{name: _r(rep[name]) for name in _ECHO[:2]},
-            "quota_attainment_pct": _r(rep["attainment_pct"], 1),
-            **{name: _r(rep[name]) for name in _ECHO[2:]},
-            "pipeline_trend": rep["pipeline_trend"],
-            "risk_velocity_flag": rep["risk_velocity_flag"],
-            "coaching_candidate": bool(rep["coaching_candidate"]),
-            "benchmark": bool(rep["benchmark"]),
-            "risk_score_current": None if score is None else int(score),
-        })
+        trajectory.append(
+            {
+                "rep_id": rep["rep_id"],
+                "rep_name": rep["rep_name"],
+                **{name: _r(rep[name]) for name in _ECHO[:2]},
+                "quota_attainment_pct": _r(rep["attainment_pct"], 1),
+                **{name: _r(rep[name]) for name in _ECHO[2:]},
+                "pipeline_trend": rep["pipeline_trend"],
+                "risk_velocity_flag": rep["risk_velocity_flag"],
+                "coaching_candidate": bool(rep["coaching_candidate"]),
+                "benchmark": bool(rep["benchmark"]),
+                "risk_score_current": None if score is None else int(score),
+            }
+        )
     out_summary = {
         key: (int(summary[key]) if key.endswith(("_deals", "_count")) else _r(summary[key]))
         for key in (
-            "total_deals", "active_deals", "won_deals", "lost_deals", "total_pipeline_value",
-            "weighted_pipeline_value", "average_deal_size", "win_rate", "stalled_deals_count",
+            "total_deals",
+            "active_deals",
+            "won_deals",
+            "lost_deals",
+            "total_pipeline_value",
+            "weighted_pipeline_value",
+            "average_deal_size",
+            "win_rate",
+            "stalled_deals_count",
             "at_risk_deals_count",
         )
     }
@@ -108,6 +133,7 @@ def _finish(summary: dict, reps: list[dict], flag_rows: dict[str, list[dict]]) -
 
 # --------------------------------------------------------------------------- DuckDB SQL
 
+
 def _sql_source(path: str, columns: tuple[str, ...], *, row_number: bool) -> str:
     """A SELECT over the file with canonical types (ids and text VARCHAR, numbers DOUBLE)."""
     quoted = path.replace("'", "''")
@@ -118,7 +144,8 @@ def _sql_source(path: str, columns: tuple[str, ...], *, row_number: bool) -> str
             exprs.append(
                 "CASE WHEN risk_flags IS NULL OR risk_flags = '' THEN []::VARCHAR[] "
                 "ELSE string_split(risk_flags, ';') END AS risk_flags"
-                if csv_input else "COALESCE(risk_flags, []::VARCHAR[]) AS risk_flags"
+                if csv_input
+                else "COALESCE(risk_flags, []::VARCHAR[]) AS risk_flags"
             )
         else:
             kind = "VARCHAR" if col in _TEXT else "DOUBLE"
@@ -248,6 +275,7 @@ def duckdb_sql(deals_path: str, reps_path: str) -> dict:
 
 # --------------------------------------------------------------------------- one-pass Python
 
+
 def _iter_rows(path: str, columns: tuple[str, ...]) -> Iterator[dict]:
     """Yield rows as dicts of ``columns``; CSV fields are parsed, empty fields are None."""
     if Path(path).suffix.lower() == ".csv":
@@ -315,8 +343,13 @@ def _rep_row(rep: dict, state: list | None) -> dict:
     trend = "stable"
     if prev and cur is not None:
         change = (cur - prev) / prev * 100
-        trend = ("improving" if change > TREND_BAND_PCT
-                 else "declining" if change < -TREND_BAND_PCT else "stable")
+        trend = (
+            "improving"
+            if change > TREND_BAND_PCT
+            else "declining"
+            if change < -TREND_BAND_PCT
+            else "stable"
+        )
     velocity = rep["risk_velocity_flag"]
     velocity = None if velocity is None else velocity.strip().lower()
     eligible = q3 is not None and q3 > 0 and closed is not None
@@ -382,11 +415,16 @@ def python_onepass(deals_path: str, reps_path: str) -> dict:
                 _push(flag_heaps["at_risk_deal"], MAX_PER_RULE, row)
 
     summary = {
-        "total_deals": total, "active_deals": active, "won_deals": won, "lost_deals": lost,
-        "total_pipeline_value": total_value, "weighted_pipeline_value": weighted,
+        "total_deals": total,
+        "active_deals": active,
+        "won_deals": won,
+        "lost_deals": lost,
+        "total_pipeline_value": total_value,
+        "weighted_pipeline_value": weighted,
         "average_deal_size": total_value / active if active else 0.0,
         "win_rate": won / (won + lost) if won + lost else 0.0,
-        "stalled_deals_count": stalled, "at_risk_deals_count": at_risk,
+        "stalled_deals_count": stalled,
+        "at_risk_deals_count": at_risk,
     }
     first: dict[str, dict] = {}
     for rep in _iter_rows(str(reps_path), REP_COLUMNS):
@@ -402,8 +440,12 @@ def python_onepass(deals_path: str, reps_path: str) -> dict:
 
     flag_rows = {
         rule: [
-            {"deal_id": item[1].s, "days_in_stage": item[3], "deal_value_usd": item[0],
-             "risk_flags": item[4]}
+            {
+                "deal_id": item[1].s,
+                "days_in_stage": item[3],
+                "deal_value_usd": item[0],
+                "risk_flags": item[4],
+            }
             for item in sorted(heap, reverse=True)
         ]
         for rule, heap in flag_heaps.items()

@@ -62,6 +62,7 @@ def _label(n: int) -> str:
 
 # --------------------------------------------------------------------------- worker
 
+
 def _run_impl(impl: str, deals: str, reps: str) -> tuple[float, float]:
     """Import and run one implementation; return (import seconds, total seconds)."""
     start = time.perf_counter()
@@ -121,6 +122,7 @@ def run_once(impl: str, deals: Path, reps: Path, timeout: float) -> dict:
 
 # --------------------------------------------------------------------------- data
 
+
 def generate(n_deals: int, formats: list[str]) -> None:
     """Generate (or reuse) the cached data for one size and record the paths in meta.json.
 
@@ -163,7 +165,9 @@ def ensure_data(n_deals: int, formats: list[str]) -> dict[str, tuple[Path, Path]
     meta = json.loads((DATA_DIR / _label(n_deals) / "meta.json").read_text())
     return {fmt: (Path(meta["files"][fmt][0]), Path(meta["files"][fmt][1])) for fmt in formats}
 
+
 # --------------------------------------------------------------------------- driver
+
 
 def machine() -> list[str]:
     """Lines describing the machine and library versions."""
@@ -204,8 +208,9 @@ def bench(args: argparse.Namespace) -> str:
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     impls = [i.strip() for i in args.impls.split(",") if i.strip()]
-    unknown = [i for i in impls if i not in IMPLS] + [f for f in formats
-                                                      if f not in ("parquet", "csv")]
+    unknown = [i for i in impls if i not in IMPLS] + [
+        f for f in formats if f not in ("parquet", "csv")
+    ]
     if unknown:
         raise SystemExit(f"unknown implementation or format: {', '.join(unknown)}")
     head = machine()
@@ -225,8 +230,12 @@ def bench(args: argparse.Namespace) -> str:
                     trials = [run_once(impl, *paths[fmt], args.timeout) for _ in range(runs)]
                     ok = [t for t in trials if "error" not in t]
                     results[impl] = (
-                        {**min(ok, key=lambda t: t["wall_s"]),
-                         "rss_mb": max(t["rss_mb"] for t in ok)} if ok else trials[0]
+                        {
+                            **min(ok, key=lambda t: t["wall_s"]),
+                            "rss_mb": max(t["rss_mb"] for t in ok),
+                        }
+                        if ok
+                        else trials[0]
                     )
                     if ok:
                         per_row_s[(impl, fmt)] = results[impl]["wall_s"] / n
@@ -236,8 +245,12 @@ def bench(args: argparse.Namespace) -> str:
                 r = results[impl]
                 if "wall_s" in r:
                     ratio = f"{r['wall_s'] / base:.2f}x" if base else "-"
-                    cells = [f"{r['wall_s']:.2f}", f"{r['import_s']:.2f}",
-                             f"{r['rss_mb']:.0f}", ratio]
+                    cells = [
+                        f"{r['wall_s']:.2f}",
+                        f"{r['import_s']:.2f}",
+                        f"{r['rss_mb']:.0f}",
+                        ratio,
+                    ]
                 else:
                     cells = [r.get("skipped") or f"error: {r['error']}", "-", "-", "-"]
                 rows.append([_label(n), fmt, impl, f"{runs}", *cells])
@@ -251,8 +264,18 @@ def bench(args: argparse.Namespace) -> str:
         "the implementation to its JSON output (import time included, also shown alone); "
         "peak RSS = the largest VmHWM of those workers",
         "",
-        _fmt_row(["size", "format", "implementation", "runs", "wall s", "import s",
-                  "peak RSS MB", f"vs {BASELINE}"]),
+        _fmt_row(
+            [
+                "size",
+                "format",
+                "implementation",
+                "runs",
+                "wall s",
+                "import s",
+                "peak RSS MB",
+                f"vs {BASELINE}",
+            ]
+        ),
         _fmt_row(["---:", "---", "---", "---:", "---:", "---:", "---:", "---:"]),
         *(_fmt_row(r) for r in rows),
         "",
@@ -262,8 +285,10 @@ def bench(args: argparse.Namespace) -> str:
 
 def _describe(result: dict) -> str:
     if "wall_s" in result:
-        return (f"{result['wall_s']:8.2f} s (import {result['import_s']:.2f} s)"
-                f"  {result['rss_mb']:7.0f} MB")
+        return (
+            f"{result['wall_s']:8.2f} s (import {result['import_s']:.2f} s)"
+            f"  {result['rss_mb']:7.0f} MB"
+        )
     return result.get("skipped") or f"error: {result['error']}"
 
 

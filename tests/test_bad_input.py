@@ -51,8 +51,9 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def deals_csv(tmp_path: Path, *rows: str, header: str = DEAL_HEADER,
-              name: str = "deals.csv") -> Path:
+def deals_csv(
+    tmp_path: Path, *rows: str, header: str = DEAL_HEADER, name: str = "deals.csv"
+) -> Path:
     return write(tmp_path, name, "\n".join((header, *rows)) + "\n")
 
 
@@ -73,7 +74,9 @@ def input_error(deals: Any, reps: Any) -> InputError:
 
 def assert_where(err: InputError, source: Any, row: int | None, column: str | None) -> None:
     assert (err.source, err.row, err.column) == (
-        None if source is None else str(source), row, column,
+        None if source is None else str(source),
+        row,
+        column,
     )
 
 
@@ -172,8 +175,11 @@ def test_not_a_parquet_file(tmp_path: Path) -> None:
 
 
 def test_csv_not_utf8(tmp_path: Path) -> None:
-    path = write(tmp_path, "deals.csv",
-                 f"{ALL_DEAL_COLUMNS}\nD1,R1,active,100,0.5,3,,Caf\xe9,,,,,\n".encode("latin-1"))
+    path = write(
+        tmp_path,
+        "deals.csv",
+        f"{ALL_DEAL_COLUMNS}\nD1,R1,active,100,0.5,3,,Caf\xe9,,,,,\n".encode("latin-1"),
+    )
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, None, None)
     assert "is not UTF-8 text" in str(err)
@@ -186,16 +192,24 @@ def test_csv_not_utf8(tmp_path: Path) -> None:
     [
         ("dealid,rep_id,status,deal_value_usd,probability", "deal_id", "did you mean 'dealid'?"),
         ("deal_id,rep_id,state,deal_value_usd,probability", "status", "did you mean 'state'?"),
-        ("deal_id,rep_id,status,deal_value_usd,Probability", "probability",
-         "did you mean 'Probability'?"),
-        ("deal_id,rep_id,status,deal_value,probability", "deal_value_usd",
-         "did you mean 'deal_value'?"),
-        ("deal_id,rep_id,status,deal_value_usd,chance", "probability",
-         "columns found: deal_id, rep_id, status, deal_value_usd, chance"),
+        (
+            "deal_id,rep_id,status,deal_value_usd,Probability",
+            "probability",
+            "did you mean 'Probability'?",
+        ),
+        (
+            "deal_id,rep_id,status,deal_value,probability",
+            "deal_value_usd",
+            "did you mean 'deal_value'?",
+        ),
+        (
+            "deal_id,rep_id,status,deal_value_usd,chance",
+            "probability",
+            "columns found: deal_id, rep_id, status, deal_value_usd, chance",
+        ),
     ],
 )
-def test_missing_required_deal_column(tmp_path: Path, header: str, column: str,
-                                      hint: str) -> None:
+def test_missing_required_deal_column(tmp_path: Path, header: str, column: str, hint: str) -> None:
     path = deals_csv(tmp_path, "D1,R1,active,100,0.5", header=header)
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, None, column)
@@ -206,13 +220,17 @@ def test_missing_rep_id_in_reps(tmp_path: Path) -> None:
     path = reps_csv(tmp_path, "repid,rep_name\nR1,Ann\n")
     err = input_error(deals_csv(tmp_path, GOOD_DEAL), path)
     assert_where(err, path, None, "rep_id")
-    assert str(err) == f"{path}, column 'rep_id': required column is missing " \
-                       "(did you mean 'repid'?)"
+    assert (
+        str(err) == f"{path}, column 'rep_id': required column is missing (did you mean 'repid'?)"
+    )
 
 
 def test_header_whitespace_is_ignored(tmp_path: Path) -> None:
-    path = deals_csv(tmp_path, "D1,R1,active,100,0.5",
-                     header=" deal_id , rep_id,status ,deal_value_usd,probability")
+    path = deals_csv(
+        tmp_path,
+        "D1,R1,active,100,0.5",
+        header=" deal_id , rep_id,status ,deal_value_usd,probability",
+    )
     report = build_report(path, reps_csv(tmp_path), as_of=AS_OF)
     assert report.pipeline_summary.total_pipeline_value == 100.0
 
@@ -231,42 +249,62 @@ def test_unparseable_deal_value(tmp_path: Path, value: str, shown: str) -> None:
 
 def test_unparseable_value_in_list_of_dicts(tmp_path: Path) -> None:
     deals = [
-        {"deal_id": "D1", "rep_id": "R1", "status": "active", "deal_value_usd": 100,
-         "probability": 0.5},
-        {"deal_id": "D2", "rep_id": "R1", "status": "active", "deal_value_usd": "abc",
-         "probability": 0.5},
+        {
+            "deal_id": "D1",
+            "rep_id": "R1",
+            "status": "active",
+            "deal_value_usd": 100,
+            "probability": 0.5,
+        },
+        {
+            "deal_id": "D2",
+            "rep_id": "R1",
+            "status": "active",
+            "deal_value_usd": "abc",
+            "probability": 0.5,
+        },
     ]
     err = input_error(deals, reps_csv(tmp_path))
     assert_where(err, "deals (list of dicts)", 2, "deal_value_usd")
     assert "not a number: 'abc'" in str(err)
 
 
-@pytest.mark.parametrize(("rows", "row", "shown"), [
-    (("D1,R1,active,100,0.5,3,,,,2026-02-01,,,", "D2,R1,active,100,0.5,3,,,,2026-13-01,,,"),
-     2, "'2026-13-01'"),
-    (("D1,R1,active,100,0.5,3,,,,13/01/2026,,,",), 1, "'13/01/2026'"),
-])
-def test_unparseable_close_date(tmp_path: Path, rows: tuple[str, ...], row: int,
-                                shown: str) -> None:
+@pytest.mark.parametrize(
+    ("rows", "row", "shown"),
+    [
+        (
+            ("D1,R1,active,100,0.5,3,,,,2026-02-01,,,", "D2,R1,active,100,0.5,3,,,,2026-13-01,,,"),
+            2,
+            "'2026-13-01'",
+        ),
+        (("D1,R1,active,100,0.5,3,,,,13/01/2026,,,",), 1, "'13/01/2026'"),
+    ],
+)
+def test_unparseable_close_date(
+    tmp_path: Path, rows: tuple[str, ...], row: int, shown: str
+) -> None:
     path = full_deals_csv(tmp_path, *rows)
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, row, "close_date")
     assert str(err) == (
-        f"{path}, row {row}, column 'close_date': not a date: {shown} "
-        "(write dates as YYYY-MM-DD)"
+        f"{path}, row {row}, column 'close_date': not a date: {shown} (write dates as YYYY-MM-DD)"
     )
 
 
 PERCENT_HINT = "this looks like a 0-100 scale; divide by 100"
 
 
-@pytest.mark.parametrize(("rows", "row", "shown", "hint"), [
-    ((GOOD_DEAL, "D2,R1,active,100,55,3,"), 2, "55.0", True),
-    (("D1,R1,active,100,1.5,3,",), 1, "1.5", True),  # 1 < p <= 100 (decisions D3)
-    (("D1,R1,active,100,150,3,",), 1, "150", False),
-])
-def test_probability_out_of_range(tmp_path: Path, rows: tuple[str, ...], row: int, shown: str,
-                                  hint: bool) -> None:
+@pytest.mark.parametrize(
+    ("rows", "row", "shown", "hint"),
+    [
+        ((GOOD_DEAL, "D2,R1,active,100,55,3,"), 2, "55.0", True),
+        (("D1,R1,active,100,1.5,3,",), 1, "1.5", True),  # 1 < p <= 100 (decisions D3)
+        (("D1,R1,active,100,150,3,",), 1, "150", False),
+    ],
+)
+def test_probability_out_of_range(
+    tmp_path: Path, rows: tuple[str, ...], row: int, shown: str, hint: bool
+) -> None:
     path = deals_csv(tmp_path, *rows)
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, row, "probability")
@@ -344,9 +382,16 @@ def test_invalid_json(tmp_path: Path) -> None:
 
 
 def test_json_lines_with_a_bad_line(tmp_path: Path) -> None:
-    good = json.dumps({"deal_id": "D1", "rep_id": "R1", "status": "active",
-                       "deal_value_usd": 1, "probability": 0.1})
-    path = write(tmp_path, "deals.jsonl", f"{good}\n\n{good}\n{{\"deal_id\": \n")
+    good = json.dumps(
+        {
+            "deal_id": "D1",
+            "rep_id": "R1",
+            "status": "active",
+            "deal_value_usd": 1,
+            "probability": 0.1,
+        }
+    )
+    path = write(tmp_path, "deals.jsonl", f'{good}\n\n{good}\n{{"deal_id": \n')
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, 3, None)  # blank lines are not records
     assert str(err) == (
@@ -356,17 +401,28 @@ def test_json_lines_with_a_bad_line(tmp_path: Path) -> None:
 
 
 def test_json_array_with_non_object(tmp_path: Path) -> None:
-    path = write(tmp_path, "deals.json",
-                 '[{"deal_id": "D1", "rep_id": "R1", "status": "active", '
-                 '"deal_value_usd": 1, "probability": 0.1}, 5]')
+    path = write(
+        tmp_path,
+        "deals.json",
+        '[{"deal_id": "D1", "rep_id": "R1", "status": "active", '
+        '"deal_value_usd": 1, "probability": 0.1}, 5]',
+    )
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, 2, None)
     assert str(err) == f"{path}, row 2: is not a JSON object"
 
 
 def test_list_of_dicts_with_non_dict(tmp_path: Path) -> None:
-    deals = [{"deal_id": "D1", "rep_id": "R1", "status": "active", "deal_value_usd": 1,
-              "probability": 0.1}, "D2"]
+    deals = [
+        {
+            "deal_id": "D1",
+            "rep_id": "R1",
+            "status": "active",
+            "deal_value_usd": 1,
+            "probability": 0.1,
+        },
+        "D2",
+    ]
     err = input_error(deals, reps_csv(tmp_path))
     assert_where(err, "deals (list of dicts)", 2, None)
     assert str(err) == "deals (list of dicts), row 2: is a str, not a mapping"
@@ -390,13 +446,22 @@ def test_policy_unknown_section_did_you_mean() -> None:
     assert "did you mean 'pipeline'?" in str(info.value)
 
 
-@pytest.mark.parametrize(("data", "key", "text"), [
-    ({"pipeline": {"stalled_deal_days_in_stage": "10"}}, "pipeline.stalled_deal_days_in_stage",
-     "input should be a valid integer (got '10')"),
-    ({"flags": {"max_per_rule": -1}}, "flags.max_per_rule",
-     "input should be greater than or equal to 0 (got -1)"),
-    ({"pipeline": 5}, "pipeline", "must be a [pipeline] table, got int"),
-])
+@pytest.mark.parametrize(
+    ("data", "key", "text"),
+    [
+        (
+            {"pipeline": {"stalled_deal_days_in_stage": "10"}},
+            "pipeline.stalled_deal_days_in_stage",
+            "input should be a valid integer (got '10')",
+        ),
+        (
+            {"flags": {"max_per_rule": -1}},
+            "flags.max_per_rule",
+            "input should be greater than or equal to 0 (got -1)",
+        ),
+        ({"pipeline": 5}, "pipeline", "must be a [pipeline] table, got int"),
+    ],
+)
 def test_policy_wrong_type_names_key(data: dict[str, Any], key: str, text: str) -> None:
     with pytest.raises(PolicyError) as info:
         policy_from_dict(data)
@@ -407,8 +472,7 @@ def test_policy_wrong_type_names_key(data: dict[str, Any], key: str, text: str) 
 def test_policy_file_bad_key_through_build_report(tmp_path: Path) -> None:
     policy = write(tmp_path, "policy.toml", "[reps]\nneeds_coaching_belo = 0.5\n")
     with pytest.raises(PolicyError) as info:
-        build_report(deals_csv(tmp_path, GOOD_DEAL), reps_csv(tmp_path), as_of=AS_OF,
-                     policy=policy)
+        build_report(deals_csv(tmp_path, GOOD_DEAL), reps_csv(tmp_path), as_of=AS_OF, policy=policy)
     assert (info.value.source, info.value.key) == (str(policy), "reps.needs_coaching_belo")
     assert "did you mean 'reps.needs_coaching_below'?" in str(info.value)
 
@@ -423,8 +487,12 @@ def test_policy_file_not_toml(tmp_path: Path) -> None:
 
 # --- suspect data: the report runs and says so ---------------------------------------------
 def test_duplicate_deal_ids_all_count(tmp_path: Path) -> None:
-    deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,",
-                           "D1,R1,active,200,0.5,3,,,,,,,", "D2,R2,won,50,1,0,,,,,,,")
+    deals = full_deals_csv(
+        tmp_path,
+        "D1,R1,active,100,0.5,3,,,,,,,",
+        "D1,R1,active,200,0.5,3,,,,,,,",
+        "D2,R2,won,50,1,0,,,,,,,",
+    )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     assert quality(report, "deals") == {"duplicate_deal_id": (1, ["D1 (2 rows)"])}
     summary = report.pipeline_summary
@@ -435,8 +503,9 @@ def test_duplicate_deal_ids_all_count(tmp_path: Path) -> None:
 
 
 def test_orphan_deal(tmp_path: Path) -> None:
-    deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,",
-                           "D2,R9,active,200,0.5,30,x,,,,,,")
+    deals = full_deals_csv(
+        tmp_path, "D1,R1,active,100,0.5,3,,,,,,,", "D2,R9,active,200,0.5,30,x,,,,,,"
+    )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     assert quality(report, "deals") == {"orphan_deal": (1, ["D2"])}
     summary = report.pipeline_summary
@@ -445,13 +514,15 @@ def test_orphan_deal(tmp_path: Path) -> None:
     assert (summary.stalled_deals_count, summary.at_risk_deals_count) == (1, 1)
     assert [r.rep_id for r in report.rep_performance] == ["R1", "R2"]
     assert (perf(report, "R1")["pipeline_value"], perf(report, "R2")["pipeline_value"]) == (
-        100.0, 0.0,
+        100.0,
+        0.0,
     )
 
 
 def test_deal_without_rep(tmp_path: Path) -> None:
-    deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,",
-                           "D3,,active,300,0.5,3,x,,,,,,")
+    deals = full_deals_csv(
+        tmp_path, "D1,R1,active,100,0.5,3,,,,,,,", "D3,,active,300,0.5,3,x,,,,,,"
+    )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     assert quality(report, "deals")["deal_without_rep"] == (1, ["D3"])
     summary = report.pipeline_summary
@@ -461,19 +532,26 @@ def test_deal_without_rep(tmp_path: Path) -> None:
 
 
 def test_deal_without_rep_is_not_also_an_orphan(tmp_path: Path) -> None:
-    deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,",
-                           "D2,R9,active,200,0.5,3,,,,,,,", "D3,,active,300,0.5,3,,,,,,,")
+    deals = full_deals_csv(
+        tmp_path,
+        "D1,R1,active,100,0.5,3,,,,,,,",
+        "D2,R9,active,200,0.5,3,,,,,,,",
+        "D3,,active,300,0.5,3,,,,,,,",
+    )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
-    assert quality(report, "deals") == {"deal_without_rep": (1, ["D3"]),
-                                        "orphan_deal": (1, ["D2"])}
+    assert quality(report, "deals") == {"deal_without_rep": (1, ["D3"]), "orphan_deal": (1, ["D2"])}
 
 
 def test_duplicate_rep_id_first_row_used(tmp_path: Path) -> None:
-    reps = reps_csv(tmp_path, ALL_REP_COLUMNS + "\n"
-                    "R1,First,1000,500,0.5,300,300,100,100,stable,1,,,\n"
-                    "R1,Second,2000,2000,0.9,300,300,100,100,stable,1,,,\n")
-    report = build_report(full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), reps,
-                          as_of=AS_OF)
+    reps = reps_csv(
+        tmp_path,
+        ALL_REP_COLUMNS + "\n"
+        "R1,First,1000,500,0.5,300,300,100,100,stable,1,,,\n"
+        "R1,Second,2000,2000,0.9,300,300,100,100,stable,1,,,\n",
+    )
+    report = build_report(
+        full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), reps, as_of=AS_OF
+    )
     assert quality(report, "reps")["duplicate_rep_id"] == (1, ["R1 (2 rows)"])
     assert [r.rep_id for r in report.rep_performance] == ["R1"]
     assert [r.rep_id for r in report.rep_trajectory] == ["R1"]
@@ -483,11 +561,15 @@ def test_duplicate_rep_id_first_row_used(tmp_path: Path) -> None:
 
 
 def test_zero_and_missing_quota(tmp_path: Path) -> None:
-    reps = reps_csv(tmp_path, ALL_REP_COLUMNS + "\n"
-                    "R1,Ann,0,500,0.5,300,300,100,100,stable,1,,,\n"
-                    "R2,Bob,,500,0.5,300,300,100,100,stable,1,,,\n")
-    report = build_report(full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), reps,
-                          as_of=AS_OF)
+    reps = reps_csv(
+        tmp_path,
+        ALL_REP_COLUMNS + "\n"
+        "R1,Ann,0,500,0.5,300,300,100,100,stable,1,,,\n"
+        "R2,Bob,,500,0.5,300,300,100,100,stable,1,,,\n",
+    )
+    report = build_report(
+        full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), reps, as_of=AS_OF
+    )
     assert quality(report, "reps") == {"missing_quota": (2, ["R1", "R2"])}
     for rep_id in ("R1", "R2"):
         row = perf(report, rep_id)
@@ -496,22 +578,36 @@ def test_zero_and_missing_quota(tmp_path: Path) -> None:
 
 
 def test_unknown_status_counts_in_total_only(tmp_path: Path) -> None:
-    deals = full_deals_csv(tmp_path, "D1,R1,Won,100,0.5,3,,,,,,,",
-                           "D2,R1,Won,100,0.5,3,,,,,,,", "D3,R1,active,100,0.5,3,,,,,,,",
-                           "D4,R1, active,100,0.5,3,,,,,,,")
+    deals = full_deals_csv(
+        tmp_path,
+        "D1,R1,Won,100,0.5,3,,,,,,,",
+        "D2,R1,Won,100,0.5,3,,,,,,,",
+        "D3,R1,active,100,0.5,3,,,,,,,",
+        "D4,R1, active,100,0.5,3,,,,,,,",
+    )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     assert quality(report, "deals") == {"unknown_status": (3, [" active", "Won (2 rows)"])}
     assert report.pipeline_summary.model_dump() == {
-        "total_deals": 4, "active_deals": 1, "won_deals": 0, "lost_deals": 0,
-        "total_pipeline_value": 100.0, "weighted_pipeline_value": 50.0,
-        "average_deal_size": 100.0, "win_rate": 0.0, "stalled_deals_count": 0,
+        "total_deals": 4,
+        "active_deals": 1,
+        "won_deals": 0,
+        "lost_deals": 0,
+        "total_pipeline_value": 100.0,
+        "weighted_pipeline_value": 50.0,
+        "average_deal_size": 100.0,
+        "win_rate": 0.0,
+        "stalled_deals_count": 0,
         "at_risk_deals_count": 0,
     }
 
 
 def test_unknown_status_reports_row_count(tmp_path: Path) -> None:
-    deals = full_deals_csv(tmp_path, "D1,R1,Won,100,0.5,3,,,,,,,",
-                           "D2,R1,Won,100,0.5,3,,,,,,,", "D3,R1,active,100,0.5,3,,,,,,,")
+    deals = full_deals_csv(
+        tmp_path,
+        "D1,R1,Won,100,0.5,3,,,,,,,",
+        "D2,R1,Won,100,0.5,3,,,,,,,",
+        "D3,R1,active,100,0.5,3,,,,,,,",
+    )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     item = next(i for i in report.data_quality if i.check == "unknown_status")
     assert (item.count, item.examples) == (2, ["Won (2 rows)"])
@@ -525,24 +621,25 @@ def test_absent_days_in_stage(tmp_path: Path) -> None:
     assert quality(report) == {"absent_column:deals": (1, ["days_in_stage"])}
     item = report.data_quality[0]
     assert item.message == (
-        "The deals input has no days_in_stage column(s); "
-        "they are treated as missing on every row."
+        "The deals input has no days_in_stage column(s); they are treated as missing on every row."
     )
     assert report.pipeline_summary.stalled_deals_count == 0
     assert report.pipeline_summary.at_risk_deals_count == 1
 
 
 def test_clean_input_has_no_data_quality_items(tmp_path: Path) -> None:
-    report = build_report(full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"),
-                          reps_csv(tmp_path), as_of=AS_OF)
+    report = build_report(
+        full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), reps_csv(tmp_path), as_of=AS_OF
+    )
     assert report.data_quality == []
-    assert validate(full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"),
-                    reps_csv(tmp_path)) == []
+    assert (
+        validate(full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), reps_csv(tmp_path))
+        == []
+    )
 
 
 def test_active_deal_without_deal_id(tmp_path: Path) -> None:
-    deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,",
-                           ",R1,active,300,0.5,3,,,,,,,")
+    deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,", ",R1,active,300,0.5,3,,,,,,,")
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     assert quality(report, "deals") == {"missing_deal_id": (1, ["2"])}
     assert report.pipeline_summary.total_pipeline_value == 400.0
@@ -550,8 +647,7 @@ def test_active_deal_without_deal_id(tmp_path: Path) -> None:
 
 
 def test_closed_deal_without_deal_id_is_reported(tmp_path: Path) -> None:
-    deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,",
-                           ",R1,won,300,1,3,,,,,,,")
+    deals = full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,", ",R1,won,300,1,3,,,,,,,")
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     assert quality(report, "deals") == {"missing_deal_id": (1, ["2"])}
     assert (report.pipeline_summary.total_deals, report.pipeline_summary.win_rate) == (2, 1.0)
@@ -569,8 +665,14 @@ FLAG_SHAPES = {
 
 def _flag_deals(flags: list[Any]) -> list[dict[str, Any]]:
     return [
-        {"deal_id": f"D{i}", "rep_id": "R1", "status": "active",
-         "deal_value_usd": 10.0 * (i + 1), "probability": 0.5, "risk_flags": value}
+        {
+            "deal_id": f"D{i}",
+            "rep_id": "R1",
+            "status": "active",
+            "deal_value_usd": 10.0 * (i + 1),
+            "probability": 0.5,
+            "risk_flags": value,
+        }
         for i, value in enumerate(flags)
     ]
 
@@ -592,10 +694,13 @@ def test_risk_flag_shapes_list_of_dicts(tmp_path: Path, shape: str) -> None:
 
 
 def test_risk_flag_shapes_csv(tmp_path: Path) -> None:
-    path = write(tmp_path, "deals.csv",
-                 "deal_id,rep_id,status,deal_value_usd,probability,risk_flags\n"
-                 'D0,R1,active,10,0.5,"[""a"",""b""]"\nD1,R1,active,20,0.5,\n'
-                 "D2,R1,active,30,0.5,c\nD3,R1,active,40,0.5,[]\n")
+    path = write(
+        tmp_path,
+        "deals.csv",
+        "deal_id,rep_id,status,deal_value_usd,probability,risk_flags\n"
+        'D0,R1,active,10,0.5,"[""a"",""b""]"\nD1,R1,active,20,0.5,\n'
+        "D2,R1,active,30,0.5,c\nD3,R1,active,40,0.5,[]\n",
+    )
     assert _at_risk(build_report(path, reps_csv(tmp_path), as_of=AS_OF)) == EXPECTED_AT_RISK
 
 
@@ -614,10 +719,24 @@ def test_risk_flag_lists_in_files(tmp_path: Path, suffix: str) -> None:
 
 def test_integer_ids_in_parquet_and_json_join(tmp_path: Path) -> None:
     deals = tmp_path / "deals.parquet"
-    pq.write_table(pa.table({"deal_id": [1, 2], "rep_id": [7, 7], "status": ["active", "won"],
-                             "deal_value_usd": [100.0, 50.0], "probability": [0.5, 1.0]}), deals)
+    pq.write_table(
+        pa.table(
+            {
+                "deal_id": [1, 2],
+                "rep_id": [7, 7],
+                "status": ["active", "won"],
+                "deal_value_usd": [100.0, 50.0],
+                "probability": [0.5, 1.0],
+            }
+        ),
+        deals,
+    )
     reps = write(tmp_path, "reps.json", json.dumps([{"rep_id": 7, "rep_name": "Ann"}]))
     report = build_report(deals, reps, as_of=AS_OF)
     row = perf(report, "7")
-    assert (row["active_deals"], row["close_rate"], row["close_rate_source"],
-            row["top_opportunities"]) == (1, 1.0, "deals", ["1"])
+    assert (
+        row["active_deals"],
+        row["close_rate"],
+        row["close_rate_source"],
+        row["top_opportunities"],
+    ) == (1, 1.0, "deals", ["1"])

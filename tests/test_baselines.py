@@ -37,18 +37,46 @@ DEALS = [
 ]
 REPS = [
     # rep_id, name, quota, ytd, close_rate, q3m, closed3m, cur, prev, velocity, risk
-    ("R2", "Bea", 100000.0, 65000.0, None, 25000.0, 30000.0, 110000.0, 100000.0,
-     " Increasing ", 55.9),
+    (
+        "R2",
+        "Bea",
+        100000.0,
+        65000.0,
+        None,
+        25000.0,
+        30000.0,
+        110000.0,
+        100000.0,
+        " Increasing ",
+        55.9,
+    ),
     ("R1", "Al", 0.0, 50000.0, 0.333, 0.0, 10000.0, 100000.0, 102000.0, "stable", 12.0),
     ("R3", "Cy", 200000.0, 150000.0, None, 50000.0, 60000.0, 95000.0, 100000.0, "STABLE", None),
     ("R4", "Di", None, 10.0, 0.5, 10000.0, 12000.0, 1000.0, None, None, 3.2),
     ("R2", "Bea duplicate", 1.0, 1.0, 0.9, 1.0, 1.0, 1.0, 1.0, "increasing", 1.0),
 ]
-DEAL_NAMES = ("deal_id", "rep_id", "status", "deal_value_usd", "probability", "days_in_stage",
-              "risk_flags")
-REP_NAMES = ("rep_id", "rep_name", "quota_usd", "year_to_date_revenue_usd", "close_rate",
-             "quota_3m", "closed_won_3m_current", "current_pipeline_value",
-             "previous_pipeline_value", "risk_velocity_flag", "risk_score_current")
+DEAL_NAMES = (
+    "deal_id",
+    "rep_id",
+    "status",
+    "deal_value_usd",
+    "probability",
+    "days_in_stage",
+    "risk_flags",
+)
+REP_NAMES = (
+    "rep_id",
+    "rep_name",
+    "quota_usd",
+    "year_to_date_revenue_usd",
+    "close_rate",
+    "quota_3m",
+    "closed_won_3m_current",
+    "current_pipeline_value",
+    "previous_pipeline_value",
+    "risk_velocity_flag",
+    "risk_score_current",
+)
 
 
 def _dicts(rows, names) -> list[dict]:
@@ -69,7 +97,8 @@ def _write_parquet(path: Path, rows, names) -> None:
     table = pa.Table.from_pylist(_dicts(rows, names))
     if "days_in_stage" in names:
         table = table.set_column(
-            names.index("days_in_stage"), "days_in_stage",
+            names.index("days_in_stage"),
+            "days_in_stage",
             table.column("days_in_stage").cast(pa.int64()),
         )
     pq.write_table(table, path)
@@ -89,11 +118,13 @@ def _expected(deals: list[dict] | None = None, reps: list[dict] | None = None) -
     }
     report["flag_rows"] = {
         rule: [
-            {"deal_id": d["deal_id"], "days_in_stage": float(d["days_in_stage"] or 0),
-             "deal_value_usd": round(d["value"], 2), "risk_flags": d["risk_flags"] or []}
-            for d in sorted(filter(test, active), key=lambda d: (-d["value"], d["deal_id"]))[
-                :1000
-            ]
+            {
+                "deal_id": d["deal_id"],
+                "days_in_stage": float(d["days_in_stage"] or 0),
+                "deal_value_usd": round(d["value"], 2),
+                "risk_flags": d["risk_flags"] or [],
+            }
+            for d in sorted(filter(test, active), key=lambda d: (-d["value"], d["deal_id"]))[:1000]
         ]
         for rule, test in rules.items()
     }

@@ -15,14 +15,30 @@ SCHEMA = Path(__file__).parents[1] / "src" / "pipereview" / "schemas" / "report.
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipereview", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pipereview", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def test_report_json_to_file_validates_against_schema(small_files, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    proc = run("report", "--deals", small_files[0], "--reps", small_files[1],
-               "--as-of", "2026-11-20", "--format", "json", "--output", out)
+    proc = run(
+        "report",
+        "--deals",
+        small_files[0],
+        "--reps",
+        small_files[1],
+        "--as-of",
+        "2026-11-20",
+        "--format",
+        "json",
+        "--output",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
     jsonschema.validate(data, json.loads(SCHEMA.read_text()))
@@ -32,10 +48,22 @@ def test_report_json_to_file_validates_against_schema(small_files, tmp_path: Pat
 
 
 def test_report_formats_to_stdout(small_files) -> None:
-    for fmt, marker in (("table", "Pipeline summary"), ("markdown", "# Pipeline review"),
-                        ("json", '"schema_version"')):
-        proc = run("report", "--deals", small_files[0], "--reps", small_files[1],
-                   "--as-of", "2026-11-20", "--format", fmt)
+    for fmt, marker in (
+        ("table", "Pipeline summary"),
+        ("markdown", "# Pipeline review"),
+        ("json", '"schema_version"'),
+    ):
+        proc = run(
+            "report",
+            "--deals",
+            small_files[0],
+            "--reps",
+            small_files[1],
+            "--as-of",
+            "2026-11-20",
+            "--format",
+            fmt,
+        )
         assert proc.returncode == 0, proc.stderr
         assert marker in proc.stdout
 
@@ -51,8 +79,10 @@ def test_missing_file_is_one_line_exit_1(small_files, tmp_path: Path) -> None:
 
 def test_bad_value_names_file_row_column(small_files, tmp_path: Path) -> None:
     deals = tmp_path / "deals.csv"
-    deals.write_text("deal_id,rep_id,status,deal_value_usd,probability\n"
-                     "A,R1,active,100,0.5\nB,R1,active,12x,0.5\n")
+    deals.write_text(
+        "deal_id,rep_id,status,deal_value_usd,probability\n"
+        "A,R1,active,100,0.5\nB,R1,active,12x,0.5\n"
+    )
     proc = run("report", "--deals", deals, "--reps", small_files[1])
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
@@ -72,10 +102,18 @@ def test_bad_policy_is_exit_1_with_key(small_files, tmp_path: Path) -> None:
 
 def test_usage_errors_exit_2(small_files) -> None:
     assert run("report", "--deals", small_files[0]).returncode == 2
-    assert run("report", "--deals", small_files[0], "--reps", small_files[1],
-               "--as-of", "20-11-2026").returncode == 2
-    assert run("report", "--deals", small_files[0], "--reps", small_files[1],
-               "--format", "pdfx").returncode == 2
+    assert (
+        run(
+            "report", "--deals", small_files[0], "--reps", small_files[1], "--as-of", "20-11-2026"
+        ).returncode
+        == 2
+    )
+    assert (
+        run(
+            "report", "--deals", small_files[0], "--reps", small_files[1], "--format", "pdfx"
+        ).returncode
+        == 2
+    )
 
 
 def test_policy_init_writes_loadable_defaults(tmp_path: Path) -> None:

@@ -14,8 +14,10 @@ from .conftest import AS_OF
 
 
 def test_two_runs_identical_bytes(demo_files) -> None:
-    assert build_report(*demo_files, as_of=AS_OF).to_json() == \
+    assert (
         build_report(*demo_files, as_of=AS_OF).to_json()
+        == build_report(*demo_files, as_of=AS_OF).to_json()
+    )
 
 
 def test_shuffled_rows_identical_output(tmp_path: Path) -> None:
@@ -49,6 +51,7 @@ def test_input_fingerprint_changes_with_one_value() -> None:
     before = build_report(deals, reps, as_of=AS_OF).input_fingerprint
     values = deals.column("deal_value_usd").to_pylist()
     values[7] += 1
-    changed = deals.set_column(deals.schema.get_field_index("deal_value_usd"),
-                               "deal_value_usd", pa.array(values))
+    changed = deals.set_column(
+        deals.schema.get_field_index("deal_value_usd"), "deal_value_usd", pa.array(values)
+    )
     assert build_report(changed, reps, as_of=AS_OF).input_fingerprint != before

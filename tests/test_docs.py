@@ -26,10 +26,20 @@ def _policy_keys() -> list[str]:
 
 
 def _names() -> list[str]:
-    metrics = (*PIPELINE_METRICS, *DERIVED_PIPELINE_METRICS, *REP_PERFORMANCE_METRICS,
-               *TRAJECTORY_METRICS, BENCHMARK)
-    return ([m.name for m in metrics] + [r.id for r in RULES] + [c.id for c in CHECKS]
-            + ["absent_column"] + _policy_keys())
+    metrics = (
+        *PIPELINE_METRICS,
+        *DERIVED_PIPELINE_METRICS,
+        *REP_PERFORMANCE_METRICS,
+        *TRAJECTORY_METRICS,
+        BENCHMARK,
+    )
+    return (
+        [m.name for m in metrics]
+        + [r.id for r in RULES]
+        + [c.id for c in CHECKS]
+        + ["absent_column"]
+        + _policy_keys()
+    )
 
 
 def test_everything_is_documented() -> None:

@@ -18,8 +18,9 @@ from .conftest import AS_OF
 GOLDEN = Path(__file__).parent / "golden"
 
 
-@pytest.mark.parametrize(("fmt", "suffix"), [("json", "json"), ("markdown", "md"),
-                                             ("table", "txt")])
+@pytest.mark.parametrize(
+    ("fmt", "suffix"), [("json", "json"), ("markdown", "md"), ("table", "txt")]
+)
 def test_golden(small_files: tuple[Path, Path], fmt: str, suffix: str) -> None:
     report = build_report(*small_files, as_of=AS_OF)
     rendered = RENDERERS[fmt](report)

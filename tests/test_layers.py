@@ -9,9 +9,21 @@ PACKAGE = Path(__file__).parents[1] / "src" / "pipereview"
 
 # Lower number = lower layer. A module may import modules with a number <= its own.
 LAYERS: dict[str, int] = {
-    "errors": 0, "policy": 1, "schema": 1, "sources": 2, "history": 2, "metrics": 3,
-    "rules": 3, "report": 4, "render": 4, "api": 5, "compat": 6, "cli": 7, "web": 7,
-    "__main__": 8, "__init__": 8,
+    "errors": 0,
+    "policy": 1,
+    "schema": 1,
+    "sources": 2,
+    "history": 2,
+    "metrics": 3,
+    "rules": 3,
+    "report": 4,
+    "render": 4,
+    "api": 5,
+    "compat": 6,
+    "cli": 7,
+    "web": 7,
+    "__main__": 8,
+    "__init__": 8,
 }
 
 
@@ -26,8 +38,11 @@ def _imports(path: Path) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "pipereview":
             found += [f"pipereview.{a.name}" for a in node.names]  # from pipereview import api
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
-                "pipereview"):
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("pipereview")
+        ):
             found.append(node.module)
         elif isinstance(node, ast.Import):
             found += [a.name for a in node.names if a.name.startswith("pipereview")]

@@ -18,10 +18,26 @@ from pipereview.policy import policy_from_dict
 AS_OF = dt.date(2026, 1, 15)
 
 
-def _deal(deal_id: str, rep_id: str | None, status: str, value: float, prob: float,
-          days: float, flags: Any = None, stage: str | None = None) -> dict[str, Any]:
-    return {"deal_id": deal_id, "rep_id": rep_id, "status": status, "deal_value_usd": value,
-            "probability": prob, "days_in_stage": days, "risk_flags": flags, "stage": stage}
+def _deal(
+    deal_id: str,
+    rep_id: str | None,
+    status: str,
+    value: float,
+    prob: float,
+    days: float,
+    flags: Any = None,
+    stage: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "deal_id": deal_id,
+        "rep_id": rep_id,
+        "status": status,
+        "deal_value_usd": value,
+        "probability": prob,
+        "days_in_stage": days,
+        "risk_flags": flags,
+        "stage": stage,
+    }
 
 
 # Expected value (value x probability) in the comments; probabilities are exact binary
@@ -39,29 +55,68 @@ DEALS = [
 
 
 def _rep(rep_id: str, name: str, **fields: Any) -> dict[str, Any]:
-    base = {"rep_id": rep_id, "rep_name": name, "quota_usd": None,
-            "year_to_date_revenue_usd": None, "close_rate": None, "quota_3m": None,
-            "closed_won_3m_current": None, "current_pipeline_value": None,
-            "previous_pipeline_value": None, "risk_velocity_flag": None,
-            "risk_score_current": None}
+    base = {
+        "rep_id": rep_id,
+        "rep_name": name,
+        "quota_usd": None,
+        "year_to_date_revenue_usd": None,
+        "close_rate": None,
+        "quota_3m": None,
+        "closed_won_3m_current": None,
+        "current_pipeline_value": None,
+        "previous_pipeline_value": None,
+        "risk_velocity_flag": None,
+        "risk_score_current": None,
+    }
     return {**base, **fields}
 
 
 REPS = [
-    _rep("R1", "Ann", quota_usd=100000.0, year_to_date_revenue_usd=66660.0, close_rate=0.4,
-         quota_3m=30000.0, closed_won_3m_current=20000.0, current_pipeline_value=102000.0,
-         previous_pipeline_value=100000.0, risk_velocity_flag="stable",
-         risk_score_current=7.9),
-    _rep("R2", "Bob", quota_usd=100000.0, year_to_date_revenue_usd=69999.99,
-         quota_3m=10000.0, closed_won_3m_current=9000.0, current_pipeline_value=102010.0,
-         previous_pipeline_value=100000.0, risk_velocity_flag=" Increasing ",
-         risk_score_current=3.0),
-    _rep("R3", "Cy", quota_usd=100000.0, year_to_date_revenue_usd=70000.0,
-         quota_3m=20000.0, closed_won_3m_current=18000.0, current_pipeline_value=5000.0,
-         previous_pipeline_value=0.0, risk_velocity_flag="decreasing",
-         risk_score_current=0.5),
-    _rep("R4", "Dan", year_to_date_revenue_usd=5000.0, closed_won_3m_current=5000.0,
-         current_pipeline_value=90000.0, previous_pipeline_value=100000.0),
+    _rep(
+        "R1",
+        "Ann",
+        quota_usd=100000.0,
+        year_to_date_revenue_usd=66660.0,
+        close_rate=0.4,
+        quota_3m=30000.0,
+        closed_won_3m_current=20000.0,
+        current_pipeline_value=102000.0,
+        previous_pipeline_value=100000.0,
+        risk_velocity_flag="stable",
+        risk_score_current=7.9,
+    ),
+    _rep(
+        "R2",
+        "Bob",
+        quota_usd=100000.0,
+        year_to_date_revenue_usd=69999.99,
+        quota_3m=10000.0,
+        closed_won_3m_current=9000.0,
+        current_pipeline_value=102010.0,
+        previous_pipeline_value=100000.0,
+        risk_velocity_flag=" Increasing ",
+        risk_score_current=3.0,
+    ),
+    _rep(
+        "R3",
+        "Cy",
+        quota_usd=100000.0,
+        year_to_date_revenue_usd=70000.0,
+        quota_3m=20000.0,
+        closed_won_3m_current=18000.0,
+        current_pipeline_value=5000.0,
+        previous_pipeline_value=0.0,
+        risk_velocity_flag="decreasing",
+        risk_score_current=0.5,
+    ),
+    _rep(
+        "R4",
+        "Dan",
+        year_to_date_revenue_usd=5000.0,
+        closed_won_3m_current=5000.0,
+        current_pipeline_value=90000.0,
+        previous_pipeline_value=100000.0,
+    ),
 ]
 
 
@@ -106,11 +161,16 @@ def test_pipeline_summary_without_active_or_closed_deals() -> None:
     deals = [_deal("X1", "R1", "open", 100, 0.5, 50, ["x"])]  # unknown status only
     summary = build_report(deals, REPS, as_of=AS_OF).pipeline_summary.model_dump()
     assert summary == {
-        "total_deals": 1, "active_deals": 0, "won_deals": 0, "lost_deals": 0,
-        "total_pipeline_value": 0.0, "weighted_pipeline_value": 0.0,
+        "total_deals": 1,
+        "active_deals": 0,
+        "won_deals": 0,
+        "lost_deals": 0,
+        "total_pipeline_value": 0.0,
+        "weighted_pipeline_value": 0.0,
         "average_deal_size": 0.0,  # no active deals -> 0
         "win_rate": 0.0,  # no won or lost -> 0
-        "stalled_deals_count": 0, "at_risk_deals_count": 0,
+        "stalled_deals_count": 0,
+        "at_risk_deals_count": 0,
     }
 
 
@@ -118,36 +178,46 @@ def test_pipeline_summary_without_active_or_closed_deals() -> None:
 def test_rep_performance_rows(report: dict[str, Any]) -> None:
     assert report["rep_performance"] == [
         {
-            "rep_id": "R1", "rep_name": "Ann",
+            "rep_id": "R1",
+            "rep_name": "Ann",
             "active_deals": 4,  # D1 D2 D3 D4
             "pipeline_value": 5900.0,  # 1000 + 3000 + 1500 + 400
-            "close_rate": 0.4, "close_rate_source": "record",
+            "close_rate": 0.4,
+            "close_rate_source": "record",
             "quota_achievement": 0.67,  # 66660 / 100000 = 0.6666
             "needs_coaching": True,  # 0.6666 < 0.7
             # ev: D2 750, D3 750 (tie -> D2 first by id), D1 500; D4 (100) beyond the cap of 3
             "top_opportunities": ["D2", "D3", "D1"],
         },
         {
-            "rep_id": "R2", "rep_name": "Bob",
+            "rep_id": "R2",
+            "rep_name": "Bob",
             "active_deals": 1,  # D7
             "pipeline_value": 800.0,
-            "close_rate": 0.5, "close_rate_source": "deals",  # no record: 1 won / (1 + 1)
+            "close_rate": 0.5,
+            "close_rate_source": "deals",  # no record: 1 won / (1 + 1)
             "quota_achievement": 0.7,  # 69999.99 / 100000 = 0.6999999 -> 0.70
             "needs_coaching": True,  # unrounded 0.6999999 < 0.7
             "top_opportunities": ["D7"],
         },
         {
-            "rep_id": "R3", "rep_name": "Cy",
-            "active_deals": 0, "pipeline_value": 0.0,
-            "close_rate": 0.0, "close_rate_source": "deals",  # 0 won / (0 + 1 lost)
+            "rep_id": "R3",
+            "rep_name": "Cy",
+            "active_deals": 0,
+            "pipeline_value": 0.0,
+            "close_rate": 0.0,
+            "close_rate_source": "deals",  # 0 won / (0 + 1 lost)
             "quota_achievement": 0.7,  # 70000 / 100000
             "needs_coaching": False,  # 0.7 is not < 0.7
             "top_opportunities": [],
         },
         {
-            "rep_id": "R4", "rep_name": "Dan",
-            "active_deals": 0, "pipeline_value": 0.0,
-            "close_rate": None, "close_rate_source": "none",  # no record, no closed deals
+            "rep_id": "R4",
+            "rep_name": "Dan",
+            "active_deals": 0,
+            "pipeline_value": 0.0,
+            "close_rate": None,
+            "close_rate_source": "none",  # no record, no closed deals
             "quota_achievement": None,  # no quota
             "needs_coaching": False,
             "top_opportunities": [],
@@ -159,7 +229,10 @@ def test_top_opportunities_policy_cap() -> None:
     policy = policy_from_dict({"reps": {"top_opportunities": 1}})
     rows = build_report(DEALS, REPS, as_of=AS_OF, policy=policy).rep_performance
     assert {r.rep_id: r.top_opportunities for r in rows} == {
-        "R1": ["D2"], "R2": ["D7"], "R3": [], "R4": [],
+        "R1": ["D2"],
+        "R2": ["D7"],
+        "R3": [],
+        "R4": [],
     }
 
 
@@ -173,10 +246,13 @@ def test_rep_rows_follow_rep_id_order_not_input_order() -> None:
 def test_rep_trajectory_rows(report: dict[str, Any]) -> None:
     assert report["rep_trajectory"] == [
         {
-            "rep_id": "R1", "rep_name": "Ann", "quota_3m": 30000.0,
+            "rep_id": "R1",
+            "rep_name": "Ann",
+            "quota_3m": 30000.0,
             "closed_won_3m_current": 20000.0,
             "quota_attainment_pct": 66.7,  # 20000 / 30000 x 100 = 66.666...
-            "current_pipeline_value": 102000.0, "previous_pipeline_value": 100000.0,
+            "current_pipeline_value": 102000.0,
+            "previous_pipeline_value": 100000.0,
             "pipeline_change_pct": 2.0,  # (102000 - 100000) / 100000 x 100 = 2.0
             "pipeline_trend": "stable",  # exactly +2 is not above the band
             "risk_velocity_flag": "stable",
@@ -185,10 +261,13 @@ def test_rep_trajectory_rows(report: dict[str, Any]) -> None:
             "risk_score_current": 7,  # int(7.9)
         },
         {
-            "rep_id": "R2", "rep_name": "Bob", "quota_3m": 10000.0,
+            "rep_id": "R2",
+            "rep_name": "Bob",
+            "quota_3m": 10000.0,
             "closed_won_3m_current": 9000.0,
             "quota_attainment_pct": 90.0,  # 9000 / 10000 x 100
-            "current_pipeline_value": 102010.0, "previous_pipeline_value": 100000.0,
+            "current_pipeline_value": 102010.0,
+            "previous_pipeline_value": 100000.0,
             "pipeline_change_pct": 2.0,  # 2010 / 100000 x 100 = 2.01 -> 1 place: 2.0
             "pipeline_trend": "improving",  # unrounded 2.01 > 2
             "risk_velocity_flag": "increasing",  # " Increasing " trimmed, lower-cased
@@ -197,10 +276,13 @@ def test_rep_trajectory_rows(report: dict[str, Any]) -> None:
             "risk_score_current": 3,
         },
         {
-            "rep_id": "R3", "rep_name": "Cy", "quota_3m": 20000.0,
+            "rep_id": "R3",
+            "rep_name": "Cy",
+            "quota_3m": 20000.0,
             "closed_won_3m_current": 18000.0,
             "quota_attainment_pct": 90.0,  # 18000 / 20000 x 100
-            "current_pipeline_value": 5000.0, "previous_pipeline_value": 0.0,
+            "current_pipeline_value": 5000.0,
+            "previous_pipeline_value": 0.0,
             "pipeline_change_pct": None,  # previous 0
             "pipeline_trend": "stable",  # previous 0 -> stable
             "risk_velocity_flag": "decreasing",
@@ -209,10 +291,13 @@ def test_rep_trajectory_rows(report: dict[str, Any]) -> None:
             "risk_score_current": 0,  # int(0.5)
         },
         {
-            "rep_id": "R4", "rep_name": "Dan", "quota_3m": None,
+            "rep_id": "R4",
+            "rep_name": "Dan",
+            "quota_3m": None,
             "closed_won_3m_current": 5000.0,
             "quota_attainment_pct": None,  # no quota_3m
-            "current_pipeline_value": 90000.0, "previous_pipeline_value": 100000.0,
+            "current_pipeline_value": 90000.0,
+            "previous_pipeline_value": 100000.0,
             "pipeline_change_pct": -10.0,  # (90000 - 100000) / 100000 x 100
             "pipeline_trend": "declining",
             "risk_velocity_flag": None,
@@ -223,13 +308,16 @@ def test_rep_trajectory_rows(report: dict[str, Any]) -> None:
     ]
 
 
-@pytest.mark.parametrize(("current", "change", "trend"), [
-    (98000.0, -2.0, "stable"),  # exactly -2 is not below -2
-    (97990.0, -2.0, "declining"),  # -2.01 (rounds to -2.0) < -2
-    (102000.0, 2.0, "stable"),
-    (102010.0, 2.0, "improving"),  # +2.01
-    (100000.0, 0.0, "stable"),
-])
+@pytest.mark.parametrize(
+    ("current", "change", "trend"),
+    [
+        (98000.0, -2.0, "stable"),  # exactly -2 is not below -2
+        (97990.0, -2.0, "declining"),  # -2.01 (rounds to -2.0) < -2
+        (102000.0, 2.0, "stable"),
+        (102010.0, 2.0, "improving"),  # +2.01
+        (100000.0, 0.0, "stable"),
+    ],
+)
 def test_trend_band_edges(current: float, change: float, trend: str) -> None:
     reps = [_rep("R1", "Ann", current_pipeline_value=current, previous_pipeline_value=100000.0)]
     row = build_report(DEALS, reps, as_of=AS_OF).rep_trajectory[0]
@@ -237,8 +325,10 @@ def test_trend_band_edges(current: float, change: float, trend: str) -> None:
 
 
 def test_no_quotas_means_no_benchmark() -> None:
-    reps = [_rep("R1", "Ann", closed_won_3m_current=5000.0),
-            _rep("R2", "Bob", quota_3m=0.0, closed_won_3m_current=9000.0)]
+    reps = [
+        _rep("R1", "Ann", closed_won_3m_current=5000.0),
+        _rep("R2", "Bob", quota_3m=0.0, closed_won_3m_current=9000.0),
+    ]
     report = build_report(DEALS, reps, as_of=AS_OF).model_dump(mode="json")
     assert [r["benchmark"] for r in report["rep_trajectory"]] == [False, False]
     assert [r["quota_attainment_pct"] for r in report["rep_trajectory"]] == [None, None]
@@ -250,13 +340,19 @@ def test_stalled_deal_flag(report: dict[str, Any]) -> None:
     # ordered by deal value desc: D2 (3000), D1 (1000), D7 (800)
     assert [f["subject_id"] for f in _flags(report, "stalled_deal")] == ["D2", "D1", "D7"]
     assert _flag(report, "stalled_deal", "D1") == {
-        "rule": "stalled_deal", "subject_type": "deal", "subject_id": "D1",
+        "rule": "stalled_deal",
+        "subject_type": "deal",
+        "subject_id": "D1",
         "severity": "warning",
-        "observed": {"rep_id": "R1", "stage": "Negotiation", "days_in_stage": 25.0,
-                     "deal_value_usd": 1000.0},
+        "observed": {
+            "rep_id": "R1",
+            "stage": "Negotiation",
+            "days_in_stage": 25.0,
+            "deal_value_usd": 1000.0,
+        },
         "thresholds": {"stalled_deal_days_in_stage": 21},
         "message": "Deal D1 in stage Negotiation has been in its stage 25 days, at or above "
-                   "the 21-day threshold (value $1,000.00).",
+        "the 21-day threshold (value $1,000.00).",
     }
 
 
@@ -264,10 +360,16 @@ def test_at_risk_deal_flag(report: dict[str, Any]) -> None:
     # D1 (1000), D7 (800), D4 (400)
     assert [f["subject_id"] for f in _flags(report, "at_risk_deal")] == ["D1", "D7", "D4"]
     assert _flag(report, "at_risk_deal", "D7") == {
-        "rule": "at_risk_deal", "subject_type": "deal", "subject_id": "D7",
+        "rule": "at_risk_deal",
+        "subject_type": "deal",
+        "subject_id": "D7",
         "severity": "warning",
-        "observed": {"rep_id": "R2", "risk_flags": ["a", "b"], "risk_flag_count": 2,
-                     "deal_value_usd": 800.0},
+        "observed": {
+            "rep_id": "R2",
+            "risk_flags": ["a", "b"],
+            "risk_flag_count": 2,
+            "deal_value_usd": 800.0,
+        },
         "thresholds": {"min_risk_flags": 1},
         "message": "Deal D7 carries 2 risk flags (a, b), at least 1 (value $800.00).",
     }
@@ -277,13 +379,19 @@ def test_needs_coaching_flag(report: dict[str, Any]) -> None:
     # lowest achievement first: R1 0.6666, R2 0.6999999
     assert [f["subject_id"] for f in _flags(report, "needs_coaching")] == ["R1", "R2"]
     assert _flag(report, "needs_coaching", "R1") == {
-        "rule": "needs_coaching", "subject_type": "rep", "subject_id": "R1",
+        "rule": "needs_coaching",
+        "subject_type": "rep",
+        "subject_id": "R1",
         "severity": "warning",
-        "observed": {"rep_name": "Ann", "quota_achievement": 0.67,
-                     "year_to_date_revenue_usd": 66660.0, "quota_usd": 100000.0},
+        "observed": {
+            "rep_name": "Ann",
+            "quota_achievement": 0.67,
+            "year_to_date_revenue_usd": 66660.0,
+            "quota_usd": 100000.0,
+        },
         "thresholds": {"needs_coaching_below": 0.7},
         "message": "Rep R1 (Ann) has achieved 0.67 of quota ($66,660.00 of $100,000.00 year "
-                   "to date), below 0.7.",
+        "to date), below 0.7.",
     }
 
 
@@ -291,13 +399,23 @@ def test_coaching_candidate_flag(report: dict[str, Any]) -> None:
     # lowest attainment first: R1 66.7, R2 90.0
     assert [f["subject_id"] for f in _flags(report, "coaching_candidate")] == ["R1", "R2"]
     assert _flag(report, "coaching_candidate", "R2") == {
-        "rule": "coaching_candidate", "subject_type": "rep", "subject_id": "R2",
+        "rule": "coaching_candidate",
+        "subject_type": "rep",
+        "subject_id": "R2",
         "severity": "info",
-        "observed": {"rep_name": "Bob", "velocity_matches": True, "attainment_below": False,
-                     "risk_velocity_flag": "increasing", "quota_attainment_pct": 90.0,
-                     "closed_won_3m_current": 9000.0, "quota_3m": 10000.0},
-        "thresholds": {"coaching_risk_velocity": "increasing",
-                       "coaching_attainment_below_pct": 90.0},
+        "observed": {
+            "rep_name": "Bob",
+            "velocity_matches": True,
+            "attainment_below": False,
+            "risk_velocity_flag": "increasing",
+            "quota_attainment_pct": 90.0,
+            "closed_won_3m_current": 9000.0,
+            "quota_3m": 10000.0,
+        },
+        "thresholds": {
+            "coaching_risk_velocity": "increasing",
+            "coaching_attainment_below_pct": 90.0,
+        },
         "message": "Rep R2 (Bob) is a coaching candidate: risk velocity is increasing.",
     }
     assert _flag(report, "coaching_candidate", "R1")["message"] == (
@@ -307,47 +425,89 @@ def test_coaching_candidate_flag(report: dict[str, Any]) -> None:
 
 
 def test_benchmark_flag(report: dict[str, Any]) -> None:
-    assert _flags(report, "benchmark") == [{
-        "rule": "benchmark", "subject_type": "rep", "subject_id": "R2", "severity": "info",
-        "observed": {"rep_name": "Bob", "quota_attainment_pct": 90.0,
-                     "closed_won_3m_current": 9000.0, "quota_3m": 10000.0},
-        "thresholds": {},
-        "message": "Rep R2 (Bob) has the highest 3-month quota attainment, 90% "
-                   "($9,000.00 of $10,000.00).",
-    }]
+    assert _flags(report, "benchmark") == [
+        {
+            "rule": "benchmark",
+            "subject_type": "rep",
+            "subject_id": "R2",
+            "severity": "info",
+            "observed": {
+                "rep_name": "Bob",
+                "quota_attainment_pct": 90.0,
+                "closed_won_3m_current": 9000.0,
+                "quota_3m": 10000.0,
+            },
+            "thresholds": {},
+            "message": "Rep R2 (Bob) has the highest 3-month quota attainment, 90% "
+            "($9,000.00 of $10,000.00).",
+        }
+    ]
 
 
 def test_pipeline_declining_flag(report: dict[str, Any]) -> None:
-    assert _flags(report, "pipeline_declining") == [{
-        "rule": "pipeline_declining", "subject_type": "rep", "subject_id": "R4",
-        "severity": "warning",
-        "observed": {"rep_name": "Dan", "pipeline_change_pct": -10.0,
-                     "current_pipeline_value": 90000.0, "previous_pipeline_value": 100000.0},
-        "thresholds": {"trend_band_pct": 2.0},
-        "message": "Rep R4 (Dan)'s pipeline fell 10% ($100,000.00 to $90,000.00), beyond the "
-                   "2% band.",
-    }]
+    assert _flags(report, "pipeline_declining") == [
+        {
+            "rule": "pipeline_declining",
+            "subject_type": "rep",
+            "subject_id": "R4",
+            "severity": "warning",
+            "observed": {
+                "rep_name": "Dan",
+                "pipeline_change_pct": -10.0,
+                "current_pipeline_value": 90000.0,
+                "previous_pipeline_value": 100000.0,
+            },
+            "thresholds": {"trend_band_pct": 2.0},
+            "message": "Rep R4 (Dan)'s pipeline fell 10% ($100,000.00 to $90,000.00), beyond the "
+            "2% band.",
+        }
+    ]
 
 
 def test_flag_counts(report: dict[str, Any]) -> None:
     assert report["flag_counts"] == [
-        {"rule": "stalled_deal", "subject_type": "deal", "severity": "warning",
-         "total": 3, "shown": 3},
-        {"rule": "at_risk_deal", "subject_type": "deal", "severity": "warning",
-         "total": 3, "shown": 3},
-        {"rule": "needs_coaching", "subject_type": "rep", "severity": "warning",
-         "total": 2, "shown": 2},
-        {"rule": "coaching_candidate", "subject_type": "rep", "severity": "info",
-         "total": 2, "shown": 2},
-        {"rule": "benchmark", "subject_type": "rep", "severity": "info",
-         "total": 1, "shown": 1},
-        {"rule": "pipeline_declining", "subject_type": "rep", "severity": "warning",
-         "total": 1, "shown": 1},
+        {
+            "rule": "stalled_deal",
+            "subject_type": "deal",
+            "severity": "warning",
+            "total": 3,
+            "shown": 3,
+        },
+        {
+            "rule": "at_risk_deal",
+            "subject_type": "deal",
+            "severity": "warning",
+            "total": 3,
+            "shown": 3,
+        },
+        {
+            "rule": "needs_coaching",
+            "subject_type": "rep",
+            "severity": "warning",
+            "total": 2,
+            "shown": 2,
+        },
+        {
+            "rule": "coaching_candidate",
+            "subject_type": "rep",
+            "severity": "info",
+            "total": 2,
+            "shown": 2,
+        },
+        {"rule": "benchmark", "subject_type": "rep", "severity": "info", "total": 1, "shown": 1},
+        {
+            "rule": "pipeline_declining",
+            "subject_type": "rep",
+            "severity": "warning",
+            "total": 1,
+            "shown": 1,
+        },
     ]
     # flags are listed in rule order
     rules = [f["rule"] for f in report["flags"]]
     assert rules == ["stalled_deal"] * 3 + ["at_risk_deal"] * 3 + ["needs_coaching"] * 2 + [
-        "coaching_candidate"] * 2 + ["benchmark", "pipeline_declining"]
+        "coaching_candidate"
+    ] * 2 + ["benchmark", "pipeline_declining"]
 
 
 def test_max_per_rule_keeps_highest_value_deals() -> None:
@@ -357,8 +517,12 @@ def test_max_per_rule_keeps_highest_value_deals() -> None:
     assert [f["subject_id"] for f in _flags(report, "stalled_deal")] == ["D2", "D1"]
     assert [f["subject_id"] for f in _flags(report, "at_risk_deal")] == ["D1", "D7"]
     assert _counts(report) == {
-        "stalled_deal": (3, 2), "at_risk_deal": (3, 2), "needs_coaching": (2, 2),
-        "coaching_candidate": (2, 2), "benchmark": (1, 1), "pipeline_declining": (1, 1),
+        "stalled_deal": (3, 2),
+        "at_risk_deal": (3, 2),
+        "needs_coaching": (2, 2),
+        "coaching_candidate": (2, 2),
+        "benchmark": (1, 1),
+        "pipeline_declining": (1, 1),
     }
     # the summary counts are never capped
     assert report["pipeline_summary"]["stalled_deals_count"] == 3
@@ -373,8 +537,7 @@ def test_custom_stalled_threshold() -> None:
     assert [f["subject_id"] for f in _flags(report, "stalled_deal")] == ["D2", "D3", "D1", "D7"]
     assert _flag(report, "stalled_deal", "D3")["thresholds"] == {"stalled_deal_days_in_stage": 10}
     assert _flag(report, "stalled_deal", "D3")["message"] == (
-        "Deal D3 has been in its stage 20 days, at or above the 10-day threshold "
-        "(value $1,500.00)."
+        "Deal D3 has been in its stage 20 days, at or above the 10-day threshold (value $1,500.00)."
     )
 
 
@@ -389,13 +552,16 @@ def test_explain_is_never_capped() -> None:
     policy = policy_from_dict({"flags": {"max_per_rule": 1}})
     # D7 is 3rd by value among stalled deals and 2nd among at-risk ones: capped in the report
     assert [f.rule for f in explain("D7", DEALS, REPS, policy=policy)] == [
-        "stalled_deal", "at_risk_deal",
+        "stalled_deal",
+        "at_risk_deal",
     ]
 
 
 def test_explain_rep() -> None:
     assert [f.rule for f in explain("R2", DEALS, REPS)] == [
-        "needs_coaching", "coaching_candidate", "benchmark",
+        "needs_coaching",
+        "coaching_candidate",
+        "benchmark",
     ]
     assert explain("D3", DEALS, REPS) == []  # known deal, no flag
 
@@ -404,6 +570,5 @@ def test_explain_unknown_id() -> None:
     with pytest.raises(NotFoundError) as info:
         explain("d1", DEALS, REPS)  # ids are case-sensitive
     assert str(info.value) == (
-        "no deal or rep with id 'd1' "
-        "(ids are case-sensitive; check the deal_id / rep_id columns)"
+        "no deal or rep with id 'd1' (ids are case-sensitive; check the deal_id / rep_id columns)"
     )

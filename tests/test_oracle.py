@@ -11,11 +11,23 @@ import pytest
 from .oracle import oracle_report
 
 
-def _deal(deal_id: str, rep_id: str | None, status: str | None, value=None, prob=None,
-          days=None, flags=None) -> dict:
+def _deal(
+    deal_id: str,
+    rep_id: str | None,
+    status: str | None,
+    value=None,
+    prob=None,
+    days=None,
+    flags=None,
+) -> dict:
     return {
-        "deal_id": deal_id, "rep_id": rep_id, "status": status, "deal_value_usd": value,
-        "probability": prob, "days_in_stage": days, "risk_flags": flags,
+        "deal_id": deal_id,
+        "rep_id": rep_id,
+        "status": status,
+        "deal_value_usd": value,
+        "probability": prob,
+        "days_in_stage": days,
+        "risk_flags": flags,
     }
 
 
@@ -92,10 +104,22 @@ def test_unknown_status_counts_only_in_total() -> None:
 
 def test_zero_or_missing_quota_gives_null_and_no_coaching() -> None:
     reps = [
-        _rep("R1", quota_usd=0, year_to_date_revenue_usd=5000, quota_3m=0,
-             closed_won_3m_current=100, risk_velocity_flag="stable"),
-        _rep("R2", quota_usd=None, year_to_date_revenue_usd=5000, quota_3m=None,
-             closed_won_3m_current=100, risk_velocity_flag="stable"),
+        _rep(
+            "R1",
+            quota_usd=0,
+            year_to_date_revenue_usd=5000,
+            quota_3m=0,
+            closed_won_3m_current=100,
+            risk_velocity_flag="stable",
+        ),
+        _rep(
+            "R2",
+            quota_usd=None,
+            year_to_date_revenue_usd=5000,
+            quota_3m=None,
+            closed_won_3m_current=100,
+            risk_velocity_flag="stable",
+        ),
     ]
     report = oracle_report([], reps)
     for rep_id in ("R1", "R2"):
@@ -116,9 +140,13 @@ def test_needs_coaching_compares_unrounded_achievement() -> None:
     ]
     report = oracle_report([], reps)
     assert (_perf(report, "R1")["quota_achievement"], _perf(report, "R1")["needs_coaching"]) == (
-        0.7, False)
+        0.7,
+        False,
+    )
     assert (_perf(report, "R2")["quota_achievement"], _perf(report, "R2")["needs_coaching"]) == (
-        0.7, True)
+        0.7,
+        True,
+    )
     assert _perf(report, "R3")["quota_achievement"] == 1.33
     assert report["flag_counts"]["needs_coaching"] == 1
 
@@ -143,17 +171,26 @@ def test_top_opportunities_ordered_by_weighted_value_ties_by_deal_id() -> None:
 
 def test_close_rate_from_record_or_deals_or_none() -> None:
     deals = [
-        _deal("D1", "R1", "won"), _deal("D2", "R1", "won"), _deal("D3", "R1", "lost"),
-        _deal("D4", "R2", "won"), _deal("D5", "R3", "active"),
+        _deal("D1", "R1", "won"),
+        _deal("D2", "R1", "won"),
+        _deal("D3", "R1", "lost"),
+        _deal("D4", "R2", "won"),
+        _deal("D5", "R3", "active"),
     ]
     reps = [_rep("R1", close_rate=None), _rep("R2", close_rate=0.456), _rep("R3")]
     report = oracle_report(deals, reps)
     assert (_perf(report, "R1")["close_rate"], _perf(report, "R1")["close_rate_source"]) == (
-        0.67, "deals")  # 2 / 3
+        0.67,
+        "deals",
+    )  # 2 / 3
     assert (_perf(report, "R2")["close_rate"], _perf(report, "R2")["close_rate_source"]) == (
-        0.46, "record")
+        0.46,
+        "record",
+    )
     assert (_perf(report, "R3")["close_rate"], _perf(report, "R3")["close_rate_source"]) == (
-        None, "none")
+        None,
+        "none",
+    )
 
 
 def test_benchmark_tie_goes_to_lowest_rep_id() -> None:
@@ -213,8 +250,7 @@ def test_coaching_candidate_below_ninety_percent_of_quota() -> None:
         _rep("R4", quota_3m=1000, closed_won_3m_current=None),  # unknown: no
     ]
     report = oracle_report([], reps)
-    assert [r["coaching_candidate"] for r in report["rep_trajectory"]] == [
-        False, True, True, False]
+    assert [r["coaching_candidate"] for r in report["rep_trajectory"]] == [False, True, True, False]
     assert _traj(report, "R2")["quota_attainment_pct"] == 89.9
     assert _traj(report, "R3")["quota_attainment_pct"] == 66.7
     assert _traj(report, "R4")["quota_attainment_pct"] is None

@@ -32,7 +32,8 @@ def _messy(seed: int) -> tuple[pa.Table, pa.Table]:
     rows = deals.to_pylist()
     for row in rng.choice(len(rows), 40, replace=False):
         field = ["deal_value_usd", "probability", "days_in_stage", "risk_flags", "rep_id"][
-            int(row) % 5]
+            int(row) % 5
+        ]
         rows[int(row)][field] = None
     rows[5]["deal_id"] = rows[6]["deal_id"]
     rows[9]["rep_id"] = "R9999"

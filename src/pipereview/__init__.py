@@ -10,7 +10,14 @@ from pipereview.policy import Policy
 from pipereview.report import Report
 
 __all__ = [
-    "InputError", "PipereviewError", "Policy", "PolicyError", "Report", "build_report",
-    "explain", "load_policy", "validate",
+    "InputError",
+    "PipereviewError",
+    "Policy",
+    "PolicyError",
+    "Report",
+    "build_report",
+    "explain",
+    "load_policy",
+    "validate",
 ]
 __version__ = "0.1.0"

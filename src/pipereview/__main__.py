@@ -1,4 +1,5 @@
 """python -m pipereview: the command line."""
 
 from pipereview.cli import main
+
 main()

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,27 +23,33 @@ from pipereview.errors import PipereviewError
 from pipereview.render import RENDERERS
 from pipereview.render.table import report_renderables
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Rule-based pipeline review: CRM deals and reps in, explained numbers out.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Rule-based pipeline review: CRM deals and reps in, explained numbers out.",
+)
 policy_app = typer.Typer(no_args_is_help=True, help="Policy files.")
 app.add_typer(policy_app, name="policy")
 err_console = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
 
 
-class EngineName(str, Enum):
+class EngineName(StrEnum):
     duckdb = "duckdb"
     spark = "spark"
 
 
 DealsOpt = Annotated[Path, typer.Option("--deals", help="Deals file (CSV, Parquet, JSON, JSONL).")]
 RepsOpt = Annotated[Path, typer.Option("--reps", help="Reps file (CSV, Parquet, JSON, JSONL).")]
-PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")]
+PolicyOpt = Annotated[
+    Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")
+]
 EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Compute engine.")]
 
 
@@ -53,8 +59,9 @@ def _as_of(value: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD",
-                                 param_hint="--as-of") from None
+        raise typer.BadParameter(
+            f"{value!r} is not a date; use YYYY-MM-DD", param_hint="--as-of"
+        ) from None
 
 
 @contextmanager
@@ -63,8 +70,13 @@ def _progress() -> Iterator[api.Progress | None]:
     if not sys.stderr.isatty():
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("starting")
         yield lambda step: bar.update(task, description=step)
 
@@ -91,7 +103,9 @@ def report(
     deals: DealsOpt,
     reps: RepsOpt,
     policy: PolicyOpt = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
     engine: EngineOpt = EngineName.duckdb,
@@ -100,8 +114,9 @@ def report(
     date = _as_of(as_of)
     try:
         with _progress() as step:
-            result = api.build_report(deals, reps, as_of=date, policy=policy,
-                                      engine=engine.value, progress=step)
+            result = api.build_report(
+                deals, reps, as_of=date, policy=policy, engine=engine.value, progress=step
+            )
     except PipereviewError as exc:
         raise _fail(exc) from None
     if fmt is Format.table and output is None and sys.stdout.isatty():
@@ -151,7 +166,8 @@ def explain(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the data and reports.")] = Path(
-        "pipereview-demo"),
+        "pipereview-demo"
+    ),
     deals: Annotated[int, typer.Option("--deals", min=1, help="How many deals.")] = 5000,
     reps: Annotated[int, typer.Option("--reps", min=1, help="How many reps.")] = 40,
 ) -> None:
@@ -170,14 +186,18 @@ def demo(
         Console().print(report_renderables(result))
     else:
         sys.stdout.write(RENDERERS["table"](result))
-    err_console.print(f"wrote {deals_path}, {reps_path}, {out / 'report.json'}, "
-                      f"{out / 'report.md'} (as of {api.DEMO_AS_OF.isoformat()})", highlight=False)
+    err_console.print(
+        f"wrote {deals_path}, {reps_path}, {out / 'report.json'}, "
+        f"{out / 'report.md'} (as of {api.DEMO_AS_OF.isoformat()})",
+        highlight=False,
+    )
 
 
 @policy_app.command("init")
 def policy_init(
     output: Annotated[Path, typer.Option("--output", help="Where to write.")] = Path(
-        "pipereview.toml"),
+        "pipereview.toml"
+    ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the default policy, every key commented."""

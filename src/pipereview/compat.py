@@ -18,6 +18,12 @@ _AS_OF = dt.date(1970, 1, 1)  # no reference metric depends on the date
 _DEAL_KEYS = ("deal_id", "rep_id", "status", "deal_value_usd", "probability")
 
 
+_SECTION_KEYS = {
+    name: set(getattr(field.annotation, "model_fields", {}))
+    for name, field in Policy.model_fields.items()
+}
+
+
 def _policy(thresholds: Mapping[str, Any] | None) -> Policy:
     """Flat ``{"stalled_deal_days_in_stage": 30}`` or nested policy mappings."""
     if not thresholds:
@@ -27,8 +33,7 @@ def _policy(thresholds: Mapping[str, Any] | None) -> Policy:
         if isinstance(value, Mapping):
             nested.setdefault(key, {}).update(value)
             continue
-        section = next((name for name, field in Policy.model_fields.items()
-                        if key in field.annotation.model_fields), None)  # type: ignore[union-attr]
+        section = next((name for name, keys in _SECTION_KEYS.items() if key in keys), None)
         nested.setdefault(section or "pipeline", {})[key] = value
     return policy_from_dict(nested, "thresholds")
 
@@ -43,20 +48,24 @@ def _deals(deals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _in_order(rows: list[dict[str, Any]], given: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _in_order(
+    rows: list[dict[str, Any]], given: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     by_id = {row["rep_id"]: row for row in rows}
     return [dict(by_id[rep["rep_id"]]) for rep in given if rep.get("rep_id") in by_id]
 
 
-def build_pipeline_summary(deals: Sequence[Mapping[str, Any]],
-                           thresholds: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def build_pipeline_summary(
+    deals: Sequence[Mapping[str, Any]], thresholds: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Pipeline summary over all deals (DESIGN.md), rounded to 2 places."""
     report = api.build_report(_deals(deals) or None, None, as_of=_AS_OF, policy=_policy(thresholds))
     return report.pipeline_summary.model_dump()
 
 
-def build_rep_performance_summary(deals: Sequence[Mapping[str, Any]],
-                                  sales_reps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def build_rep_performance_summary(
+    deals: Sequence[Mapping[str, Any]], sales_reps: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """One dict per rep with a rep_id, in the order of ``sales_reps``."""
     report = api.build_report(_deals(deals) or None, list(sales_reps) or None, as_of=_AS_OF)
     return _in_order([r.model_dump() for r in report.rep_performance], sales_reps)

@@ -49,7 +49,11 @@ class PolicyError(PipereviewError):
     """A policy file that cannot be used: names the file and the key."""
 
     def __init__(
-        self, message: str, *, source: str | None = None, key: str | None = None,
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        key: str | None = None,
         hint: str | None = None,
     ) -> None:
         self.source = source

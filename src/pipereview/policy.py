@@ -34,10 +34,15 @@ class RepsPolicy(_Section):
     """Rep performance thresholds."""
 
     needs_coaching_below: float = Field(
-        0.7, ge=0, description="A rep whose quota achievement (YTD / quota) is below this needs coaching."
+        0.7,
+        ge=0,
+        description="A rep whose quota achievement (YTD / quota) is below this needs coaching.",
     )
     top_opportunities: int = Field(
-        3, ge=0, le=100, description="How many top active deals (value x probability) to list per rep."
+        3,
+        ge=0,
+        le=100,
+        description="How many top active deals (value x probability) to list per rep.",
     )
 
 
@@ -48,10 +53,13 @@ class TrajectoryPolicy(_Section):
         2.0, ge=0, description="Pipeline change within +/- this percent is 'stable'."
     )
     coaching_attainment_below_pct: float = Field(
-        90.0, ge=0, description="A rep who closed less than this percent of quota_3m is a coaching candidate."
+        90.0,
+        ge=0,
+        description="A rep who closed less than this percent of quota_3m is a coaching candidate.",
     )
     coaching_risk_velocity: str = Field(
-        "increasing", description="A rep whose risk_velocity_flag equals this is a coaching candidate."
+        "increasing",
+        description="A rep whose risk_velocity_flag equals this is a coaching candidate.",
     )
 
 
@@ -59,7 +67,9 @@ class FlagsPolicy(_Section):
     """How flags are listed."""
 
     max_per_rule: int = Field(
-        1000, ge=0, description="List at most this many flags per rule (0 = all); counts are never capped."
+        1000,
+        ge=0,
+        description="List at most this many flags per rule (0 = all); counts are never capped.",
     )
 
 
@@ -83,8 +93,10 @@ def _check_keys(data: dict[str, Any], model: type[BaseModel], source: str, prefi
         if key not in model.model_fields:
             choices = list(model.model_fields)
             close = difflib.get_close_matches(key, choices, n=1)
-            hint = f"did you mean {prefix + close[0]!r}?" if close else (
-                f"known keys here: {', '.join(prefix + c for c in choices)}"
+            hint = (
+                f"did you mean {prefix + close[0]!r}?"
+                if close
+                else (f"known keys here: {', '.join(prefix + c for c in choices)}")
             )
             raise PolicyError("unknown key", source=source, key=dotted, hint=hint)
         sub = model.model_fields[key].annotation
@@ -92,7 +104,8 @@ def _check_keys(data: dict[str, Any], model: type[BaseModel], source: str, prefi
             if not isinstance(value, dict):
                 raise PolicyError(
                     f"must be a [{dotted}] table, got {type(value).__name__}",
-                    source=source, key=dotted,
+                    source=source,
+                    key=dotted,
                 )
             _check_keys(value, sub, source, f"{dotted}.")
 
@@ -106,7 +119,9 @@ def policy_from_dict(data: dict[str, Any], source: str = "<policy>") -> Policy:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         raise PolicyError(
-            f"{first['msg'].lower()} (got {first.get('input')!r})", source=source, key=key,
+            f"{first['msg'].lower()} (got {first.get('input')!r})",
+            source=source,
+            key=key,
             hint="see `pipereview policy init` for the documented defaults",
         ) from None
 
@@ -119,8 +134,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PolicyError("file not found", source=str(p),
-                          hint="write one with `pipereview policy init`") from None
+        raise PolicyError(
+            "file not found", source=str(p), hint="write one with `pipereview policy init`"
+        ) from None
     except OSError as exc:
         raise PolicyError(f"cannot read: {exc.strerror}", source=str(p)) from None
     try:

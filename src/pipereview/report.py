@@ -168,7 +168,8 @@ def _noop(_: str) -> None:
 def rule_inputs(inputs: Inputs, policy: Policy) -> RuleInputs:
     """The tables every rule reads."""
     return RuleInputs(
-        deals=inputs.deals, reps=inputs.reps,
+        deals=inputs.deals,
+        reps=inputs.reps,
         rep_performance=rep_performance(inputs.deals, inputs.reps, policy),
         rep_trajectory=rep_trajectory(inputs.reps, policy),
     )
@@ -181,14 +182,19 @@ def make_flag(rule: Rule, row: dict[str, Any], policy: Policy) -> Flag:
     thresholds = rule.thresholds(policy)
     subject = str(row["subject_id"])
     return Flag(
-        rule=rule.id, subject_type=rule.subject_type, subject_id=subject,
-        severity=rule.severity, observed=observed, thresholds=thresholds,
+        rule=rule.id,
+        subject_type=rule.subject_type,
+        subject_id=subject,
+        severity=rule.severity,
+        observed=observed,
+        thresholds=thresholds,
         message=rule.message(subject, observed, thresholds),
     )
 
 
-def build_report(inputs: Inputs, policy: Policy, as_of: dt.date,
-                 progress: Progress | None = None) -> Report:
+def build_report(
+    inputs: Inputs, policy: Policy, as_of: dt.date, progress: Progress | None = None
+) -> Report:
     """Execute every section on ``inputs.engine`` and assemble the Report."""
     step = progress or _noop
     engine, deals, reps = inputs.engine, inputs.deals, inputs.reps
@@ -204,7 +210,8 @@ def build_report(inputs: Inputs, policy: Policy, as_of: dt.date,
     units = {m.name: m.unit for m in REP_PERFORMANCE_METRICS}
     performance = [
         RepPerformance(
-            rep_id=row["rep_id"], rep_name=row["rep_name"],
+            rep_id=row["rep_id"],
+            rep_name=row["rep_name"],
             top_opportunities=tops.get(row["rep_id"], []),
             **{m.name: round_value(m.unit, row[m.name]) for m in REP_PERFORMANCE_METRICS},
         )
@@ -213,14 +220,21 @@ def build_report(inputs: Inputs, policy: Policy, as_of: dt.date,
 
     step("rep trajectory")
     units = {m.name: m.unit for m in TRAJECTORY_METRICS}
-    units.update(quota_3m="usd", closed_won_3m_current="usd", current_pipeline_value="usd",
-                 previous_pipeline_value="usd")
+    units.update(
+        quota_3m="usd",
+        closed_won_3m_current="usd",
+        current_pipeline_value="usd",
+        previous_pipeline_value="usd",
+    )
     trajectory = [
-        RepTrajectory(**{
-            **_rounded(row, units),
-            "risk_score_current": None if row["risk_score_current"] is None
-            else int(row["risk_score_current"]),
-        })
+        RepTrajectory(
+            **{
+                **_rounded(row, units),
+                "risk_score_current": None
+                if row["risk_score_current"] is None
+                else int(row["risk_score_current"]),
+            }
+        )
         for row in engine.rows(rep_trajectory(reps, policy))
     ]
 
@@ -230,15 +244,22 @@ def build_report(inputs: Inputs, policy: Policy, as_of: dt.date,
     step("data quality")
     quality = data_quality(inputs)
     return Report(
-        schema_version=SCHEMA_VERSION, as_of=as_of,
-        policy_fingerprint=policy.fingerprint(), input_fingerprint=inputs.input_fingerprint,
-        pipeline_summary=summary, rep_performance=performance, rep_trajectory=trajectory,
-        flags=flags, flag_counts=counts, data_quality=quality,
+        schema_version=SCHEMA_VERSION,
+        as_of=as_of,
+        policy_fingerprint=policy.fingerprint(),
+        input_fingerprint=inputs.input_fingerprint,
+        pipeline_summary=summary,
+        rep_performance=performance,
+        rep_trajectory=trajectory,
+        flags=flags,
+        flag_counts=counts,
+        data_quality=quality,
     )
 
 
-def evaluate_rules(inputs: Inputs, policy: Policy,
-                   subject_id: str | None = None) -> tuple[list[Flag], list[FlagCount]]:
+def evaluate_rules(
+    inputs: Inputs, policy: Policy, subject_id: str | None = None
+) -> tuple[list[Flag], list[FlagCount]]:
     """Every rule's flags (capped per policy unless one subject is asked for) and counts."""
     shared = rule_inputs(inputs, policy)
     cap = 0 if subject_id is not None else policy.flags.max_per_rule
@@ -254,21 +275,35 @@ def evaluate_rules(inputs: Inputs, policy: Policy,
             ordered = ordered.limit(cap)
         rows = inputs.engine.rows(ordered) if total else []
         flags.extend(make_flag(rule, row, policy) for row in rows)
-        counts.append(FlagCount(rule=rule.id, subject_type=rule.subject_type,
-                                severity=rule.severity, total=total, shown=len(rows)))
+        counts.append(
+            FlagCount(
+                rule=rule.id,
+                subject_type=rule.subject_type,
+                severity=rule.severity,
+                total=total,
+                shown=len(rows),
+            )
+        )
     return flags, counts
 
 
 def data_quality(inputs: Inputs) -> list[DataQualityItem]:
     """Every check that found something, plus optional columns absent from an input."""
     items = []
-    for table, columns in inputs.absent_columns.items():
+    tables: tuple[Literal["deals", "reps"], ...] = ("deals", "reps")
+    for table in tables:
+        columns = inputs.absent_columns.get(table, ())
         if columns:
-            items.append(DataQualityItem(
-                check="absent_column", table=table, severity="info",  # type: ignore[arg-type]
-                count=len(columns), message=absent_column_sentence(table, columns),
-                examples=sorted(columns),
-            ))
+            items.append(
+                DataQualityItem(
+                    check="absent_column",
+                    table=table,
+                    severity="info",
+                    count=len(columns),
+                    message=absent_column_sentence(table, columns),
+                    examples=sorted(columns),
+                )
+            )
     for check in CHECKS:
         found = check.find(inputs.deals, inputs.reps)
         count = found.n.sum() if check.count_rows else found.count()
@@ -276,10 +311,16 @@ def data_quality(inputs: Inputs) -> list[DataQualityItem]:
         if not total:
             continue
         examples = inputs.engine.rows(found.order_by("key").limit(EXAMPLES).select("key", "n"))
-        items.append(DataQualityItem(
-            check=check.id, table=check.table, severity=check.severity, count=total,
-            message=check.sentence(total),
-            examples=[f"{e['key']} ({e['n']} rows)" if e["n"] > 1 else str(e["key"])
-                      for e in examples],
-        ))
+        items.append(
+            DataQualityItem(
+                check=check.id,
+                table=check.table,
+                severity=check.severity,
+                count=total,
+                message=check.sentence(total),
+                examples=[
+                    f"{e['key']} ({e['n']} rows)" if e["n"] > 1 else str(e["key"]) for e in examples
+                ],
+            )
+        )
     return sorted(items, key=lambda item: (item.table, item.check))

@@ -14,26 +14,50 @@ from pipereview.metrics.base import (
     is_won,
     safe_ratio,
 )
-from pipereview.sources.quality import deal_label, unique_reps
 from pipereview.policy import Policy
+from pipereview.sources.quality import deal_label, unique_reps
 
 REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
-    Metric("active_deals", "count", "The rep's deals with status `active`.", lambda r, p: r.active_deals),
-    Metric("pipeline_value", "usd", "Sum of the rep's active deal values.", lambda r, p: r.pipeline_value),
-    Metric("close_rate", "ratio",
-           "From the rep record; else won / (won + lost) over the rep's deals; else null.",
-           lambda r, p: r.close_rate.coalesce(safe_ratio(r.won_deals, r.won_deals + r.lost_deals))),
-    Metric("close_rate_source", "text", "`record`, `deals` or `none`: where close_rate came from.",
-           lambda r, p: ibis.cases(
-               (r.close_rate.notnull(), "record"),
-               (r.won_deals + r.lost_deals > 0, "deals"),
-               else_="none")),
-    Metric("quota_achievement", "ratio",
-           "year_to_date_revenue_usd / quota_usd; null when the quota is missing or zero.",
-           lambda r, p: quota_achievement(r)),
-    Metric("needs_coaching", "flag",
-           "quota_achievement < reps.needs_coaching_below (unrounded; false when null).",
-           lambda r, p: (quota_achievement(r) < p.reps.needs_coaching_below).fill_null(False)),
+    Metric(
+        "active_deals",
+        "count",
+        "The rep's deals with status `active`.",
+        lambda r, p: r.active_deals,
+    ),
+    Metric(
+        "pipeline_value",
+        "usd",
+        "Sum of the rep's active deal values.",
+        lambda r, p: r.pipeline_value,
+    ),
+    Metric(
+        "close_rate",
+        "ratio",
+        "From the rep record; else won / (won + lost) over the rep's deals; else null.",
+        lambda r, p: r.close_rate.coalesce(safe_ratio(r.won_deals, r.won_deals + r.lost_deals)),
+    ),
+    Metric(
+        "close_rate_source",
+        "text",
+        "`record`, `deals` or `none`: where close_rate came from.",
+        lambda r, p: ibis.cases(
+            (r.close_rate.notnull(), "record"),
+            (r.won_deals + r.lost_deals > 0, "deals"),
+            else_="none",
+        ),
+    ),
+    Metric(
+        "quota_achievement",
+        "ratio",
+        "year_to_date_revenue_usd / quota_usd; null when the quota is missing or zero.",
+        lambda r, p: quota_achievement(r),
+    ),
+    Metric(
+        "needs_coaching",
+        "flag",
+        "quota_achievement < reps.needs_coaching_below (unrounded; false when null).",
+        lambda r, p: (quota_achievement(r) < p.reps.needs_coaching_below).fill_null(False),
+    ),
 )
 
 
@@ -57,7 +81,11 @@ def rep_performance(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table
     per_rep = deals_by_rep(deals.filter(deals.rep_id.notnull()))
     joined = unique_reps(reps).left_join(per_rep, "rep_id")
     joined = joined.select(
-        "rep_id", "rep_name", "close_rate", "quota_usd", "year_to_date_revenue_usd",
+        "rep_id",
+        "rep_name",
+        "close_rate",
+        "quota_usd",
+        "year_to_date_revenue_usd",
         active_deals=joined.active_deals.fill_null(0),
         pipeline_value=joined.pipeline_value.fill_null(0.0),
         won_deals=joined.won_deals.fill_null(0),
@@ -78,6 +106,8 @@ def top_opportunities(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Tab
         group_by=active.rep_id, order_by=[ibis.desc(active.ev), active.deal_id]
     )
     ranked = active.mutate(rank=rank)
-    return ranked.filter(ranked["rank"] < policy.reps.top_opportunities).select(
-        "rep_id", "deal_id", "rank"
-    ).order_by(["rep_id", "rank"])
+    return (
+        ranked.filter(ranked["rank"] < policy.reps.top_opportunities)
+        .select("rep_id", "deal_id", "rank")
+        .order_by(["rep_id", "rank"])
+    )

@@ -6,8 +6,8 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.metrics.base import Metric, safe_ratio
-from pipereview.sources.quality import unique_reps
 from pipereview.policy import Policy
+from pipereview.sources.quality import unique_reps
 
 
 def attainment(r: ir.Table) -> ir.FloatingValue:
@@ -29,8 +29,7 @@ def risk_velocity(r: ir.Table) -> ir.StringValue:
 
 def _trend(r: ir.Table, p: Policy) -> ir.StringValue:
     change, band = pipeline_change_pct(r), p.trajectory.trend_band_pct
-    return ibis.cases((change > band, "improving"), (change < -band, "declining"),
-                      else_="stable")
+    return ibis.cases((change > band, "improving"), (change < -band, "declining"), else_="stable")
 
 
 def velocity_matches(r: ir.Table, p: Policy) -> ir.BooleanValue:
@@ -49,22 +48,38 @@ def _coaching(r: ir.Table, p: Policy) -> ir.BooleanValue:
 
 
 TRAJECTORY_METRICS: tuple[Metric, ...] = (
-    Metric("quota_attainment_pct", "pct",
-           "closed_won_3m_current / quota_3m x 100; null when quota_3m is missing or zero.",
-           lambda r, p: attainment(r) * 100),
-    Metric("pipeline_change_pct", "pct",
-           "(current - previous) / previous x 100; null without a previous pipeline.",
-           lambda r, p: pipeline_change_pct(r)),
-    Metric("pipeline_trend", "text",
-           "`improving` above +trajectory.trend_band_pct, `declining` below minus it, "
-           "else `stable` (also when there is no previous pipeline).",
-           _trend),
-    Metric("risk_velocity_flag", "text", "risk_velocity_flag, trimmed and lower-cased.",
-           lambda r, p: risk_velocity(r)),
-    Metric("coaching_candidate", "flag",
-           "risk velocity equals trajectory.coaching_risk_velocity, or quota_3m > 0 and "
-           "closed_won_3m_current < quota_3m x trajectory.coaching_attainment_below_pct / 100.",
-           _coaching),
+    Metric(
+        "quota_attainment_pct",
+        "pct",
+        "closed_won_3m_current / quota_3m x 100; null when quota_3m is missing or zero.",
+        lambda r, p: attainment(r) * 100,
+    ),
+    Metric(
+        "pipeline_change_pct",
+        "pct",
+        "(current - previous) / previous x 100; null without a previous pipeline.",
+        lambda r, p: pipeline_change_pct(r),
+    ),
+    Metric(
+        "pipeline_trend",
+        "text",
+        "`improving` above +trajectory.trend_band_pct, `declining` below minus it, "
+        "else `stable` (also when there is no previous pipeline).",
+        _trend,
+    ),
+    Metric(
+        "risk_velocity_flag",
+        "text",
+        "risk_velocity_flag, trimmed and lower-cased.",
+        lambda r, p: risk_velocity(r),
+    ),
+    Metric(
+        "coaching_candidate",
+        "flag",
+        "risk velocity equals trajectory.coaching_risk_velocity, or quota_3m > 0 and "
+        "closed_won_3m_current < quota_3m x trajectory.coaching_attainment_below_pct / 100.",
+        _coaching,
+    ),
 )
 
 
@@ -72,8 +87,13 @@ def rep_trajectory(reps: ir.Table, policy: Policy) -> ir.Table:
     """One row per rep with the echoed fields, every trajectory metric and `benchmark`."""
     r = unique_reps(reps)
     r = r.select(
-        "rep_id", "rep_name", "quota_3m", "closed_won_3m_current", "current_pipeline_value",
-        "previous_pipeline_value", "risk_score_current",
+        "rep_id",
+        "rep_name",
+        "quota_3m",
+        "closed_won_3m_current",
+        "current_pipeline_value",
+        "previous_pipeline_value",
+        "risk_score_current",
         _attainment=attainment(r),
         **{m.name: m.expr(r, policy) for m in TRAJECTORY_METRICS},
     )
@@ -86,7 +106,8 @@ def rep_trajectory(reps: ir.Table, policy: Policy) -> ir.Table:
 
 
 BENCHMARK = Metric(
-    "benchmark", "flag",
+    "benchmark",
+    "flag",
     "True for the one rep with the highest attainment among reps with a quota_3m "
     "(ties: lowest rep_id).",
     rep_trajectory,

@@ -9,6 +9,7 @@ from pipereview.report import Report
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     def esc(text: str) -> str:
         return text.replace("|", "\\|")
+
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
     return lines
@@ -17,30 +18,62 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 def render_markdown(report: Report) -> str:
     """The whole report as GitHub-flavoured Markdown."""
     out = [
-        f"# Pipeline review — as of {report.as_of.isoformat()}", "",
+        f"# Pipeline review — as of {report.as_of.isoformat()}",
+        "",
         f"Policy `{report.policy_fingerprint[:19]}` · input `{report.input_fingerprint[:19]}`",
-        "", "## Pipeline summary", "",
+        "",
+        "## Pipeline summary",
+        "",
     ]
     out += _table(["Metric", "Value"], [[k, v] for k, v in summary_rows(report.pipeline_summary)])
     out += ["", "## Rep performance", ""]
     out += _table(
         ["Rep", "Name", "Active", "Pipeline", "Close rate", "Quota ach.", "Coaching", "Top deals"],
-        [[r.rep_id, cell(r.rep_name), cell(r.active_deals), cell(r.pipeline_value, "usd"),
-          f"{cell(r.close_rate)} ({r.close_rate_source})", cell(r.quota_achievement),
-          cell(r.needs_coaching), cell(r.top_opportunities)] for r in report.rep_performance],
+        [
+            [
+                r.rep_id,
+                cell(r.rep_name),
+                cell(r.active_deals),
+                cell(r.pipeline_value, "usd"),
+                f"{cell(r.close_rate)} ({r.close_rate_source})",
+                cell(r.quota_achievement),
+                cell(r.needs_coaching),
+                cell(r.top_opportunities),
+            ]
+            for r in report.rep_performance
+        ],
     )
     out += ["", "## Rep trajectory", ""]
     out += _table(
-        ["Rep", "Attainment", "Trend", "Change", "Risk velocity", "Coaching cand.", "Benchmark",
-         "Risk score"],
-        [[t.rep_id, cell(t.quota_attainment_pct, "pct"), t.pipeline_trend,
-          cell(t.pipeline_change_pct, "pct"), cell(t.risk_velocity_flag),
-          cell(t.coaching_candidate), cell(t.benchmark), cell(t.risk_score_current)]
-         for t in report.rep_trajectory],
+        [
+            "Rep",
+            "Attainment",
+            "Trend",
+            "Change",
+            "Risk velocity",
+            "Coaching cand.",
+            "Benchmark",
+            "Risk score",
+        ],
+        [
+            [
+                t.rep_id,
+                cell(t.quota_attainment_pct, "pct"),
+                t.pipeline_trend,
+                cell(t.pipeline_change_pct, "pct"),
+                cell(t.risk_velocity_flag),
+                cell(t.coaching_candidate),
+                cell(t.benchmark),
+                cell(t.risk_score_current),
+            ]
+            for t in report.rep_trajectory
+        ],
     )
     out += ["", "## Flags", ""]
-    out += _table(["Rule", "Severity", "Total", "Listed"],
-                  [[c.rule, c.severity, cell(c.total), cell(c.shown)] for c in report.flag_counts])
+    out += _table(
+        ["Rule", "Severity", "Total", "Listed"],
+        [[c.rule, c.severity, cell(c.total), cell(c.shown)] for c in report.flag_counts],
+    )
     out.append("")
     for rule in dict.fromkeys(f.rule for f in report.flags):
         out += [f"### {rule}", ""]
@@ -48,9 +81,11 @@ def render_markdown(report: Report) -> str:
         out.append("")
     out += ["## Data quality", ""]
     if report.data_quality:
-        out += [f"- **{q.check}** ({q.table}, {q.severity}): {q.message}"
-                + (f" Examples: {', '.join(q.examples)}." if q.examples else "")
-                for q in report.data_quality]
+        out += [
+            f"- **{q.check}** ({q.table}, {q.severity}): {q.message}"
+            + (f" Examples: {', '.join(q.examples)}." if q.examples else "")
+            for q in report.data_quality
+        ]
     else:
         out.append("No data-quality findings.")
     return "\n".join(out) + "\n"

@@ -23,20 +23,40 @@ def report_renderables(report: Report) -> Group:
 
     trajectory = {t.rep_id: t for t in report.rep_trajectory}
     reps = Table(title="Reps")
-    for name, justify in (("Rep", "left"), ("Name", "left"), ("Active", "right"),
-                          ("Pipeline", "right"), ("Close rate", "right"),
-                          ("Quota ach.", "right"), ("3m attain.", "right"), ("Trend", "left"),
-                          ("Flags", "left")):
+    for name, justify in (
+        ("Rep", "left"),
+        ("Name", "left"),
+        ("Active", "right"),
+        ("Pipeline", "right"),
+        ("Close rate", "right"),
+        ("Quota ach.", "right"),
+        ("3m attain.", "right"),
+        ("Trend", "left"),
+        ("Flags", "left"),
+    ):
         reps.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in report.rep_performance:
         t = trajectory.get(r.rep_id)
-        marks = [m for m, on in (("coach", r.needs_coaching),
-                                 ("candidate", bool(t and t.coaching_candidate)),
-                                 ("benchmark", bool(t and t.benchmark))) if on]
-        reps.add_row(r.rep_id, cell(r.rep_name), cell(r.active_deals),
-                     cell(r.pipeline_value, "usd"), cell(r.close_rate),
-                     cell(r.quota_achievement), cell(t.quota_attainment_pct if t else None, "pct"),
-                     t.pipeline_trend if t else "—", ", ".join(marks))
+        marks = [
+            m
+            for m, on in (
+                ("coach", r.needs_coaching),
+                ("candidate", bool(t and t.coaching_candidate)),
+                ("benchmark", bool(t and t.benchmark)),
+            )
+            if on
+        ]
+        reps.add_row(
+            r.rep_id,
+            cell(r.rep_name),
+            cell(r.active_deals),
+            cell(r.pipeline_value, "usd"),
+            cell(r.close_rate),
+            cell(r.quota_achievement),
+            cell(t.quota_attainment_pct if t else None, "pct"),
+            t.pipeline_trend if t else "—",
+            ", ".join(marks),
+        )
 
     counts = Table(title="Flags")
     for name in ("Rule", "Severity", "Total", "Listed"):

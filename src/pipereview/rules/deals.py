@@ -12,16 +12,21 @@ from pipereview.metrics.base import (
     is_stalled,
     risk_flag_count,
 )
-from pipereview.sources.quality import deal_label
 from pipereview.rules.base import Rule, RuleInputs, money, number, register
+from pipereview.sources.quality import deal_label
 
 
 def _deal_rows(inputs: RuleInputs, flagged: Any) -> Any:
     d = inputs.deals.filter(flagged)
     return d.select(
-        subject_id=deal_label(d), _priority=deal_value(d), rep_id=d.rep_id, stage=d.stage,
-        days_in_stage=days_in_stage(d), deal_value_usd=deal_value(d),
-        risk_flags=d.risk_flags, risk_flag_count=risk_flag_count(d),
+        subject_id=deal_label(d),
+        _priority=deal_value(d),
+        rep_id=d.rep_id,
+        stage=d.stage,
+        days_in_stage=days_in_stage(d),
+        deal_value_usd=deal_value(d),
+        risk_flags=d.risk_flags,
+        risk_flag_count=risk_flag_count(d),
     )
 
 
@@ -43,27 +48,38 @@ def _at_risk_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -
     )
 
 
-STALLED_DEAL = register(Rule(
-    id="stalled_deal",
-    subject_type="deal",
-    severity="warning",
-    description="Active deal with days_in_stage >= pipeline.stalled_deal_days_in_stage.",
-    select=lambda i, p: _deal_rows(i, is_stalled(i.deals, p)),
-    observed=(("rep_id", "text"), ("stage", "text"), ("days_in_stage", "days"),
-              ("deal_value_usd", "usd")),
-    thresholds=lambda p: {"stalled_deal_days_in_stage": p.pipeline.stalled_deal_days_in_stage},
-    message=_stalled_message,
-))
+STALLED_DEAL = register(
+    Rule(
+        id="stalled_deal",
+        subject_type="deal",
+        severity="warning",
+        description="Active deal with days_in_stage >= pipeline.stalled_deal_days_in_stage.",
+        select=lambda i, p: _deal_rows(i, is_stalled(i.deals, p)),
+        observed=(
+            ("rep_id", "text"),
+            ("stage", "text"),
+            ("days_in_stage", "days"),
+            ("deal_value_usd", "usd"),
+        ),
+        thresholds=lambda p: {"stalled_deal_days_in_stage": p.pipeline.stalled_deal_days_in_stage},
+        message=_stalled_message,
+    )
+)
 
-AT_RISK_DEAL = register(Rule(
-    id="at_risk_deal",
-    subject_type="deal",
-    severity="warning",
-    description="Active deal with at least one risk flag.",
-    select=lambda i, p: _deal_rows(i, is_at_risk(i.deals)),
-    observed=(("rep_id", "text"), ("risk_flags", "text"), ("risk_flag_count", "count"),
-              ("deal_value_usd", "usd")),
-    thresholds=lambda p: {"min_risk_flags": 1},
-    message=_at_risk_message,
-))
-
+AT_RISK_DEAL = register(
+    Rule(
+        id="at_risk_deal",
+        subject_type="deal",
+        severity="warning",
+        description="Active deal with at least one risk flag.",
+        select=lambda i, p: _deal_rows(i, is_at_risk(i.deals)),
+        observed=(
+            ("rep_id", "text"),
+            ("risk_flags", "text"),
+            ("risk_flag_count", "count"),
+            ("deal_value_usd", "usd"),
+        ),
+        thresholds=lambda p: {"min_risk_flags": 1},
+        message=_at_risk_message,
+    )
+)

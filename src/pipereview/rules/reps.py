@@ -66,64 +66,90 @@ def _declining_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> st
     )
 
 
-NEEDS_COACHING = register(Rule(
-    id="needs_coaching",
-    subject_type="rep",
-    severity="warning",
-    description="Quota achievement (YTD revenue / quota) below reps.needs_coaching_below.",
-    select=_needs_coaching,
-    observed=(("rep_name", "text"), ("quota_achievement", "ratio"),
-              ("year_to_date_revenue_usd", "usd"), ("quota_usd", "usd")),
-    thresholds=lambda p: {"needs_coaching_below": p.reps.needs_coaching_below},
-    message=_needs_coaching_message,
-))
+NEEDS_COACHING = register(
+    Rule(
+        id="needs_coaching",
+        subject_type="rep",
+        severity="warning",
+        description="Quota achievement (YTD revenue / quota) below reps.needs_coaching_below.",
+        select=_needs_coaching,
+        observed=(
+            ("rep_name", "text"),
+            ("quota_achievement", "ratio"),
+            ("year_to_date_revenue_usd", "usd"),
+            ("quota_usd", "usd"),
+        ),
+        thresholds=lambda p: {"needs_coaching_below": p.reps.needs_coaching_below},
+        message=_needs_coaching_message,
+    )
+)
 
-COACHING_CANDIDATE = register(Rule(
-    id="coaching_candidate",
-    subject_type="rep",
-    severity="info",
-    description="Risk velocity is trajectory.coaching_risk_velocity, or closed_won_3m_current "
-                "is below trajectory.coaching_attainment_below_pct percent of quota_3m.",
-    select=lambda i, p: _trajectory(i, lambda r: r.coaching_candidate,
-                                    lambda r: -r.quota_attainment_pct.fill_null(0.0)).mutate(
-        velocity_matches=lambda r: velocity_matches(r, p),
-        attainment_below=lambda r: attainment_below(r, p)),
-    observed=(("rep_name", "text"), ("velocity_matches", "flag"),
-              ("attainment_below", "flag"), ("risk_velocity_flag", "text"),
-              ("quota_attainment_pct", "pct"), ("closed_won_3m_current", "usd"),
-              ("quota_3m", "usd")),
-    thresholds=lambda p: {
-        "coaching_risk_velocity": p.trajectory.coaching_risk_velocity,
-        "coaching_attainment_below_pct": p.trajectory.coaching_attainment_below_pct,
-    },
-    message=_coaching_message,
-))
+COACHING_CANDIDATE = register(
+    Rule(
+        id="coaching_candidate",
+        subject_type="rep",
+        severity="info",
+        description="Risk velocity is trajectory.coaching_risk_velocity, or closed_won_3m_current "
+        "is below trajectory.coaching_attainment_below_pct percent of quota_3m.",
+        select=lambda i, p: _trajectory(
+            i, lambda r: r.coaching_candidate, lambda r: -r.quota_attainment_pct.fill_null(0.0)
+        ).mutate(
+            velocity_matches=lambda r: velocity_matches(r, p),
+            attainment_below=lambda r: attainment_below(r, p),
+        ),
+        observed=(
+            ("rep_name", "text"),
+            ("velocity_matches", "flag"),
+            ("attainment_below", "flag"),
+            ("risk_velocity_flag", "text"),
+            ("quota_attainment_pct", "pct"),
+            ("closed_won_3m_current", "usd"),
+            ("quota_3m", "usd"),
+        ),
+        thresholds=lambda p: {
+            "coaching_risk_velocity": p.trajectory.coaching_risk_velocity,
+            "coaching_attainment_below_pct": p.trajectory.coaching_attainment_below_pct,
+        },
+        message=_coaching_message,
+    )
+)
 
-BENCHMARK = register(Rule(
-    id="benchmark",
-    subject_type="rep",
-    severity="info",
-    description="The one rep with the highest 3-month attainment among reps with a quota_3m "
-                "(ties: lowest rep_id).",
-    select=lambda i, p: _trajectory(i, lambda r: r.benchmark,
-                                    lambda r: r.quota_attainment_pct),
-    observed=(("rep_name", "text"), ("quota_attainment_pct", "pct"),
-              ("closed_won_3m_current", "usd"), ("quota_3m", "usd")),
-    thresholds=lambda p: {},
-    message=_benchmark_message,
-))
+BENCHMARK = register(
+    Rule(
+        id="benchmark",
+        subject_type="rep",
+        severity="info",
+        description="The one rep with the highest 3-month attainment among reps with a quota_3m "
+        "(ties: lowest rep_id).",
+        select=lambda i, p: _trajectory(i, lambda r: r.benchmark, lambda r: r.quota_attainment_pct),
+        observed=(
+            ("rep_name", "text"),
+            ("quota_attainment_pct", "pct"),
+            ("closed_won_3m_current", "usd"),
+            ("quota_3m", "usd"),
+        ),
+        thresholds=lambda p: {},
+        message=_benchmark_message,
+    )
+)
 
-PIPELINE_DECLINING = register(Rule(
-    id="pipeline_declining",
-    subject_type="rep",
-    severity="warning",
-    description="Pipeline fell by more than trajectory.trend_band_pct percent "
-                "(pipeline_trend is `declining`).",
-    select=lambda i, p: _trajectory(i, lambda r: r.pipeline_trend == "declining",
-                                    lambda r: -r.pipeline_change_pct),
-    observed=(("rep_name", "text"), ("pipeline_change_pct", "pct"),
-              ("current_pipeline_value", "usd"), ("previous_pipeline_value", "usd")),
-    thresholds=lambda p: {"trend_band_pct": p.trajectory.trend_band_pct},
-    message=_declining_message,
-))
-
+PIPELINE_DECLINING = register(
+    Rule(
+        id="pipeline_declining",
+        subject_type="rep",
+        severity="warning",
+        description="Pipeline fell by more than trajectory.trend_band_pct percent "
+        "(pipeline_trend is `declining`).",
+        select=lambda i, p: _trajectory(
+            i, lambda r: r.pipeline_trend == "declining", lambda r: -r.pipeline_change_pct
+        ),
+        observed=(
+            ("rep_name", "text"),
+            ("pipeline_change_pct", "pct"),
+            ("current_pipeline_value", "usd"),
+            ("previous_pipeline_value", "usd"),
+        ),
+        thresholds=lambda p: {"trend_band_pct": p.trajectory.trend_band_pct},
+        message=_declining_message,
+    )
+)

@@ -35,8 +35,11 @@ def canonicalize(raw: RawTable, table: str) -> CanonicalTable:
     """Check and convert ``raw`` into the canonical ``table`` columns."""
     data = raw.data.rename_columns([name.strip() for name in raw.data.column_names])
     if data.num_rows == 0:
-        raise InputError("has no records", source=raw.source,
-                         hint=f"the {table} input needs a header and at least one row")
+        raise InputError(
+            "has no records",
+            source=raw.source,
+            hint=f"the {table} input needs a header and at least one row",
+        )
     present = set(data.column_names)
     columns: dict[str, pa.Array] = {ROW_COLUMN: pa.array(range(1, data.num_rows + 1), pa.int64())}
     absent = []
@@ -45,9 +48,12 @@ def canonicalize(raw: RawTable, table: str) -> CanonicalTable:
             if column.required:
                 close = difflib.get_close_matches(column.name, data.column_names, n=1)
                 raise InputError(
-                    "required column is missing", source=raw.source, column=column.name,
-                    hint=f"did you mean {close[0]!r}?" if close else
-                    f"columns found: {', '.join(data.column_names[:12])}",
+                    "required column is missing",
+                    source=raw.source,
+                    column=column.name,
+                    hint=f"did you mean {close[0]!r}?"
+                    if close
+                    else f"columns found: {', '.join(data.column_names[:12])}",
                 )
             absent.append(column.name)
             columns[column.name] = _convert(pa.nulls(data.num_rows), column, raw.source)
@@ -66,18 +72,27 @@ def empty_canonical(table: str, source: str = "(none)") -> CanonicalTable:
 
 def _arrow_type(column: Column) -> pa.DataType:
     return {
-        "string": pa.string(), "float64": pa.float64(), "date": pa.date32(),
+        "string": pa.string(),
+        "float64": pa.float64(),
+        "date": pa.date32(),
         "array<string>": pa.list_(pa.string()),
     }[column.dtype]
 
 
-def _fail(values: pa.Array, bad: pa.Array, column: Column, source: str, message: str,
-          hint: str | None = None) -> InputError:
+def _fail(
+    values: pa.Array,
+    bad: pa.Array,
+    column: Column,
+    source: str,
+    message: str,
+    hint: str | None = None,
+) -> InputError:
     """An error at the first row where ``bad`` is true."""
     index = pc.index(pc.fill_null(bad, False), True).as_py()
     value = values[index].as_py()
-    return InputError(f"{message}: {value!r}", source=source, row=index + 1,
-                      column=column.name, hint=hint)
+    return InputError(
+        f"{message}: {value!r}", source=source, row=index + 1, column=column.name, hint=hint
+    )
 
 
 def _convert(values: pa.Array, column: Column, source: str) -> pa.Array:
@@ -115,15 +130,25 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
         trimmed = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
         bad = pc.invert(pc.match_substring_regex(trimmed, _NUMBER))
         if pc.any(bad).as_py():
-            raise _fail(values, bad, column, source, "not a number",
-                        hint="write plain numbers such as 1200.50, without currency signs")
+            raise _fail(
+                values,
+                bad,
+                column,
+                source,
+                "not a number",
+                hint="write plain numbers such as 1200.50, without currency signs",
+            )
         numbers = trimmed.cast(pa.float64())
-    elif pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or \
-            pa.types.is_decimal(values.type):
+    elif (
+        pa.types.is_integer(values.type)
+        or pa.types.is_floating(values.type)
+        or pa.types.is_decimal(values.type)
+    ):
         numbers = values.cast(pa.float64())
     else:
-        raise InputError(f"expected a number, found {values.type}", source=source,
-                         column=column.name)
+        raise InputError(
+            f"expected a number, found {values.type}", source=source, column=column.name
+        )
     numbers = pc.if_else(pc.is_nan(numbers), None, numbers)  # pandas writes missing as NaN
     infinite = pc.is_inf(numbers)
     if pc.any(infinite).as_py():
@@ -136,10 +161,15 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
         outside = pc.or_(pc.less(numbers, 0), pc.greater(numbers, 1))
         if pc.any(outside).as_py():
             bad_values = pc.filter(numbers, pc.fill_null(outside, False))
-            looks_percent = pc.all(pc.and_(pc.greater(bad_values, 1),
-                                           pc.less_equal(bad_values, 100))).as_py()
+            looks_percent = pc.all(
+                pc.and_(pc.greater(bad_values, 1), pc.less_equal(bad_values, 100))
+            ).as_py()
             raise _fail(
-                values, outside, column, source, "must be between 0 and 1",
+                values,
+                outside,
+                column,
+                source,
+                "must be between 0 and 1",
                 hint="this looks like a 0-100 scale; divide by 100" if looks_percent else None,
             )
     return numbers
@@ -151,8 +181,7 @@ def _to_date(values: pa.Array, column: Column, source: str) -> pa.Array:
     if pa.types.is_date64(values.type) or pa.types.is_timestamp(values.type):
         return values.cast(pa.date32())
     if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
-        raise InputError(f"expected a date, found {values.type}", source=source,
-                         column=column.name)
+        raise InputError(f"expected a date, found {values.type}", source=source, column=column.name)
     trimmed = pc.utf8_trim_whitespace(values)
     trimmed = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
     head = pc.utf8_slice_codeunits(trimmed, 0, 10)
@@ -160,8 +189,7 @@ def _to_date(values: pa.Array, column: Column, source: str) -> pa.Array:
     parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
     bad = pc.or_(pc.invert(shaped), pc.and_(pc.is_valid(trimmed), pc.is_null(parsed)))
     if pc.any(bad).as_py():
-        raise _fail(values, bad, column, source, "not a date",
-                    hint="write dates as YYYY-MM-DD")
+        raise _fail(values, bad, column, source, "not a date", hint="write dates as YYYY-MM-DD")
     return parsed.cast(pa.date32())
 
 
@@ -174,14 +202,24 @@ def _to_flags(values: pa.Array, column: Column, source: str) -> pa.Array:
             values = values.cast(pa.list_(pa.string()))
         return _drop_empty(values.cast(pa.list_(pa.string())))
     if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
-        raise InputError(f"expected a list of flags, found {values.type}", source=source,
-                         column=column.name, hint="use a list, a JSON array or 'a;b'")
+        raise InputError(
+            f"expected a list of flags, found {values.type}",
+            source=source,
+            column=column.name,
+            hint="use a list, a JSON array or 'a;b'",
+        )
     text = pc.utf8_trim_whitespace(values)
     is_json = pc.starts_with(text, "[")
     unclosed = pc.and_(is_json, pc.invert(pc.ends_with(text, "]")))
     if pc.any(unclosed).as_py():
-        raise _fail(values, unclosed, column, source, "not a JSON array",
-                    hint="use a JSON array such as [\"a\", \"b\"] or 'a;b'")
+        raise _fail(
+            values,
+            unclosed,
+            column,
+            source,
+            "not a JSON array",
+            hint='use a JSON array such as ["a", "b"] or \'a;b\'',
+        )
     body = pc.if_else(is_json, pc.utf8_slice_codeunits(text, 1, -1), text)
     body = pc.if_else(is_json, pc.replace_substring(body, '"', ""), body)
     return _drop_empty(pc.split_pattern_regex(body, _FLAG_SEPARATORS))

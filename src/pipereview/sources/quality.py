@@ -57,71 +57,141 @@ def _missing(column: str) -> Callable[[ir.Table, ir.Table], ir.Table]:
     def find(deals: ir.Table, reps: ir.Table) -> ir.Table:
         r = unique_reps(reps)
         return _rows(r, r[column].isnull(), r.rep_id)
+
     return find
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("duplicate_deal_id", "deals", "warning",
-          "deal_id appears on more than one row; every row counts.",
-          lambda d, r: _duplicates(d, "deal_id"),
-          lambda n: f"{n} deal id(s) appear on more than one row; every row is counted "
-                    "(examples show how many rows)."),
-    Check("missing_deal_id", "deals", "warning", "Deal rows with no deal_id.",
-          lambda d, r: _rows(d, d.deal_id.isnull(), d[ROW_COLUMN]),
-          lambda n: f"{n} deal row(s) have no deal_id (examples are row numbers)."),
-    Check("unknown_status", "deals", "warning",
-          "status other than active, won, lost; counted in total_deals only.",
-          lambda d, r: d.filter(~d.status.isin(STATUSES) | d.status.isnull())
-          .group_by(key=d.status.fill_null("(missing)")).aggregate(n=ibis._.count()),
-          lambda n: f"{n} deal(s) have a status other than active, won or lost; they count "
-                    "in total_deals only.",
-          count_rows=True),
-    Check("orphan_deal", "deals", "warning",
-          "Deals whose rep_id is not in the reps input; in the pipeline summary only.",
-          lambda d, r: _rows(
-              d.filter(d.rep_id.notnull()).anti_join(unique_reps(r).select("rep_id"), "rep_id"),
-              ibis.literal(True), deal_label(d)),
-          lambda n: f"{n} deal(s) belong to a rep_id that is not in the reps input; they "
-                    "count in the pipeline summary and in no rep row."),
-    Check("deal_without_rep", "deals", "warning", "Deals with no rep_id.",
-          lambda d, r: _rows(d, d.rep_id.isnull(), deal_label(d)),
-          lambda n: f"{n} deal(s) have no rep_id; they count in the pipeline summary only."),
-    Check("duplicate_rep_id", "reps", "warning",
-          "rep_id appears on more than one reps row; the first row is used.",
-          lambda d, r: _duplicates(r, "rep_id"),
-          lambda n: f"{n} rep id(s) appear on more than one row; the first row of each is "
-                    "used."),
-    Check("missing_rep_id", "reps", "warning", "Reps rows with no rep_id; left out.",
-          lambda d, r: _rows(r, r.rep_id.isnull(), r[ROW_COLUMN]),
-          lambda n: f"{n} reps row(s) have no rep_id and are left out (examples are row "
-                    "numbers)."),
-    Check("missing_quota", "reps", "warning",
-          "Reps with a missing or zero quota_usd: achievement is null, no coaching flag.",
-          lambda d, r: (lambda f: _rows(f, f.quota_usd.isnull() | (f.quota_usd <= 0), f.rep_id))(
-              unique_reps(r)),
-          lambda n: f"{n} rep(s) have a missing or zero quota_usd; their quota achievement is "
-                    "null and they get no quota-based coaching flag."),
-    Check("missing_quota_3m", "reps", "warning",
-          "Reps with a missing or zero quota_3m: attainment is null, no attainment flags.",
-          lambda d, r: (lambda f: _rows(f, f.quota_3m.isnull() | (f.quota_3m <= 0), f.rep_id))(
-              unique_reps(r)),
-          lambda n: f"{n} rep(s) have a missing or zero quota_3m; their attainment is null and "
-                    "they cannot be the benchmark or a quota-based coaching candidate."),
-    Check("missing_ytd_revenue", "reps", "warning",
-          "Reps with no year_to_date_revenue_usd: achievement is null.",
-          _missing("year_to_date_revenue_usd"),
-          lambda n: f"{n} rep(s) have no year_to_date_revenue_usd; their quota achievement is "
-                    "null."),
-    Check("missing_close_rate", "reps", "info",
-          "Reps with no close_rate on record: computed from their deals.",
-          _missing("close_rate"),
-          lambda n: f"{n} rep(s) have no close_rate on record; it is computed from their won "
-                    "and lost deals (close_rate_source = deals)."),
-    Check("missing_previous_pipeline", "reps", "info",
-          "Reps with no previous_pipeline_value: trend is stable.",
-          _missing("previous_pipeline_value"),
-          lambda n: f"{n} rep(s) have no previous_pipeline_value; their pipeline trend is "
-                    "reported as stable."),
+    Check(
+        "duplicate_deal_id",
+        "deals",
+        "warning",
+        "deal_id appears on more than one row; every row counts.",
+        lambda d, r: _duplicates(d, "deal_id"),
+        lambda n: (
+            f"{n} deal id(s) appear on more than one row; every row is counted "
+            "(examples show how many rows)."
+        ),
+    ),
+    Check(
+        "missing_deal_id",
+        "deals",
+        "warning",
+        "Deal rows with no deal_id.",
+        lambda d, r: _rows(d, d.deal_id.isnull(), d[ROW_COLUMN]),
+        lambda n: f"{n} deal row(s) have no deal_id (examples are row numbers).",
+    ),
+    Check(
+        "unknown_status",
+        "deals",
+        "warning",
+        "status other than active, won, lost; counted in total_deals only.",
+        lambda d, r: (
+            d.filter(~d.status.isin(STATUSES) | d.status.isnull())
+            .group_by(key=d.status.fill_null("(missing)"))
+            .aggregate(n=ibis._.count())
+        ),
+        lambda n: (
+            f"{n} deal(s) have a status other than active, won or lost; they count "
+            "in total_deals only."
+        ),
+        count_rows=True,
+    ),
+    Check(
+        "orphan_deal",
+        "deals",
+        "warning",
+        "Deals whose rep_id is not in the reps input; in the pipeline summary only.",
+        lambda d, r: _rows(
+            d.filter(d.rep_id.notnull()).anti_join(unique_reps(r).select("rep_id"), "rep_id"),
+            ibis.literal(True),
+            deal_label(d),
+        ),
+        lambda n: (
+            f"{n} deal(s) belong to a rep_id that is not in the reps input; they "
+            "count in the pipeline summary and in no rep row."
+        ),
+    ),
+    Check(
+        "deal_without_rep",
+        "deals",
+        "warning",
+        "Deals with no rep_id.",
+        lambda d, r: _rows(d, d.rep_id.isnull(), deal_label(d)),
+        lambda n: f"{n} deal(s) have no rep_id; they count in the pipeline summary only.",
+    ),
+    Check(
+        "duplicate_rep_id",
+        "reps",
+        "warning",
+        "rep_id appears on more than one reps row; the first row is used.",
+        lambda d, r: _duplicates(r, "rep_id"),
+        lambda n: f"{n} rep id(s) appear on more than one row; the first row of each is used.",
+    ),
+    Check(
+        "missing_rep_id",
+        "reps",
+        "warning",
+        "Reps rows with no rep_id; left out.",
+        lambda d, r: _rows(r, r.rep_id.isnull(), r[ROW_COLUMN]),
+        lambda n: f"{n} reps row(s) have no rep_id and are left out (examples are row numbers).",
+    ),
+    Check(
+        "missing_quota",
+        "reps",
+        "warning",
+        "Reps with a missing or zero quota_usd: achievement is null, no coaching flag.",
+        lambda d, r: (lambda f: _rows(f, f.quota_usd.isnull() | (f.quota_usd <= 0), f.rep_id))(
+            unique_reps(r)
+        ),
+        lambda n: (
+            f"{n} rep(s) have a missing or zero quota_usd; their quota achievement is "
+            "null and they get no quota-based coaching flag."
+        ),
+    ),
+    Check(
+        "missing_quota_3m",
+        "reps",
+        "warning",
+        "Reps with a missing or zero quota_3m: attainment is null, no attainment flags.",
+        lambda d, r: (lambda f: _rows(f, f.quota_3m.isnull() | (f.quota_3m <= 0), f.rep_id))(
+            unique_reps(r)
+        ),
+        lambda n: (
+            f"{n} rep(s) have a missing or zero quota_3m; their attainment is null and "
+            "they cannot be the benchmark or a quota-based coaching candidate."
+        ),
+    ),
+    Check(
+        "missing_ytd_revenue",
+        "reps",
+        "warning",
+        "Reps with no year_to_date_revenue_usd: achievement is null.",
+        _missing("year_to_date_revenue_usd"),
+        lambda n: f"{n} rep(s) have no year_to_date_revenue_usd; their quota achievement is null.",
+    ),
+    Check(
+        "missing_close_rate",
+        "reps",
+        "info",
+        "Reps with no close_rate on record: computed from their deals.",
+        _missing("close_rate"),
+        lambda n: (
+            f"{n} rep(s) have no close_rate on record; it is computed from their won "
+            "and lost deals (close_rate_source = deals)."
+        ),
+    ),
+    Check(
+        "missing_previous_pipeline",
+        "reps",
+        "info",
+        "Reps with no previous_pipeline_value: trend is stable.",
+        _missing("previous_pipeline_value"),
+        lambda n: (
+            f"{n} rep(s) have no previous_pipeline_value; their pipeline trend is "
+            "reported as stable."
+        ),
+    ),
 )
 
 

@@ -48,7 +48,9 @@ def _read_file(path: Path, table: str) -> RawTable:
     if path.is_dir():
         raise InputError("is a directory, not a file", source=source)
     if path.stat().st_size == 0:
-        raise InputError("file is empty", source=source, hint=f"export the {table} with a header row")
+        raise InputError(
+            "file is empty", source=source, hint=f"export the {table} with a header row"
+        )
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         data = _read_csv(path, table)
@@ -61,7 +63,8 @@ def _read_file(path: Path, table: str) -> RawTable:
         data = _records_to_arrow(_read_json_records(path), source)
     else:
         raise InputError(
-            f"unsupported file type {suffix or '(none)'!r}", source=source,
+            f"unsupported file type {suffix or '(none)'!r}",
+            source=source,
             hint="use .csv, .parquet, .json (array of records) or .jsonl (one record per line)",
         )
     return RawTable(data, source)
@@ -77,7 +80,8 @@ def _read_csv(path: Path, table: str) -> pa.Table:
             path,
             parse_options=pa_csv.ParseOptions(delimiter=delimiter),
             convert_options=pa_csv.ConvertOptions(
-                column_types=text_columns, strings_can_be_null=True,
+                column_types=text_columns,
+                strings_can_be_null=True,
                 null_values=["", "NULL", "null", "NaN", "nan", "N/A", "n/a", "None"],
             ),
         )
@@ -98,12 +102,16 @@ def _locate_csv_error(path: Path, delimiter: str, exc: Exception) -> InputError:
                 if row and len(row) != len(header):
                     return InputError(
                         f"has {len(row)} fields, the header has {len(header)}",
-                        source=source, row=row_number,
+                        source=source,
+                        row=row_number,
                         hint="check for an unquoted delimiter in a value",
                     )
     except UnicodeDecodeError as err:
-        return InputError(f"is not UTF-8 text (byte {err.start})", source=source,
-                          hint="re-export the file as UTF-8 CSV")
+        return InputError(
+            f"is not UTF-8 text (byte {err.start})",
+            source=source,
+            hint="re-export the file as UTF-8 CSV",
+        )
     except csv.Error as err:
         return InputError(f"is not valid CSV ({err})", source=source)
     return InputError(f"is not valid CSV ({exc})", source=source)
@@ -119,8 +127,9 @@ def _read_json_records(path: Path) -> list[dict[str, Any]]:
         try:
             records = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON at line {exc.lineno} ({exc.msg})",
-                             source=source) from None
+            raise InputError(
+                f"not valid JSON at line {exc.lineno} ({exc.msg})", source=source
+            ) from None
         for index, record in enumerate(records, start=1):
             if not isinstance(record, dict):
                 raise InputError("is not a JSON object", source=source, row=index)
@@ -130,8 +139,12 @@ def _read_json_records(path: Path) -> list[dict[str, Any]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON ({exc.msg})", source=source, row=row,
-                             hint="JSON lines files hold one object per line") from None
+            raise InputError(
+                f"not valid JSON ({exc.msg})",
+                source=source,
+                row=row,
+                hint="JSON lines files hold one object per line",
+            ) from None
         if not isinstance(record, dict):
             raise InputError("is not a JSON object", source=source, row=row)
         records.append(record)
@@ -156,8 +169,9 @@ def _read_memory(obj: Any, table: str) -> RawTable:
         source = f"{table} (list of dicts)"
         for index, record in enumerate(obj, start=1):
             if not isinstance(record, Mapping):
-                raise InputError(f"is a {type(record).__name__}, not a mapping",
-                                 source=source, row=index)
+                raise InputError(
+                    f"is a {type(record).__name__}, not a mapping", source=source, row=index
+                )
         return RawTable(_records_to_arrow(list(obj), source), source)
     raise InputError(
         f"cannot read {type(obj).__name__} as {table}",
@@ -165,7 +179,7 @@ def _read_memory(obj: Any, table: str) -> RawTable:
     )
 
 
-def _records_to_arrow(records: list[Mapping[str, Any]], source: str) -> pa.Table:
+def _records_to_arrow(records: Sequence[Mapping[str, Any]], source: str) -> pa.Table:
     """Column-wise conversion; a column with mixed types falls back to text for checking."""
     names: dict[str, None] = {}
     for record in records:
@@ -177,8 +191,11 @@ def _records_to_arrow(records: list[Mapping[str, Any]], source: str) -> pa.Table
             columns[name] = pa.array(values)
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             columns[name] = pa.array(
-                [None if v is None else v if isinstance(v, str) else json.dumps(v, default=str)
-                 for v in values], pa.string(),
+                [
+                    None if v is None else v if isinstance(v, str) else json.dumps(v, default=str)
+                    for v in values
+                ],
+                pa.string(),
             )
     if not records:
         return pa.table({})
