@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from pipereview.api import build_report
@@ -23,8 +24,6 @@ def test_two_runs_identical_bytes(demo_files) -> None:
 def test_shuffled_rows_identical_output(tmp_path: Path) -> None:
     deals, reps = synthetic.generate(n_deals=3000, n_reps=30, seed=11)
     baseline = build_report(deals, reps, as_of=AS_OF).to_json()
-    import numpy as np
-
     rng = np.random.default_rng(3)
     shuffled = deals.take(pa.array(rng.permutation(deals.num_rows)))
     shuffled_reps = reps.take(pa.array(rng.permutation(reps.num_rows)))

@@ -207,7 +207,6 @@ def build_report(
     tops: dict[str, list[str]] = {}
     for row in engine.rows(top_opportunities(deals, reps, policy)):
         tops.setdefault(row["rep_id"], []).append(row["deal_id"])
-    units = {m.name: m.unit for m in REP_PERFORMANCE_METRICS}
     performance = [
         RepPerformance(
             rep_id=row["rep_id"],
