@@ -22,10 +22,8 @@ from pipereview.report import (
 )
 from pipereview.report import build_report as _build
 from pipereview.sources import synthetic
-from pipereview.sources.canonical import CanonicalTable, canonicalize, empty_canonical
 from pipereview.sources.engine import Engine
-from pipereview.sources.fingerprint import input_fingerprint
-from pipereview.sources.readers import read_source
+from pipereview.sources.ingest import load
 
 __all__ = [
     "Policy",
@@ -40,6 +38,7 @@ __all__ = [
 ]
 
 PolicyLike = Policy | str | Path | None
+EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession
 DEMO_AS_OF = synthetic.ANCHOR  # the demo data is dated relative to this day
 
 
@@ -47,34 +46,29 @@ def _policy(policy: PolicyLike) -> Policy:
     return policy if isinstance(policy, Policy) else load_policy(policy)
 
 
-def _canonical(obj: Any, table: str) -> CanonicalTable:
-    return empty_canonical(table) if obj is None else canonicalize(read_source(obj, table), table)
-
-
 def load_inputs(
-    deals: Any, reps: Any, *, engine: str | Engine = "duckdb", progress: Progress | None = None
+    deals: Any, reps: Any, *, engine: EngineLike = "duckdb", progress: Progress | None = None
 ) -> Inputs:
-    """Read, check and canonicalise both inputs and load them into an engine.
+    """Read, check and canonicalise both inputs inside the engine.
 
-    ``None`` for either input means "no records" (used by ``compat`` for the functions that
-    take only deals or only reps).
+    Files are opened by the engine's own readers; no row passes through Python unless a
+    value is unusable (then the error names file, row and column). ``None`` for either
+    input means "no records" (used by ``compat`` for functions that take only one).
     """
     step = progress or (lambda _: None)
+    runner = Engine.of(engine)
     step("read deals")
-    canonical_deals = _canonical(deals, "deals")
+    loaded_deals = load(runner, deals, "deals")
     step("read reps")
-    canonical_reps = _canonical(reps, "reps")
-    step("load engine")
-    runner = engine if isinstance(engine, Engine) else Engine(engine)
+    loaded_reps = load(runner, reps, "reps")
     return Inputs(
         engine=runner,
-        deals=runner.load(canonical_deals.data, "deals"),
-        reps=runner.load(canonical_reps.data, "reps"),
+        deals=loaded_deals.table,
+        reps=loaded_reps.table,
         absent_columns={
-            "deals": canonical_deals.absent_columns,
-            "reps": canonical_reps.absent_columns,
+            "deals": loaded_deals.absent_columns,
+            "reps": loaded_reps.absent_columns,
         },
-        input_fingerprint=input_fingerprint(canonical_deals.data, canonical_reps.data),
     )
 
 
@@ -84,21 +78,22 @@ def build_report(
     *,
     as_of: dt.date,
     policy: PolicyLike = None,
-    engine: str | Engine = "duckdb",
+    engine: EngineLike = "duckdb",
     progress: Progress | None = None,
 ) -> Report:
     """The whole pipeline review.
 
     ``deals`` and ``reps`` are file paths (CSV, Parquet, JSON, JSON lines) or in-memory data
     (list of dicts, pandas or polars DataFrame, pyarrow Table). ``policy`` is a Policy, a TOML
-    path or None for the defaults. ``engine`` is "duckdb", "spark" or an ``Engine``.
+    path or None for the defaults. ``engine`` is "duckdb", "spark", an ``Engine`` (e.g.
+    ``Engine("duckdb", memory_limit="4GB")``) or an existing pyspark ``SparkSession``.
     """
     resolved = _policy(policy)
     inputs = load_inputs(deals, reps, engine=engine, progress=progress)
     return _build(inputs, resolved, as_of, progress)
 
 
-def validate(deals: Any, reps: Any, *, engine: str | Engine = "duckdb") -> list[DataQualityItem]:
+def validate(deals: Any, reps: Any, *, engine: EngineLike = "duckdb") -> list[DataQualityItem]:
     """Check both inputs: raises InputError on unusable data, returns the data-quality items."""
     return data_quality(load_inputs(deals, reps, engine=engine))
 
@@ -109,7 +104,7 @@ def explain(
     reps: Any,
     *,
     policy: PolicyLike = None,
-    engine: str | Engine = "duckdb",
+    engine: EngineLike = "duckdb",
 ) -> list[Flag]:
     """Every flag on one deal or rep (never capped). NotFoundError if the id is unknown."""
     resolved = _policy(policy)

@@ -22,6 +22,7 @@ from pipereview import api
 from pipereview.errors import PipereviewError
 from pipereview.render import RENDERERS
 from pipereview.render.table import report_renderables
+from pipereview.report import dumps
 
 app = typer.Typer(
     add_completion=False,
@@ -153,14 +154,14 @@ def explain(
     except PipereviewError as exc:
         raise _fail(exc) from None
     if as_json:
-        typer.echo(json.dumps([f.model_dump(mode="json") for f in flags], indent=2))
+        sys.stdout.write(dumps([f.model_dump() for f in flags]))
         return
     if not flags:
         typer.echo(f"{subject_id}: no flags")
     for flag in flags:
         typer.echo(f"[{flag.severity}] {flag.rule}: {flag.message}")
-        typer.echo(f"    observed: {json.dumps(flag.observed)}")
-        typer.echo(f"    thresholds: {json.dumps(flag.thresholds)}")
+        typer.echo(f"    observed: {dumps(flag.observed, indent=None).rstrip()}")
+        typer.echo(f"    thresholds: {dumps(flag.thresholds, indent=None).rstrip()}")
 
 
 @app.command()

@@ -9,11 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["id", "text", "number", "integer", "probability", "date", "flags"]
+Kind = Literal["id", "text", "money", "number", "integer", "probability", "date", "flags"]
 
 ROW_COLUMN = "_row"  # 1-based data-row number in the source (header excluded)
 
 ACTIVE, WON, LOST = "active", "won", "lost"
+
+# Exact decimal types (decisions D13): money to 1/10,000 of a unit, probability to 6 places,
+# value x probability exactly, and sums wide enough for any input size.
+MONEY = "decimal(18,4)"
+PROBABILITY = "decimal(18,6)"
+WEIGHTED = "decimal(38,10)"
+MONEY_SUM = "decimal(38,4)"
 STATUSES = (ACTIVE, WON, LOST)
 
 
@@ -32,9 +39,10 @@ class Column:
         return {
             "id": "string",
             "text": "string",
+            "money": MONEY,
             "number": "float64",
             "integer": "float64",
-            "probability": "float64",
+            "probability": PROBABILITY,
             "date": "date",
             "flags": "array<string>",
         }[self.kind]
@@ -44,7 +52,7 @@ DEAL_COLUMNS: tuple[Column, ...] = (
     Column("deal_id", "id", True, "Unique deal identifier."),
     Column("rep_id", "id", True, "Owner rep; matches reps.rep_id."),
     Column("status", "text", True, "active | won | lost; other values count in total_deals only."),
-    Column("deal_value_usd", "number", True, "Deal value in USD; missing = 0."),
+    Column("deal_value_usd", "money", True, "Deal value in USD; missing = 0."),
     Column("probability", "probability", True, "Win probability 0..1; missing = 0."),
     Column("days_in_stage", "integer", False, "Days in the current stage; missing = 0."),
     Column("risk_flags", "flags", False, "Risk flags; non-empty = at risk."),
@@ -53,19 +61,19 @@ DEAL_COLUMNS: tuple[Column, ...] = (
     Column("close_date", "date", False, "Expected (open) or actual (closed) close date."),
     Column("forecast_category", "text", False, "CRM forecast category."),
     Column("currency", "text", False, "ISO currency of `amount`."),
-    Column("amount", "number", False, "Deal amount in `currency`."),
+    Column("amount", "money", False, "Deal amount in `currency`."),
 )
 
 REP_COLUMNS: tuple[Column, ...] = (
     Column("rep_id", "id", True, "Rep identifier."),
     Column("rep_name", "text", False, "Display name."),
-    Column("quota_usd", "number", False, "Annual quota in USD."),
-    Column("year_to_date_revenue_usd", "number", False, "Closed-won revenue this year."),
+    Column("quota_usd", "money", False, "Annual quota in USD."),
+    Column("year_to_date_revenue_usd", "money", False, "Closed-won revenue this year."),
     Column("close_rate", "probability", False, "Close rate 0..1 from the CRM."),
-    Column("quota_3m", "number", False, "Quota for the last three months."),
-    Column("closed_won_3m_current", "number", False, "Closed-won in the last three months."),
-    Column("current_pipeline_value", "number", False, "Open pipeline now."),
-    Column("previous_pipeline_value", "number", False, "Open pipeline one period ago."),
+    Column("quota_3m", "money", False, "Quota for the last three months."),
+    Column("closed_won_3m_current", "money", False, "Closed-won in the last three months."),
+    Column("current_pipeline_value", "money", False, "Open pipeline now."),
+    Column("previous_pipeline_value", "money", False, "Open pipeline one period ago."),
     Column("risk_velocity_flag", "text", False, "increasing | stable | decreasing."),
     Column("risk_score_current", "number", False, "Current risk score."),
     Column("manager_id", "id", False, "Manager's rep or user id."),

@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.policy import Policy
-from pipereview.schema import ACTIVE, LOST, WON
+from pipereview.schema import ACTIVE, LOST, MONEY, PROBABILITY, WEIGHTED, WON
 
 Unit = Literal["count", "usd", "ratio", "pct", "days", "flag", "text", "ids", "integer"]
 
@@ -30,19 +30,24 @@ class Metric:
 
 
 # --- deals: the canonical meaning of each field ------------------------------------------
-def deal_value(d: ir.Table) -> ir.FloatingValue:
-    """deal_value_usd, missing = 0."""
-    return d.deal_value_usd.fill_null(0.0)
+def deal_value(d: ir.Table) -> ir.DecimalValue:
+    """deal_value_usd (exact decimal), missing = 0."""
+    return d.deal_value_usd.fill_null(ibis.literal(0, MONEY))
 
 
-def probability(d: ir.Table) -> ir.FloatingValue:
-    """probability (0..1), missing = 0."""
-    return d.probability.fill_null(0.0)
+def probability(d: ir.Table) -> ir.DecimalValue:
+    """probability (0..1, exact decimal), missing = 0."""
+    return d.probability.fill_null(ibis.literal(0, PROBABILITY))
 
 
-def expected_value(d: ir.Table) -> ir.FloatingValue:
-    """value x probability: the weighted value of one deal."""
-    return deal_value(d) * probability(d)
+def expected_value(d: ir.Table) -> ir.DecimalValue:
+    """value x probability: the weighted value of one deal, as an exact decimal product."""
+    return (deal_value(d) * probability(d)).cast(WEIGHTED)
+
+
+def money_sum(value: ir.NumericValue, where: ir.BooleanValue, dtype: str) -> ir.DecimalScalar:
+    """The exact sum of a decimal column over the rows where ``where`` holds (0 when none)."""
+    return value.sum(where=where).cast(dtype).fill_null(ibis.literal(0, dtype))
 
 
 def days_in_stage(d: ir.Table) -> ir.FloatingValue:
@@ -82,6 +87,14 @@ def is_at_risk(d: ir.Table) -> ir.BooleanValue:
     return is_active(d) & (risk_flag_count(d) > 0)
 
 
+def as_float(value: ir.NumericValue) -> ir.FloatingValue:
+    """A number as a double, for ratios and percentages (never for money)."""
+    return value.cast("float64")
+
+
 def safe_ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
-    """numerator / denominator, null when the denominator is missing or not positive."""
-    return ibis.ifelse(denominator > 0, numerator / denominator, ibis.null("float64"))
+    """numerator / denominator as a double, null when the denominator is missing or not
+    positive."""
+    return ibis.ifelse(
+        denominator > 0, as_float(numerator) / as_float(denominator), ibis.null("float64")
+    )

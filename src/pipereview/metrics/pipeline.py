@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import ibis
+from decimal import Decimal, localcontext
+from typing import Any
+
 import ibis.expr.types as ir
 
 from pipereview.metrics.base import (
@@ -14,8 +16,10 @@ from pipereview.metrics.base import (
     is_lost,
     is_stalled,
     is_won,
+    money_sum,
 )
 from pipereview.policy import Policy
+from pipereview.schema import MONEY_SUM, WEIGHTED
 
 PIPELINE_METRICS: tuple[Metric, ...] = (
     Metric("total_deals", "count", "Every deal row, whatever its status.", lambda d, p: d.count()),
@@ -33,13 +37,13 @@ PIPELINE_METRICS: tuple[Metric, ...] = (
         "total_pipeline_value",
         "usd",
         "Sum of active deal values.",
-        lambda d, p: deal_value(d).sum(where=is_active(d)),
+        lambda d, p: money_sum(deal_value(d), is_active(d), MONEY_SUM),
     ),
     Metric(
         "weighted_pipeline_value",
         "usd",
         "Sum of active value x probability.",
-        lambda d, p: expected_value(d).sum(where=is_active(d)),
+        lambda d, p: money_sum(expected_value(d), is_active(d), WEIGHTED),
     ),
     Metric(
         "stalled_deals_count",
@@ -55,30 +59,37 @@ PIPELINE_METRICS: tuple[Metric, ...] = (
     ),
 )
 
-# Derived from the aggregates above (``a`` is the one-row aggregate table).
+# Derived in Python from the exact aggregates above (``a`` is the aggregate row as a dict):
+# a decimal division here is exact to 28 digits, so the report rounds an exact value once.
 DERIVED_PIPELINE_METRICS: tuple[Metric, ...] = (
     Metric(
         "average_deal_size",
         "usd",
         "total_pipeline_value / active_deals (0 when none).",
-        lambda a: ibis.ifelse(a.active_deals > 0, a.total_pipeline_value / a.active_deals, 0.0),
+        lambda a: Decimal(a["total_pipeline_value"]) / a["active_deals"]
+        if a["active_deals"]
+        else Decimal(0),
     ),
     Metric(
         "win_rate",
         "ratio",
         "won_deals / (won_deals + lost_deals) (0 when none).",
-        lambda a: ibis.ifelse(
-            a.won_deals + a.lost_deals > 0, a.won_deals / (a.won_deals + a.lost_deals), 0.0
-        ),
+        lambda a: a["won_deals"] / (a["won_deals"] + a["lost_deals"])
+        if a["won_deals"] + a["lost_deals"]
+        else 0.0,
     ),
 )
 
 
-def pipeline_summary(deals: ir.Table, policy: Policy) -> ir.Table:
-    """One-row table with every pipeline metric, unrounded; empty sums are 0."""
-    agg = deals.aggregate(**{m.name: m.expr(deals, policy) for m in PIPELINE_METRICS})
-    agg = agg.mutate(
-        total_pipeline_value=agg.total_pipeline_value.fill_null(0.0),
-        weighted_pipeline_value=agg.weighted_pipeline_value.fill_null(0.0),
-    )
-    return agg.mutate(**{m.name: m.expr(agg) for m in DERIVED_PIPELINE_METRICS})
+def pipeline_aggregates(deals: ir.Table, policy: Policy) -> dict[str, ir.Scalar]:
+    """Every aggregate pipeline metric, unrounded, to fuse into one scan of the deals."""
+    return {m.name: m.expr(deals, policy) for m in PIPELINE_METRICS}
+
+
+def pipeline_summary(row: dict[str, Any]) -> dict[str, Any]:
+    """The aggregate row plus the derived metrics, in model order, unrounded."""
+    with localcontext() as ctx:
+        ctx.prec = 60  # the quotient is exact far beyond the cents the report rounds to
+        derived = {m.name: m.expr(row) for m in DERIVED_PIPELINE_METRICS}
+    names = [m.name for m in PIPELINE_METRICS]
+    return {**{n: row[n] for n in names[:6]}, **derived, **{n: row[n] for n in names[6:]}}

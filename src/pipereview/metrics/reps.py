@@ -7,14 +7,17 @@ import ibis.expr.types as ir
 
 from pipereview.metrics.base import (
     Metric,
+    as_float,
     deal_value,
     expected_value,
     is_active,
     is_lost,
     is_won,
+    money_sum,
     safe_ratio,
 )
 from pipereview.policy import Policy
+from pipereview.schema import MONEY_SUM
 from pipereview.sources.quality import deal_label, unique_reps
 
 REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
@@ -34,7 +37,9 @@ REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
         "close_rate",
         "ratio",
         "From the rep record; else won / (won + lost) over the rep's deals; else null.",
-        lambda r, p: r.close_rate.coalesce(safe_ratio(r.won_deals, r.won_deals + r.lost_deals)),
+        lambda r, p: as_float(r.close_rate).coalesce(
+            safe_ratio(r.won_deals, r.won_deals + r.lost_deals)
+        ),
     ),
     Metric(
         "close_rate_source",
@@ -70,7 +75,7 @@ def deals_by_rep(deals: ir.Table) -> ir.Table:
     """Per rep_id: active count, active value, won and lost counts."""
     return deals.group_by("rep_id").aggregate(
         active_deals=deals.count(where=is_active(deals)),
-        pipeline_value=deal_value(deals).sum(where=is_active(deals)),
+        pipeline_value=money_sum(deal_value(deals), is_active(deals), MONEY_SUM),
         won_deals=deals.count(where=is_won(deals)),
         lost_deals=deals.count(where=is_lost(deals)),
     )
@@ -87,7 +92,7 @@ def rep_performance(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table
         "quota_usd",
         "year_to_date_revenue_usd",
         active_deals=joined.active_deals.fill_null(0),
-        pipeline_value=joined.pipeline_value.fill_null(0.0),
+        pipeline_value=joined.pipeline_value.fill_null(ibis.literal(0, MONEY_SUM)),
         won_deals=joined.won_deals.fill_null(0),
         lost_deals=joined.lost_deals.fill_null(0),
     )

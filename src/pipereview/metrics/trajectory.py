@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.metrics.base import Metric, safe_ratio
+from pipereview.metrics.base import Metric, as_float, safe_ratio
 from pipereview.policy import Policy
 from pipereview.sources.quality import unique_reps
 
@@ -18,7 +18,8 @@ def attainment(r: ir.Table) -> ir.FloatingValue:
 def pipeline_change_pct(r: ir.Table) -> ir.FloatingValue:
     """(current - previous) / previous x 100; null when previous is missing or zero."""
     usable = r.previous_pipeline_value.notnull() & (r.previous_pipeline_value != 0)
-    change = (r.current_pipeline_value - r.previous_pipeline_value) / r.previous_pipeline_value
+    current, previous = as_float(r.current_pipeline_value), as_float(r.previous_pipeline_value)
+    change = (current - previous) / previous
     return ibis.ifelse(usable, change * 100, ibis.null("float64"))
 
 
@@ -40,7 +41,8 @@ def velocity_matches(r: ir.Table, p: Policy) -> ir.BooleanValue:
 def attainment_below(r: ir.Table, p: Policy) -> ir.BooleanValue:
     """quota_3m > 0 and closed < quota_3m x coaching_attainment_below_pct / 100."""
     share = p.trajectory.coaching_attainment_below_pct / 100
-    return ((r.quota_3m > 0) & (r.closed_won_3m_current < r.quota_3m * share)).fill_null(False)
+    quota, closed = as_float(r.quota_3m), as_float(r.closed_won_3m_current)
+    return ((quota > 0) & (closed < quota * share)).fill_null(False)
 
 
 def _coaching(r: ir.Table, p: Policy) -> ir.BooleanValue:

@@ -43,6 +43,9 @@ class Rule:
     observed: tuple[tuple[str, Unit], ...]
     thresholds: Callable[[Policy], dict[str, Any]]
     message: Callable[[str, Mapping[str, Any], Mapping[str, Any]], str]
+    # Deal rules: the condition on one deal row, so the report counts the rule's flags
+    # inside its one scan of the deals and lists them only when there are some.
+    where: Callable[[ir.Table, Policy], ir.BooleanValue] | None = None
 
     def flagged(self, inputs: RuleInputs, policy: Policy) -> ir.Table:
         """subject_id, observed columns and _priority for every flagged subject."""

@@ -55,6 +55,7 @@ STALLED_DEAL = register(
         severity="warning",
         description="Active deal with days_in_stage >= pipeline.stalled_deal_days_in_stage.",
         select=lambda i, p: _deal_rows(i, is_stalled(i.deals, p)),
+        where=is_stalled,
         observed=(
             ("rep_id", "text"),
             ("stage", "text"),
@@ -73,6 +74,7 @@ AT_RISK_DEAL = register(
         severity="warning",
         description="Active deal with at least one risk flag.",
         select=lambda i, p: _deal_rows(i, is_at_risk(i.deals)),
+        where=lambda d, p: is_at_risk(d),
         observed=(
             ("rep_id", "text"),
             ("risk_flags", "text"),

@@ -1,237 +1,167 @@
-"""Raw records -> canonical Arrow columns, with checks that name file, row and column.
+"""Raw engine tables -> canonical columns, as Ibis expressions that run where the data is.
 
-Every canonical column is parsed by its ``kind`` (schema.py). A value that cannot be used
-stops the run with an ``InputError``; values that can be used but are suspect are left for
-``quality.py`` to report. Nothing here changes a number: text stays text, missing stays null.
+Every canonical column is parsed by its ``kind`` (schema.py): text stays text, numbers become
+exact decimals (money, probability) or doubles, dates become dates, risk flags a list of
+strings. A value that cannot be used is not fixed: it sets the row's ``_bad`` column, the
+engine counts those rows, and when the count is not zero ``locate.py`` names the first one.
+Nothing here changes a number; missing stays null.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
 
-from pipereview.errors import InputError
-from pipereview.schema import ROW_COLUMN, TABLES, Column
-from pipereview.sources.readers import RawTable
+from pipereview.schema import TABLES, Column
 
-_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_FLAG_SEPARATORS = r"[;,]"
+BAD = "_bad"
+# What pyarrow's CSV reader (and so the error path) reads as missing in a CSV field.
+CSV_NULLS = ("", "NULL", "null", "NaN", "nan", "N/A", "n/a", "None")
+NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}([T ].*)?$"
+FLAG_SEPARATORS = r"[;,]"
+FLAGS = dt.Array(dt.string)
 
 
 @dataclass(frozen=True)
-class CanonicalTable:
-    """Canonical columns (plus ``_row``) and what was missing from the source."""
+class Canonical:
+    """The canonical expression (with ``_bad``) and what the source lacked."""
 
-    data: pa.Table
-    source: str
-    absent_columns: tuple[str, ...]
+    table: ir.Table
+    absent: tuple[str, ...]
+    missing_required: tuple[str, ...]
 
 
-def canonicalize(raw: RawTable, table: str) -> CanonicalTable:
-    """Check and convert ``raw`` into the canonical ``table`` columns."""
-    data = raw.data.rename_columns([name.strip() for name in raw.data.column_names])
-    if data.num_rows == 0:
-        raise InputError(
-            "has no records",
-            source=raw.source,
-            hint=f"the {table} input needs a header and at least one row",
-        )
-    present = set(data.column_names)
-    columns: dict[str, pa.Array] = {ROW_COLUMN: pa.array(range(1, data.num_rows + 1), pa.int64())}
-    absent = []
+def stripped_names(raw: ir.Table) -> ir.Table:
+    """Column names without surrounding spaces (the first of any that then collide)."""
+    seen: dict[str, str] = {}
+    for name in raw.columns:
+        seen.setdefault(name.strip(), name)
+    return raw.select(**{new: raw[old] for new, old in seen.items()})
+
+
+def canonical(raw: ir.Table, table: str, *, csv_text: bool) -> Canonical:
+    """Parse ``raw`` into the canonical ``table`` columns plus ``_bad``.
+
+    ``csv_text``: every column is CSV text, so the CSV null spellings mean missing.
+    """
+    raw = stripped_names(raw)
+    present = set(raw.columns)
+    columns: dict[str, ir.Value] = {}
+    bad: list[ir.BooleanValue] = []
+    absent, missing = [], []
     for column in TABLES[table]:
         if column.name not in present:
-            if column.required:
-                close = difflib.get_close_matches(column.name, data.column_names, n=1)
-                raise InputError(
-                    "required column is missing",
-                    source=raw.source,
-                    column=column.name,
-                    hint=f"did you mean {close[0]!r}?"
-                    if close
-                    else f"columns found: {', '.join(data.column_names[:12])}",
-                )
-            absent.append(column.name)
-            columns[column.name] = _convert(pa.nulls(data.num_rows), column, raw.source)
+            (missing if column.required else absent).append(column.name)
+            columns[column.name] = ibis.null(column.dtype)
             continue
-        values = data.column(column.name).combine_chunks()
-        columns[column.name] = _convert(values, column, raw.source)
-    return CanonicalTable(pa.table(columns), raw.source, tuple(absent))
+        value = raw[column.name]
+        if csv_text:
+            value = ibis.ifelse(value.isin(CSV_NULLS), ibis.null("string"), value)
+        parsed, problem = _parse(value, column)
+        columns[column.name] = parsed
+        if problem is not None:
+            bad.append(problem.fill_null(False))
+    flag = ibis.literal(False)
+    for problem in bad:
+        flag = flag | problem
+    columns[BAD] = flag
+    return Canonical(raw.select(**columns), tuple(absent), tuple(missing))
 
 
-def empty_canonical(table: str, source: str = "(none)") -> CanonicalTable:
-    """A canonical table with no rows (for callers that have only one of the inputs)."""
-    columns = {ROW_COLUMN: pa.array([], pa.int64())}
-    columns.update({c.name: pa.array([], _arrow_type(c)) for c in TABLES[table]})
-    return CanonicalTable(pa.table(columns), source, ())
+def _parse(value: ir.Value, column: Column) -> tuple[ir.Value, ir.BooleanValue | None]:
+    """The canonical value and the condition under which the raw value is unusable."""
+    kind, vtype = column.kind, value.type()
+    if vtype.is_null():
+        return ibis.null(column.dtype), None
+    if kind in ("id", "text"):
+        return _text(value)
+    if kind == "date":
+        return _date(value)
+    if kind == "flags":
+        return _flags(value)
+    return _number(value, column)
 
 
-def _arrow_type(column: Column) -> pa.DataType:
-    return {
-        "string": pa.string(),
-        "float64": pa.float64(),
-        "date": pa.date32(),
-        "array<string>": pa.list_(pa.string()),
-    }[column.dtype]
+def _unusable(column: Column) -> tuple[ir.Value, ir.BooleanValue]:
+    """A raw type that cannot hold this column: every row is bad (the error path explains)."""
+    return ibis.null(column.dtype), ibis.literal(True)
 
 
-def _fail(
-    values: pa.Array,
-    bad: pa.Array,
-    column: Column,
-    source: str,
-    message: str,
-    hint: str | None = None,
-) -> InputError:
-    """An error at the first row where ``bad`` is true."""
-    index = pc.index(pc.fill_null(bad, False), True).as_py()
-    value = values[index].as_py()
-    return InputError(
-        f"{message}: {value!r}", source=source, row=index + 1, column=column.name, hint=hint
-    )
+def _text(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
+    vtype = value.type()
+    if vtype.is_string():
+        return value, None
+    if vtype.is_integer():
+        return value.cast("string"), None
+    if vtype.is_floating():
+        fractional = value.notnull() & (value != value.floor())
+        return value.cast("int64").cast("string"), fractional
+    return _unusable(Column("_", "text", False, ""))
 
 
-def _convert(values: pa.Array, column: Column, source: str) -> pa.Array:
-    if column.kind in ("id", "text"):
-        return values if pa.types.is_string(values.type) else _as_text(values, column, source)
-    if column.kind == "date":
-        return _to_date(values, column, source)
-    if column.kind == "flags":
-        return _to_flags(values, column, source)
-    return _to_number(values, column, source)
+def _blank_to_null(value: ir.StringValue) -> ir.StringValue:
+    trimmed = value.strip()
+    return ibis.ifelse(trimmed == "", ibis.null("string"), trimmed)
 
 
-def _as_text(values: pa.Array, column: Column, source: str) -> pa.Array:
-    if pa.types.is_large_string(values.type) or pa.types.is_dictionary(values.type):
-        return values.cast(pa.string())
-    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
-        if pa.types.is_floating(values.type):
-            fractional = pc.not_equal(values, pc.floor(values))
-            if pc.any(fractional).as_py():
-                raise _fail(values, fractional, column, source, "expected text or an id")
-            values = values.cast(pa.int64())
-        return values.cast(pa.string())
-    if pa.types.is_null(values.type):
-        return values.cast(pa.string())
-    raise InputError(f"expected text, found {values.type}", source=source, column=column.name)
-
-
-def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
-    if pa.types.is_null(values.type):
-        return values.cast(pa.float64())
-    if pa.types.is_dictionary(values.type):
-        values = values.cast(pa.string())
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        trimmed = pc.utf8_trim_whitespace(values)
-        trimmed = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
-        bad = pc.invert(pc.match_substring_regex(trimmed, _NUMBER))
-        if pc.any(bad).as_py():
-            raise _fail(
-                values,
-                bad,
-                column,
-                source,
-                "not a number",
-                hint="write plain numbers such as 1200.50, without currency signs",
-            )
-        numbers = trimmed.cast(pa.float64())
-    elif (
-        pa.types.is_integer(values.type)
-        or pa.types.is_floating(values.type)
-        or pa.types.is_decimal(values.type)
-    ):
-        numbers = values.cast(pa.float64())
+def _number(value: ir.Value, column: Column) -> tuple[ir.Value, ir.BooleanValue | None]:
+    vtype, target = value.type(), column.dtype
+    if vtype.is_string():
+        text = _blank_to_null(value)
+        exact = text.try_cast(target)
+        if target != "float64":  # exponent forms ("1e3") go through a double
+            exact = exact.coalesce(text.try_cast("float64").try_cast(target))
+        problem = text.notnull() & (~text.re_search(NUMBER) | exact.isnull())
+        number = exact
+    elif vtype.is_floating():
+        finite = ibis.ifelse(value.isnan(), ibis.null("float64"), value)
+        number = finite.try_cast(target)
+        problem = finite.notnull() & (finite.isinf() | number.isnull())
+    elif vtype.is_integer() or vtype.is_decimal():
+        number = value.try_cast(target)
+        problem = value.notnull() & number.isnull()
     else:
-        raise InputError(
-            f"expected a number, found {values.type}", source=source, column=column.name
-        )
-    numbers = pc.if_else(pc.is_nan(numbers), None, numbers)  # pandas writes missing as NaN
-    infinite = pc.is_inf(numbers)
-    if pc.any(infinite).as_py():
-        raise _fail(values, infinite, column, source, "not a finite number")
+        return _unusable(column)
     if column.kind == "integer":
-        negative = pc.less(numbers, 0)
-        if pc.any(negative).as_py():
-            raise _fail(values, negative, column, source, "must not be negative")
+        problem = problem | (number < 0)
     if column.kind == "probability":
-        outside = pc.or_(pc.less(numbers, 0), pc.greater(numbers, 1))
-        if pc.any(outside).as_py():
-            bad_values = pc.filter(numbers, pc.fill_null(outside, False))
-            looks_percent = pc.all(
-                pc.and_(pc.greater(bad_values, 1), pc.less_equal(bad_values, 100))
-            ).as_py()
-            raise _fail(
-                values,
-                outside,
-                column,
-                source,
-                "must be between 0 and 1",
-                hint="this looks like a 0-100 scale; divide by 100" if looks_percent else None,
-            )
-    return numbers
+        problem = problem | (number < 0) | (number > 1)
+    return number, problem
 
 
-def _to_date(values: pa.Array, column: Column, source: str) -> pa.Array:
-    if pa.types.is_date32(values.type) or pa.types.is_null(values.type):
-        return values.cast(pa.date32())
-    if pa.types.is_date64(values.type) or pa.types.is_timestamp(values.type):
-        return values.cast(pa.date32())
-    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
-        raise InputError(f"expected a date, found {values.type}", source=source, column=column.name)
-    trimmed = pc.utf8_trim_whitespace(values)
-    trimmed = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
-    head = pc.utf8_slice_codeunits(trimmed, 0, 10)
-    shaped = pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
-    parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
-    bad = pc.or_(pc.invert(shaped), pc.and_(pc.is_valid(trimmed), pc.is_null(parsed)))
-    if pc.any(bad).as_py():
-        raise _fail(values, bad, column, source, "not a date", hint="write dates as YYYY-MM-DD")
-    return parsed.cast(pa.date32())
+def _date(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
+    vtype = value.type()
+    if vtype.is_date():
+        return value, None
+    if vtype.is_timestamp():
+        return value.date(), None
+    if not vtype.is_string():
+        return _unusable(Column("_", "date", False, ""))
+    text = _blank_to_null(value)
+    parsed = text.substr(0, 10).try_cast("date")
+    problem = text.notnull() & (~text.re_search(DATE_SHAPE) | parsed.isnull())
+    return parsed, problem
 
 
-def _to_flags(values: pa.Array, column: Column, source: str) -> pa.Array:
-    """A list, a JSON-array string or a ';'-separated string -> list<string> (no empties)."""
-    if pa.types.is_null(values.type):
-        return _drop_empty(values.cast(pa.list_(pa.string())))
-    if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
-        if not pa.types.is_string(values.type.value_type):
-            values = values.cast(pa.list_(pa.string()))
-        return _drop_empty(values.cast(pa.list_(pa.string())))
-    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
-        raise InputError(
-            f"expected a list of flags, found {values.type}",
-            source=source,
-            column=column.name,
-            hint="use a list, a JSON array or 'a;b'",
-        )
-    text = pc.utf8_trim_whitespace(values)
-    is_json = pc.starts_with(text, "[")
-    unclosed = pc.and_(is_json, pc.invert(pc.ends_with(text, "]")))
-    if pc.any(unclosed).as_py():
-        raise _fail(
-            values,
-            unclosed,
-            column,
-            source,
-            "not a JSON array",
-            hint='use a JSON array such as ["a", "b"] or \'a;b\'',
-        )
-    body = pc.if_else(is_json, pc.utf8_slice_codeunits(text, 1, -1), text)
-    body = pc.if_else(is_json, pc.replace_substring(body, '"', ""), body)
-    return _drop_empty(pc.split_pattern_regex(body, _FLAG_SEPARATORS))
+def _clean_flags(flags: ir.ArrayValue) -> ir.ArrayValue:
+    """Trim every flag and drop empty ones."""
+    trimmed = flags.map(lambda flag: flag.strip())
+    return trimmed.filter(lambda flag: (flag != "").fill_null(False))
 
 
-def _drop_empty(lists: pa.Array) -> pa.Array:
-    """Trim every flag and drop empty ones; a missing list becomes an empty one (no flags)."""
-    lists = lists.cast(pa.list_(pa.string()))
-    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
-    parents = pc.list_parent_indices(lists)
-    keep = pc.and_(pc.is_valid(flat), pc.not_equal(flat, ""))
-    kept_parents = pc.filter(parents, keep).to_numpy(zero_copy_only=False)
-    counts = np.bincount(kept_parents, minlength=len(lists)) if len(lists) else np.zeros(0)
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pc.filter(flat, keep))
+def _flags(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
+    """A list, a JSON-array string or a ';'/','-separated string -> list of strings."""
+    vtype = value.type()
+    if vtype.is_array():
+        return _clean_flags(value.cast(FLAGS)), None
+    if not vtype.is_string():
+        return _unusable(Column("_", "flags", False, ""))
+    text = value.strip()
+    is_json = text.startswith("[")
+    unclosed = is_json & ~text.endswith("]")
+    body = ibis.ifelse(is_json, text.substr(1, text.length() - 2).replace('"', ""), text)
+    return _clean_flags(body.re_split(FLAG_SEPARATORS)), unclosed

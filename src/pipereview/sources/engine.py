@@ -1,13 +1,19 @@
-"""Compute engines: where canonical tables live and Ibis expressions run.
+"""Compute engines: where inputs are read, canonical tables live and Ibis expressions run.
 
-DuckDB (in-process) is the default. Spark runs the same expressions on a local or given
-SparkSession (``pip install pipereview[spark]``). Nothing else in the package knows which
-engine it is talking to.
+DuckDB (in-process, out-of-core with ``memory_limit``) is the default. Spark runs the same
+expressions on a local session, a cluster (``spark_master``) or a session the caller owns.
+This is the one module that knows which engine it talks to: the few things Ibis leaves to
+the backend (how a file is opened, how a table is kept, a row number in input order, hex to
+integer for the fingerprint) live here, behind small methods.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -17,33 +23,168 @@ import pyarrow as pa
 from pipereview.errors import EngineError
 
 ENGINES = ("duckdb", "spark")
+ROW = "_row"
 _names = itertools.count()
+
+
+@ibis.udf.scalar.builtin(name="conv")
+def _spark_conv(value: str, from_base: int, to_base: int) -> str:  # type: ignore[empty-body]
+    """Spark's conv(): a number in one base written in another."""
 
 
 class Engine:
     """An Ibis backend plus the few operations the report needs from it."""
 
-    def __init__(self, name: str = "duckdb", *, session: Any = None) -> None:
+    def __init__(
+        self,
+        name: str = "duckdb",
+        *,
+        session: Any = None,
+        memory_limit: str | None = None,
+        temp_directory: str | Path | None = None,
+        threads: int | None = None,
+        spark_master: str | None = None,
+        spark_conf: Mapping[str, str] | None = None,
+    ) -> None:
         if name not in ENGINES:
             raise EngineError(f"unknown engine {name!r}", hint=f"use one of: {', '.join(ENGINES)}")
         self.name = name
-        self._spark = None
+        self._spark: Any = None
         if name == "duckdb":
-            self.con = ibis.duckdb.connect()
+            config: dict[str, Any] = {}
+            if memory_limit:
+                config["memory_limit"] = memory_limit
+                config["temp_directory"] = str(
+                    temp_directory or tempfile.mkdtemp(prefix="pipereview-spill-")
+                )
+            elif temp_directory:
+                config["temp_directory"] = str(temp_directory)
+            if threads:
+                config["threads"] = threads
+            try:
+                self.con = ibis.duckdb.connect(**config)
+            except Exception as exc:  # duckdb raises on a bad memory_limit string
+                raise EngineError(
+                    f"cannot start DuckDB: {exc}", hint="memory limits look like 4GB or 512MB"
+                ) from None
         else:
-            self._spark = session or _local_spark()
+            self._spark = session or _spark_session(spark_master, spark_conf or {})
             self.con = ibis.pyspark.connect(self._spark)
+        self.data_errors = _data_errors(name)
 
-    def load(self, table: pa.Table, prefix: str) -> ir.Table:
-        """Put an Arrow table into the engine and return it as an Ibis table."""
-        name = f"pipereview_{prefix}_{next(_names)}"
-        if self._spark is not None:
-            frame = self._spark.createDataFrame(table)
-            frame.createOrReplaceTempView(name)
-            frame.cache()
-            return self.con.table(name)
-        return self.con.create_table(name, table, temp=True)
+    @classmethod
+    def of(cls, engine: Engine | str | Any) -> Engine:
+        """An Engine from a name, an Engine, or a pyspark SparkSession."""
+        if isinstance(engine, Engine):
+            return engine
+        if isinstance(engine, str):
+            return cls(engine)
+        if type(engine).__name__ == "SparkSession":
+            return cls("spark", session=engine)
+        raise EngineError(
+            f"cannot use {type(engine).__name__} as an engine",
+            hint="pass 'duckdb', 'spark', an Engine or a SparkSession",
+        )
 
+    # --- reading ------------------------------------------------------------------------
+    def read_file(self, path: Path, kind: str, delimiter: str = ",") -> ir.Table:
+        """Open a file with the engine's own reader (no rows pass through Python).
+
+        CSV columns are all text (canonicalisation parses them); Parquet and JSON keep the
+        types the reader gives them.
+        """
+        if self._spark is None:
+            if kind == "csv":
+                return self.con.read_csv(
+                    str(path),
+                    table_name=_name("raw"),
+                    header=True,
+                    all_varchar=True,
+                    delim=delimiter,
+                    quote='"',
+                    escape='"',
+                    null_padding=False,
+                )
+            if kind == "parquet":
+                return self.con.read_parquet(str(path), table_name=_name("raw"))
+            return self.con.read_json(
+                str(path), table_name=_name("raw"), format="auto", sample_size=-1
+            )
+        reader = self._spark.read
+        if kind == "csv":
+            frame = (
+                reader.option("header", True)
+                .option("sep", delimiter)
+                .option("quote", '"')
+                .option("escape", '"')
+                .option("mode", "FAILFAST")
+                .option("enforceSchema", False)
+                .csv(str(path))
+            )
+        elif kind == "parquet":
+            frame = reader.parquet(str(path))
+        else:
+            multiline = _starts_with_bracket(path)
+            frame = reader.option("multiLine", multiline).option("mode", "FAILFAST").json(str(path))
+        return self._view(frame)
+
+    def from_arrow(self, table: pa.Table) -> ir.Table:
+        """In-memory data (already in Python) as a raw engine table."""
+        if any(_untyped(f.type) for f in table.schema):  # engines want real types
+            table = table.cast(pa.schema([f.with_type(_typed(f.type)) for f in table.schema]))
+        if self._spark is None:
+            return self.con.create_table(_name("raw"), table, temp=True)
+        return self._view(self._spark.createDataFrame(table))
+
+    def _view(self, frame: Any) -> ir.Table:
+        name = _name("raw")
+        frame.createOrReplaceTempView(name)
+        return self.con.table(name)
+
+    # --- keeping ------------------------------------------------------------------------
+    def materialize(self, expr: ir.Table) -> ir.Table:
+        """Compute ``expr`` once and keep it; adds ``_row``, the 1-based input row number.
+
+        DuckDB keeps insertion order when it creates a table from a scan (its default
+        ``preserve_insertion_order``), so ``rowid`` is the input order. Spark numbers rows
+        by partition (a file's partitions are in file order) plus the row's index in it.
+        """
+        if self._spark is None:
+            table = self.con.create_table(_name("canonical"), expr, temp=True)
+            return table.mutate(**{ROW: table.rowid() + 1})
+        from pyspark import StorageLevel
+        from pyspark.sql import functions as F
+
+        frame = self._spark.sql(ibis.to_sql(expr, dialect="pyspark"))
+        frame = frame.withColumn("_mid", F.monotonically_increasing_id())
+        frame = frame.withColumn("_part", F.shiftright(F.col("_mid"), 33))
+        counts = sorted(
+            (row["_part"], row["n"])
+            for row in frame.groupBy("_part").agg(F.count(F.lit(1)).alias("n")).collect()
+        )
+        offset, start = 0, F.lit(0)
+        for part, n in counts:
+            start = F.when(F.col("_part") == part, F.lit(offset)).otherwise(start)
+            offset += n
+        low = F.col("_mid").bitwiseAND(F.lit((1 << 33) - 1))
+        frame = frame.withColumn(ROW, (start + low + 1).cast("long")).drop("_mid", "_part")
+        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+        return self._view(frame)
+
+    def cache(self, expr: ir.Table) -> ir.Table:
+        """Compute a (small) table once so that several queries can read it."""
+        if self._spark is None:
+            return self.con.create_table(_name("cached"), expr, temp=True)
+        return expr.cache()
+
+    # --- expressions the backends spell differently ------------------------------------
+    def hex_to_int(self, hex_text: ir.StringValue) -> ir.IntegerValue:
+        """An (up to 15-digit) hexadecimal string as a non-negative integer."""
+        if self._spark is None:
+            return (ibis.literal("0x") + hex_text).cast("int64")
+        return _spark_conv(hex_text, 16, 10).cast("int64")
+
+    # --- results ------------------------------------------------------------------------
     def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
         """Execute a table expression and return its rows as dicts."""
         return expr.to_pyarrow().to_pylist()
@@ -56,21 +197,65 @@ class Engine:
         return rows[0]
 
 
-def _local_spark() -> Any:
+def _data_errors(name: str) -> tuple[type[BaseException], ...]:
+    """The exceptions by which an engine says it cannot read or convert the data."""
+    if name == "duckdb":
+        import duckdb
+
+        return (duckdb.Error,)
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+
+    return (PySparkException, Py4JJavaError)
+
+
+def _untyped(dtype: pa.DataType) -> bool:
+    return pa.types.is_null(dtype) or (pa.types.is_list(dtype) and _untyped(dtype.value_type))
+
+
+def _typed(dtype: pa.DataType) -> pa.DataType:
+    """All-null columns (and lists of them) as text, which every engine can hold."""
+    if pa.types.is_null(dtype):
+        return pa.string()
+    if pa.types.is_list(dtype) and _untyped(dtype.value_type):
+        return pa.list_(_typed(dtype.value_type))
+    return dtype
+
+
+def _name(kind: str) -> str:
+    return f"pipereview_{kind}_{os.getpid()}_{next(_names)}"
+
+
+def _starts_with_bracket(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"[")
+
+
+def _spark_session(master: str | None, conf: Mapping[str, str]) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError(
             "the spark engine needs pyspark", hint="pip install 'pipereview[spark]'"
         ) from None
-    spark = (
-        SparkSession.builder.master("local[2]")
+    builder = (
+        SparkSession.builder.master(master or "local[2]")
         .appName("pipereview")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate()
+        .config("spark.sql.ansi.enabled", "false")
     )
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # py4j / Java errors: one line for the user
+        raise EngineError(
+            f"cannot start Spark: {str(exc).splitlines()[0]}",
+            hint="check --spark-master, Java 17 and the Spark logs",
+        ) from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark

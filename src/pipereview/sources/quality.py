@@ -18,9 +18,17 @@ from pipereview.schema import ROW_COLUMN, STATUSES
 Severity = Literal["info", "warning"]
 
 
+Scope = Literal["deals", "reps", "unique_reps"]
+
+
 @dataclass(frozen=True)
 class Check:
-    """One data-quality check: ``find`` returns a table with a ``key`` column (and ``n``)."""
+    """One data-quality check: ``find`` returns a table with a ``key`` column (and ``n``).
+
+    A row-level check also has ``where``, a condition on one row of ``scope``: its count is
+    then computed inside the one scan of that table the report makes anyway, and ``find``
+    runs only when the count is not zero (for the examples).
+    """
 
     id: str
     table: Literal["deals", "reps"]
@@ -29,6 +37,12 @@ class Check:
     find: Callable[[ir.Table, ir.Table], ir.Table]
     sentence: Callable[[int], str]
     count_rows: bool = False  # count = rows (sum of n) rather than distinct keys
+    where: Callable[[ir.Table], ir.BooleanValue] | None = None
+    scope: Scope = "deals"
+
+    def scope_table(self, deals: ir.Table, reps: ir.Table) -> ir.Table:
+        """The table ``where`` is evaluated on."""
+        return {"deals": deals, "reps": reps, "unique_reps": unique_reps(reps)}[self.scope]
 
 
 def deal_label(d: ir.Table) -> ir.StringValue:
@@ -61,6 +75,14 @@ def _missing(column: str) -> Callable[[ir.Table, ir.Table], ir.Table]:
     return find
 
 
+def _no_positive(column: str) -> Callable[[ir.Table], ir.BooleanValue]:
+    return lambda r: r[column].isnull() | (r[column] <= 0)
+
+
+def _unknown_status(d: ir.Table) -> ir.BooleanValue:
+    return ~d.status.isin(STATUSES) | d.status.isnull()
+
+
 CHECKS: tuple[Check, ...] = (
     Check(
         "duplicate_deal_id",
@@ -80,6 +102,7 @@ CHECKS: tuple[Check, ...] = (
         "Deal rows with no deal_id.",
         lambda d, r: _rows(d, d.deal_id.isnull(), d[ROW_COLUMN]),
         lambda n: f"{n} deal row(s) have no deal_id (examples are row numbers).",
+        where=lambda d: d.deal_id.isnull(),
     ),
     Check(
         "unknown_status",
@@ -87,7 +110,7 @@ CHECKS: tuple[Check, ...] = (
         "warning",
         "status other than active, won, lost; counted in total_deals only.",
         lambda d, r: (
-            d.filter(~d.status.isin(STATUSES) | d.status.isnull())
+            d.filter(_unknown_status(d))
             .group_by(key=d.status.fill_null("(missing)"))
             .aggregate(n=ibis._.count())
         ),
@@ -96,6 +119,7 @@ CHECKS: tuple[Check, ...] = (
             "in total_deals only."
         ),
         count_rows=True,
+        where=_unknown_status,
     ),
     Check(
         "orphan_deal",
@@ -119,6 +143,7 @@ CHECKS: tuple[Check, ...] = (
         "Deals with no rep_id.",
         lambda d, r: _rows(d, d.rep_id.isnull(), deal_label(d)),
         lambda n: f"{n} deal(s) have no rep_id; they count in the pipeline summary only.",
+        where=lambda d: d.rep_id.isnull(),
     ),
     Check(
         "duplicate_rep_id",
@@ -135,32 +160,34 @@ CHECKS: tuple[Check, ...] = (
         "Reps rows with no rep_id; left out.",
         lambda d, r: _rows(r, r.rep_id.isnull(), r[ROW_COLUMN]),
         lambda n: f"{n} reps row(s) have no rep_id and are left out (examples are row numbers).",
+        where=lambda r: r.rep_id.isnull(),
+        scope="reps",
     ),
     Check(
         "missing_quota",
         "reps",
         "warning",
         "Reps with a missing or zero quota_usd: achievement is null, no coaching flag.",
-        lambda d, r: (lambda f: _rows(f, f.quota_usd.isnull() | (f.quota_usd <= 0), f.rep_id))(
-            unique_reps(r)
-        ),
+        lambda d, r: (lambda f: _rows(f, _no_positive("quota_usd")(f), f.rep_id))(unique_reps(r)),
         lambda n: (
             f"{n} rep(s) have a missing or zero quota_usd; their quota achievement is "
             "null and they get no quota-based coaching flag."
         ),
+        where=_no_positive("quota_usd"),
+        scope="unique_reps",
     ),
     Check(
         "missing_quota_3m",
         "reps",
         "warning",
         "Reps with a missing or zero quota_3m: attainment is null, no attainment flags.",
-        lambda d, r: (lambda f: _rows(f, f.quota_3m.isnull() | (f.quota_3m <= 0), f.rep_id))(
-            unique_reps(r)
-        ),
+        lambda d, r: (lambda f: _rows(f, _no_positive("quota_3m")(f), f.rep_id))(unique_reps(r)),
         lambda n: (
             f"{n} rep(s) have a missing or zero quota_3m; their attainment is null and "
             "they cannot be the benchmark or a quota-based coaching candidate."
         ),
+        where=_no_positive("quota_3m"),
+        scope="unique_reps",
     ),
     Check(
         "missing_ytd_revenue",
@@ -169,6 +196,8 @@ CHECKS: tuple[Check, ...] = (
         "Reps with no year_to_date_revenue_usd: achievement is null.",
         _missing("year_to_date_revenue_usd"),
         lambda n: f"{n} rep(s) have no year_to_date_revenue_usd; their quota achievement is null.",
+        where=lambda r: r.year_to_date_revenue_usd.isnull(),
+        scope="unique_reps",
     ),
     Check(
         "missing_close_rate",
@@ -180,6 +209,8 @@ CHECKS: tuple[Check, ...] = (
             f"{n} rep(s) have no close_rate on record; it is computed from their won "
             "and lost deals (close_rate_source = deals)."
         ),
+        where=lambda r: r.close_rate.isnull(),
+        scope="unique_reps",
     ),
     Check(
         "missing_previous_pipeline",
@@ -191,6 +222,8 @@ CHECKS: tuple[Check, ...] = (
             f"{n} rep(s) have no previous_pipeline_value; their pipeline trend is "
             "reported as stable."
         ),
+        where=lambda r: r.previous_pipeline_value.isnull(),
+        scope="unique_reps",
     ),
 )
 

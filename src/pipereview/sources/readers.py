@@ -1,8 +1,9 @@
-"""Readers: files (CSV, Parquet, JSON, JSON lines) and in-memory data into raw Arrow tables.
+"""Readers in Python: in-memory data into Arrow, and files into Arrow on the error path.
 
-A reader only gets the records in, unchanged, and names where they came from; turning them
-into canonical columns is ``canonical.py``'s job. Any failure is an ``InputError`` naming the
-source and, where it can be known, the row.
+Files are read by the engine (``engine.py``); this module checks that a file exists and what
+kind it is, turns in-memory data (list of dicts, pandas, polars, pyarrow) into an Arrow table
+for the engine, and re-reads a file in Arrow only when the engine found a bad value, so that
+``locate.py`` can name the row. Any failure is an ``InputError`` naming the source.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class RawTable:
     source: str  # a file path or a description such as "deals (list of dicts)"
 
 
+def read_memory(obj: Any, table: str) -> RawTable:
+    """In-memory data holding the ``table`` records as Arrow."""
+    return _read_memory(obj, table)
+
+
 def read_source(obj: Any, table: str) -> RawTable:
     """Read a path or an in-memory object holding the ``table`` ("deals" or "reps") records."""
     if isinstance(obj, str | Path):
@@ -41,7 +47,8 @@ def read_source(obj: Any, table: str) -> RawTable:
     return _read_memory(obj, table)
 
 
-def _read_file(path: Path, table: str) -> RawTable:
+def file_kind(path: Path, table: str) -> str:
+    """Check that ``path`` is a readable, non-empty file; return csv, tsv, parquet or json."""
     source = str(path)
     if not path.exists():
         raise InputError("file not found", source=source, hint=f"check the --{table} path")
@@ -53,20 +60,30 @@ def _read_file(path: Path, table: str) -> RawTable:
         )
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
+        return "tsv" if suffix == ".tsv" else "csv"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in JSON_SUFFIXES:
+        return "json"
+    raise InputError(
+        f"unsupported file type {suffix or '(none)'!r}",
+        source=source,
+        hint="use .csv, .parquet, .json (array of records) or .jsonl (one record per line)",
+    )
+
+
+def _read_file(path: Path, table: str) -> RawTable:
+    source = str(path)
+    kind = file_kind(path, table)
+    if kind in ("csv", "tsv"):
         data = _read_csv(path, table)
-    elif suffix in PARQUET_SUFFIXES:
+    elif kind == "parquet":
         try:
             data = pq.read_table(path)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"not a readable Parquet file ({exc})", source=source) from None
-    elif suffix in JSON_SUFFIXES:
-        data = _records_to_arrow(_read_json_records(path), source)
     else:
-        raise InputError(
-            f"unsupported file type {suffix or '(none)'!r}",
-            source=source,
-            hint="use .csv, .parquet, .json (array of records) or .jsonl (one record per line)",
-        )
+        data = _records_to_arrow(_read_json_records(path), source)
     return RawTable(data, source)
 
 

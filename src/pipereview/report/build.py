@@ -1,0 +1,288 @@
+"""Building the Report: the few scans the engine runs, then rounding and ordering once.
+
+One aggregate over the deals gives the pipeline summary, every deal rule's total, the
+row-level data-quality counts and the deals' fingerprint. One aggregate over the reps (and
+one over the deduplicated reps) does the same for them. The rep sections are computed once
+and kept (they are small), and the rules read those. A flag list or a data-quality example
+list is fetched only when its count is not zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from pipereview.metrics.base import Unit
+from pipereview.metrics.pipeline import (
+    DERIVED_PIPELINE_METRICS,
+    PIPELINE_METRICS,
+    pipeline_aggregates,
+    pipeline_summary,
+)
+from pipereview.metrics.reps import REP_PERFORMANCE_METRICS, rep_performance, top_opportunities
+from pipereview.metrics.trajectory import TRAJECTORY_METRICS, rep_trajectory
+from pipereview.policy import Policy
+from pipereview.report.model import (
+    SCHEMA_VERSION,
+    DataQualityItem,
+    Flag,
+    FlagCount,
+    PipelineSummary,
+    Report,
+    RepPerformance,
+    RepTrajectory,
+    round_value,
+    rounded,
+)
+from pipereview.rules import RULES, Rule, RuleInputs
+from pipereview.sources.engine import Engine
+from pipereview.sources.fingerprint import digest, hash_sum, input_fingerprint
+from pipereview.sources.quality import CHECKS, Check, absent_column_sentence
+
+EXAMPLES = 5
+Progress = Callable[[str], None]
+_ECHO_UNITS: dict[str, Unit] = {
+    "quota_3m": "usd",
+    "closed_won_3m_current": "usd",
+    "current_pipeline_value": "usd",
+    "previous_pipeline_value": "usd",
+}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Canonical tables kept in an engine, and what the sources said about them."""
+
+    engine: Engine
+    deals: ir.Table
+    reps: ir.Table
+    absent_columns: dict[str, tuple[str, ...]]
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def _fused(checks: list[Check], scope: str) -> list[Check]:
+    return [c for c in checks if c.where is not None and c.scope == scope]
+
+
+def _scope_counts(
+    inputs: Inputs, scope: str, extra: dict[str, ir.Scalar] | None = None
+) -> dict[str, Any]:
+    """One aggregate over a scope: every row-level check's count plus ``extra``."""
+    table = _fused(list(CHECKS), scope)[0].scope_table(inputs.deals, inputs.reps)
+    aggs: dict[str, ir.Scalar] = dict(extra or {})
+    for check in _fused(list(CHECKS), scope):
+        assert check.where is not None
+        aggs[check.id] = table.count(where=check.where(table))
+    return inputs.engine.one(table.aggregate(**aggs))
+
+
+def build_report(
+    inputs: Inputs, policy: Policy, as_of: dt.date, progress: Progress | None = None
+) -> Report:
+    """Execute every section on ``inputs.engine`` and assemble the Report."""
+    step = progress or _noop
+    engine, deals, reps = inputs.engine, inputs.deals, inputs.reps
+
+    step("pipeline summary")
+    aggs = pipeline_aggregates(deals, policy)
+    for rule in RULES:
+        if rule.where is not None:
+            aggs[f"rule:{rule.id}"] = deals.count(where=rule.where(deals, policy))
+    for check in _fused(list(CHECKS), "deals"):
+        assert check.where is not None
+        aggs[check.id] = deals.count(where=check.where(deals))
+    aggs["_hash"] = hash_sum(engine, deals, "deals")
+    scan = engine.one(deals.aggregate(**aggs))
+    units = {m.name: m.unit for m in (*PIPELINE_METRICS, *DERIVED_PIPELINE_METRICS)}
+    summary = PipelineSummary(**rounded(pipeline_summary(scan), units))
+    rep_scan = _scope_counts(
+        inputs, "reps", {"_rows": reps.count(), "_hash": hash_sum(engine, reps, "reps")}
+    )
+    known = {c.id: scan[c.id] for c in _fused(list(CHECKS), "deals")}
+    known.update({c.id: rep_scan[c.id] for c in _fused(list(CHECKS), "reps")})
+    known.update(_scope_counts(inputs, "unique_reps"))
+    fingerprint = input_fingerprint(
+        digest("deals", scan["total_deals"], scan["_hash"]),
+        digest("reps", rep_scan["_rows"], rep_scan["_hash"]),
+    )
+
+    step("rep performance")
+    shared = RuleInputs(
+        deals=deals,
+        reps=reps,
+        rep_performance=engine.cache(rep_performance(deals, reps, policy)),
+        rep_trajectory=engine.cache(rep_trajectory(reps, policy)),
+    )
+    tops: dict[str, list[str]] = {}
+    for row in engine.rows(top_opportunities(deals, reps, policy)):
+        tops.setdefault(row["rep_id"], []).append(row["deal_id"])
+    performance = [
+        RepPerformance(
+            rep_id=row["rep_id"],
+            rep_name=row["rep_name"],
+            top_opportunities=tops.get(row["rep_id"], []),
+            **{m.name: round_value(m.unit, row[m.name]) for m in REP_PERFORMANCE_METRICS},
+        )
+        for row in engine.rows(shared.rep_performance.order_by("rep_id"))
+    ]
+
+    step("rep trajectory")
+    trajectory_units = {m.name: m.unit for m in TRAJECTORY_METRICS} | _ECHO_UNITS
+    trajectory = [
+        RepTrajectory(
+            **{
+                **rounded(row, trajectory_units),
+                "risk_score_current": None
+                if row["risk_score_current"] is None
+                else int(row["risk_score_current"]),
+            }
+        )
+        for row in engine.rows(shared.rep_trajectory.order_by("rep_id"))
+    ]
+
+    step("flags")
+    totals = {rule.id: scan[f"rule:{rule.id}"] for rule in RULES if rule.where is not None}
+    flags, counts = evaluate_rules(inputs, policy, shared=shared, totals=totals)
+
+    step("data quality")
+    quality = data_quality(inputs, known)
+    return Report(
+        schema_version=SCHEMA_VERSION,
+        as_of=as_of,
+        policy_fingerprint=policy.fingerprint(),
+        input_fingerprint=fingerprint,
+        pipeline_summary=summary,
+        rep_performance=performance,
+        rep_trajectory=trajectory,
+        flags=flags,
+        flag_counts=counts,
+        data_quality=quality,
+    )
+
+
+def make_flag(rule: Rule, row: dict[str, Any], policy: Policy) -> Flag:
+    """A Flag from one selected row: round the observed values, then write the sentence."""
+    units = dict(rule.observed)
+    observed = {name: round_value(units[name], row[name]) for name, _ in rule.observed}
+    thresholds = rule.thresholds(policy)
+    subject = str(row["subject_id"])
+    return Flag(
+        rule=rule.id,
+        subject_type=rule.subject_type,
+        subject_id=subject,
+        severity=rule.severity,
+        observed=observed,
+        thresholds=thresholds,
+        message=rule.message(subject, observed, thresholds),
+    )
+
+
+def evaluate_rules(
+    inputs: Inputs,
+    policy: Policy,
+    subject_id: str | None = None,
+    *,
+    shared: RuleInputs | None = None,
+    totals: dict[str, int] | None = None,
+) -> tuple[list[Flag], list[FlagCount]]:
+    """Every rule's flags (capped per policy unless one subject is asked for) and counts.
+
+    ``totals`` are rule totals already counted (in the deals scan): such a rule's list is
+    fetched only when its total is not zero. Other rules (on the small rep tables) are
+    fetched whole and counted here.
+    """
+    if shared is None:
+        shared = RuleInputs(
+            deals=inputs.deals,
+            reps=inputs.reps,
+            rep_performance=rep_performance(inputs.deals, inputs.reps, policy),
+            rep_trajectory=rep_trajectory(inputs.reps, policy),
+        )
+    known = totals or {}
+    cap = 0 if subject_id is not None else policy.flags.max_per_rule
+    flags: list[Flag] = []
+    counts: list[FlagCount] = []
+    for rule in RULES:
+        flagged = rule.flagged(shared, policy)
+        if subject_id is not None:
+            flagged = flagged.filter(flagged.subject_id == subject_id)
+        ordered = flagged.order_by([ibis.desc("_priority"), "subject_id"])
+        if subject_id is None and rule.id in known:
+            total = int(known[rule.id])
+            rows = inputs.engine.rows(ordered.limit(cap) if cap else ordered) if total else []
+        else:
+            rows = inputs.engine.rows(ordered)
+            total = len(rows)
+            rows = rows[:cap] if cap else rows
+        flags.extend(make_flag(rule, row, policy) for row in rows)
+        counts.append(
+            FlagCount(
+                rule=rule.id,
+                subject_type=rule.subject_type,
+                severity=rule.severity,
+                total=total,
+                shown=len(rows),
+            )
+        )
+    return flags, counts
+
+
+def data_quality(inputs: Inputs, known: dict[str, int] | None = None) -> list[DataQualityItem]:
+    """Every check that found something, plus optional columns absent from an input.
+
+    ``known``: counts of row-level checks already made in a scan; the others are counted
+    here (row-level ones in one aggregate per table).
+    """
+    counts = dict(known or {})
+    for scope in ("deals", "reps", "unique_reps"):
+        if any(c.id not in counts for c in _fused(list(CHECKS), scope)):
+            counts.update(_scope_counts(inputs, scope))
+    items = []
+    tables: tuple[Literal["deals", "reps"], ...] = ("deals", "reps")
+    for table in tables:
+        columns = inputs.absent_columns.get(table, ())
+        if columns:
+            items.append(
+                DataQualityItem(
+                    check="absent_column",
+                    table=table,
+                    severity="info",
+                    count=len(columns),
+                    message=absent_column_sentence(table, columns),
+                    examples=sorted(columns),
+                )
+            )
+    for check in CHECKS:
+        found = check.find(inputs.deals, inputs.reps)
+        if check.id in counts:
+            total = int(counts[check.id])
+        else:
+            count = found.n.sum() if check.count_rows else found.count()
+            total = int(inputs.engine.one(found.aggregate(count=count.fill_null(0)))["count"])
+        if not total:
+            continue
+        examples = inputs.engine.rows(found.order_by("key").limit(EXAMPLES).select("key", "n"))
+        items.append(
+            DataQualityItem(
+                check=check.id,
+                table=check.table,
+                severity=check.severity,
+                count=total,
+                message=check.sentence(total),
+                examples=[
+                    f"{e['key']} ({e['n']} rows)" if e["n"] > 1 else str(e["key"]) for e in examples
+                ],
+            )
+        )
+    return sorted(items, key=lambda item: (item.table, item.check))
+
+
+__all__ = ["Inputs", "Progress", "build_report", "data_quality", "evaluate_rules"]

@@ -1,0 +1,190 @@
+"""The Report model: every section with its grain, the one rounding rule, exact JSON.
+
+Money is a ``Decimal`` from the engine to the JSON text: it is rounded once, half-even, to
+cents (``round_value``), and written as a JSON number with exactly those digits. Ratios and
+days are rounded to 2 places, percentages to 1, risk scores truncated to an integer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+
+from pipereview.metrics.base import Unit
+
+SCHEMA_VERSION = "1.0"
+CENT = Decimal("0.01")
+# In ``model_dump(mode="json")`` (for callers that want plain Python numbers) money is a
+# float; ``Report.to_json`` writes the exact decimal digits instead.
+Money = Annotated[
+    Decimal,
+    PlainSerializer(float, return_type=float, when_used="json"),
+    WithJsonSchema({"type": "number"}),
+]
+
+# One observed value of a flag's evidence (money stays exact).
+Observed = Money | bool | int | float | str | list[str] | None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PipelineSummary(_Model):
+    """Grain: the whole deals input (one object)."""
+
+    total_deals: int
+    active_deals: int
+    won_deals: int
+    lost_deals: int
+    total_pipeline_value: Money
+    weighted_pipeline_value: Money
+    average_deal_size: Money
+    win_rate: float
+    stalled_deals_count: int
+    at_risk_deals_count: int
+
+
+class RepPerformance(_Model):
+    """Grain: one row per rep_id in the reps input, ordered by rep_id."""
+
+    rep_id: str
+    rep_name: str | None
+    active_deals: int
+    pipeline_value: Money
+    close_rate: float | None
+    close_rate_source: Literal["record", "deals", "none"]
+    quota_achievement: float | None
+    needs_coaching: bool
+    top_opportunities: list[str]
+
+
+class RepTrajectory(_Model):
+    """Grain: one row per rep_id in the reps input, ordered by rep_id."""
+
+    rep_id: str
+    rep_name: str | None
+    quota_3m: Money | None
+    closed_won_3m_current: Money | None
+    quota_attainment_pct: float | None
+    current_pipeline_value: Money | None
+    previous_pipeline_value: Money | None
+    pipeline_change_pct: float | None
+    pipeline_trend: Literal["improving", "stable", "declining"]
+    risk_velocity_flag: str | None
+    coaching_candidate: bool
+    benchmark: bool
+    risk_score_current: int | None
+
+
+class Flag(_Model):
+    """Grain: one row per (rule, subject); ordered by rule, then priority, then subject_id."""
+
+    rule: str
+    subject_type: Literal["deal", "rep"]
+    subject_id: str
+    severity: Literal["info", "warning", "critical"]
+    observed: dict[str, Observed]
+    thresholds: dict[str, Any]
+    message: str
+
+
+class FlagCount(_Model):
+    """Grain: one row per rule, in rule order: the true total and how many are listed."""
+
+    rule: str
+    subject_type: Literal["deal", "rep"]
+    severity: Literal["info", "warning", "critical"]
+    total: int
+    shown: int
+
+
+class DataQualityItem(_Model):
+    """Grain: one row per check that found something, ordered by table then check."""
+
+    check: str
+    table: Literal["deals", "reps"]
+    severity: Literal["info", "warning"]
+    count: int
+    message: str
+    examples: list[str]
+
+
+class Report(_Model):
+    """The whole pipeline review. ``to_json`` is byte-stable for the same inputs."""
+
+    schema_version: str
+    as_of: dt.date
+    policy_fingerprint: str
+    input_fingerprint: str
+    pipeline_summary: PipelineSummary
+    rep_performance: list[RepPerformance]
+    rep_trajectory: list[RepTrajectory]
+    flags: list[Flag]
+    flag_counts: list[FlagCount]
+    data_quality: list[DataQualityItem]
+
+    def to_json(self) -> str:
+        """Indented JSON, keys in model order, newline-terminated; money digits exact."""
+        return dumps(self.model_dump(mode="python"))
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as a JSON number: its digits without trailing zeros, at least one place
+    (1234.50 -> 1234.5, 7.00 -> 7.0, as a float would print), never in exponent form."""
+    if value == 0:
+        return "0.0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0")
+    return text + "0" if text.endswith(".") else text if "." in text else text + ".0"
+
+
+def dumps(data: Any, indent: int | None = 2) -> str:
+    """JSON (newline-terminated) in which every Decimal is written as an exact number."""
+    marker = f"decimal-{uuid.uuid4().hex}:"
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return marker + decimal_text(value)
+        if isinstance(value, dict):
+            return {k: encode(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [encode(v) for v in value]
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return value
+
+    text = json.dumps(encode(data), indent=indent, ensure_ascii=False, allow_nan=False)
+    return re.sub(f'"{marker}([^"]*)"', r"\1", text) + "\n"
+
+
+def round_value(unit: Unit, value: Any) -> Any:
+    """The one rounding rule, by unit. Money must arrive exact (Decimal or int)."""
+    if value is None:
+        return None
+    if unit == "usd":
+        if isinstance(value, float):
+            raise TypeError("money reached the report as a float; it must stay a Decimal")
+        with localcontext() as ctx:
+            ctx.prec = 60  # wide enough for any decimal(38, s) the engine returns
+            return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    if unit in ("ratio", "days"):
+        return round(float(value), 2)
+    if unit == "pct":
+        return round(float(value), 1)
+    if unit in ("count", "integer"):
+        return int(value)
+    return value
+
+
+def rounded(row: dict[str, Any], units: dict[str, Unit]) -> dict[str, Any]:
+    return {k: round_value(units[k], v) if k in units else v for k, v in row.items()}
+
+
