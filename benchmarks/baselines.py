@@ -48,6 +48,16 @@ REP_COLUMNS = (
     "risk_score_current",
 )
 _TEXT = {"deal_id", "rep_id", "status", "rep_name", "risk_velocity_flag"}
+_PROBABILITY = {"probability", "close_rate"}
+_MONEY = {
+    "deal_value_usd",
+    "quota_usd",
+    "year_to_date_revenue_usd",
+    "quota_3m",
+    "closed_won_3m_current",
+    "current_pipeline_value",
+    "previous_pipeline_value",
+}
 _ECHO = ("quota_3m", "closed_won_3m_current", "current_pipeline_value", "previous_pipeline_value")
 
 
@@ -135,7 +145,8 @@ def _finish(summary: dict, reps: list[dict], flag_rows: dict[str, list[dict]]) -
 
 
 def _sql_source(path: str, columns: tuple[str, ...], *, row_number: bool) -> str:
-    """A SELECT over the file with canonical types (ids and text VARCHAR, numbers DOUBLE)."""
+    """A SELECT over the file with canonical types: ids and text VARCHAR, money
+    DECIMAL(18,4), probabilities DECIMAL(18,6), other numbers DOUBLE (as pipereview)."""
     quoted = path.replace("'", "''")
     csv_input = Path(path).suffix.lower() == ".csv"
     exprs = []
@@ -148,7 +159,15 @@ def _sql_source(path: str, columns: tuple[str, ...], *, row_number: bool) -> str
                 else "COALESCE(risk_flags, []::VARCHAR[]) AS risk_flags"
             )
         else:
-            kind = "VARCHAR" if col in _TEXT else "DOUBLE"
+            kind = (
+                "VARCHAR"
+                if col in _TEXT
+                else "DECIMAL(18,6)"
+                if col in _PROBABILITY
+                else "DECIMAL(18,4)"
+                if col in _MONEY
+                else "DOUBLE"
+            )
             exprs.append(f"CAST({col} AS {kind}) AS {col}")
     if csv_input:
         scan = f"read_csv('{quoted}', header = true, all_varchar = true)"
@@ -168,7 +187,8 @@ WITH s AS (
          count(*) FILTER (status = 'won') AS won_deals,
          count(*) FILTER (status = 'lost') AS lost_deals,
          COALESCE(sum(v) FILTER (status = 'active'), 0) AS total_pipeline_value,
-         COALESCE(sum(v * p) FILTER (status = 'active'), 0) AS weighted_pipeline_value,
+         COALESCE(sum((v * p)::DECIMAL(38,10)) FILTER (status = 'active'), 0)
+           AS weighted_pipeline_value,
          count(*) FILTER (status = 'active' AND days >= {STALLED_DAYS}::DOUBLE)
            AS stalled_deals_count,
          count(*) FILTER (status = 'active' AND len(risk_flags) > 0) AS at_risk_deals_count
@@ -199,9 +219,9 @@ agg AS (
          count(*) FILTER (status = 'lost') AS lost
   FROM d WHERE rep_id IS NOT NULL GROUP BY rep_id),
 ranked AS (
-  SELECT rep_id, deal_id, v * p AS score FROM d
+  SELECT rep_id, deal_id, (v * p)::DECIMAL(38,10) AS score FROM d
   WHERE status = 'active' AND rep_id IS NOT NULL
-  QUALIFY row_number() OVER (PARTITION BY rep_id ORDER BY v * p DESC, deal_id ASC)
+  QUALIFY row_number() OVER (PARTITION BY rep_id ORDER BY score DESC, deal_id ASC)
           <= {TOP_OPPORTUNITIES}),
 top AS (
   SELECT rep_id, list(deal_id ORDER BY score DESC, deal_id ASC) AS top_opportunities
@@ -240,6 +260,25 @@ FROM base ORDER BY rep_id
 """
 
 
+# The data-quality checks pipereview also reports: duplicate deal ids (count and examples),
+# deals whose rep is not in the reps input, reps with a missing or zero quota.
+_CHECKS_SQL = """
+WITH r AS (
+  SELECT * FROM ({reps}) WHERE rep_id IS NOT NULL
+  QUALIFY row_number() OVER (PARTITION BY rep_id ORDER BY rn) = 1),
+dup AS (
+  SELECT deal_id, count(*) AS n FROM d WHERE deal_id IS NOT NULL
+  GROUP BY deal_id HAVING count(*) > 1)
+SELECT
+  (SELECT count(*) FROM dup) AS duplicate_deal_ids,
+  (SELECT list(deal_id ORDER BY deal_id) FROM (SELECT deal_id FROM dup ORDER BY deal_id LIMIT 5))
+    AS duplicate_examples,
+  (SELECT count(*) FROM d ANTI JOIN r USING (rep_id) WHERE d.rep_id IS NOT NULL)
+    AS orphan_deals,
+  (SELECT count(*) FROM r WHERE quota_usd IS NULL OR quota_usd <= 0) AS missing_quota
+"""
+
+
 def _records(con: Any, sql: str) -> list[dict]:
     cur = con.execute(sql)
     names = [c[0] for c in cur.description]
@@ -261,6 +300,7 @@ def duckdb_sql(deals_path: str, reps_path: str) -> dict:
         summary = _records(con, _SUMMARY_SQL)[0]
         reps_src = _sql_source(str(reps_path), REP_COLUMNS, row_number=True)
         reps = _records(con, _REPS_SQL.format(reps=reps_src))
+        checks = _records(con, _CHECKS_SQL.format(reps=reps_src))[0]
         flag_rows = {
             rule: _records(con, _FLAG_SQL.format(cond=cond, limit=MAX_PER_RULE))
             for rule, cond in (
@@ -270,7 +310,9 @@ def duckdb_sql(deals_path: str, reps_path: str) -> dict:
         }
     finally:
         con.close()
-    return _finish(summary, reps, flag_rows)
+    result = _finish(summary, reps, flag_rows)
+    result["checks"] = checks
+    return result
 
 
 # --------------------------------------------------------------------------- one-pass Python

@@ -61,15 +61,7 @@ def load_inputs(
     loaded_deals = load(runner, deals, "deals")
     step("read reps")
     loaded_reps = load(runner, reps, "reps")
-    return Inputs(
-        engine=runner,
-        deals=loaded_deals.table,
-        reps=loaded_reps.table,
-        absent_columns={
-            "deals": loaded_deals.absent_columns,
-            "reps": loaded_reps.absent_columns,
-        },
-    )
+    return Inputs(engine=runner, loaded_deals=loaded_deals, loaded_reps=loaded_reps)
 
 
 def build_report(
@@ -95,7 +87,9 @@ def build_report(
 
 def validate(deals: Any, reps: Any, *, engine: EngineLike = "duckdb") -> list[DataQualityItem]:
     """Check both inputs: raises InputError on unusable data, returns the data-quality items."""
-    return data_quality(load_inputs(deals, reps, engine=engine))
+    inputs = load_inputs(deals, reps, engine=engine)
+    inputs.ensure_checked()
+    return data_quality(inputs)
 
 
 def explain(
@@ -109,6 +103,7 @@ def explain(
     """Every flag on one deal or rep (never capped). NotFoundError if the id is unknown."""
     resolved = _policy(policy)
     inputs = load_inputs(deals, reps, engine=engine)
+    inputs.ensure_checked()
     known = (
         inputs.engine.one(
             inputs.deals.aggregate(n=inputs.deals.count(where=inputs.deals.deal_id == subject_id))

@@ -1,28 +1,28 @@
 """Command line: parse, call ``api``, render, and map errors to one line and exit code 1.
 
-This is the only module that reads the clock (the default ``--as-of`` is today).
+This is the only module that reads the clock (the default ``--as-of`` is today). The
+library (Ibis, DuckDB, pyarrow, Spark) is imported inside the commands that use it, so
+``pipereview --help`` starts fast.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pipereview import api
 from pipereview.errors import PipereviewError
-from pipereview.render import RENDERERS
-from pipereview.render.table import report_renderables
-from pipereview.report import dumps
+
+if TYPE_CHECKING:
+    from pipereview.report import Progress as ProgressFn
 
 app = typer.Typer(
     add_completion=False,
@@ -52,6 +52,45 @@ PolicyOpt = Annotated[
     Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")
 ]
 EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Compute engine.")]
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="DuckDB memory limit, e.g. 4GB; work beyond it spills to a temp directory.",
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 (spark)."),
+]
+SparkConfOpt = Annotated[
+    list[str] | None,
+    typer.Option("--spark-conf", help="Spark setting KEY=VALUE (repeatable)."),
+]
+
+
+def _engine(
+    name: EngineName, memory_limit: str | None, master: str | None, conf: list[str] | None
+) -> Any:
+    """The Engine the options describe (imports the engine only now)."""
+    from pipereview.sources.engine import Engine
+
+    settings = {}
+    for item in conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--spark-conf")
+        settings[key.strip()] = value.strip()
+    if name is EngineName.duckdb and (master or settings):
+        raise typer.BadParameter(
+            "--spark-master and --spark-conf need --engine spark", param_hint="--engine"
+        )
+    if name is EngineName.spark and memory_limit:
+        raise typer.BadParameter(
+            "--memory-limit is for --engine duckdb; use --spark-conf for Spark memory",
+            param_hint="--memory-limit",
+        )
+    return Engine(name.value, memory_limit=memory_limit, spark_master=master, spark_conf=settings)
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -66,7 +105,7 @@ def _as_of(value: str | None) -> dt.date:
 
 
 @contextmanager
-def _progress() -> Iterator[api.Progress | None]:
+def _progress() -> Iterator[ProgressFn | None]:
     """A Rich spinner on stderr when it is a terminal; nothing otherwise."""
     if not sys.stderr.isatty():
         yield None
@@ -110,13 +149,23 @@ def report(
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
     engine: EngineOpt = EngineName.duckdb,
+    memory_limit: MemoryOpt = None,
+    spark_master: SparkMasterOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Build the pipeline review from a deals file and a reps file."""
+    from pipereview import api
+    from pipereview.render import RENDERERS
+    from pipereview.render.table import report_renderables
+
     date = _as_of(as_of)
     try:
         with _progress() as step:
+            if step:
+                step("starting the engine")
+            runner = _engine(engine, memory_limit, spark_master, spark_conf)
             result = api.build_report(
-                deals, reps, as_of=date, policy=policy, engine=engine.value, progress=step
+                deals, reps, as_of=date, policy=policy, engine=runner, progress=step
             )
     except PipereviewError as exc:
         raise _fail(exc) from None
@@ -127,10 +176,20 @@ def report(
 
 
 @app.command()
-def validate(deals: DealsOpt, reps: RepsOpt, engine: EngineOpt = EngineName.duckdb) -> None:
+def validate(
+    deals: DealsOpt,
+    reps: RepsOpt,
+    engine: EngineOpt = EngineName.duckdb,
+    memory_limit: MemoryOpt = None,
+    spark_master: SparkMasterOpt = None,
+    spark_conf: SparkConfOpt = None,
+) -> None:
     """Check both inputs: exit 1 on unusable data, else list the data-quality findings."""
+    from pipereview import api
+
     try:
-        items = api.validate(deals, reps, engine=engine.value)
+        runner = _engine(engine, memory_limit, spark_master, spark_conf)
+        items = api.validate(deals, reps, engine=runner)
     except PipereviewError as exc:
         raise _fail(exc) from None
     if not items:
@@ -147,10 +206,18 @@ def explain(
     reps: RepsOpt,
     policy: PolicyOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the flags as JSON.")] = False,
+    engine: EngineOpt = EngineName.duckdb,
+    memory_limit: MemoryOpt = None,
+    spark_master: SparkMasterOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Print every flag on one deal or rep, with its values and thresholds."""
+    from pipereview import api
+    from pipereview.report import dumps
+
     try:
-        flags = api.explain(subject_id, deals, reps, policy=policy)
+        runner = _engine(engine, memory_limit, spark_master, spark_conf)
+        flags = api.explain(subject_id, deals, reps, policy=policy, engine=runner)
     except PipereviewError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -173,6 +240,10 @@ def demo(
     reps: Annotated[int, typer.Option("--reps", min=1, help="How many reps.")] = 40,
 ) -> None:
     """Generate a realistic synthetic dataset (fixed seed), then report on it."""
+    from pipereview import api
+    from pipereview.render import RENDERERS
+    from pipereview.render.table import report_renderables
+
     try:
         with _progress() as step:
             if step:
@@ -202,9 +273,11 @@ def policy_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the default policy, every key commented."""
+    from pipereview.policy import default_policy_toml
+
     if output.exists() and not force:
         raise _fail(PipereviewError(f"{output}: already exists", hint="use --force to overwrite"))
-    _emit(api.default_policy_toml(), output)
+    _emit(default_policy_toml(), output)
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ import ibis.expr.types as ir
 from pipereview.policy import Policy
 from pipereview.schema import ACTIVE, LOST, MONEY, PROBABILITY, WEIGHTED, WON
 
+MONEY_WIDE, PROBABILITY_WIDE = "decimal(38,4)", "decimal(38,6)"
+
 Unit = Literal["count", "usd", "ratio", "pct", "days", "flag", "text", "ids", "integer"]
 
 
@@ -41,8 +43,12 @@ def probability(d: ir.Table) -> ir.DecimalValue:
 
 
 def expected_value(d: ir.Table) -> ir.DecimalValue:
-    """value x probability: the weighted value of one deal, as an exact decimal product."""
-    return (deal_value(d) * probability(d)).cast(WEIGHTED)
+    """value x probability: the weighted value of one deal, as an exact decimal product.
+
+    Both factors are widened first: DuckDB keeps the product of two 18-digit decimals in 18
+    digits (and fails on overflow), Spark (without precision loss) types it exactly."""
+    value, chance = deal_value(d).cast(MONEY_WIDE), probability(d).cast(PROBABILITY_WIDE)
+    return (value * chance).cast(WEIGHTED)
 
 
 def money_sum(value: ir.NumericValue, where: ir.BooleanValue, dtype: str) -> ir.DecimalScalar:

@@ -66,17 +66,21 @@ DERIVED_PIPELINE_METRICS: tuple[Metric, ...] = (
         "average_deal_size",
         "usd",
         "total_pipeline_value / active_deals (0 when none).",
-        lambda a: Decimal(a["total_pipeline_value"]) / a["active_deals"]
-        if a["active_deals"]
-        else Decimal(0),
+        lambda a: (
+            Decimal(a["total_pipeline_value"]) / a["active_deals"]
+            if a["active_deals"]
+            else Decimal(0)
+        ),
     ),
     Metric(
         "win_rate",
         "ratio",
         "won_deals / (won_deals + lost_deals) (0 when none).",
-        lambda a: a["won_deals"] / (a["won_deals"] + a["lost_deals"])
-        if a["won_deals"] + a["lost_deals"]
-        else 0.0,
+        lambda a: (
+            a["won_deals"] / (a["won_deals"] + a["lost_deals"])
+            if a["won_deals"] + a["lost_deals"]
+            else 0.0
+        ),
     ),
 )
 

@@ -72,8 +72,11 @@ def quota_achievement(r: ir.Table) -> ir.FloatingValue:
 
 
 def deals_by_rep(deals: ir.Table) -> ir.Table:
-    """Per rep_id: active count, active value, won and lost counts."""
+    """Per rep_id (null included): deal rows, active count, active value, won and lost
+    counts. Small (one row per rep), so the report keeps it and reads it twice: for the rep
+    rows and for the deals whose rep is not in the reps input."""
     return deals.group_by("rep_id").aggregate(
+        deals=deals.count(),
         active_deals=deals.count(where=is_active(deals)),
         pipeline_value=money_sum(deal_value(deals), is_active(deals), MONEY_SUM),
         won_deals=deals.count(where=is_won(deals)),
@@ -81,9 +84,10 @@ def deals_by_rep(deals: ir.Table) -> ir.Table:
     )
 
 
-def rep_performance(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table:
-    """One row per rep with rep_id, rep_name and every rep performance metric, unrounded."""
-    per_rep = deals_by_rep(deals.filter(deals.rep_id.notnull()))
+def rep_performance(per_rep: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table:
+    """One row per rep with rep_id, rep_name and every rep performance metric, unrounded.
+    ``per_rep`` is ``deals_by_rep(deals)``."""
+    per_rep = per_rep.filter(per_rep.rep_id.notnull())
     joined = unique_reps(reps).left_join(per_rep, "rep_id")
     joined = joined.select(
         "rep_id",
@@ -101,18 +105,16 @@ def rep_performance(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table
     ).order_by("rep_id")
 
 
-def top_opportunities(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table:
-    """Per rep: up to reps.top_opportunities active deals by value x probability, desc, ties
-    by deal_id; columns rep_id, deal_id, rank (0-based)."""
+def top_opportunities(deals: ir.Table, policy: Policy) -> ir.Table:
+    """Per rep_id in the deals: up to reps.top_opportunities active deals by value x
+    probability, desc, ties by deal_id; columns rep_id, deal_id, rank (0-based). Rows of
+    rep ids that are not in the reps input are simply not looked up."""
     active = deals.filter(is_active(deals) & deals.rep_id.notnull())
-    active = active.semi_join(unique_reps(reps).select("rep_id"), "rep_id")
     active = active.select("rep_id", deal_id=deal_label(active), ev=expected_value(active))
     rank = ibis.row_number().over(
         group_by=active.rep_id, order_by=[ibis.desc(active.ev), active.deal_id]
     )
     ranked = active.mutate(rank=rank)
-    return (
-        ranked.filter(ranked["rank"] < policy.reps.top_opportunities)
-        .select("rep_id", "deal_id", "rank")
-        .order_by(["rep_id", "rank"])
+    return ranked.filter(ranked["rank"] < policy.reps.top_opportunities).select(
+        "rep_id", "deal_id", "rank"
     )

@@ -24,7 +24,12 @@ from pipereview.metrics.pipeline import (
     pipeline_aggregates,
     pipeline_summary,
 )
-from pipereview.metrics.reps import REP_PERFORMANCE_METRICS, rep_performance, top_opportunities
+from pipereview.metrics.reps import (
+    REP_PERFORMANCE_METRICS,
+    deals_by_rep,
+    rep_performance,
+    top_opportunities,
+)
 from pipereview.metrics.trajectory import TRAJECTORY_METRICS, rep_trajectory
 from pipereview.policy import Policy
 from pipereview.report.model import (
@@ -41,8 +46,9 @@ from pipereview.report.model import (
 )
 from pipereview.rules import RULES, Rule, RuleInputs
 from pipereview.sources.engine import Engine
-from pipereview.sources.fingerprint import digest, hash_sum, input_fingerprint
-from pipereview.sources.quality import CHECKS, Check, absent_column_sentence
+from pipereview.sources.fingerprint import batch_sql, digest, hash_sum, input_fingerprint
+from pipereview.sources.ingest import Loaded, run_checked
+from pipereview.sources.quality import CHECKS, Check, absent_column_sentence, unique_reps
 
 EXAMPLES = 5
 Progress = Callable[[str], None]
@@ -56,12 +62,31 @@ _ECHO_UNITS: dict[str, Unit] = {
 
 @dataclass(frozen=True)
 class Inputs:
-    """Canonical tables kept in an engine, and what the sources said about them."""
+    """Both canonical inputs in one engine."""
 
     engine: Engine
-    deals: ir.Table
-    reps: ir.Table
-    absent_columns: dict[str, tuple[str, ...]]
+    loaded_deals: Loaded
+    loaded_reps: Loaded
+
+    @property
+    def deals(self) -> ir.Table:
+        return self.loaded_deals.table
+
+    @property
+    def reps(self) -> ir.Table:
+        return self.loaded_reps.table
+
+    @property
+    def absent_columns(self) -> dict[str, tuple[str, ...]]:
+        return {
+            "deals": self.loaded_deals.absent_columns,
+            "reps": self.loaded_reps.absent_columns,
+        }
+
+    def ensure_checked(self) -> None:
+        """Check both inputs now (when no report scan will)."""
+        self.loaded_deals.ensure_checked()
+        self.loaded_reps.ensure_checked()
 
 
 def _noop(_: str) -> None:
@@ -93,36 +118,57 @@ def build_report(
 
     step("pipeline summary")
     aggs = pipeline_aggregates(deals, policy)
+    same: dict[str, str] = {}  # a rule total that is already a summary metric is not recounted
     for rule in RULES:
         if rule.where is not None:
-            aggs[f"rule:{rule.id}"] = deals.count(where=rule.where(deals, policy))
+            total = deals.count(where=rule.where(deals, policy))
+            twin = next((k for k, v in aggs.items() if v.equals(total)), None)
+            if twin is None:
+                aggs[f"rule:{rule.id}"] = total
+            else:
+                same[f"rule:{rule.id}"] = twin
     for check in _fused(list(CHECKS), "deals"):
         assert check.where is not None
         aggs[check.id] = deals.count(where=check.where(deals))
-    aggs["_hash"] = hash_sum(engine, deals, "deals")
-    scan = engine.one(deals.aggregate(**aggs))
+    if engine.hashes_in_scan:
+        aggs["_hash"] = hash_sum(deals, "deals")
+    aggs.update(inputs.loaded_deals.check_counts())  # the input check rides along
+    scan = run_checked(inputs.loaded_deals, lambda: engine.one(deals.aggregate(**aggs)))
+    scan.update({key: scan[twin] for key, twin in same.items()})
+    inputs.loaded_deals.verify(scan["_n"], scan["_bad"])
     units = {m.name: m.unit for m in (*PIPELINE_METRICS, *DERIVED_PIPELINE_METRICS)}
     summary = PipelineSummary(**rounded(pipeline_summary(scan), units))
-    rep_scan = _scope_counts(
-        inputs, "reps", {"_rows": reps.count(), "_hash": hash_sum(engine, reps, "reps")}
-    )
+    rep_extra = inputs.loaded_reps.check_counts()
+    if engine.hashes_in_scan:
+        rep_extra["_hash"] = hash_sum(reps, "reps")
+    rep_scan = run_checked(inputs.loaded_reps, lambda: _scope_counts(inputs, "reps", rep_extra))
+    inputs.loaded_reps.verify(rep_scan["_n"], rep_scan["_bad"])
+    if not engine.hashes_in_scan:
+        scan["_hash"] = engine.hash_sum_apart(deals, batch_sql("deals"))
+        rep_scan["_hash"] = engine.hash_sum_apart(reps, batch_sql("reps"))
     known = {c.id: scan[c.id] for c in _fused(list(CHECKS), "deals")}
     known.update({c.id: rep_scan[c.id] for c in _fused(list(CHECKS), "reps")})
     known.update(_scope_counts(inputs, "unique_reps"))
     fingerprint = input_fingerprint(
         digest("deals", scan["total_deals"], scan["_hash"]),
-        digest("reps", rep_scan["_rows"], rep_scan["_hash"]),
+        digest("reps", rep_scan["_n"], rep_scan["_hash"]),
     )
 
     step("rep performance")
+    per_rep = engine.cache(deals_by_rep(deals))
+    # orphan_deal from the kept per-rep table: deals of rep ids not in the reps input.
+    orphans = per_rep.filter(per_rep.rep_id.notnull()).anti_join(
+        unique_reps(reps).select("rep_id"), "rep_id"
+    )
+    known["orphan_deal"] = engine.one(orphans.aggregate(n=orphans.deals.sum().fill_null(0)))["n"]
     shared = RuleInputs(
         deals=deals,
         reps=reps,
-        rep_performance=engine.cache(rep_performance(deals, reps, policy)),
+        rep_performance=engine.cache(rep_performance(per_rep, reps, policy)),
         rep_trajectory=engine.cache(rep_trajectory(reps, policy)),
     )
     tops: dict[str, list[str]] = {}
-    for row in engine.rows(top_opportunities(deals, reps, policy)):
+    for row in engine.rows(top_opportunities(deals, policy).order_by(["rep_id", "rank"])):
         tops.setdefault(row["rep_id"], []).append(row["deal_id"])
     performance = [
         RepPerformance(
@@ -203,7 +249,7 @@ def evaluate_rules(
         shared = RuleInputs(
             deals=inputs.deals,
             reps=inputs.reps,
-            rep_performance=rep_performance(inputs.deals, inputs.reps, policy),
+            rep_performance=rep_performance(deals_by_rep(inputs.deals), inputs.reps, policy),
             rep_trajectory=rep_trajectory(inputs.reps, policy),
         )
     known = totals or {}

@@ -8,18 +8,17 @@ days are rounded to 2 places, percentages to 1, risk scores truncated to an inte
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
-import uuid
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 from pipereview.metrics.base import Unit
 
 SCHEMA_VERSION = "1.0"
 CENT = Decimal("0.01")
+_EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)  # wide enough for any decimal(38, s)
 # In ``model_dump(mode="json")`` (for callers that want plain Python numbers) money is a
 # float; ``Report.to_json`` writes the exact decimal digits instead.
 Money = Annotated[
@@ -33,7 +32,7 @@ Observed = Money | bool | int | float | str | list[str] | None
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PipelineSummary(_Model):
@@ -146,23 +145,17 @@ def decimal_text(value: Decimal) -> str:
     return text + "0" if text.endswith(".") else text if "." in text else text + ".0"
 
 
+def _fragment(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return orjson.Fragment(decimal_text(value).encode())
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
 def dumps(data: Any, indent: int | None = 2) -> str:
-    """JSON (newline-terminated) in which every Decimal is written as an exact number."""
-    marker = f"decimal-{uuid.uuid4().hex}:"
-
-    def encode(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return marker + decimal_text(value)
-        if isinstance(value, dict):
-            return {k: encode(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [encode(v) for v in value]
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        return value
-
-    text = json.dumps(encode(data), indent=indent, ensure_ascii=False, allow_nan=False)
-    return re.sub(f'"{marker}([^"]*)"', r"\1", text) + "\n"
+    """JSON (newline-terminated, keys in order) in which every Decimal is written as an
+    exact number. Indented by 2 unless ``indent`` is None (then compact)."""
+    option = orjson.OPT_INDENT_2 if indent else 0
+    return orjson.dumps(data, default=_fragment, option=option).decode() + "\n"
 
 
 def round_value(unit: Unit, value: Any) -> Any:
@@ -172,9 +165,7 @@ def round_value(unit: Unit, value: Any) -> Any:
     if unit == "usd":
         if isinstance(value, float):
             raise TypeError("money reached the report as a float; it must stay a Decimal")
-        with localcontext() as ctx:
-            ctx.prec = 60  # wide enough for any decimal(38, s) the engine returns
-            return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
+        return Decimal(value).quantize(CENT, context=_EXACT)
     if unit in ("ratio", "days"):
         return round(float(value), 2)
     if unit == "pct":
@@ -186,5 +177,3 @@ def round_value(unit: Unit, value: Any) -> Any:
 
 def rounded(row: dict[str, Any], units: dict[str, Unit]) -> dict[str, Any]:
     return {k: round_value(units[k], v) if k in units else v for k, v in row.items()}
-
-

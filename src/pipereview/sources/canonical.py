@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from pipereview.schema import TABLES, Column
+from pipereview.schema import ROW_COLUMN, TABLES, Column
 
 BAD = "_bad"
 # What pyarrow's CSV reader (and so the error path) reads as missing in a CSV field.
@@ -43,8 +43,11 @@ def stripped_names(raw: ir.Table) -> ir.Table:
     return raw.select(**{new: raw[old] for new, old in seen.items()})
 
 
-def canonical(raw: ir.Table, table: str, *, csv_text: bool) -> Canonical:
-    """Parse ``raw`` into the canonical ``table`` columns plus ``_bad``.
+def canonical(
+    raw: ir.Table, table: str, *, csv_text: bool, row_column: str | None = None
+) -> Canonical:
+    """Parse ``raw`` into the canonical ``table`` columns plus ``_bad`` (and ``_row`` when
+    the reader gives a 0-based input row number in ``row_column``).
 
     ``csv_text``: every column is CSV text, so the CSV null spellings mean missing.
     """
@@ -52,7 +55,8 @@ def canonical(raw: ir.Table, table: str, *, csv_text: bool) -> Canonical:
     present = set(raw.columns)
     columns: dict[str, ir.Value] = {}
     bad: list[ir.BooleanValue] = []
-    absent, missing = [], []
+    absent: list[str] = []
+    missing: list[str] = []
     for column in TABLES[table]:
         if column.name not in present:
             (missing if column.required else absent).append(column.name)
@@ -69,6 +73,8 @@ def canonical(raw: ir.Table, table: str, *, csv_text: bool) -> Canonical:
     for problem in bad:
         flag = flag | problem
     columns[BAD] = flag
+    if row_column is not None:
+        columns[ROW_COLUMN] = raw[row_column] + 1
     return Canonical(raw.select(**columns), tuple(absent), tuple(missing))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,11 +26,6 @@ from pipereview.errors import EngineError
 ENGINES = ("duckdb", "spark")
 ROW = "_row"
 _names = itertools.count()
-
-
-@ibis.udf.scalar.builtin(name="conv")
-def _spark_conv(value: str, from_base: int, to_base: int) -> str:  # type: ignore[empty-body]
-    """Spark's conv(): a number in one base written in another."""
 
 
 class Engine:
@@ -69,6 +65,9 @@ class Engine:
                 ) from None
         else:
             self._spark = session or _spark_session(spark_master, spark_conf or {})
+            # Exact decimal arithmetic: a product keeps its full scale (or fails) rather
+            # than being rounded to fit 38 digits.
+            self._spark.conf.set("spark.sql.decimalOperations.allowPrecisionLoss", "false")
             self.con = ibis.pyspark.connect(self._spark)
         self.data_errors = _data_errors(name)
 
@@ -105,8 +104,10 @@ class Engine:
                     escape='"',
                     null_padding=False,
                 )
-            if kind == "parquet":
-                return self.con.read_parquet(str(path), table_name=_name("raw"))
+            if kind == "parquet":  # scanned in place: the file is columnar already
+                return self.con.read_parquet(
+                    str(path), table_name=_name("raw"), file_row_number=True
+                )
             return self.con.read_json(
                 str(path), table_name=_name("raw"), format="auto", sample_size=-1
             )
@@ -142,6 +143,20 @@ class Engine:
         return self.con.table(name)
 
     # --- keeping ------------------------------------------------------------------------
+    def row_column(self, raw: ir.Table) -> str | None:
+        """The reader's 0-based input row number column, if it gives one (DuckDB Parquet)."""
+        return "file_row_number" if "file_row_number" in raw.columns else None
+
+    def keep(self, expr: ir.Table) -> ir.Table:
+        """Where the canonical table lives: Parquet with row numbers is scanned in place
+        (each query reads only its columns), behind a view so that every later query
+        compiles to a short statement; anything else is computed once and kept."""
+        if ROW in expr.columns:
+            name = _name("canonical")
+            self.con.create_view(name, expr)
+            return self.con.table(name)
+        return self.materialize(expr)
+
     def materialize(self, expr: ir.Table) -> ir.Table:
         """Compute ``expr`` once and keep it; adds ``_row``, the 1-based input row number.
 
@@ -177,12 +192,24 @@ class Engine:
             return self.con.create_table(_name("cached"), expr, temp=True)
         return expr.cache()
 
-    # --- expressions the backends spell differently ------------------------------------
-    def hex_to_int(self, hex_text: ir.StringValue) -> ir.IntegerValue:
-        """An (up to 15-digit) hexadecimal string as a non-negative integer."""
-        if self._spark is None:
-            return (ibis.literal("0x") + hex_text).cast("int64")
-        return _spark_conv(hex_text, 16, 10).cast("int64")
+    # --- the fingerprint's hash ---------------------------------------------------------
+    @property
+    def hashes_in_scan(self) -> bool:
+        """True when the row hash (DuckDB's ``hash``) can be part of any aggregate here."""
+        return self._spark is None
+
+    def hash_sum_apart(self, t: ir.Table, batch_sql: str) -> int:
+        """Spark: the same DuckDB row-hash sum, computed by DuckDB on each Arrow batch on
+        the executors (``mapInArrow``), so the fingerprint equals DuckDB's."""
+        frame = self._spark.sql(ibis.to_sql(t, dialect="pyspark"))
+        try:
+            parts = frame.mapInArrow(_hash_batches(batch_sql), "h string").collect()
+        except self.data_errors as exc:
+            raise EngineError(
+                f"Spark could not hash the rows: {_last_line(exc)}",
+                hint="the executors need Python with pyarrow and duckdb (PYSPARK_PYTHON)",
+            ) from None
+        return sum(int(row["h"]) for row in parts)
 
     # --- results ------------------------------------------------------------------------
     def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
@@ -195,6 +222,29 @@ class Engine:
         if len(rows) != 1:
             raise EngineError(f"expected one row, got {len(rows)}")
         return rows[0]
+
+
+def _hash_batches(sql: str) -> Any:
+    """A mapInArrow function: DuckDB runs ``sql`` over each batch (registered as "batch")."""
+
+    def run(batches: Any) -> Any:
+        import duckdb
+
+        con = duckdb.connect()
+        total = 0
+        for batch in batches:
+            con.register("batch", pa.Table.from_batches([batch]))
+            (value,) = con.execute(sql).fetchone() or (0,)
+            total += int(value or 0)
+            con.unregister("batch")
+        yield pa.RecordBatch.from_pydict({"h": [str(total)]})
+
+    return run
+
+
+def _last_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
 
 
 def _data_errors(name: str) -> tuple[type[BaseException], ...]:
@@ -233,29 +283,46 @@ def _starts_with_bracket(path: Path) -> bool:
 
 
 def _spark_session(master: str | None, conf: Mapping[str, str]) -> Any:
+    """A SparkSession; a new driver JVM writes its own output to a log file, not stderr."""
     try:
+        from pyspark import SparkConf, SparkContext
+        from pyspark.java_gateway import launch_gateway
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError(
             "the spark engine needs pyspark", hint="pip install 'pipereview[spark]'"
         ) from None
-    builder = (
-        SparkSession.builder.master(master or "local[2]")
-        .appName("pipereview")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.ansi.enabled", "false")
-    )
-    for key, value in conf.items():
-        builder = builder.config(key, value)
+    # Python workers run PYSPARK_PYTHON (read from the environment when the context starts):
+    # by default the interpreter running pipereview, which has pyarrow and duckdb.
+    python = os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    settings = {
+        "spark.master": master or "local[2]",
+        "spark.app.name": "pipereview",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.ansi.enabled": "false",
+        "spark.pyspark.python": python,
+        "spark.pyspark.driver.python": sys.executable,
+        **conf,
+    }
+    spark_conf = SparkConf().setAll(list(settings.items()))
+    log = Path(tempfile.mkdtemp(prefix="pipereview-spark-")) / "driver.log"
     try:
-        spark = builder.getOrCreate()
+        if SparkContext._active_spark_context is not None:  # one per process: reuse it
+            spark = SparkSession.builder.config(conf=spark_conf).getOrCreate()
+        else:
+            with log.open("ab") as handle:
+                gateway = launch_gateway(
+                    spark_conf, popen_kwargs={"stdout": handle, "stderr": handle}
+                )
+            context = SparkContext(conf=spark_conf, gateway=gateway)
+            spark = SparkSession(context)
     except Exception as exc:  # py4j / Java errors: one line for the user
         raise EngineError(
-            f"cannot start Spark: {str(exc).splitlines()[0]}",
-            hint="check --spark-master, Java 17 and the Spark logs",
+            f"cannot start Spark: {str(exc).strip().splitlines()[0]}",
+            hint=f"check --spark-master, Java 17 and the driver log {log}",
         ) from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark

@@ -1,10 +1,11 @@
 """Order-independent fingerprint of canonical rows, computed in the engine (decisions D9).
 
-Each canonical row is written as text the same way on every engine (decimals with their
-scale, doubles through a fixed decimal, dates in ISO, flag lists joined), hashed with MD5, and
-the first 60 bits of the hashes are summed exactly. The sum, the row count and the column
-names go through sha256 in Python. No row leaves the engine, shuffling rows changes nothing,
-and DuckDB and Spark give the same fingerprint for the same data.
+Each canonical row (flag lists normalised so that a missing and an empty list agree) is
+hashed with DuckDB's ``hash`` and the 64-bit hashes are summed exactly. On DuckDB that sum is
+one more aggregate in the scan the report makes anyway; on Spark, DuckDB computes the same
+sum on each Arrow batch on the executors. The sum, the row count and the column names go
+through sha256 in Python. No row leaves the engine, shuffling rows changes nothing, and
+DuckDB and Spark give the same fingerprint for the same data (with the same DuckDB version).
 """
 
 from __future__ import annotations
@@ -15,41 +16,35 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.schema import TABLES
-from pipereview.sources.engine import Engine
-
-_NULL = "\\N"
-_SEP = "\x1f"
 
 
-def _text(value: ir.Value) -> ir.StringValue:
-    vtype = value.type()
-    if vtype.is_array():  # a missing list and an empty one both mean "no flags"
-        return ibis.ifelse(value.length() > 0, value.join(_SEP), "").fill_null("")
-    elif vtype.is_floating():
-        text = value.cast("decimal(38,6)").cast("string")
-    else:
-        text = value.cast("string")
-    return text.fill_null(_NULL)
+def _value(t: ir.Table, name: str) -> ir.Value:
+    value = t[name]
+    if value.type().is_array():  # a missing list and an empty one both mean "no flags"
+        return ibis.ifelse(value.length() > 0, value, ibis.null(value.type()))
+    return value
 
 
-def row_hash(engine: Engine, t: ir.Table, table: str) -> ir.NumericValue:
-    """Per row: the first 60 bits of the MD5 of its canonical text, as an exact decimal."""
-    parts: list[ir.StringValue] = []
-    for column in TABLES[table]:
-        parts.append(_text(t[column.name]))
-    text = ibis.literal(_SEP).join(parts)
-    return engine.hex_to_int(text.hexdigest("md5").substr(0, 15)).cast("decimal(38,0)")
+def row_hash(t: ir.Table, table: str) -> ir.IntegerValue:
+    """DuckDB's 64-bit hash of the row's canonical columns (as a struct)."""
+    return ibis.struct({c.name: _value(t, c.name) for c in TABLES[table]}).hash()
 
 
-def hash_sum(engine: Engine, t: ir.Table, table: str) -> ir.NumericScalar:
+def hash_sum(t: ir.Table, table: str) -> ir.Scalar:
     """The aggregate to fuse into a scan of ``t``: the exact sum of the row hashes."""
-    return row_hash(engine, t, table).sum().fill_null(0)
+    return row_hash(t, table).sum().cast("decimal(38,0)").fill_null(0)
+
+
+def batch_sql(table: str) -> str:
+    """DuckDB SQL computing ``hash_sum`` over a table named ``batch`` of canonical rows."""
+    batch = ibis.table({c.name: c.dtype for c in TABLES[table]}, name="batch")
+    return str(ibis.to_sql(batch.aggregate(h=hash_sum(batch, table)), dialect="duckdb"))
 
 
 def digest(table: str, rows: int, total: object) -> str:
     """sha256 over the row count, the canonical column names and the hash sum."""
     header = ";".join(c.name for c in TABLES[table])
-    return hashlib.sha256(f"{rows}|{header}|{total}".encode()).hexdigest()
+    return hashlib.sha256(f"{rows}|{header}|{int(str(total))}".encode()).hexdigest()
 
 
 def input_fingerprint(*digests: str) -> str:

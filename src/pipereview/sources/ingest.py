@@ -25,14 +25,57 @@ from pipereview.sources.engine import ROW, Engine
 from pipereview.sources.readers import file_kind, read_memory, read_source
 
 
-@dataclass(frozen=True)
+@dataclass
 class Loaded:
-    """A canonical table in the engine (columns of schema.py plus ``_row``)."""
+    """A canonical table in the engine: the columns of schema.py, ``_row`` and ``_bad``.
 
+    A kept (materialised) table is checked when it is loaded. A table scanned in place
+    (Parquet on DuckDB) is checked by whoever scans it first: ``check_counts()`` gives the
+    two aggregates to add to that scan, ``verify()`` raises on what they found, and
+    ``ensure_checked()`` runs the check alone when no scan is due.
+    """
+
+    engine: Engine
+    obj: Any
+    name: str
     table: ir.Table
     source: str
     absent_columns: tuple[str, ...]
-    rows: int
+    checked: bool = False
+
+    def check_counts(self) -> dict[str, ir.Scalar]:
+        """Aggregates over ``table``: its row count and its unusable rows."""
+        t = self.table
+        return {"_n": t.count(), "_bad": t.count(where=t[BAD])}
+
+    def verify(self, n: int, bad: int) -> None:
+        """Raise the located InputError if any row is unusable (or there are no records)."""
+        self.checked = True
+        if bad or (n == 0 and self.obj is not None):
+            first = None
+            if bad:
+                t = self.table
+                rows = self.engine.rows(t.filter(t[BAD]).order_by(ROW).limit(1).select(ROW))
+                first = rows[0][ROW] if rows else None
+            raise _locate(self.obj, self.name, self.source, "a value pipereview cannot use", first)
+
+    def ensure_checked(self) -> None:
+        """Run the check now unless a scan already did."""
+        if not self.checked:
+            stats = run_checked(
+                self, lambda: self.engine.one(self.table.aggregate(**self.check_counts()))
+            )
+            self.verify(int(stats["_n"]), int(stats["_bad"]))
+
+
+def run_checked(loaded: Loaded, query: Any) -> Any:
+    """Run ``query()``; an engine error about the data becomes the located InputError."""
+    try:
+        return query()
+    except PipereviewError:
+        raise
+    except loaded.engine.data_errors as exc:
+        raise _locate(loaded.obj, loaded.name, loaded.source, _first_line(exc)) from None
 
 
 def load(engine: Engine, obj: Any, table: str) -> Loaded:
@@ -59,26 +102,20 @@ def load(engine: Engine, obj: Any, table: str) -> Loaded:
         if memory.data.num_rows == 0:
             raise _locate(obj, table, source, "no records")
         raw = engine.from_arrow(memory.data)
-    parsed = canonical(raw, table, csv_text=kind in ("csv", "tsv"))
+    parsed = canonical(
+        raw, table, csv_text=kind in ("csv", "tsv"), row_column=engine.row_column(raw)
+    )
     if parsed.missing_required:
         raise _locate(obj, table, source, f"required column {parsed.missing_required[0]!r}")
-    try:
-        kept = engine.materialize(parsed.table)
-        stats = engine.one(kept.aggregate(n=kept.count(), bad=kept.count(where=kept[BAD])))
-    except PipereviewError:
-        raise
-    except engine.data_errors as exc:  # a CSV the engine cannot parse, a value it cannot convert
-        raise _locate(obj, table, source, _first_line(exc)) from None
-    if stats["bad"] or (stats["n"] == 0 and obj is not None):
-        first = None
-        if stats["bad"]:
-            rows = engine.rows(kept.filter(kept[BAD]).order_by(ROW).limit(1).select(ROW))
-            first = rows[0][ROW] if rows else None
-        raise _locate(obj, table, source, "a value pipereview cannot use", row=first)
-    return Loaded(kept.drop(BAD), source, parsed.absent, int(stats["n"]))
+    loaded = Loaded(engine, obj, table, parsed.table, source, parsed.absent)
+    in_place = engine.row_column(raw) is not None
+    loaded.table = run_checked(loaded, lambda: engine.keep(parsed.table))
+    if not in_place:  # kept: checking it costs a scan of one boolean column
+        loaded.ensure_checked()
+    return loaded
 
 
-def _first_line(exc: Exception) -> str:
+def _first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
 

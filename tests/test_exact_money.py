@@ -1,0 +1,139 @@
+"""Exact money at a size where engines run in parallel.
+
+4M deals whose cent amounts (up to $999,999,999.99) defeat float summation: the totals must
+equal the exact decimal sums, rounded half-even once; the JSON must be byte-identical across
+runs, across DuckDB with 1 and 2 threads, and on Spark; per-rep values must add up to the
+company total exactly; and no float may reach a money field of the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from pipereview.api import build_report
+from pipereview.report import Report, decimal_text, round_value
+from pipereview.sources.engine import Engine
+
+N_DEALS = 4_000_000
+N_REPS = 50
+AS_OF = dt.date(2026, 11, 20)
+CENT = Decimal("0.01")
+
+
+@pytest.fixture(scope="module")
+def cents(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The files, plus the exact expected totals computed with Python integers."""
+    rng = np.random.default_rng(2026)
+    amount_cents = rng.integers(1, 100_000_000_000, N_DEALS)  # up to $999,999,999.99
+    percent = rng.integers(0, 101, N_DEALS)
+    status = rng.choice(np.array(["active", "won", "lost"]), N_DEALS, p=[0.6, 0.2, 0.2])
+    rep = rng.integers(0, N_REPS, N_DEALS)
+    rep_ids = [f"R{i:02d}" for i in range(N_REPS)]
+    deals = pa.table(
+        {
+            "deal_id": pc.binary_join_element_wise(
+                "D", pa.array(np.arange(N_DEALS)).cast(pa.string()), ""
+            ),
+            "rep_id": pa.array(rep_ids).take(pa.array(rep)),
+            "status": pa.array(status),
+            "deal_value_usd": pa.array(amount_cents / 100),  # doubles, as exports have them
+            "probability": pa.array(percent / 100),
+            "days_in_stage": pa.array(np.zeros(N_DEALS)),
+        }
+    )
+    reps = pa.table(
+        {
+            "rep_id": rep_ids,
+            "rep_name": [f"Rep {i}" for i in range(N_REPS)],
+            "quota_usd": [1_000_000.0] * N_REPS,
+            "year_to_date_revenue_usd": [500_000.0] * N_REPS,
+        }
+    )
+    folder = tmp_path_factory.mktemp("cents")
+    pq.write_table(deals, folder / "deals.parquet")
+    pq.write_table(reps, folder / "reps.parquet")
+    active = status == "active"
+    total_cents = int(amount_cents[active].sum())  # < 2**63: exact in int64
+    weighted = sum(
+        int(c) * int(p) for c, p in zip(amount_cents[active], percent[active], strict=True)
+    )
+    return {
+        "paths": (folder / "deals.parquet", folder / "reps.parquet"),
+        "total": (Decimal(total_cents) / 100).quantize(CENT, rounding=ROUND_HALF_EVEN),
+        "weighted": (Decimal(weighted) / 10_000).quantize(CENT, rounding=ROUND_HALF_EVEN),
+        "float_total": float(np.sum(amount_cents[active] / 100)),
+    }
+
+
+def _report(cents: dict, engine: Engine | str = "duckdb") -> Report:
+    return build_report(*cents["paths"], as_of=AS_OF, engine=engine)
+
+
+@pytest.fixture(scope="module")
+def duck_json(cents: dict) -> str:
+    return _report(cents, Engine("duckdb", threads=2)).to_json()
+
+
+def test_the_data_defeats_float_summation(cents: dict) -> None:
+    assert Decimal(repr(cents["float_total"])) != cents["total"]
+
+
+def test_totals_are_the_exact_decimal_sums(cents: dict) -> None:
+    summary = _report(cents).pipeline_summary
+    assert summary.total_pipeline_value == cents["total"]
+    assert summary.weighted_pipeline_value == cents["weighted"]
+
+
+def test_same_bytes_across_runs_and_thread_counts(cents: dict, duck_json: str) -> None:
+    assert _report(cents, Engine("duckdb", threads=2)).to_json() == duck_json
+    assert _report(cents, Engine("duckdb", threads=1)).to_json() == duck_json
+    assert f'"total_pipeline_value": {decimal_text(cents["total"])},' in duck_json
+
+
+def test_rep_values_add_up_to_the_company_total_exactly(cents: dict) -> None:
+    report = _report(cents)
+    assert sum(r.pipeline_value for r in report.rep_performance) == (
+        report.pipeline_summary.total_pipeline_value
+    )
+    assert sum(r.active_deals for r in report.rep_performance) == (
+        report.pipeline_summary.active_deals
+    )
+
+
+def test_no_float_reaches_a_money_field(cents: dict) -> None:
+    report = _report(cents)
+    money = [report.pipeline_summary.total_pipeline_value]
+    money += [report.pipeline_summary.weighted_pipeline_value]
+    money += [report.pipeline_summary.average_deal_size]
+    money += [r.pipeline_value for r in report.rep_performance]
+    money += [f.observed["deal_value_usd"] for f in report.flags if "deal_value_usd" in f.observed]
+    assert money and all(isinstance(value, Decimal) for value in money)
+    with pytest.raises(TypeError, match="float"):
+        round_value("usd", 1.5)
+
+
+@pytest.mark.spark
+def test_spark_gives_the_same_bytes(cents: dict, duck_json: str) -> None:
+    pytest.importorskip("pyspark")
+    assert _report(cents, "spark").to_json() == duck_json
+
+
+def test_money_json_keeps_exact_digits(tmp_path: Path) -> None:
+    rows = [{"deal_id": "D1", "rep_id": "R1", "status": "active", "deal_value_usd": "0.005",
+             "probability": 1}]  # fmt: skip
+    report = build_report(rows, [{"rep_id": "R1"}], as_of=AS_OF)
+    # 0.005 is exactly half a cent: half-even gives 0.00 (a float round() would too, by luck
+    # of the binary value); 0.015 -> 0.02 and 0.025 -> 0.02 show the rule itself.
+    assert report.pipeline_summary.total_pipeline_value == Decimal("0.00")
+    for text, expected in (("0.015", "0.02"), ("0.025", "0.02"), ("2.675", "2.68")):
+        rows[0]["deal_value_usd"] = text
+        value = build_report(rows, [{"rep_id": "R1"}], as_of=AS_OF).pipeline_summary
+        assert value.total_pipeline_value == Decimal(expected), text
