@@ -21,6 +21,9 @@ DEFAULT_POLICY: dict[str, Any] = {
 }
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def _num(value: Any) -> float:
     """A deal's numeric field: missing counts as 0 (DESIGN.md, decisions D2)."""
     return 0 if value is None else value
@@ -155,7 +158,8 @@ def _trajectory_row(rep: dict, policy: dict) -> dict:
 
     velocity = rep.get("risk_velocity_flag")
     if velocity is not None:
-        velocity = velocity.strip().lower()
+        # case folding is A-Z only (decisions D16)
+        velocity = velocity.strip().translate(_ASCII_LOWER)
 
     below_quota = (
         quota is not None

@@ -54,3 +54,25 @@ def test_same_report_on_duckdb_and_spark(spark_engine, seed: int) -> None:  # ty
 
 def test_explain_on_spark(spark_engine, small_files) -> None:  # type: ignore[no-untyped-def]
     assert explain("D1", *small_files, engine=spark_engine) == explain("D1", *small_files)
+
+
+def test_non_ascii_case_folding_and_empty_deals(spark_engine) -> None:  # type: ignore[no-untyped-def]
+    reps = [
+        {"rep_id": "R1", "rep_name": "Zoë", "risk_velocity_flag": " INCREASİNG "},
+        {"rep_id": "R2", "rep_name": "Øyvind", "risk_velocity_flag": "ÄNDERUNG"},
+        {"rep_id": "R3", "rep_name": "Σοφία", "risk_velocity_flag": "ΣΤΑΘΕΡΌΣ"},
+        {"rep_id": "R4", "rep_name": "Straße", "risk_velocity_flag": "INCREASING"},
+    ]
+    duck = build_report(None, reps, as_of=AS_OF)
+    spark = build_report(None, reps, as_of=AS_OF, engine=spark_engine)
+    assert spark.to_json() == duck.to_json()
+    velocities = [r.risk_velocity_flag for r in duck.rep_trajectory]
+    assert velocities == ["increasİng", "Änderung", "ΣΤΑΘΕΡΌΣ", "increasing"]
+    assert duck.pipeline_summary.total_deals == 0
+
+
+def test_an_existing_spark_session_is_accepted(spark_engine, small_files) -> None:  # type: ignore[no-untyped-def]
+    session = spark_engine.con._session
+    assert build_report(*small_files, as_of=AS_OF, engine=session).to_json() == (
+        build_report(*small_files, as_of=AS_OF).to_json()
+    )

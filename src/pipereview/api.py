@@ -22,7 +22,7 @@ from pipereview.report import (
 )
 from pipereview.report import build_report as _build
 from pipereview.sources import synthetic
-from pipereview.sources.engine import Engine
+from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import load
 
 __all__ = [
@@ -106,10 +106,10 @@ def explain(
     inputs.ensure_checked()
     known = (
         inputs.engine.one(
-            inputs.deals.aggregate(n=inputs.deals.count(where=inputs.deals.deal_id == subject_id))
+            inputs.deals.aggregate(n=count_if(inputs.deals, inputs.deals.deal_id == subject_id))
         )["n"]
         + inputs.engine.one(
-            inputs.reps.aggregate(n=inputs.reps.count(where=inputs.reps.rep_id == subject_id))
+            inputs.reps.aggregate(n=count_if(inputs.reps, inputs.reps.rep_id == subject_id))
         )["n"]
     )
     if not known:

@@ -20,6 +20,7 @@ from pipereview.metrics.base import (
 )
 from pipereview.policy import Policy
 from pipereview.schema import MONEY_SUM, WEIGHTED
+from pipereview.sources.engine import count_if
 
 PIPELINE_METRICS: tuple[Metric, ...] = (
     Metric("total_deals", "count", "Every deal row, whatever its status.", lambda d, p: d.count()),
@@ -27,11 +28,11 @@ PIPELINE_METRICS: tuple[Metric, ...] = (
         "active_deals",
         "count",
         "Deals with status `active`.",
-        lambda d, p: d.count(where=is_active(d)),
+        lambda d, p: count_if(d, is_active(d)),
     ),
-    Metric("won_deals", "count", "Deals with status `won`.", lambda d, p: d.count(where=is_won(d))),
+    Metric("won_deals", "count", "Deals with status `won`.", lambda d, p: count_if(d, is_won(d))),
     Metric(
-        "lost_deals", "count", "Deals with status `lost`.", lambda d, p: d.count(where=is_lost(d))
+        "lost_deals", "count", "Deals with status `lost`.", lambda d, p: count_if(d, is_lost(d))
     ),
     Metric(
         "total_pipeline_value",
@@ -49,13 +50,13 @@ PIPELINE_METRICS: tuple[Metric, ...] = (
         "stalled_deals_count",
         "count",
         "Active deals with days_in_stage >= pipeline.stalled_deal_days_in_stage.",
-        lambda d, p: d.count(where=is_stalled(d, p)),
+        lambda d, p: count_if(d, is_stalled(d, p)),
     ),
     Metric(
         "at_risk_deals_count",
         "count",
         "Active deals with at least one risk flag.",
-        lambda d, p: d.count(where=is_at_risk(d)),
+        lambda d, p: count_if(d, is_at_risk(d)),
     ),
 )
 

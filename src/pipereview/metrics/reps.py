@@ -18,6 +18,7 @@ from pipereview.metrics.base import (
 )
 from pipereview.policy import Policy
 from pipereview.schema import MONEY_SUM
+from pipereview.sources.engine import count_if
 from pipereview.sources.quality import deal_label, unique_reps
 
 REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
@@ -77,10 +78,10 @@ def deals_by_rep(deals: ir.Table) -> ir.Table:
     rows and for the deals whose rep is not in the reps input."""
     return deals.group_by("rep_id").aggregate(
         deals=deals.count(),
-        active_deals=deals.count(where=is_active(deals)),
+        active_deals=count_if(deals, is_active(deals)),
         pipeline_value=money_sum(deal_value(deals), is_active(deals), MONEY_SUM),
-        won_deals=deals.count(where=is_won(deals)),
-        lost_deals=deals.count(where=is_lost(deals)),
+        won_deals=count_if(deals, is_won(deals)),
+        lost_deals=count_if(deals, is_lost(deals)),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.metrics.base import Metric, as_float, safe_ratio
+from pipereview.metrics.base import Metric, as_float, fold_case, safe_ratio
 from pipereview.policy import Policy
 from pipereview.sources.quality import unique_reps
 
@@ -24,8 +24,8 @@ def pipeline_change_pct(r: ir.Table) -> ir.FloatingValue:
 
 
 def risk_velocity(r: ir.Table) -> ir.StringValue:
-    """risk_velocity_flag trimmed and lower-cased."""
-    return r.risk_velocity_flag.strip().lower()
+    """risk_velocity_flag trimmed and case-folded (A-Z)."""
+    return fold_case(r.risk_velocity_flag)
 
 
 def _trend(r: ir.Table, p: Policy) -> ir.StringValue:

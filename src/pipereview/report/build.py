@@ -45,7 +45,7 @@ from pipereview.report.model import (
     rounded,
 )
 from pipereview.rules import RULES, Rule, RuleInputs
-from pipereview.sources.engine import Engine
+from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.fingerprint import batch_sql, digest, hash_sum, input_fingerprint
 from pipereview.sources.ingest import Loaded, run_checked
 from pipereview.sources.quality import CHECKS, Check, absent_column_sentence, unique_reps
@@ -105,7 +105,7 @@ def _scope_counts(
     aggs: dict[str, ir.Scalar] = dict(extra or {})
     for check in _fused(list(CHECKS), scope):
         assert check.where is not None
-        aggs[check.id] = table.count(where=check.where(table))
+        aggs[check.id] = count_if(table, check.where(table))
     return inputs.engine.one(table.aggregate(**aggs))
 
 
@@ -121,7 +121,7 @@ def build_report(
     same: dict[str, str] = {}  # a rule total that is already a summary metric is not recounted
     for rule in RULES:
         if rule.where is not None:
-            total = deals.count(where=rule.where(deals, policy))
+            total = count_if(deals, rule.where(deals, policy))
             twin = next((k for k, v in aggs.items() if v.equals(total)), None)
             if twin is None:
                 aggs[f"rule:{rule.id}"] = total
@@ -129,7 +129,7 @@ def build_report(
                 same[f"rule:{rule.id}"] = twin
     for check in _fused(list(CHECKS), "deals"):
         assert check.where is not None
-        aggs[check.id] = deals.count(where=check.where(deals))
+        aggs[check.id] = count_if(deals, check.where(deals))
     if engine.hashes_in_scan:
         aggs["_hash"] = hash_sum(deals, "deals")
     aggs.update(inputs.loaded_deals.check_counts())  # the input check rides along

@@ -28,6 +28,12 @@ ROW = "_row"
 _names = itertools.count()
 
 
+def count_if(t: ir.Table, condition: ir.BooleanValue) -> ir.IntegerScalar:
+    """Rows of ``t`` where ``condition`` holds: 0 for an empty table on every backend (Spark
+    returns null for a filtered count over no rows)."""
+    return t.count(where=condition).fill_null(0)
+
+
 class Engine:
     """An Ibis backend plus the few operations the report needs from it."""
 

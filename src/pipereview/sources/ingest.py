@@ -21,7 +21,7 @@ from pipereview.errors import InputError, PipereviewError
 from pipereview.schema import TABLES
 from pipereview.sources import locate
 from pipereview.sources.canonical import BAD, canonical
-from pipereview.sources.engine import ROW, Engine
+from pipereview.sources.engine import ROW, Engine, count_if
 from pipereview.sources.readers import file_kind, read_memory, read_source
 
 
@@ -46,7 +46,7 @@ class Loaded:
     def check_counts(self) -> dict[str, ir.Scalar]:
         """Aggregates over ``table``: its row count and its unusable rows."""
         t = self.table
-        return {"_n": t.count(), "_bad": t.count(where=t[BAD])}
+        return {"_n": t.count(), "_bad": count_if(t, t[BAD])}
 
     def verify(self, n: int, bad: int) -> None:
         """Raise the located InputError if any row is unusable (or there are no records)."""
