@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,47 @@ def test_demo_writes_data_and_reports(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "demo" / "report.json").read_text())
     assert data["pipeline_summary"]["total_deals"] == 5000
     assert len(data["rep_performance"]) == 40
+
+
+def test_help_imports_no_engine() -> None:
+    code = (
+        "import sys\nsys.argv = ['pipereview', '--help']\n"
+        "from pipereview.cli import app\ntry:\n    app()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('ibis', 'polars', 'pyspark', 'pandas', 'duckdb', 'pyarrow')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "[]"
+
+
+def test_memory_limit_gives_the_same_report(demo_files, tmp_path: Path) -> None:
+    args = ("report", "--deals", demo_files[0], "--reps", demo_files[1], "--as-of",
+            "2026-11-20", "--format", "json")  # fmt: skip
+    plain = run(*args)
+    limited = run(*args, "--memory-limit", "512MB")
+    assert plain.returncode == limited.returncode == 0, limited.stderr
+    assert limited.stdout == plain.stdout
+
+
+def test_bad_memory_limit_is_one_line(small_files) -> None:
+    proc = run("report", "--deals", small_files[0], "--reps", small_files[1],
+               "--memory-limit", "lots")  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: cannot start DuckDB:")
+    assert "Traceback" not in proc.stderr
+
+
+def test_too_little_memory_is_an_engine_error(demo_files) -> None:
+    proc = run("report", "--deals", demo_files[0], "--reps", demo_files[1],
+               "--memory-limit", "16MB")  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: the engine ran out of memory")
+    assert proc.stderr.rstrip().endswith("(raise --memory-limit (or leave it unset))")
+
+
+def test_spark_options_need_the_spark_engine(small_files) -> None:
+    proc = run("report", "--deals", small_files[0], "--reps", small_files[1],
+               "--spark-master", "spark://127.0.0.1:7077")  # fmt: skip
+    assert proc.returncode == 2
+    assert "need --engine spark" in " ".join(re.sub("[│╭╮╰╯─]", " ", proc.stderr).split())

@@ -198,6 +198,14 @@ class Engine:
             return self.con.create_table(_name("cached"), expr, temp=True)
         return expr.cache()
 
+    def out_of_memory(self, exc: BaseException) -> bool:
+        """True when ``exc`` says the engine ran out of memory (not that the data is bad)."""
+        if self._spark is None:
+            import duckdb
+
+            return isinstance(exc, duckdb.OutOfMemoryException)
+        return "OutOfMemoryError" in str(exc)
+
     # --- the fingerprint's hash ---------------------------------------------------------
     @property
     def hashes_in_scan(self) -> bool:

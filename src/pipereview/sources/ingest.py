@@ -17,7 +17,7 @@ from typing import Any
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from pipereview.errors import InputError, PipereviewError
+from pipereview.errors import EngineError, InputError, PipereviewError
 from pipereview.schema import TABLES
 from pipereview.sources import locate
 from pipereview.sources.canonical import BAD, canonical
@@ -75,7 +75,17 @@ def run_checked(loaded: Loaded, query: Any) -> Any:
     except PipereviewError:
         raise
     except loaded.engine.data_errors as exc:
-        raise _locate(loaded.obj, loaded.name, loaded.source, _first_line(exc)) from None
+        raise _failure(loaded.engine, exc, loaded.obj, loaded.name, loaded.source) from None
+
+
+def _failure(engine: Engine, exc: BaseException, obj: Any, table: str, source: str) -> Exception:
+    """What an engine error means: out of memory, or data it cannot read (located)."""
+    if engine.out_of_memory(exc):
+        return EngineError(
+            f"the engine ran out of memory: {_first_line(exc)}",
+            hint="raise --memory-limit (or leave it unset)",
+        )
+    return _locate(obj, table, source, _first_line(exc))
 
 
 def load(engine: Engine, obj: Any, table: str) -> Loaded:
@@ -95,7 +105,7 @@ def load(engine: Engine, obj: Any, table: str) -> Loaded:
         except PipereviewError:
             raise
         except engine.data_errors as exc:  # the engine's reader refused the file
-            raise _locate(obj, table, source, _first_line(exc)) from None
+            raise _failure(engine, exc, obj, table, source) from None
     else:
         memory = read_memory(obj, table)
         source = memory.source
