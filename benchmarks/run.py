@@ -32,8 +32,9 @@ ROOT = HERE.parent
 DATA_DIR = HERE / ".data"
 SEED = 7
 AS_OF = (2026, 11, 20)
-IMPLS = ("pipereview", "duckdb_sql", "python_onepass")
+IMPLS = ("pipereview", "duckdb_sql", "python_onepass", "pipereview_spark", "spark_sql")
 BASELINE = "duckdb_sql"
+BASELINE_FOR = {"pipereview_spark": "spark_sql", "spark_sql": "spark_sql"}  # like with like
 SKIP_ABOVE_S = 600.0  # skip python_onepass when its estimate exceeds this
 # Reps per size (the brief's examples); other sizes: 40 reps per 5k deals, 40..20,000.
 REPS_FOR = {100_000: 2_000, 1_000_000: 10_000, 10_000_000: 20_000}
@@ -66,14 +67,23 @@ def _label(n: int) -> str:
 def _run_impl(impl: str, deals: str, reps: str) -> tuple[float, float]:
     """Import and run one implementation; return (import seconds, total seconds)."""
     start = time.perf_counter()
-    if impl == "pipereview":
+    if impl in ("pipereview", "pipereview_spark"):
         import datetime
 
         from pipereview.api import build_report
+        from pipereview.sources.engine import Engine
 
         imported = time.perf_counter()
-        report = build_report(deals=deals, reps=reps, as_of=datetime.date(*AS_OF))
+        limit = os.environ.get("PIPEREVIEW_BENCH_MEMORY_LIMIT") or None
+        engine = Engine("duckdb", memory_limit=limit) if impl == "pipereview" else "spark"
+        report = build_report(deals=deals, reps=reps, as_of=datetime.date(*AS_OF), engine=engine)
         text = report.to_json()
+    elif impl == "spark_sql":
+        import pyspark  # noqa: F401  (count it as import)
+        import spark_baseline
+
+        imported = time.perf_counter()
+        text = json.dumps(spark_baseline.spark_sql(deals, reps), default=str)
     else:
         import baselines
 
@@ -240,9 +250,9 @@ def bench(args: argparse.Namespace) -> str:
                     if ok:
                         per_row_s[(impl, fmt)] = results[impl]["wall_s"] / n
                 print(f"{_label(n):>5} {fmt:8} {impl:15} {_describe(results[impl])}", flush=True)
-            base = results.get(BASELINE, {}).get("wall_s")
             for impl in impls:
                 r = results[impl]
+                base = results.get(BASELINE_FOR.get(impl, BASELINE), {}).get("wall_s")
                 if "wall_s" in r:
                     ratio = f"{r['wall_s'] / base:.2f}x" if base else "-"
                     cells = [
@@ -273,7 +283,7 @@ def bench(args: argparse.Namespace) -> str:
                 "wall s",
                 "import s",
                 "peak RSS MB",
-                f"vs {BASELINE}",
+                "vs hand SQL",
             ]
         ),
         _fmt_row(["---:", "---", "---", "---:", "---:", "---:", "---:", "---:"]),
@@ -308,7 +318,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=0, help="runs per cell (default 3, 1 at >1M)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     parser.add_argument("--out", type=Path, help="write the Markdown table here")
+    parser.add_argument(
+        "--memory-limit", help="DuckDB memory limit for pipereview runs, e.g. 4GB (out of core)"
+    )
     args = parser.parse_args(argv)
+    if args.memory_limit:
+        os.environ["PIPEREVIEW_BENCH_MEMORY_LIMIT"] = args.memory_limit
     report = bench(args)
     print()
     print(report)

@@ -170,12 +170,12 @@ def build_report(
     tops: dict[str, list[str]] = {}
     for row in engine.rows(top_opportunities(deals, policy).order_by(["rep_id", "rank"])):
         tops.setdefault(row["rep_id"], []).append(row["deal_id"])
+    performance_units = {m.name: m.unit for m in REP_PERFORMANCE_METRICS}
+    names = ["rep_id", "rep_name", *performance_units]
     performance = [
         RepPerformance(
-            rep_id=row["rep_id"],
-            rep_name=row["rep_name"],
             top_opportunities=tops.get(row["rep_id"], []),
-            **{m.name: round_value(m.unit, row[m.name]) for m in REP_PERFORMANCE_METRICS},
+            **rounded({k: row[k] for k in names}, performance_units),
         )
         for row in engine.rows(shared.rep_performance.order_by("rep_id"))
     ]

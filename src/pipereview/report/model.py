@@ -158,22 +158,43 @@ def dumps(data: Any, indent: int | None = 2) -> str:
     return orjson.dumps(data, default=_fragment, option=option).decode() + "\n"
 
 
-def round_value(unit: Unit, value: Any) -> Any:
-    """The one rounding rule, by unit. Money must arrive exact (Decimal or int)."""
+def _money(value: Any) -> Decimal | None:
     if value is None:
         return None
-    if unit == "usd":
-        if isinstance(value, float):
-            raise TypeError("money reached the report as a float; it must stay a Decimal")
-        return Decimal(value).quantize(CENT, context=_EXACT)
-    if unit in ("ratio", "days"):
-        return round(float(value), 2)
-    if unit == "pct":
-        return round(float(value), 1)
-    if unit in ("count", "integer"):
-        return int(value)
+    if isinstance(value, float):
+        raise TypeError("money reached the report as a float; it must stay a Decimal")
+    return Decimal(value).quantize(CENT, context=_EXACT)
+
+
+def _places(places: int) -> Any:
+    return lambda value: None if value is None else round(float(value), places)
+
+
+def _whole(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _same(value: Any) -> Any:
     return value
 
 
+# The one rounding rule, by unit.
+ROUNDERS: dict[str, Any] = {
+    "usd": _money,
+    "ratio": _places(2),
+    "days": _places(2),
+    "pct": _places(1),
+    "count": _whole,
+    "integer": _whole,
+}
+
+
+def round_value(unit: Unit, value: Any) -> Any:
+    """The one rounding rule, by unit. Money must arrive exact (Decimal or int)."""
+    return ROUNDERS.get(unit, _same)(value)
+
+
 def rounded(row: dict[str, Any], units: dict[str, Unit]) -> dict[str, Any]:
-    return {k: round_value(units[k], v) if k in units else v for k, v in row.items()}
+    """Every value of ``row`` rounded by its unit (values without a unit unchanged)."""
+    rounders = {k: ROUNDERS.get(u, _same) for k, u in units.items()}
+    return {k: rounders[k](v) if k in rounders else v for k, v in row.items()}
