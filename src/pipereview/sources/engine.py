@@ -56,9 +56,10 @@ class Engine:
             config: dict[str, Any] = {}
             if memory_limit:
                 config["memory_limit"] = memory_limit
-                config["temp_directory"] = str(
-                    temp_directory or tempfile.mkdtemp(prefix="pipereview-spill-")
-                )
+                if temp_directory is None:  # removed when the Engine is collected or at exit
+                    self._spill = tempfile.TemporaryDirectory(prefix="pipereview-spill-")
+                    temp_directory = self._spill.name
+                config["temp_directory"] = str(temp_directory)
             elif temp_directory:
                 config["temp_directory"] = str(temp_directory)
             if threads:
