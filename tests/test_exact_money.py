@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipereview.api import build_report
 from pipereview.report import Report, decimal_text, round_value
@@ -137,3 +139,35 @@ def test_money_json_keeps_exact_digits(tmp_path: Path) -> None:
         rows[0]["deal_value_usd"] = text
         value = build_report(rows, [{"rep_id": "R1"}], as_of=AS_OF).pipeline_summary
         assert value.total_pipeline_value == Decimal(expected), text
+
+
+_cents = st.integers(-(10**13), 10**13)  # up to $100 billion either way, in cents
+_micro = st.integers(0, 1_000_000)  # probability in millionths
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_cents, _micro, st.sampled_from(["active", "won", "lost", "open"]),
+                  st.sampled_from(["R1", "R2", "R3"])),
+        min_size=1, max_size=60,
+    )
+)  # fmt: skip
+def test_money_sums_are_exact_on_random_cents(rows: list[tuple[int, int, str, str]]) -> None:
+    deals = [
+        {"deal_id": f"D{i}", "rep_id": rep, "status": status,
+         "deal_value_usd": cents / 100, "probability": micro / 1_000_000}
+        for i, (cents, micro, status, rep) in enumerate(rows)
+    ]  # fmt: skip
+    reps = [{"rep_id": r} for r in ("R1", "R2", "R3")]
+    report = build_report(deals, reps, as_of=AS_OF)
+    active = [(c, m, rep) for c, m, status, rep in rows if status == "active"]
+    total = Decimal(sum(c for c, _, _ in active)) / 100
+    weighted = Decimal(sum(c * m for c, m, _ in active)) / 10**8
+    summary = report.pipeline_summary
+    assert summary.total_pipeline_value == total.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    assert summary.weighted_pipeline_value == weighted.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    assert sum(r.pipeline_value for r in report.rep_performance) == summary.total_pipeline_value
+    if active:
+        average = total / len(active)
+        assert summary.average_deal_size == average.quantize(CENT, rounding=ROUND_HALF_EVEN)
