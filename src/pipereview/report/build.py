@@ -43,6 +43,7 @@ from pipereview.report.model import (
     RepTrajectory,
     round_value,
     rounded,
+    row_rounder,
 )
 from pipereview.rules import RULES, Rule, RuleInputs
 from pipereview.sources.engine import Engine, count_if
@@ -172,20 +173,21 @@ def build_report(
         tops.setdefault(row["rep_id"], []).append(row["deal_id"])
     performance_units = {m.name: m.unit for m in REP_PERFORMANCE_METRICS}
     names = ["rep_id", "rep_name", *performance_units]
+    round_row = row_rounder(performance_units)
     performance = [
         RepPerformance(
             top_opportunities=tops.get(row["rep_id"], []),
-            **rounded({k: row[k] for k in names}, performance_units),
+            **round_row({k: row[k] for k in names}),
         )
         for row in engine.rows(shared.rep_performance.order_by("rep_id"))
     ]
 
     step("rep trajectory")
-    trajectory_units = {m.name: m.unit for m in TRAJECTORY_METRICS} | _ECHO_UNITS
+    round_row = row_rounder({m.name: m.unit for m in TRAJECTORY_METRICS} | _ECHO_UNITS)
     trajectory = [
         RepTrajectory(
             **{
-                **rounded(row, trajectory_units),
+                **round_row(row),
                 "risk_score_current": None
                 if row["risk_score_current"] is None
                 else int(row["risk_score_current"]),

@@ -196,5 +196,10 @@ def round_value(unit: Unit, value: Any) -> Any:
 
 def rounded(row: dict[str, Any], units: dict[str, Unit]) -> dict[str, Any]:
     """Every value of ``row`` rounded by its unit (values without a unit unchanged)."""
+    return row_rounder(units)(row)
+
+
+def row_rounder(units: dict[str, Unit]) -> Any:
+    """A function rounding each value of a row by its unit, for many rows of one shape."""
     rounders = {k: ROUNDERS.get(u, _same) for k, u in units.items()}
-    return {k: rounders[k](v) if k in rounders else v for k, v in row.items()}
+    return lambda row: {k: rounders.get(k, _same)(v) for k, v in row.items()}
