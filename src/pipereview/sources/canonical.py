@@ -124,19 +124,32 @@ def _number(value: ir.Value, column: Column) -> tuple[ir.Value, ir.BooleanValue 
         problem = text.notnull() & (~text.re_search(NUMBER) | exact.isnull())
         number = exact
     elif vtype.is_floating():
+        # Checked on the double itself (a comparison, no second cast): finite and, for a
+        # decimal column, below 10^(precision - scale) so that the cast fits.
         finite = ibis.ifelse(value.isnan(), ibis.null("float64"), value)
         number = finite.try_cast(target)
-        problem = finite.notnull() & (finite.isinf() | number.isnull())
+        bound = _DECIMAL_BOUNDS.get(target)
+        fits = ~finite.isinf() if bound is None else finite.abs() < bound
+        return number, finite.notnull() & (~fits | _out_of_range(finite, column))
     elif vtype.is_integer() or vtype.is_decimal():
         number = value.try_cast(target)
         problem = value.notnull() & number.isnull()
     else:
         return _unusable(column)
+    return number, problem | _out_of_range(number, column)
+
+
+# 10^(precision - scale) of the canonical decimal types: a double at or above it cannot fit.
+_DECIMAL_BOUNDS = {"decimal(18,4)": 1e14, "decimal(18,6)": 1e12}
+
+
+def _out_of_range(number: ir.NumericValue, column: Column) -> ir.BooleanValue:
+    """Negative days; a probability outside [0, 1] (checked before any rounding)."""
     if column.kind == "integer":
-        problem = problem | (number < 0)
+        return number < 0
     if column.kind == "probability":
-        problem = problem | (number < 0) | (number > 1)
-    return number, problem
+        return (number < 0) | (number > 1)
+    return ibis.literal(False)
 
 
 def _date(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
