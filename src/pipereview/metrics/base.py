@@ -102,9 +102,7 @@ def fold_case(text: ir.StringValue) -> ir.StringValue:
     """Trim, then lower-case A-Z only (decisions D16): engines lower-case other letters
     differently (DuckDB maps İ to i, Spark to i + a combining dot), so a report would
     depend on the engine."""
-    return text.strip().translate(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
-    )
+    return text.strip().translate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def safe_ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:

@@ -94,20 +94,37 @@ def _noop(_: str) -> None:
     return None
 
 
-def _fused(checks: list[Check], scope: str) -> list[Check]:
-    return [c for c in checks if c.where is not None and c.scope == scope]
+def _fused(scope: str) -> list[Check]:
+    """The row-level checks counted in a scan of ``scope``."""
+    return [c for c in CHECKS if c.where is not None and c.scope == scope]
+
+
+def _check_counts(table: ir.Table, scope: str) -> dict[str, ir.Scalar]:
+    """Every row-level check of ``scope`` as a count over ``table``, keyed by check id."""
+    return {c.id: count_if(table, c.where(table)) for c in _fused(scope) if c.where is not None}
+
+
+def _aggregate_once(engine: Engine, table: ir.Table, aggs: dict[str, ir.Scalar]) -> dict[str, Any]:
+    """One aggregate over ``table``; an expression asked for under two names (a rule total
+    that is a summary metric, the input check's row count) is computed once."""
+    unique: dict[str, ir.Scalar] = {}
+    twin_of: dict[str, str] = {}
+    for name, expr in aggs.items():
+        twin = next((k for k, v in unique.items() if v.equals(expr)), None)
+        if twin is None:
+            unique[name] = expr
+        else:
+            twin_of[name] = twin
+    row = engine.one(table.aggregate(**unique))
+    return row | {name: row[twin] for name, twin in twin_of.items()}
 
 
 def _scope_counts(
     inputs: Inputs, scope: str, extra: dict[str, ir.Scalar] | None = None
 ) -> dict[str, Any]:
     """One aggregate over a scope: every row-level check's count plus ``extra``."""
-    table = _fused(list(CHECKS), scope)[0].scope_table(inputs.deals, inputs.reps)
-    aggs: dict[str, ir.Scalar] = dict(extra or {})
-    for check in _fused(list(CHECKS), scope):
-        assert check.where is not None
-        aggs[check.id] = count_if(table, check.where(table))
-    return inputs.engine.one(table.aggregate(**aggs))
+    table = _fused(scope)[0].scope_table(inputs.deals, inputs.reps)
+    return _aggregate_once(inputs.engine, table, dict(extra or {}) | _check_counts(table, scope))
 
 
 def build_report(
@@ -119,23 +136,14 @@ def build_report(
 
     step("pipeline summary")
     aggs = pipeline_aggregates(deals, policy)
-    same: dict[str, str] = {}  # a rule total that is already a summary metric is not recounted
     for rule in RULES:
         if rule.where is not None:
-            total = count_if(deals, rule.where(deals, policy))
-            twin = next((k for k, v in aggs.items() if v.equals(total)), None)
-            if twin is None:
-                aggs[f"rule:{rule.id}"] = total
-            else:
-                same[f"rule:{rule.id}"] = twin
-    for check in _fused(list(CHECKS), "deals"):
-        assert check.where is not None
-        aggs[check.id] = count_if(deals, check.where(deals))
+            aggs[f"rule:{rule.id}"] = count_if(deals, rule.where(deals, policy))
+    aggs.update(_check_counts(deals, "deals"))
     if engine.hashes_in_scan:
         aggs["_hash"] = hash_sum(deals, "deals")
     aggs.update(inputs.loaded_deals.check_counts())  # the input check rides along
-    scan = run_checked(inputs.loaded_deals, lambda: engine.one(deals.aggregate(**aggs)))
-    scan.update({key: scan[twin] for key, twin in same.items()})
+    scan = run_checked(inputs.loaded_deals, lambda: _aggregate_once(engine, deals, aggs))
     inputs.loaded_deals.verify(scan["_n"], scan["_bad"])
     units = {m.name: m.unit for m in (*PIPELINE_METRICS, *DERIVED_PIPELINE_METRICS)}
     summary = PipelineSummary(**rounded(pipeline_summary(scan), units))
@@ -147,8 +155,8 @@ def build_report(
     if not engine.hashes_in_scan:
         scan["_hash"] = engine.hash_sum_apart(deals, batch_sql("deals"))
         rep_scan["_hash"] = engine.hash_sum_apart(reps, batch_sql("reps"))
-    known = {c.id: scan[c.id] for c in _fused(list(CHECKS), "deals")}
-    known.update({c.id: rep_scan[c.id] for c in _fused(list(CHECKS), "reps")})
+    known = {c.id: scan[c.id] for c in _fused("deals")}
+    known.update({c.id: rep_scan[c.id] for c in _fused("reps")})
     known.update(_scope_counts(inputs, "unique_reps"))
     fingerprint = input_fingerprint(
         digest("deals", scan["total_deals"], scan["_hash"]),
@@ -291,7 +299,7 @@ def data_quality(inputs: Inputs, known: dict[str, int] | None = None) -> list[Da
     """
     counts = dict(known or {})
     for scope in ("deals", "reps", "unique_reps"):
-        if any(c.id not in counts for c in _fused(list(CHECKS), scope)):
+        if any(c.id not in counts for c in _fused(scope)):
             counts.update(_scope_counts(inputs, scope))
     items = []
     tables: tuple[Literal["deals", "reps"], ...] = ("deals", "reps")

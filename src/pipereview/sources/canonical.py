@@ -18,7 +18,8 @@ import ibis.expr.types as ir
 from pipereview.schema import ROW_COLUMN, TABLES, Column
 
 BAD = "_bad"
-# What pyarrow's CSV reader (and so the error path) reads as missing in a CSV field.
+# What a CSV field that means "missing" looks like (the error path's Arrow reader uses it too).
+# The patterns below are shared with the error path (locate.py), so both judge values alike.
 CSV_NULLS = ("", "NULL", "null", "NaN", "nan", "N/A", "n/a", "None")
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}([T ].*)?$"

@@ -3,8 +3,8 @@
 DuckDB (in-process, out-of-core with ``memory_limit``) is the default. Spark runs the same
 expressions on a local session, a cluster (``spark_master``) or a session the caller owns.
 This is the one module that knows which engine it talks to: the few things Ibis leaves to
-the backend (how a file is opened, how a table is kept, a row number in input order, hex to
-integer for the fingerprint) live here, behind small methods.
+the backend (how a file is opened, how a table is kept, a row number in input order, how
+the fingerprint's row hash is summed) live here, behind small methods.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from pipereview.errors import EngineError
+from pipereview.schema import ROW_COLUMN
 
 ENGINES = ("duckdb", "spark")
-ROW = "_row"
 _names = itertools.count()
 
 
@@ -140,8 +140,8 @@ class Engine:
         """In-memory data (already in Python) as a raw engine table."""
         if any(_untyped(f.type) for f in table.schema):  # engines want real types
             table = table.cast(pa.schema([f.with_type(_typed(f.type)) for f in table.schema]))
-        if self._spark is None:
-            return self.con.create_table(_name("raw"), table, temp=True)
+        if self._spark is None:  # scanned from Arrow; materialize() makes the one copy
+            return ibis.memtable(table)
         return self._view(self._spark.createDataFrame(table))
 
     def _view(self, frame: Any) -> ir.Table:
@@ -158,7 +158,7 @@ class Engine:
         """Where the canonical table lives: Parquet with row numbers is scanned in place
         (each query reads only its columns), behind a view so that every later query
         compiles to a short statement; anything else is computed once and kept."""
-        if ROW in expr.columns:
+        if ROW_COLUMN in expr.columns:
             name = _name("canonical")
             self.con.create_view(name, expr)
             return self.con.table(name)
@@ -173,7 +173,7 @@ class Engine:
         """
         if self._spark is None:
             table = self.con.create_table(_name("canonical"), expr, temp=True)
-            return table.mutate(**{ROW: table.rowid() + 1})
+            return table.mutate(**{ROW_COLUMN: table.rowid() + 1})
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
@@ -189,7 +189,7 @@ class Engine:
             start = F.when(F.col("_part") == part, F.lit(offset)).otherwise(start)
             offset += n
         low = F.col("_mid").bitwiseAND(F.lit((1 << 33) - 1))
-        frame = frame.withColumn(ROW, (start + low + 1).cast("long")).drop("_mid", "_part")
+        frame = frame.withColumn(ROW_COLUMN, (start + low + 1).cast("long")).drop("_mid", "_part")
         frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
         return self._view(frame)
 

@@ -18,10 +18,10 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from pipereview.errors import EngineError, InputError, PipereviewError
-from pipereview.schema import TABLES
+from pipereview.schema import ROW_COLUMN, TABLES
 from pipereview.sources import locate
 from pipereview.sources.canonical import BAD, canonical
-from pipereview.sources.engine import ROW, Engine, count_if
+from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.readers import file_kind, read_memory, read_source
 
 
@@ -55,8 +55,9 @@ class Loaded:
             first = None
             if bad:
                 t = self.table
-                rows = self.engine.rows(t.filter(t[BAD]).order_by(ROW).limit(1).select(ROW))
-                first = rows[0][ROW] if rows else None
+                first_bad = t.filter(t[BAD]).order_by(ROW_COLUMN).limit(1).select(ROW_COLUMN)
+                rows = self.engine.rows(first_bad)
+                first = rows[0][ROW_COLUMN] if rows else None
             raise _locate(self.obj, self.name, self.source, "a value pipereview cannot use", first)
 
     def ensure_checked(self) -> None:
@@ -112,15 +113,13 @@ def load(engine: Engine, obj: Any, table: str) -> Loaded:
         if memory.data.num_rows == 0:
             raise _locate(obj, table, source, "no records")
         raw = engine.from_arrow(memory.data)
-    parsed = canonical(
-        raw, table, csv_text=kind in ("csv", "tsv"), row_column=engine.row_column(raw)
-    )
+    row_column = engine.row_column(raw)
+    parsed = canonical(raw, table, csv_text=kind in ("csv", "tsv"), row_column=row_column)
     if parsed.missing_required:
         raise _locate(obj, table, source, f"required column {parsed.missing_required[0]!r}")
     loaded = Loaded(engine, obj, table, parsed.table, source, parsed.absent)
-    in_place = engine.row_column(raw) is not None
     loaded.table = run_checked(loaded, lambda: engine.keep(parsed.table))
-    if not in_place:  # kept: checking it costs a scan of one boolean column
+    if row_column is None:  # kept: checking it costs a scan of one boolean column
         loaded.ensure_checked()
     return loaded
 

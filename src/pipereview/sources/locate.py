@@ -17,10 +17,8 @@ import pyarrow.compute as pc
 
 from pipereview.errors import InputError
 from pipereview.schema import ROW_COLUMN, TABLES, Column
+from pipereview.sources.canonical import DATE_SHAPE, FLAG_SEPARATORS, NUMBER
 from pipereview.sources.readers import RawTable
-
-_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_FLAG_SEPARATORS = r"[;,]"
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
         trimmed = pc.utf8_trim_whitespace(values)
         trimmed = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
-        bad = pc.invert(pc.match_substring_regex(trimmed, _NUMBER))
+        bad = pc.invert(pc.match_substring_regex(trimmed, NUMBER))
         if pc.any(bad).as_py():
             raise _fail(
                 values,
@@ -170,7 +168,7 @@ def _to_date(values: pa.Array, column: Column, source: str) -> pa.Array:
     trimmed = pc.utf8_trim_whitespace(values)
     trimmed = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
     head = pc.utf8_slice_codeunits(trimmed, 0, 10)
-    shaped = pc.match_substring_regex(trimmed, r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
+    shaped = pc.match_substring_regex(trimmed, DATE_SHAPE)
     parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
     bad = pc.or_(pc.invert(shaped), pc.and_(pc.is_valid(trimmed), pc.is_null(parsed)))
     if pc.any(bad).as_py():
@@ -207,7 +205,7 @@ def _to_flags(values: pa.Array, column: Column, source: str) -> pa.Array:
         )
     body = pc.if_else(is_json, pc.utf8_slice_codeunits(text, 1, -1), text)
     body = pc.if_else(is_json, pc.replace_substring(body, '"', ""), body)
-    return _drop_empty(pc.split_pattern_regex(body, _FLAG_SEPARATORS))
+    return _drop_empty(pc.split_pattern_regex(body, FLAG_SEPARATORS))
 
 
 def _drop_empty(lists: pa.Array) -> pa.Array:

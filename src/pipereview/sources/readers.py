@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from pipereview.errors import InputError
 from pipereview.schema import TABLES
+from pipereview.sources.canonical import CSV_NULLS
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -99,7 +100,7 @@ def _read_csv(path: Path, table: str) -> pa.Table:
             convert_options=pa_csv.ConvertOptions(
                 column_types=text_columns,
                 strings_can_be_null=True,
-                null_values=["", "NULL", "null", "NaN", "nan", "N/A", "n/a", "None"],
+                null_values=list(CSV_NULLS),
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
