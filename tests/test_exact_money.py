@@ -62,6 +62,8 @@ def cents(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("cents")
     pq.write_table(deals, folder / "deals.parquet")
     pq.write_table(reps, folder / "reps.parquet")
+    shuffled = deals.take(pa.array(np.random.default_rng(7).permutation(N_DEALS)))
+    pq.write_table(shuffled, folder / "deals_shuffled.parquet")
     active = status == "active"
     total_cents = int(amount_cents[active].sum())  # < 2**63: exact in int64
     weighted = sum(
@@ -69,6 +71,7 @@ def cents(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     return {
         "paths": (folder / "deals.parquet", folder / "reps.parquet"),
+        "shuffled": (folder / "deals_shuffled.parquet", folder / "reps.parquet"),
         "total": (Decimal(total_cents) / 100).quantize(CENT, rounding=ROUND_HALF_EVEN),
         "weighted": (Decimal(weighted) / 10_000).quantize(CENT, rounding=ROUND_HALF_EVEN),
         "float_total": float(np.sum(amount_cents[active] / 100)),
@@ -98,6 +101,11 @@ def test_same_bytes_across_runs_and_thread_counts(cents: dict, duck_json: str) -
     assert _report(cents, Engine("duckdb", threads=2)).to_json() == duck_json
     assert _report(cents, Engine("duckdb", threads=1)).to_json() == duck_json
     assert f'"total_pipeline_value": {decimal_text(cents["total"])},' in duck_json
+
+
+def test_shuffled_rows_give_the_same_bytes(cents: dict, duck_json: str) -> None:
+    shuffled = build_report(*cents["shuffled"], as_of=AS_OF, engine=Engine("duckdb", threads=2))
+    assert shuffled.to_json() == duck_json
 
 
 def test_rep_values_add_up_to_the_company_total_exactly(cents: dict) -> None:
