@@ -16,8 +16,8 @@ DEFAULT_POLICY: dict[str, Any] = {
     "stalled_deal_days_in_stage": 21,
     "needs_coaching_below": 0.7,
     "top_opportunities": 3,
-    "trend_band_pct": 2.0,
-    "coaching_attainment_below_pct": 90.0,
+    "trend_band": 0.02,
+    "coaching_attainment_below": 0.9,
 }
 
 
@@ -27,6 +27,15 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 def _num(value: Any) -> float:
     """A deal's numeric field: missing counts as 0 (DESIGN.md, decisions D2)."""
     return 0 if value is None else value
+
+
+def _status(deal: dict) -> Any:
+    """Statuses are trimmed and A-Z lower-cased (DESIGN.md, decisions D16/D19)."""
+    status = deal.get("status")
+    if not isinstance(status, str):
+        return status
+    folded = status.strip().translate(_ASCII_LOWER)
+    return folded or None
 
 
 def _round_or_none(value: Any, places: int) -> float | None:
@@ -48,9 +57,9 @@ def _check_probabilities(deals: list[dict]) -> None:
 
 def _pipeline_summary(deals: list[dict], policy: dict) -> dict:
     total = len(deals)
-    active = [d for d in deals if d.get("status") == "active"]
-    won = sum(1 for d in deals if d.get("status") == "won")
-    lost = sum(1 for d in deals if d.get("status") == "lost")
+    active = [d for d in deals if _status(d) == "active"]
+    won = sum(1 for d in deals if _status(d) == "won")
+    lost = sum(1 for d in deals if _status(d) == "lost")
 
     total_value = 0.0
     weighted_value = 0.0
@@ -79,12 +88,36 @@ def _pipeline_summary(deals: list[dict], policy: dict) -> dict:
     }
 
 
+REP_FIELDS = (
+    "rep_name",
+    "quota_usd",
+    "year_to_date_revenue_usd",
+    "close_rate",
+    "quota_3m",
+    "closed_won_3m_current",
+    "current_pipeline_value",
+    "previous_pipeline_value",
+    "risk_velocity_flag",
+    "risk_score_current",
+    "manager_id",
+    "team",
+    "region",
+)
+
+
+def _content(rep: dict) -> tuple:
+    """D4: the rows of one rep_id are ordered by every field, ascending, missing last."""
+    return tuple((rep.get(k) is None, rep.get(k) or 0) for k in REP_FIELDS)
+
+
 def _rep_rows(reps: list[dict]) -> list[dict]:
-    """One row per distinct non-null rep_id, first occurrence wins (D4), ordered by rep_id."""
+    """One row per distinct non-null rep_id, the first by content (D4), ordered by rep_id."""
     seen: dict[Any, dict] = {}
     for rep in reps:
         rep_id = rep.get("rep_id")
-        if rep_id is not None and rep_id not in seen:
+        if rep_id is None:
+            continue
+        if rep_id not in seen or _content(rep) < _content(seen[rep_id]):
             seen[rep_id] = rep
     return [seen[k] for k in sorted(seen)]
 
@@ -92,7 +125,7 @@ def _rep_rows(reps: list[dict]) -> list[dict]:
 def _rep_performance_row(rep: dict, deals: list[dict], policy: dict) -> dict:
     rep_id = rep.get("rep_id")
     own = [d for d in deals if d.get("rep_id") == rep_id]
-    active = [d for d in own if d.get("status") == "active"]
+    active = [d for d in own if _status(d) == "active"]
 
     pipeline_value = 0.0
     for d in active:
@@ -102,8 +135,8 @@ def _rep_performance_row(rep: dict, deals: list[dict], policy: dict) -> dict:
         close_rate = rep.get("close_rate")
         source = "record"
     else:
-        won = sum(1 for d in own if d.get("status") == "won")
-        lost = sum(1 for d in own if d.get("status") == "lost")
+        won = sum(1 for d in own if _status(d) == "won")
+        lost = sum(1 for d in own if _status(d) == "lost")
         if won + lost > 0:
             close_rate = won / (won + lost)
             source = "deals"
@@ -114,7 +147,7 @@ def _rep_performance_row(rep: dict, deals: list[dict], policy: dict) -> dict:
     quota = rep.get("quota_usd")
     ytd = rep.get("year_to_date_revenue_usd")
     achievement = None
-    if quota is not None and quota != 0 and ytd is not None:
+    if quota is not None and quota > 0 and ytd is not None:
         achievement = ytd / quota
     needs_coaching = achievement is not None and achievement < policy["needs_coaching_below"]
 
@@ -139,9 +172,10 @@ def _rep_performance_row(rep: dict, deals: list[dict], policy: dict) -> dict:
 
 
 def _trend(current: Any, previous: Any, band: float) -> str:
-    if previous is None or previous == 0 or current is None:
+    """Band and change are ratios; no trend without a positive previous pipeline."""
+    if previous is None or not previous > 0 or current is None:
         return "stable"
-    change = (current - previous) / previous * 100
+    change = (current - previous) / previous
     if change > band:
         return "improving"
     if change < -band:
@@ -153,7 +187,7 @@ def _trajectory_row(rep: dict, policy: dict) -> dict:
     quota = rep.get("quota_3m")
     closed = rep.get("closed_won_3m_current")
     attainment = None
-    if quota is not None and quota != 0 and closed is not None:
+    if quota is not None and quota > 0 and closed is not None:
         attainment = closed / quota * 100
 
     velocity = rep.get("risk_velocity_flag")
@@ -165,7 +199,7 @@ def _trajectory_row(rep: dict, policy: dict) -> dict:
         quota is not None
         and quota > 0
         and closed is not None
-        and closed < quota * (policy["coaching_attainment_below_pct"] / 100)
+        and closed < quota * policy["coaching_attainment_below"]
     )
     score = rep.get("risk_score_current")
     current = rep.get("current_pipeline_value")
@@ -179,7 +213,7 @@ def _trajectory_row(rep: dict, policy: dict) -> dict:
         "quota_attainment_pct": _round_or_none(attainment, 1),
         "current_pipeline_value": _round_or_none(current, 2),
         "previous_pipeline_value": _round_or_none(previous, 2),
-        "pipeline_trend": _trend(current, previous, policy["trend_band_pct"]),
+        "pipeline_trend": _trend(current, previous, policy["trend_band"]),
         "risk_velocity_flag": velocity,
         "coaching_candidate": velocity == "increasing" or below_quota,
         "benchmark": False,

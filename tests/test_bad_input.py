@@ -117,13 +117,10 @@ def test_empty_file(tmp_path: Path) -> None:
     assert str(err) == f"{path}: file is empty (export the deals with a header row)"
 
 
-def test_header_only_csv_has_no_records(tmp_path: Path) -> None:
-    path = deals_csv(tmp_path)
-    err = input_error(path, reps_csv(tmp_path))
-    assert_where(err, path, None, None)
-    assert str(err) == (
-        f"{path}: has no records (the deals input needs a header and at least one row)"
-    )
+def test_header_only_csv_is_an_empty_pipeline(tmp_path: Path) -> None:
+    report = build_report(deals_csv(tmp_path), reps_csv(tmp_path), as_of=AS_OF)
+    assert report.pipeline_summary.total_deals == 0
+    assert report.pipeline_summary.total_pipeline_value == 0
 
 
 def test_empty_json_array_has_no_records(tmp_path: Path) -> None:
@@ -178,34 +175,25 @@ def test_csv_not_utf8(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "deals.csv",
-        f"{ALL_DEAL_COLUMNS}\nD1,R1,active,100,0.5,3,,Caf\xe9,,,,,\n".encode("latin-1"),
+        f"{ALL_DEAL_COLUMNS}\nD1,R1,active,100,0.5,3,,Caf\xe9,,,,,\n".encode("latin-1")
+        + b"\x81\n",  # 0x81 is not a Windows-1252 character either
     )
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, None, None)
-    assert "is not UTF-8 text" in str(err)
-    assert "re-export the file as UTF-8 CSV" in str(err)
+    assert "is neither UTF-8 nor Windows-1252 text" in str(err)
+    assert "re-export the file as UTF-8" in str(err)
 
 
 # --- required columns ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("header", "column", "hint"),
     [
-        ("dealid,rep_id,status,deal_value_usd,probability", "deal_id", "did you mean 'dealid'?"),
-        ("deal_id,rep_id,state,deal_value_usd,probability", "status", "did you mean 'state'?"),
-        (
-            "deal_id,rep_id,status,deal_value_usd,Probability",
-            "probability",
-            "did you mean 'Probability'?",
-        ),
+        ("dealid,rep_id,status,deal_value_usd,probability", "deal_id", "'dealid' for deal_id?"),
+        ("deal_id,rep_id,state,deal_value_usd,probability", "status", "'state' for status?"),
         (
             "deal_id,rep_id,status,deal_value,probability",
             "deal_value_usd",
-            "did you mean 'deal_value'?",
-        ),
-        (
-            "deal_id,rep_id,status,deal_value_usd,chance",
-            "probability",
-            "columns found: deal_id, rep_id, status, deal_value_usd, chance",
+            "'deal_value' for deal_value_usd?",
         ),
     ],
 )
@@ -213,15 +201,29 @@ def test_missing_required_deal_column(tmp_path: Path, header: str, column: str, 
     path = deals_csv(tmp_path, "D1,R1,active,100,0.5", header=header)
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, None, column)
-    assert str(err) == f"{path}, column {column!r}: required column is missing ({hint})"
+    assert (
+        str(err)
+        == f"{path}, column {column!r}: required column missing: {column} (did you mean {hint})"
+    )
+
+
+def test_missing_required_column_without_a_near_name(tmp_path: Path) -> None:
+    path = deals_csv(
+        tmp_path, "D1,R1,active,100,0.5", header="deal_id,rep_id,status,deal_value_usd,chance"
+    )
+    assert str(input_error(path, reps_csv(tmp_path))) == (
+        f"{path}, column 'probability': required column missing: probability (columns found: "
+        "deal_id, rep_id, status, deal_value_usd, chance)"
+    )
 
 
 def test_missing_rep_id_in_reps(tmp_path: Path) -> None:
     path = reps_csv(tmp_path, "repid,rep_name\nR1,Ann\n")
     err = input_error(deals_csv(tmp_path, GOOD_DEAL), path)
     assert_where(err, path, None, "rep_id")
-    assert (
-        str(err) == f"{path}, column 'rep_id': required column is missing (did you mean 'repid'?)"
+    assert str(err) == (
+        f"{path}, column 'rep_id': required column missing: rep_id "
+        "(did you mean 'repid' for rep_id?)"
     )
 
 
@@ -242,7 +244,7 @@ def test_unparseable_deal_value(tmp_path: Path, value: str, shown: str) -> None:
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, 2, "deal_value_usd")
     assert str(err) == (
-        f"{path}, row 2, column 'deal_value_usd': not a number: {shown} "
+        f"{path}, line 3, column 'deal_value_usd': not a number: {shown} "
         "(write plain numbers such as 1200.50, without currency signs)"
     )
 
@@ -287,7 +289,8 @@ def test_unparseable_close_date(
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, row, "close_date")
     assert str(err) == (
-        f"{path}, row {row}, column 'close_date': not a date: {shown} (write dates as YYYY-MM-DD)"
+        f"{path}, line {row + 1}, column 'close_date': not a date: {shown} "
+        "(write dates as YYYY-MM-DD)"
     )
 
 
@@ -297,9 +300,9 @@ PERCENT_HINT = "this looks like a 0-100 scale; divide by 100"
 @pytest.mark.parametrize(
     ("rows", "row", "shown", "hint"),
     [
-        ((GOOD_DEAL, "D2,R1,active,100,55,3,"), 2, "55.0", True),
-        (("D1,R1,active,100,1.5,3,",), 1, "1.5", True),  # 1 < p <= 100 (decisions D3)
-        (("D1,R1,active,100,150,3,",), 1, "150", False),
+        ((GOOD_DEAL, "D2,R1,active,100,55,3,"), 2, "'55'", True),
+        (("D1,R1,active,100,1.5,3,",), 1, "'1.5'", True),  # 1 < p <= 100 (decisions D3)
+        (("D1,R1,active,100,150,3,",), 1, "'150'", False),
     ],
 )
 def test_probability_out_of_range(
@@ -308,7 +311,7 @@ def test_probability_out_of_range(
     path = deals_csv(tmp_path, *rows)
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, row, "probability")
-    expected = f"{path}, row {row}, column 'probability': must be between 0 and 1: {shown}"
+    expected = f"{path}, line {row + 1}, column 'probability': must be between 0 and 1: {shown}"
     assert str(err) == (f"{expected} ({PERCENT_HINT})" if hint else expected)
 
 
@@ -317,7 +320,7 @@ def test_negative_probability_is_rejected(tmp_path: Path) -> None:
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, 1, "probability")
     assert str(err).startswith(
-        f"{path}, row 1, column 'probability': must be between 0 and 1: -0.1"
+        f"{path}, line 2, column 'probability': must be between 0 and 1: '-0.1'"
     )
 
 
@@ -330,14 +333,14 @@ def test_negative_days_in_stage(tmp_path: Path) -> None:
     path = deals_csv(tmp_path, GOOD_DEAL, "D2,R1,active,100,0.5,-4,")
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, 2, "days_in_stage")
-    assert str(err) == f"{path}, row 2, column 'days_in_stage': must not be negative: -4"
+    assert str(err) == f"{path}, line 3, column 'days_in_stage': must not be negative: '-4'"
 
 
 def test_infinite_value(tmp_path: Path) -> None:
     path = deals_csv(tmp_path, GOOD_DEAL, "D2,R1,active,inf,0.5,3,")
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, 2, "deal_value_usd")
-    assert "not a finite number: inf" in str(err)
+    assert "not a number: 'inf'" in str(err)  # inf, NaN, Infinity are not amounts
 
 
 def test_unclosed_json_array_in_risk_flags(tmp_path: Path) -> None:
@@ -360,8 +363,8 @@ def test_csv_row_with_too_many_fields(tmp_path: Path) -> None:
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, 2, None)
     assert str(err) == (
-        f"{path}, row 2: has 8 fields, the header has 7 "
-        "(check for an unquoted delimiter in a value)"
+        f"{path}, line 3: has 8 fields, the header has 7 "
+        "(check for a separator inside an unquoted value, or a quote that is never closed)"
     )
 
 
@@ -431,10 +434,10 @@ def test_list_of_dicts_with_non_dict(tmp_path: Path) -> None:
 # --- policy --------------------------------------------------------------------------------
 def test_policy_unknown_key_did_you_mean() -> None:
     with pytest.raises(PolicyError) as info:
-        policy_from_dict({"pipeline": {"stalled_days": 10}})
-    assert info.value.key == "pipeline.stalled_days"
+        policy_from_dict({"pipeline": {"stalled_deal_days": 10}})
+    assert info.value.key == "pipeline.stalled_deal_days"
     assert str(info.value) == (
-        "<policy>, key 'pipeline.stalled_days': unknown key "
+        "<policy>, key 'pipeline.stalled_deal_days': unknown key "
         "(did you mean 'pipeline.stalled_deal_days_in_stage'?)"
     )
 
@@ -507,7 +510,7 @@ def test_orphan_deal(tmp_path: Path) -> None:
         tmp_path, "D1,R1,active,100,0.5,3,,,,,,,", "D2,R9,active,200,0.5,30,x,,,,,,"
     )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
-    assert quality(report, "deals") == {"orphan_deal": (1, ["D2"])}
+    assert quality(report, "deals") == {"orphan_deal": (1, ["R9 (1 deal)"])}
     summary = report.pipeline_summary
     assert (summary.total_deals, summary.active_deals) == (2, 2)
     assert summary.total_pipeline_value == 300.0  # the orphan counts in the pipeline
@@ -539,10 +542,13 @@ def test_deal_without_rep_is_not_also_an_orphan(tmp_path: Path) -> None:
         "D3,,active,300,0.5,3,,,,,,,",
     )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
-    assert quality(report, "deals") == {"deal_without_rep": (1, ["D3"]), "orphan_deal": (1, ["D2"])}
+    assert quality(report, "deals") == {
+        "deal_without_rep": (1, ["D3"]),
+        "orphan_deal": (1, ["R9 (1 deal)"]),
+    }
 
 
-def test_duplicate_rep_id_first_row_used(tmp_path: Path) -> None:
+def test_duplicate_rep_id_first_row_by_content(tmp_path: Path) -> None:
     reps = reps_csv(
         tmp_path,
         ALL_REP_COLUMNS + "\n"
@@ -558,6 +564,16 @@ def test_duplicate_rep_id_first_row_used(tmp_path: Path) -> None:
     row = perf(report, "R1")
     assert (row["rep_name"], row["close_rate"], row["quota_achievement"]) == ("First", 0.5, 0.5)
     assert row["active_deals"] == 1  # the deal is not counted once per duplicate
+    swapped = reps_csv(
+        tmp_path,
+        ALL_REP_COLUMNS + "\n"
+        "R1,Second,2000,2000,0.9,300,300,100,100,stable,1,,,\n"
+        "R1,First,1000,500,0.5,300,300,100,100,stable,1,,,\n",
+    )
+    again = build_report(
+        full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), swapped, as_of=AS_OF
+    )
+    assert perf(again, "R1")["rep_name"] == "First"  # by content, not by row order
 
 
 def test_zero_and_missing_quota(tmp_path: Path) -> None:
@@ -577,25 +593,26 @@ def test_zero_and_missing_quota(tmp_path: Path) -> None:
     assert [f.rule for f in report.flags if f.rule == "needs_coaching"] == []
 
 
-def test_unknown_status_counts_in_total_only(tmp_path: Path) -> None:
+def test_statuses_are_trimmed_and_case_folded(tmp_path: Path) -> None:
     deals = full_deals_csv(
         tmp_path,
         "D1,R1,Won,100,0.5,3,,,,,,,",
-        "D2,R1,Won,100,0.5,3,,,,,,,",
+        "D2,R1, WON ,100,0.5,3,,,,,,,",
         "D3,R1,active,100,0.5,3,,,,,,,",
-        "D4,R1, active,100,0.5,3,,,,,,,",
+        "D4,R1, Active,100,0.5,3,,,,,,,",
+        "D5,R1,Open,100,0.5,3,,,,,,,",
     )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
-    assert quality(report, "deals") == {"unknown_status": (3, [" active", "Won (2 rows)"])}
+    assert quality(report, "deals") == {"unknown_status": (1, ["open"])}
     assert report.pipeline_summary.model_dump() == {
-        "total_deals": 4,
-        "active_deals": 1,
-        "won_deals": 0,
+        "total_deals": 5,
+        "active_deals": 2,  # active, " Active"
+        "won_deals": 2,  # Won, " WON "
         "lost_deals": 0,
-        "total_pipeline_value": 100.0,
-        "weighted_pipeline_value": 50.0,
+        "total_pipeline_value": 200.0,
+        "weighted_pipeline_value": 100.0,
         "average_deal_size": 100.0,
-        "win_rate": 0.0,
+        "win_rate": 1.0,
         "stalled_deals_count": 0,
         "at_risk_deals_count": 0,
     }
@@ -604,13 +621,13 @@ def test_unknown_status_counts_in_total_only(tmp_path: Path) -> None:
 def test_unknown_status_reports_row_count(tmp_path: Path) -> None:
     deals = full_deals_csv(
         tmp_path,
-        "D1,R1,Won,100,0.5,3,,,,,,,",
-        "D2,R1,Won,100,0.5,3,,,,,,,",
+        "D1,R1,Pending,100,0.5,3,,,,,,,",
+        "D2,R1,pending ,100,0.5,3,,,,,,,",
         "D3,R1,active,100,0.5,3,,,,,,,",
     )
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     item = next(i for i in report.data_quality if i.check == "unknown_status")
-    assert (item.count, item.examples) == (2, ["Won (2 rows)"])
+    assert (item.count, item.examples) == (2, ["pending (2 rows)"])
     assert item.message.startswith("2 deal(s) have a status other than active, won or lost")
 
 

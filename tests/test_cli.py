@@ -87,17 +87,17 @@ def test_bad_value_names_file_row_column(small_files, tmp_path: Path) -> None:
     proc = run("report", "--deals", deals, "--reps", small_files[1])
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
-        f"error: {deals}, row 2, column 'deal_value_usd': not a number: '12x' "
+        f"error: {deals}, line 3, column 'deal_value_usd': not a number: '12x' "
         "(write plain numbers such as 1200.50, without currency signs)"
     )
 
 
 def test_bad_policy_is_exit_1_with_key(small_files, tmp_path: Path) -> None:
     policy = tmp_path / "p.toml"
-    policy.write_text("[pipeline]\nstalled_days = 3\n")
+    policy.write_text("[pipeline]\nstalled_deal_days = 3\n")
     proc = run("report", "--deals", small_files[0], "--reps", small_files[1], "--policy", policy)
     assert proc.returncode == 1
-    assert "key 'pipeline.stalled_days': unknown key" in proc.stderr
+    assert "key 'pipeline.stalled_deal_days': unknown key" in proc.stderr
     assert "did you mean 'pipeline.stalled_deal_days_in_stage'?" in proc.stderr
 
 
@@ -130,8 +130,11 @@ def test_policy_init_writes_loadable_defaults(tmp_path: Path) -> None:
 def test_explain_and_validate(small_files) -> None:
     proc = run("explain", "D1", "--deals", small_files[0], "--reps", small_files[1])
     assert proc.returncode == 0, proc.stderr
-    assert "[warning] stalled_deal: Deal D1 in stage Proposal" in proc.stdout
-    assert "[warning] at_risk_deal: Deal D1 carries 2 risk flags" in proc.stdout
+    assert proc.stdout.startswith("D1: 2 of 2 rule verdicts raise a flag\n")
+    assert "[FLAG warning] stalled_deal: Deal D1 in stage Proposal" in proc.stdout
+    assert "[FLAG warning] at_risk_deal: Deal D1 carries 2 risk flags" in proc.stdout
+    quiet = run("explain", "R1", "--deals", small_files[0], "--reps", small_files[1])
+    assert "[ok] needs_coaching: " in quiet.stdout
     unknown = run("explain", "NOPE", "--deals", small_files[0], "--reps", small_files[1])
     assert unknown.returncode == 1 and "no deal or rep with id 'NOPE'" in unknown.stderr
     checked = run("validate", "--deals", small_files[0], "--reps", small_files[1])

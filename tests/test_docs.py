@@ -11,7 +11,7 @@ from pipereview.metrics.reps import REP_PERFORMANCE_METRICS
 from pipereview.metrics.trajectory import BENCHMARK, TRAJECTORY_METRICS
 from pipereview.policy import Policy
 from pipereview.rules import RULES
-from pipereview.sources.quality import CHECKS
+from pipereview.sources.checks import CHECKS
 
 DOC = (Path(__file__).parents[1] / "docs" / "metrics.md").read_text()
 

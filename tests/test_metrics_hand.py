@@ -345,6 +345,7 @@ def test_stalled_deal_flag(report: dict[str, Any]) -> None:
         "subject_id": "D1",
         "severity": "warning",
         "observed": {
+            "status": "active",
             "rep_id": "R1",
             "stage": "Negotiation",
             "days_in_stage": 25.0,
@@ -365,13 +366,15 @@ def test_at_risk_deal_flag(report: dict[str, Any]) -> None:
         "subject_id": "D7",
         "severity": "warning",
         "observed": {
+            "status": "active",
             "rep_id": "R2",
+            "stage": None,
             "risk_flags": ["a", "b"],
             "risk_flag_count": 2,
             "deal_value_usd": 800.0,
         },
         "thresholds": {"min_risk_flags": 1},
-        "message": "Deal D7 carries 2 risk flags (a, b), at least 1 (value $800.00).",
+        "message": "Deal D7 carries 2 risk flags: a, b (value $800.00).",
     }
 
 
@@ -390,9 +393,17 @@ def test_needs_coaching_flag(report: dict[str, Any]) -> None:
             "quota_usd": 100000.0,
         },
         "thresholds": {"needs_coaching_below": 0.7},
-        "message": "Rep R1 (Ann) has achieved 0.67 of quota ($66,660.00 of $100,000.00 year "
-        "to date), below 0.7.",
+        "message": "Rep R1 (Ann) has achieved 67% of quota ($66,660.00 of $100,000.00 year "
+        "to date), below the 70% threshold.",
     }
+    # 69,999.99 / 100,000 = 0.6999999: rounded to 0.70 it would read "70%, below 70%", so
+    # the evidence keeps the decimals that make the comparison visibly true.
+    r2 = _flag(report, "needs_coaching", "R2")
+    assert r2["observed"]["quota_achievement"] == 0.6999999
+    assert r2["message"] == (
+        "Rep R2 (Bob) has achieved 69.99999% of quota ($69,999.99 of $100,000.00 year to "
+        "date), below the 70% threshold."
+    )
 
 
 def test_coaching_candidate_flag(report: dict[str, Any]) -> None:
@@ -414,7 +425,7 @@ def test_coaching_candidate_flag(report: dict[str, Any]) -> None:
         },
         "thresholds": {
             "coaching_risk_velocity": "increasing",
-            "coaching_attainment_below_pct": 90.0,
+            "coaching_attainment_below": 0.9,
         },
         "message": "Rep R2 (Bob) is a coaching candidate: risk velocity is increasing.",
     }
@@ -438,8 +449,8 @@ def test_benchmark_flag(report: dict[str, Any]) -> None:
                 "quota_3m": 10000.0,
             },
             "thresholds": {},
-            "message": "Rep R2 (Bob) has the highest 3-month quota attainment, 90% "
-            "($9,000.00 of $10,000.00).",
+            "message": "Rep R2 (Bob) has the highest 3-month quota attainment: closed "
+            "$9,000.00 of a $10,000.00 3-month quota (90%).",
         }
     ]
 
@@ -457,9 +468,9 @@ def test_pipeline_declining_flag(report: dict[str, Any]) -> None:
                 "current_pipeline_value": 90000.0,
                 "previous_pipeline_value": 100000.0,
             },
-            "thresholds": {"trend_band_pct": 2.0},
-            "message": "Rep R4 (Dan)'s pipeline fell 10% ($100,000.00 to $90,000.00), beyond the "
-            "2% band.",
+            "thresholds": {"trend_band": 0.02},
+            "message": "Rep R4 (Dan)'s pipeline fell 10% ($100,000.00 to $90,000.00), more than "
+            "the 2% band.",
         }
     ]
 
@@ -542,33 +553,63 @@ def test_custom_stalled_threshold() -> None:
 
 
 # --- explain -------------------------------------------------------------------------------
-def test_explain_deal_returns_every_flag(report: dict[str, Any]) -> None:
-    flags = [f.model_dump(mode="json") for f in explain("D1", DEALS, REPS)]
-    assert [f["rule"] for f in flags] == ["stalled_deal", "at_risk_deal"]
-    assert flags == [_flag(report, "stalled_deal", "D1"), _flag(report, "at_risk_deal", "D1")]
+def test_explain_deal_gives_every_verdict(report: dict[str, Any]) -> None:
+    verdicts = [v.model_dump(mode="json") for v in explain("D1", DEALS, REPS)]
+    assert [(v["rule"], v["fired"]) for v in verdicts] == [
+        ("stalled_deal", True),
+        ("at_risk_deal", True),
+    ]
+    assert [{k: v for k, v in verdict.items() if k != "fired"} for verdict in verdicts] == [
+        _flag(report, "stalled_deal", "D1"),
+        _flag(report, "at_risk_deal", "D1"),
+    ]
 
 
 def test_explain_is_never_capped() -> None:
     policy = policy_from_dict({"flags": {"max_per_rule": 1}})
     # D7 is 3rd by value among stalled deals and 2nd among at-risk ones: capped in the report
-    assert [f.rule for f in explain("D7", DEALS, REPS, policy=policy)] == [
-        "stalled_deal",
-        "at_risk_deal",
+    assert [(v.rule, v.fired) for v in explain("D7", DEALS, REPS, policy=policy)] == [
+        ("stalled_deal", True),
+        ("at_risk_deal", True),
     ]
 
 
-def test_explain_rep() -> None:
-    assert [f.rule for f in explain("R2", DEALS, REPS)] == [
-        "needs_coaching",
-        "coaching_candidate",
-        "benchmark",
+def test_explain_rep_says_why_a_rule_does_not_fire() -> None:
+    verdicts = {v.rule: v for v in explain("R2", DEALS, REPS)}
+    assert [(rule, v.fired) for rule, v in verdicts.items()] == [
+        ("needs_coaching", True),
+        ("coaching_candidate", True),
+        ("benchmark", True),
+        ("pipeline_declining", False),
     ]
-    assert explain("D3", DEALS, REPS) == []  # known deal, no flag
+    quiet = verdicts["pipeline_declining"]
+    assert quiet.observed["pipeline_change_pct"] == 2.0
+    assert quiet.thresholds == {"trend_band": 0.02}
+    assert quiet.message == (
+        "Rep R2 (Bob)'s pipeline rose 2% ($100,000.00 to $102,010.00), not a fall of more "
+        "than the 2% band."
+    )
+
+
+def test_explain_deal_without_flags() -> None:
+    verdicts = explain("D3", DEALS, REPS)
+    assert [(v.rule, v.fired) for v in verdicts] == [
+        ("stalled_deal", False),
+        ("at_risk_deal", False),
+    ]
+    assert verdicts[0].message == (
+        "Deal D3 has been in its stage 20 days, below the 21-day threshold."
+    )
+    assert verdicts[1].message == "Deal D3 carries no risk flag."
+    won = explain("D5", DEALS, REPS)
+    assert [v.observed["status"] for v in won] == ["won", "won"]
+    assert won[0].message == "Deal D5 is not active (status 'won'); only active deals are judged."
 
 
 def test_explain_unknown_id() -> None:
     with pytest.raises(NotFoundError) as info:
         explain("d1", DEALS, REPS)  # ids are case-sensitive
     assert str(info.value) == (
-        "no deal or rep with id 'd1' (ids are case-sensitive; check the deal_id / rep_id columns)"
+        "no deal or rep with id 'd1' (ids are case-sensitive; a deal without an id is named "
+        '"row N" (its data row, header excluded))'
     )

@@ -133,7 +133,8 @@ def test_every_flag_satisfies_its_rule(data: tuple[list[dict], list[dict]]) -> N
     for flag in report["flags"]:
         o, t, sid = flag["observed"], flag["thresholds"], flag["subject_id"]
         if flag["rule"] == "stalled_deal":
-            assert o["days_in_stage"] >= t["stalled_deal_days_in_stage"]
+            days = t.get("stalled_deal_days_in_stage")
+            assert days is not None and o["days_in_stage"] >= days
             assert any(d["status"] == "active" for d in deals if d["deal_id"] == sid)
         elif flag["rule"] == "at_risk_deal":
             assert o["risk_flag_count"] >= t["min_risk_flags"] == 1
@@ -142,14 +143,12 @@ def test_every_flag_satisfies_its_rule(data: tuple[list[dict], list[dict]]) -> N
             )
         elif flag["rule"] == "needs_coaching":
             assert o["year_to_date_revenue_usd"] / o["quota_usd"] < t["needs_coaching_below"]
+            assert o["quota_achievement"] < t["needs_coaching_below"]  # the shown value too
             assert perf[sid]["needs_coaching"]
         elif flag["rule"] == "coaching_candidate":
             assert o["velocity_matches"] or o["attainment_below"]
             if o["attainment_below"]:
-                assert (
-                    o["closed_won_3m_current"]
-                    < o["quota_3m"] * t["coaching_attainment_below_pct"] / 100
-                )
+                assert o["closed_won_3m_current"] < o["quota_3m"] * t["coaching_attainment_below"]
             assert traj[sid]["coaching_candidate"]
         elif flag["rule"] == "benchmark":
             best = max(
@@ -160,5 +159,5 @@ def test_every_flag_satisfies_its_rule(data: tuple[list[dict], list[dict]]) -> N
             assert o["quota_attainment_pct"] == best
         elif flag["rule"] == "pipeline_declining":
             assert o["current_pipeline_value"] < o["previous_pipeline_value"]
-            assert -o["pipeline_change_pct"] >= t["trend_band_pct"]
+            assert -o["pipeline_change_pct"] > t["trend_band"] * 100
         assert str(o.get("rep_name") or "") in flag["message"] or flag["subject_type"] == "deal"

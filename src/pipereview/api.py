@@ -13,17 +13,18 @@ from pipereview.errors import NotFoundError
 from pipereview.policy import Policy, default_policy_toml, load_policy
 from pipereview.report import (
     DataQualityItem,
-    Flag,
     Inputs,
     Progress,
     Report,
+    Verdict,
     data_quality,
-    evaluate_rules,
+    judge_subject,
 )
 from pipereview.report import build_report as _build
 from pipereview.sources import synthetic
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import load
+from pipereview.sources.quality import deal_label
 
 __all__ = [
     "Policy",
@@ -37,7 +38,7 @@ __all__ = [
     "validate",
 ]
 
-PolicyLike = Policy | str | Path | None
+PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession
 DEMO_AS_OF = synthetic.ANCHOR  # the demo data is dated relative to this day
 
@@ -77,8 +78,9 @@ def build_report(
 
     ``deals`` and ``reps`` are file paths (CSV, Parquet, JSON, JSON lines) or in-memory data
     (list of dicts, pandas or polars DataFrame, pyarrow Table). ``policy`` is a Policy, a TOML
-    path or None for the defaults. ``engine`` is "duckdb", "spark", an ``Engine`` (e.g.
-    ``Engine("duckdb", memory_limit="4GB")``) or an existing pyspark ``SparkSession``.
+    path, a mapping of sections (validated like a file) or None for the defaults. ``engine``
+    is "duckdb", "spark", an ``Engine`` (e.g. ``Engine("duckdb", memory_limit="4GB")``) or an
+    existing pyspark ``SparkSession``.
     """
     resolved = _policy(policy)
     inputs = load_inputs(deals, reps, engine=engine, progress=progress)
@@ -99,26 +101,23 @@ def explain(
     *,
     policy: PolicyLike = None,
     engine: EngineLike = "duckdb",
-) -> list[Flag]:
-    """Every flag on one deal or rep (never capped). NotFoundError if the id is unknown."""
+) -> list[Verdict]:
+    """Every rule's verdict on one deal or rep: the flags it raises and, for the rules that
+    do not fire, the values and why (never capped). ``subject_id`` is any name the report
+    uses: a deal_id, "row N" for a deal without one, or a rep_id. NotFoundError if unknown."""
     resolved = _policy(policy)
     inputs = load_inputs(deals, reps, engine=engine)
     inputs.ensure_checked()
-    known = (
-        inputs.engine.one(
-            inputs.deals.aggregate(n=count_if(inputs.deals, inputs.deals.deal_id == subject_id))
-        )["n"]
-        + inputs.engine.one(
-            inputs.reps.aggregate(n=count_if(inputs.reps, inputs.reps.rep_id == subject_id))
-        )["n"]
-    )
-    if not known:
+    d, r = inputs.deals, inputs.reps
+    found = inputs.engine.one(d.aggregate(n=count_if(d, deal_label(d) == subject_id)))["n"]
+    found += inputs.engine.one(r.aggregate(n=count_if(r, r.rep_id == subject_id)))["n"]
+    if not found:
         raise NotFoundError(
             f"no deal or rep with id {subject_id!r}",
-            hint="ids are case-sensitive; check the deal_id / rep_id columns",
+            hint='ids are case-sensitive; a deal without an id is named "row N" '
+            "(its data row, header excluded)",
         )
-    flags, _ = evaluate_rules(inputs, resolved, subject_id=subject_id)
-    return flags
+    return judge_subject(inputs, resolved, subject_id)
 
 
 def generate_demo(

@@ -184,7 +184,8 @@ def validate(
     spark_master: SparkMasterOpt = None,
     spark_conf: SparkConfOpt = None,
 ) -> None:
-    """Check both inputs: exit 1 on unusable data, else list the data-quality findings."""
+    """Check both inputs and list the data-quality findings. Exit 1 on unusable data, or when
+    a finding makes the report meaningless (no deal joins a rep, no known status)."""
     from pipereview import api
 
     try:
@@ -197,6 +198,14 @@ def validate(
     for item in items:
         examples = f" (e.g. {', '.join(item.examples)})" if item.examples else ""
         typer.echo(f"{item.severity}: {item.table}.{item.check}: {item.message}{examples}")
+    errors = [item.check for item in items if item.severity == "error"]
+    if errors:
+        typer.echo(
+            f"error: the report would be meaningless ({', '.join(errors)}); fix the mapping "
+            "above and validate again",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -211,24 +220,25 @@ def explain(
     spark_master: SparkMasterOpt = None,
     spark_conf: SparkConfOpt = None,
 ) -> None:
-    """Print every flag on one deal or rep, with its values and thresholds."""
+    """Print every rule's verdict on one deal or rep: fired or not, with values and thresholds."""
     from pipereview import api
     from pipereview.report import dumps
 
     try:
         runner = _engine(engine, memory_limit, spark_master, spark_conf)
-        flags = api.explain(subject_id, deals, reps, policy=policy, engine=runner)
+        verdicts = api.explain(subject_id, deals, reps, policy=policy, engine=runner)
     except PipereviewError as exc:
         raise _fail(exc) from None
     if as_json:
-        sys.stdout.write(dumps([f.model_dump() for f in flags]))
+        sys.stdout.write(dumps([v.model_dump() for v in verdicts]))
         return
-    if not flags:
-        typer.echo(f"{subject_id}: no flags")
-    for flag in flags:
-        typer.echo(f"[{flag.severity}] {flag.rule}: {flag.message}")
-        typer.echo(f"    observed: {dumps(flag.observed, indent=None).rstrip()}")
-        typer.echo(f"    thresholds: {dumps(flag.thresholds, indent=None).rstrip()}")
+    fired = sum(v.fired for v in verdicts)
+    typer.echo(f"{subject_id}: {fired} of {len(verdicts)} rule verdicts raise a flag")
+    for verdict in verdicts:
+        mark = f"FLAG {verdict.severity}" if verdict.fired else "ok"
+        typer.echo(f"[{mark}] {verdict.rule}: {verdict.message}")
+        typer.echo(f"    observed: {dumps(verdict.observed, indent=None).rstrip()}")
+        typer.echo(f"    thresholds: {dumps(verdict.thresholds, indent=None).rstrip()}")
 
 
 @app.command()

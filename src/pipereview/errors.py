@@ -29,15 +29,18 @@ class InputError(PipereviewError):
         row: int | None = None,
         column: str | None = None,
         hint: str | None = None,
+        line: int | None = None,
     ) -> None:
+        self.detail = message  # the message without where it is
         self.source = source
-        self.row = row
+        self.row = row  # 1-based data row (header excluded)
+        self.line = line  # the line a text editor or spreadsheet shows (header = line 1)
         self.column = column
         where = ", ".join(
             part
             for part in (
                 source,
-                f"row {row}" if row is not None else None,
+                f"line {line}" if line is not None else f"row {row}" if row is not None else None,
                 f"column {column!r}" if column is not None else None,
             )
             if part

@@ -1,7 +1,9 @@
 """The policy: every threshold, validated at load time, with a stable fingerprint.
 
 Defaults equal the reference behaviour in DESIGN.md. A policy file is TOML with the sections
-below; unknown keys are rejected with a "did you mean" hint, wrong types name the key.
+below; unknown keys are rejected with a "did you mean" hint, wrong types and values out of
+range name the key. One unit convention (decisions D17): a share is a ratio between 0 and 1
+(0.7 = 70%), never a percent, and a key that holds one says so in its name only by meaning.
 """
 
 from __future__ import annotations
@@ -11,32 +13,143 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipereview.errors import PolicyError
+
+RiskVelocity = Literal["increasing", "stable", "decreasing"]
+RISK_VELOCITIES: tuple[str, ...] = ("increasing", "stable", "decreasing")
+
+# Keys that were renamed when percents became ratios: old dotted key -> (new key, factor).
+RENAMED: dict[str, tuple[str, float]] = {
+    "trajectory.trend_band_pct": ("trajectory.trend_band", 0.01),
+    "trajectory.coaching_attainment_below_pct": ("trajectory.coaching_attainment_below", 0.01),
+}
+
+
+def _ratio(default: float, description: str) -> Any:
+    """A share between 0 and 1 (the policy's one unit for rates and attainment)."""
+    return Field(default, ge=0, le=1, description=description, json_schema_extra={"ratio": True})
+
+
+def fold_stage(stage: str) -> str:
+    """A stage name as compared: trimmed, A-Z lower-cased (as ``metrics.base.fold_case``)."""
+    return stage.strip().translate(
+        str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+    )
+
+
+def _check_keys(data: dict[str, Any], model: type[BaseModel], source: str, prefix: str) -> None:
+    """Unknown keys (with "did you mean"), renamed keys, non-table sections and ratio keys
+    written as percents, each named by its dotted key."""
+    prefix = "" if prefix == "." else prefix
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if dotted in RENAMED:
+            new, factor = RENAMED[dotted]
+            suggestion = (
+                f"{new.split('.')[-1]} = {_plain(value * factor)}"
+                if _is_number(value)
+                else f"{new.split('.')[-1]} = <ratio>"
+            )
+            raise PolicyError(
+                f"was renamed to {new!r}, a ratio between 0 and 1",
+                source=source,
+                key=dotted,
+                hint=f"write {suggestion}",
+            )
+        if key not in model.model_fields:
+            choices = list(model.model_fields)
+            close = difflib.get_close_matches(key, choices, n=1)
+            hint = (
+                f"did you mean {prefix + close[0]!r}?"
+                if close
+                else (f"known keys here: {', '.join(prefix + c for c in choices)}")
+            )
+            raise PolicyError("unknown key", source=source, key=dotted, hint=hint)
+        field = model.model_fields[key]
+        sub = field.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            if not isinstance(value, dict):
+                raise PolicyError(
+                    f"must be a [{dotted}] table, got {type(value).__name__}",
+                    source=source,
+                    key=dotted,
+                )
+            _check_keys(value, sub, source, f"{dotted}.")
+        extra = field.json_schema_extra
+        ratio = isinstance(extra, dict) and extra.get("ratio")
+        if ratio and _is_number(value) and value > 1:
+            ratio_hint = f"did you mean {value / 100:.2f}?" if value <= 100 else None
+            raise PolicyError(
+                f"is a ratio between 0 and 1 (0.7 = 70%), got {_plain(value)}",
+                source=source,
+                key=dotted,
+                hint=ratio_hint,
+            )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _plain(value: float) -> str:
+    return f"{value:.10g}"
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    key: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            _check_keys(data, cls, "<policy>", f"{cls.key}.")
+        return data
 
 
 class PipelinePolicy(_Section):
     """Deal-level thresholds."""
 
+    key: ClassVar[str] = "pipeline"
     stalled_deal_days_in_stage: int = Field(
         21, ge=0, description="An active deal with days_in_stage >= this is stalled."
     )
+    stalled_days_by_stage: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per-stage stall thresholds in days (stage name -> days, matched trimmed "
+        "and case-insensitively); stages not listed use stalled_deal_days_in_stage.",
+    )
+
+    @field_validator("stalled_days_by_stage")
+    @classmethod
+    def _stage_days(cls, value: dict[str, int]) -> dict[str, int]:
+        seen: dict[str, str] = {}
+        for stage, days in value.items():
+            if days < 0:
+                raise ValueError(f"days for stage {stage!r} must be 0 or more, got {days}")
+            folded = fold_stage(stage)
+            if not folded:
+                raise ValueError("a stage name must not be blank")
+            if folded in seen:
+                raise ValueError(f"stages {seen[folded]!r} and {stage!r} are the same stage")
+            seen[folded] = stage
+        return dict(sorted(value.items()))
+
+    def stall_days(self) -> dict[str, int]:
+        """Folded stage name -> days, for the stages with their own threshold."""
+        return {fold_stage(stage): days for stage, days in self.stalled_days_by_stage.items()}
 
 
 class RepsPolicy(_Section):
     """Rep performance thresholds."""
 
-    needs_coaching_below: float = Field(
-        0.7,
-        ge=0,
-        description="A rep whose quota achievement (YTD / quota) is below this needs coaching.",
+    key: ClassVar[str] = "reps"
+    needs_coaching_below: float = _ratio(
+        0.7, "A rep whose quota achievement (YTD / quota) is below this ratio needs coaching."
     )
     top_opportunities: int = Field(
         3,
@@ -49,23 +162,24 @@ class RepsPolicy(_Section):
 class TrajectoryPolicy(_Section):
     """Rep trajectory thresholds."""
 
-    trend_band_pct: float = Field(
-        2.0, ge=0, description="Pipeline change within +/- this percent is 'stable'."
+    key: ClassVar[str] = "trajectory"
+    trend_band: float = _ratio(
+        0.02, "A pipeline change within +/- this ratio of the previous pipeline is 'stable'."
     )
-    coaching_attainment_below_pct: float = Field(
-        90.0,
-        ge=0,
-        description="A rep who closed less than this percent of quota_3m is a coaching candidate.",
+    coaching_attainment_below: float = _ratio(
+        0.9, "A rep who closed less than this ratio of quota_3m is a coaching candidate."
     )
-    coaching_risk_velocity: str = Field(
+    coaching_risk_velocity: RiskVelocity = Field(
         "increasing",
-        description="A rep whose risk_velocity_flag equals this is a coaching candidate.",
+        description="A rep whose risk_velocity_flag equals this (increasing, stable or "
+        "decreasing) is a coaching candidate.",
     )
 
 
 class FlagsPolicy(_Section):
     """How flags are listed."""
 
+    key: ClassVar[str] = "flags"
     max_per_rule: int = Field(
         1000,
         ge=0,
@@ -87,49 +201,36 @@ class Policy(_Section):
         return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _check_keys(data: dict[str, Any], model: type[BaseModel], source: str, prefix: str) -> None:
-    for key, value in data.items():
-        dotted = f"{prefix}{key}"
-        if key not in model.model_fields:
-            choices = list(model.model_fields)
-            close = difflib.get_close_matches(key, choices, n=1)
-            hint = (
-                f"did you mean {prefix + close[0]!r}?"
-                if close
-                else (f"known keys here: {', '.join(prefix + c for c in choices)}")
-            )
-            raise PolicyError("unknown key", source=source, key=dotted, hint=hint)
-        sub = model.model_fields[key].annotation
-        if isinstance(sub, type) and issubclass(sub, BaseModel):
-            if not isinstance(value, dict):
-                raise PolicyError(
-                    f"must be a [{dotted}] table, got {type(value).__name__}",
-                    source=source,
-                    key=dotted,
-                )
-            _check_keys(value, sub, source, f"{dotted}.")
-
-
 def policy_from_dict(data: dict[str, Any], source: str = "<policy>") -> Policy:
     """Validate a parsed policy mapping; errors name ``source`` and the dotted key."""
+    if not isinstance(data, dict):
+        raise PolicyError(
+            f"must be a mapping of sections, got {type(data).__name__}",
+            source=source,
+            hint="e.g. {'pipeline': {'stalled_deal_days_in_stage': 30}}",
+        )
     _check_keys(data, Policy, source, "")
     try:
         return Policy.model_validate(data, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
         raise PolicyError(
-            f"{first['msg'].lower()} (got {first.get('input')!r})",
+            f"{message} (got {first.get('input')!r})",
             source=source,
             key=key,
             hint="see `pipereview policy init` for the documented defaults",
         ) from None
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
-    """Load a TOML policy file; ``None`` gives the defaults."""
+def load_policy(path: str | Path | dict[str, Any] | None = None) -> Policy:
+    """Load a TOML policy file (or validate a mapping); ``None`` gives the defaults."""
     if path is None:
         return Policy()
+    if isinstance(path, dict):
+        return policy_from_dict(path)
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -137,6 +238,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise PolicyError(
             "file not found", source=str(p), hint="write one with `pipereview policy init`"
         ) from None
+    except UnicodeDecodeError:
+        raise PolicyError("is not UTF-8 text", source=str(p), hint="save it as UTF-8") from None
     except OSError as exc:
         raise PolicyError(f"cannot read: {exc.strerror}", source=str(p)) from None
     try:
@@ -151,13 +254,22 @@ def default_policy_toml() -> str:
     lines = [
         "# pipereview policy: every threshold the report uses.",
         "# Values below are the defaults (the reference behaviour); edit what you need.",
-        "# Unknown keys are rejected.",
+        "# Shares are ratios between 0 and 1 (0.7 = 70%). Unknown keys are rejected.",
     ]
     for section_name, field in Policy.model_fields.items():
         section = field.annotation
         assert isinstance(section, type) and issubclass(section, BaseModel)
         lines += ["", f"[{section_name}]", f"# {section.__doc__}"]
+        tables = []
         for key, sub in section.model_fields.items():
+            default = sub.get_default(call_default_factory=True)
+            if isinstance(default, dict):
+                tables.append((key, sub, default))
+                continue
             lines.append(f"# {sub.description}")
-            lines.append(f"{key} = {json.dumps(sub.default)}")
+            lines.append(f"{key} = {json.dumps(default)}")
+        for key, sub, default in tables:
+            lines += ["", f"# {sub.description}", f"[{section_name}.{key}]"]
+            lines.append('# "Negotiation" = 14')
+            lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in default.items()]
     return "\n".join(lines) + "\n"

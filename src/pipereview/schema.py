@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["id", "text", "money", "number", "integer", "probability", "date", "flags"]
+Kind = Literal["id", "text", "status", "money", "number", "integer", "probability", "date", "flags"]
 
 ROW_COLUMN = "_row"  # 1-based data-row number in the source (header excluded)
 
@@ -39,6 +39,7 @@ class Column:
         return {
             "id": "string",
             "text": "string",
+            "status": "string",
             "money": MONEY,
             "number": "float64",
             "integer": "float64",
@@ -51,7 +52,13 @@ class Column:
 DEAL_COLUMNS: tuple[Column, ...] = (
     Column("deal_id", "id", True, "Unique deal identifier."),
     Column("rep_id", "id", True, "Owner rep; matches reps.rep_id."),
-    Column("status", "text", True, "active | won | lost; other values count in total_deals only."),
+    Column(
+        "status",
+        "status",
+        True,
+        "active | won | lost (trimmed, A-Z case-insensitive); other values count in "
+        "total_deals only.",
+    ),
     Column("deal_value_usd", "money", True, "Deal value in USD; missing = 0."),
     Column("probability", "probability", True, "Win probability 0..1; missing = 0."),
     Column("days_in_stage", "integer", False, "Days in the current stage; missing = 0."),

@@ -83,9 +83,24 @@ def is_lost(d: ir.Table) -> ir.BooleanValue:
     return is_status(d, LOST)
 
 
+def stall_threshold(d: ir.Table, policy: Policy) -> ir.IntegerValue:
+    """The deal's stall threshold in days: its stage's entry in
+    pipeline.stalled_days_by_stage (stage trimmed, A-Z case-folded), else
+    pipeline.stalled_deal_days_in_stage."""
+    default = ibis.literal(policy.pipeline.stalled_deal_days_in_stage, "int64")
+    by_stage = policy.pipeline.stall_days()
+    if not by_stage:
+        return default
+    stage = fold_case(d.stage)
+    return ibis.cases(
+        *((stage == name, ibis.literal(days, "int64")) for name, days in by_stage.items()),
+        else_=default,
+    )
+
+
 def is_stalled(d: ir.Table, policy: Policy) -> ir.BooleanValue:
-    """Active and days_in_stage >= pipeline.stalled_deal_days_in_stage."""
-    return is_active(d) & (days_in_stage(d) >= policy.pipeline.stalled_deal_days_in_stage)
+    """Active and days_in_stage >= the deal's stall threshold (``stall_threshold``)."""
+    return is_active(d) & (days_in_stage(d) >= stall_threshold(d, policy))
 
 
 def is_at_risk(d: ir.Table) -> ir.BooleanValue:

@@ -15,12 +15,17 @@ def attainment(r: ir.Table) -> ir.FloatingValue:
     return safe_ratio(r.closed_won_3m_current, r.quota_3m)
 
 
+def pipeline_change(r: ir.Table) -> ir.FloatingValue:
+    """(current - previous) / previous as a ratio; null when either is missing or the
+    previous pipeline is not positive (a fall from -$100 to -$50 is no trend)."""
+    return safe_ratio(
+        r.current_pipeline_value - r.previous_pipeline_value, r.previous_pipeline_value
+    )
+
+
 def pipeline_change_pct(r: ir.Table) -> ir.FloatingValue:
-    """(current - previous) / previous x 100; null when previous is missing or zero."""
-    usable = r.previous_pipeline_value.notnull() & (r.previous_pipeline_value != 0)
-    current, previous = as_float(r.current_pipeline_value), as_float(r.previous_pipeline_value)
-    change = (current - previous) / previous
-    return ibis.ifelse(usable, change * 100, ibis.null("float64"))
+    """``pipeline_change`` x 100."""
+    return pipeline_change(r) * 100
 
 
 def risk_velocity(r: ir.Table) -> ir.StringValue:
@@ -29,7 +34,7 @@ def risk_velocity(r: ir.Table) -> ir.StringValue:
 
 
 def _trend(r: ir.Table, p: Policy) -> ir.StringValue:
-    change, band = pipeline_change_pct(r), p.trajectory.trend_band_pct
+    change, band = pipeline_change(r), p.trajectory.trend_band
     return ibis.cases((change > band, "improving"), (change < -band, "declining"), else_="stable")
 
 
@@ -39,8 +44,8 @@ def velocity_matches(r: ir.Table, p: Policy) -> ir.BooleanValue:
 
 
 def attainment_below(r: ir.Table, p: Policy) -> ir.BooleanValue:
-    """quota_3m > 0 and closed < quota_3m x coaching_attainment_below_pct / 100."""
-    share = p.trajectory.coaching_attainment_below_pct / 100
+    """quota_3m > 0 and closed < quota_3m x coaching_attainment_below."""
+    share = p.trajectory.coaching_attainment_below
     quota, closed = as_float(r.quota_3m), as_float(r.closed_won_3m_current)
     return ((quota > 0) & (closed < quota * share)).fill_null(False)
 
@@ -59,14 +64,15 @@ TRAJECTORY_METRICS: tuple[Metric, ...] = (
     Metric(
         "pipeline_change_pct",
         "pct",
-        "(current - previous) / previous x 100; null without a previous pipeline.",
+        "(current - previous) / previous x 100; null when either is missing or the previous "
+        "pipeline is not positive.",
         lambda r, p: pipeline_change_pct(r),
     ),
     Metric(
         "pipeline_trend",
         "text",
-        "`improving` above +trajectory.trend_band_pct, `declining` below minus it, "
-        "else `stable` (also when there is no previous pipeline).",
+        "`improving` when the change is above trajectory.trend_band (as a percent), "
+        "`declining` below minus it, else `stable` (also when the change is null).",
         _trend,
     ),
     Metric(
@@ -79,7 +85,7 @@ TRAJECTORY_METRICS: tuple[Metric, ...] = (
         "coaching_candidate",
         "flag",
         "risk velocity equals trajectory.coaching_risk_velocity, or quota_3m > 0 and "
-        "closed_won_3m_current < quota_3m x trajectory.coaching_attainment_below_pct / 100.",
+        "closed_won_3m_current < quota_3m x trajectory.coaching_attainment_below.",
         _coaching,
     ),
 )

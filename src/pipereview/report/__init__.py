@@ -1,13 +1,13 @@
 """The Report: its model (``model.py``) and how it is built from engine tables (``build.py``)."""
 
 from pipereview.report.build import (
-    Inputs,
     Progress,
     build_report,
-    data_quality,
     evaluate_rules,
+    judge_subject,
     make_flag,
 )
+from pipereview.report.inputs import Inputs
 from pipereview.report.model import (
     SCHEMA_VERSION,
     DataQualityItem,
@@ -18,10 +18,12 @@ from pipereview.report.model import (
     Report,
     RepPerformance,
     RepTrajectory,
+    Verdict,
     decimal_text,
     dumps,
     round_value,
 )
+from pipereview.report.quality import data_quality
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -35,11 +37,13 @@ __all__ = [
     "RepPerformance",
     "RepTrajectory",
     "Report",
+    "Verdict",
     "build_report",
     "data_quality",
     "decimal_text",
     "dumps",
     "evaluate_rules",
+    "judge_subject",
     "make_flag",
     "round_value",
 ]

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -32,26 +31,33 @@ from pipereview.metrics.reps import (
 )
 from pipereview.metrics.trajectory import TRAJECTORY_METRICS, rep_trajectory
 from pipereview.policy import Policy
+from pipereview.report.inputs import Inputs
 from pipereview.report.model import (
     SCHEMA_VERSION,
-    DataQualityItem,
+    UNIT_PLACES,
     Flag,
     FlagCount,
     PipelineSummary,
     Report,
     RepPerformance,
     RepTrajectory,
+    Verdict,
     round_value,
     rounded,
     row_rounder,
 )
+from pipereview.report.quality import (
+    aggregate_once,
+    check_counts_of,
+    data_quality,
+    fused_checks,
+    scope_counts,
+)
 from pipereview.rules import RULES, Rule, RuleInputs
-from pipereview.sources.engine import Engine, count_if
+from pipereview.sources.engine import count_if
 from pipereview.sources.fingerprint import batch_sql, digest, hash_sum, input_fingerprint
-from pipereview.sources.ingest import Loaded, run_checked
-from pipereview.sources.quality import CHECKS, Check, absent_column_sentence, unique_reps
+from pipereview.sources.ingest import run_checked
 
-EXAMPLES = 5
 Progress = Callable[[str], None]
 _ECHO_UNITS: dict[str, Unit] = {
     "quota_3m": "usd",
@@ -61,70 +67,8 @@ _ECHO_UNITS: dict[str, Unit] = {
 }
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """Both canonical inputs in one engine."""
-
-    engine: Engine
-    loaded_deals: Loaded
-    loaded_reps: Loaded
-
-    @property
-    def deals(self) -> ir.Table:
-        return self.loaded_deals.table
-
-    @property
-    def reps(self) -> ir.Table:
-        return self.loaded_reps.table
-
-    @property
-    def absent_columns(self) -> dict[str, tuple[str, ...]]:
-        return {
-            "deals": self.loaded_deals.absent_columns,
-            "reps": self.loaded_reps.absent_columns,
-        }
-
-    def ensure_checked(self) -> None:
-        """Check both inputs now (when no report scan will)."""
-        self.loaded_deals.ensure_checked()
-        self.loaded_reps.ensure_checked()
-
-
 def _noop(_: str) -> None:
     return None
-
-
-def _fused(scope: str) -> list[Check]:
-    """The row-level checks counted in a scan of ``scope``."""
-    return [c for c in CHECKS if c.where is not None and c.scope == scope]
-
-
-def _check_counts(table: ir.Table, scope: str) -> dict[str, ir.Scalar]:
-    """Every row-level check of ``scope`` as a count over ``table``, keyed by check id."""
-    return {c.id: count_if(table, c.where(table)) for c in _fused(scope) if c.where is not None}
-
-
-def _aggregate_once(engine: Engine, table: ir.Table, aggs: dict[str, ir.Scalar]) -> dict[str, Any]:
-    """One aggregate over ``table``; an expression asked for under two names (a rule total
-    that is a summary metric, the input check's row count) is computed once."""
-    unique: dict[str, ir.Scalar] = {}
-    twin_of: dict[str, str] = {}
-    for name, expr in aggs.items():
-        twin = next((k for k, v in unique.items() if v.equals(expr)), None)
-        if twin is None:
-            unique[name] = expr
-        else:
-            twin_of[name] = twin
-    row = engine.one(table.aggregate(**unique))
-    return row | {name: row[twin] for name, twin in twin_of.items()}
-
-
-def _scope_counts(
-    inputs: Inputs, scope: str, extra: dict[str, ir.Scalar] | None = None
-) -> dict[str, Any]:
-    """One aggregate over a scope: every row-level check's count plus ``extra``."""
-    table = _fused(scope)[0].scope_table(inputs.deals, inputs.reps)
-    return _aggregate_once(inputs.engine, table, dict(extra or {}) | _check_counts(table, scope))
 
 
 def build_report(
@@ -139,37 +83,32 @@ def build_report(
     for rule in RULES:
         if rule.where is not None:
             aggs[f"rule:{rule.id}"] = count_if(deals, rule.where(deals, policy))
-    aggs.update(_check_counts(deals, "deals"))
+    aggs.update(check_counts_of(deals, "deals"))
     if engine.hashes_in_scan:
         aggs["_hash"] = hash_sum(deals, "deals")
     aggs.update(inputs.loaded_deals.check_counts())  # the input check rides along
-    scan = run_checked(inputs.loaded_deals, lambda: _aggregate_once(engine, deals, aggs))
+    scan = run_checked(inputs.loaded_deals, lambda: aggregate_once(engine, deals, aggs))
     inputs.loaded_deals.verify(scan["_n"], scan["_bad"])
     units = {m.name: m.unit for m in (*PIPELINE_METRICS, *DERIVED_PIPELINE_METRICS)}
     summary = PipelineSummary(**rounded(pipeline_summary(scan), units))
     rep_extra = inputs.loaded_reps.check_counts()
     if engine.hashes_in_scan:
         rep_extra["_hash"] = hash_sum(reps, "reps")
-    rep_scan = run_checked(inputs.loaded_reps, lambda: _scope_counts(inputs, "reps", rep_extra))
+    rep_scan = run_checked(inputs.loaded_reps, lambda: scope_counts(inputs, "reps", rep_extra))
     inputs.loaded_reps.verify(rep_scan["_n"], rep_scan["_bad"])
     if not engine.hashes_in_scan:
         scan["_hash"] = engine.hash_sum_apart(deals, batch_sql("deals"))
         rep_scan["_hash"] = engine.hash_sum_apart(reps, batch_sql("reps"))
-    known = {c.id: scan[c.id] for c in _fused("deals")}
-    known.update({c.id: rep_scan[c.id] for c in _fused("reps")})
-    known.update(_scope_counts(inputs, "unique_reps"))
+    known = {c.id: scan[c.id] for c in fused_checks("deals")}
+    known.update({c.id: rep_scan[c.id] for c in fused_checks("reps")})
+    known.update(scope_counts(inputs, "unique_reps"))
     fingerprint = input_fingerprint(
         digest("deals", scan["total_deals"], scan["_hash"]),
         digest("reps", rep_scan["_n"], rep_scan["_hash"]),
     )
 
     step("rep performance")
-    per_rep = engine.cache(deals_by_rep(deals))
-    # orphan_deal from the kept per-rep table: deals of rep ids not in the reps input.
-    orphans = per_rep.filter(per_rep.rep_id.notnull()).anti_join(
-        unique_reps(reps).select("rep_id"), "rep_id"
-    )
-    known["orphan_deal"] = engine.one(orphans.aggregate(n=orphans.deals.sum().fill_null(0)))["n"]
+    per_rep = engine.cache(deals_by_rep(deals))  # read by the rep rows and data quality
     shared = RuleInputs(
         deals=deals,
         reps=reps,
@@ -209,7 +148,7 @@ def build_report(
     flags, counts = evaluate_rules(inputs, policy, shared=shared, totals=totals)
 
     step("data quality")
-    quality = data_quality(inputs, known)
+    quality = data_quality(inputs, known, per_rep)
     return Report(
         schema_version=SCHEMA_VERSION,
         as_of=as_of,
@@ -224,54 +163,87 @@ def build_report(
     )
 
 
-def make_flag(rule: Rule, row: dict[str, Any], policy: Policy) -> Flag:
-    """A Flag from one selected row: round the observed values, then write the sentence."""
+def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> dict[str, Any]:
+    """The observed values rounded by unit; a value the rule compares with a threshold keeps
+    as many more decimals as it needs for the comparison to read as the engine found it
+    (0.69996 is shown as 0.69996, not 0.7, beside a threshold of 0.7)."""
     units = dict(rule.observed)
     observed = {name: round_value(units[name], row[name]) for name, _ in rule.observed}
-    thresholds = rule.thresholds(policy)
+    for compare in rule.compares:
+        raw, limit = row.get(compare.observed), thresholds.get(compare.threshold)
+        if raw is None or limit is None:
+            continue
+        limit = float(limit) * compare.scale
+        if not compare.holds(float(raw), limit):
+            continue
+        shown, places = observed[compare.observed], UNIT_PLACES.get(units[compare.observed], 2)
+        while not compare.holds(shown, limit) and places < 15:
+            places += 1
+            shown = round(float(raw), places)
+        observed[compare.observed] = shown if compare.holds(shown, limit) else float(raw)
+    return observed
+
+
+def make_flag(rule: Rule, row: dict[str, Any], policy: Policy) -> Flag:
+    """A Flag from one judged row: round the observed values, then write the sentence."""
+    return Flag(**_judgement(rule, row, policy))
+
+
+def _judgement(rule: Rule, row: dict[str, Any], policy: Policy) -> dict[str, Any]:
+    thresholds = rule.thresholds(policy, row)
+    observed = _evidence(rule, row, thresholds)
     subject = str(row["subject_id"])
-    return Flag(
-        rule=rule.id,
-        subject_type=rule.subject_type,
-        subject_id=subject,
-        severity=rule.severity,
-        observed=observed,
-        thresholds=thresholds,
-        message=rule.message(subject, observed, thresholds),
+    sentence = rule.message if row.get("_fired", True) else rule.quiet
+    return {
+        "rule": rule.id,
+        "subject_type": rule.subject_type,
+        "subject_id": subject,
+        "severity": rule.severity,
+        "observed": observed,
+        "thresholds": thresholds,
+        "message": sentence(subject, observed, thresholds),
+    }
+
+
+def _shared(inputs: Inputs, policy: Policy) -> RuleInputs:
+    return RuleInputs(
+        deals=inputs.deals,
+        reps=inputs.reps,
+        rep_performance=rep_performance(deals_by_rep(inputs.deals), inputs.reps, policy),
+        rep_trajectory=rep_trajectory(inputs.reps, policy),
     )
+
+
+def _ordered(table: ir.Table) -> ir.Table:
+    """Priority (highest first), then subject_id, then every observed value: a total order
+    over the row's content, so duplicate ids list the same way whatever the input order."""
+    keys = [c for c in table.columns if c not in ("_priority", "subject_id", "_fired")]
+    sortable = [c for c in keys if not table[c].type().is_array()]
+    arrays = [table[c].cast("string") for c in keys if table[c].type().is_array()]
+    return table.order_by([ibis.desc("_priority"), "subject_id", *sortable, *arrays])
 
 
 def evaluate_rules(
     inputs: Inputs,
     policy: Policy,
-    subject_id: str | None = None,
     *,
     shared: RuleInputs | None = None,
     totals: dict[str, int] | None = None,
 ) -> tuple[list[Flag], list[FlagCount]]:
-    """Every rule's flags (capped per policy unless one subject is asked for) and counts.
+    """Every rule's flags (capped per policy) and counts.
 
     ``totals`` are rule totals already counted (in the deals scan): such a rule's list is
     fetched only when its total is not zero. Other rules (on the small rep tables) are
     fetched whole and counted here.
     """
-    if shared is None:
-        shared = RuleInputs(
-            deals=inputs.deals,
-            reps=inputs.reps,
-            rep_performance=rep_performance(deals_by_rep(inputs.deals), inputs.reps, policy),
-            rep_trajectory=rep_trajectory(inputs.reps, policy),
-        )
+    shared = shared or _shared(inputs, policy)
     known = totals or {}
-    cap = 0 if subject_id is not None else policy.flags.max_per_rule
+    cap = policy.flags.max_per_rule
     flags: list[Flag] = []
     counts: list[FlagCount] = []
     for rule in RULES:
-        flagged = rule.flagged(shared, policy)
-        if subject_id is not None:
-            flagged = flagged.filter(flagged.subject_id == subject_id)
-        ordered = flagged.order_by([ibis.desc("_priority"), "subject_id"])
-        if subject_id is None and rule.id in known:
+        ordered = _ordered(rule.flagged(shared, policy))
+        if rule.id in known:
             total = int(known[rule.id])
             rows = inputs.engine.rows(ordered.limit(cap) if cap else ordered) if total else []
         else:
@@ -291,54 +263,25 @@ def evaluate_rules(
     return flags, counts
 
 
-def data_quality(inputs: Inputs, known: dict[str, int] | None = None) -> list[DataQualityItem]:
-    """Every check that found something, plus optional columns absent from an input.
-
-    ``known``: counts of row-level checks already made in a scan; the others are counted
-    here (row-level ones in one aggregate per table).
-    """
-    counts = dict(known or {})
-    for scope in ("deals", "reps", "unique_reps"):
-        if any(c.id not in counts for c in _fused(scope)):
-            counts.update(_scope_counts(inputs, scope))
-    items = []
-    tables: tuple[Literal["deals", "reps"], ...] = ("deals", "reps")
-    for table in tables:
-        columns = inputs.absent_columns.get(table, ())
-        if columns:
-            items.append(
-                DataQualityItem(
-                    check="absent_column",
-                    table=table,
-                    severity="info",
-                    count=len(columns),
-                    message=absent_column_sentence(table, columns),
-                    examples=sorted(columns),
-                )
-            )
-    for check in CHECKS:
-        found = check.find(inputs.deals, inputs.reps)
-        if check.id in counts:
-            total = int(counts[check.id])
-        else:
-            count = found.n.sum() if check.count_rows else found.count()
-            total = int(inputs.engine.one(found.aggregate(count=count.fill_null(0)))["count"])
-        if not total:
-            continue
-        examples = inputs.engine.rows(found.order_by("key").limit(EXAMPLES).select("key", "n"))
-        items.append(
-            DataQualityItem(
-                check=check.id,
-                table=check.table,
-                severity=check.severity,
-                count=total,
-                message=check.sentence(total),
-                examples=[
-                    f"{e['key']} ({e['n']} rows)" if e["n"] > 1 else str(e["key"]) for e in examples
-                ],
-            )
+def judge_subject(inputs: Inputs, policy: Policy, subject_id: str) -> list[Verdict]:
+    """Every rule's verdict on one subject (a deal id, a "row N" label or a rep id): fired
+    or not, with the values and thresholds, uncapped, in rule order."""
+    shared = _shared(inputs, policy)
+    verdicts: list[Verdict] = []
+    for rule in RULES:
+        judged = rule.judged(shared, policy)
+        rows = inputs.engine.rows(_ordered(judged.filter(judged.subject_id == subject_id)))
+        verdicts.extend(
+            Verdict(fired=bool(row["_fired"]), **_judgement(rule, row, policy)) for row in rows
         )
-    return sorted(items, key=lambda item: (item.table, item.check))
+    return verdicts
 
 
-__all__ = ["Inputs", "Progress", "build_report", "data_quality", "evaluate_rules"]
+__all__ = [
+    "Inputs",
+    "Progress",
+    "build_report",
+    "data_quality",
+    "evaluate_rules",
+    "judge_subject",
+]

@@ -94,6 +94,13 @@ class Flag(_Model):
     message: str
 
 
+class Verdict(Flag):
+    """One rule's judgement of one subject (``explain``): the flag it raises, or, when
+    ``fired`` is false, the values and the sentence saying why it does not."""
+
+    fired: bool
+
+
 class FlagCount(_Model):
     """Grain: one row per rule, in rule order: the true total and how many are listed."""
 
@@ -109,7 +116,7 @@ class DataQualityItem(_Model):
 
     check: str
     table: Literal["deals", "reps"]
-    severity: Literal["info", "warning"]
+    severity: Literal["info", "warning", "error"]
     count: int
     message: str
     examples: list[str]
@@ -178,12 +185,15 @@ def _same(value: Any) -> Any:
     return value
 
 
+# Decimal places by unit (money: cents).
+UNIT_PLACES: dict[str, int] = {"usd": 2, "ratio": 2, "days": 2, "pct": 1}
+
 # The one rounding rule, by unit.
 ROUNDERS: dict[str, Any] = {
     "usd": _money,
-    "ratio": _places(2),
-    "days": _places(2),
-    "pct": _places(1),
+    "ratio": _places(UNIT_PLACES["ratio"]),
+    "days": _places(UNIT_PLACES["days"]),
+    "pct": _places(UNIT_PLACES["pct"]),
     "count": _whole,
     "integer": _whole,
 }

@@ -1,13 +1,17 @@
 """What a flag rule is, and the ordered registry the report evaluates.
 
-A rule selects the subjects it flags as an Ibis table (``subject_id`` plus the observed
-columns and a ``_priority`` for ordering), names its thresholds, and turns the rounded values
-into one sentence, so the text and the numbers can never disagree. Users may register their
+A rule gives every subject it judges as an Ibis table (``subject_id``, the observed columns,
+``_priority`` for ordering and ``_fired``, whether the rule flags the subject), names its
+thresholds, and turns the values into one sentence for a flag (and one for a subject it
+does not flag, for ``explain``), so the text and the numbers can never disagree. A rule's
+``compares`` say which observed value is held against which threshold: the report keeps
+enough decimals of that value for the comparison to read true. Users may register their
 own rules with ``register``; the built-in ones use the same call.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,6 +23,14 @@ from pipereview.policy import Policy
 
 Severity = Literal["info", "warning", "critical"]
 SubjectType = Literal["deal", "rep"]
+Sentence = Callable[[str, Mapping[str, Any], Mapping[str, Any]], str]
+
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,19 @@ class RuleInputs:
 
 
 @dataclass(frozen=True)
+class Compare:
+    """The rule holds ``observed`` ``op`` ``thresholds[threshold] x scale`` when it fires."""
+
+    observed: str
+    op: Literal["<", "<=", ">", ">="]
+    threshold: str
+    scale: float = 1.0
+
+    def holds(self, value: float, threshold: float) -> bool:
+        return OPERATORS[self.op](value, threshold)
+
+
+@dataclass(frozen=True)
 class Rule:
     """One flag rule."""
 
@@ -39,18 +64,29 @@ class Rule:
     subject_type: SubjectType
     severity: Severity
     description: str
-    select: Callable[[RuleInputs, Policy], ir.Table]
+    judge: Callable[[RuleInputs, Policy], ir.Table]
     observed: tuple[tuple[str, Unit], ...]
-    thresholds: Callable[[Policy], dict[str, Any]]
-    message: Callable[[str, Mapping[str, Any], Mapping[str, Any]], str]
+    thresholds: Callable[[Policy, Mapping[str, Any]], dict[str, Any]]
+    message: Sentence
+    quiet: Sentence  # the sentence for a subject the rule does not flag
+    compares: tuple[Compare, ...] = ()
     # Deal rules: the condition on one deal row, so the report counts the rule's flags
     # inside its one scan of the deals and lists them only when there are some.
     where: Callable[[ir.Table, Policy], ir.BooleanValue] | None = None
 
+    def judged(self, inputs: RuleInputs, policy: Policy) -> ir.Table:
+        """subject_id, _priority, _fired and the observed columns for every subject the rule
+        judges (and ``_threshold`` when the rule's threshold depends on the subject)."""
+        table = self.judge(inputs, policy)
+        extra = ["_threshold"] if "_threshold" in table.columns else []
+        return table.select(
+            "subject_id", "_priority", "_fired", *extra, *(name for name, _ in self.observed)
+        )
+
     def flagged(self, inputs: RuleInputs, policy: Policy) -> ir.Table:
-        """subject_id, observed columns and _priority for every flagged subject."""
-        table = self.select(inputs, policy)
-        return table.select("subject_id", "_priority", *(name for name, _ in self.observed))
+        """The judged rows of the subjects the rule flags."""
+        table = self.judged(inputs, policy)
+        return table.filter(table._fired)
 
 
 RULES: list[Rule] = []
@@ -64,11 +100,29 @@ def register(rule: Rule) -> Rule:
     return rule
 
 
-def money(value: float | None) -> str:
-    """$1,234.50 (or 'unknown')."""
-    return "unknown" if value is None else f"${value:,.2f}"
+def money(value: Any) -> str:
+    """$1,234.50, -$100.00 (or 'unknown')."""
+    if value is None:
+        return "unknown"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
 
 
 def number(value: float | None) -> str:
     """A plain number without a needless .0 (or 'unknown')."""
-    return "unknown" if value is None else f"{value:,g}"
+    if value is None:
+        return "unknown"
+    text = f"{value:,.6f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def percent(value: float | None, *, ratio: bool = True) -> str:
+    """A ratio (or, with ``ratio=False``, a percent) as a percent: 0.696 -> 69.6%."""
+    if value is None:
+        return "unknown"
+    return number(round(value * 100 if ratio else value, 6)) + "%"
+
+
+def plural(count: int, word: str) -> str:
+    """'1 deal', '2 deals'."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -5,65 +5,127 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import ibis.expr.types as ir
+
 from pipereview.metrics.base import (
     days_in_stage,
     deal_value,
     is_at_risk,
     is_stalled,
     risk_flag_count,
+    stall_threshold,
 )
+from pipereview.policy import Policy, fold_stage
 from pipereview.rules.base import Rule, RuleInputs, money, number, register
 from pipereview.sources.quality import deal_label
 
 
-def _deal_rows(inputs: RuleInputs, flagged: Any) -> Any:
-    d = inputs.deals.filter(flagged)
+def _deals(inputs: RuleInputs, fired: ir.BooleanValue, **extra: Any) -> ir.Table:
+    d = inputs.deals
     return d.select(
         subject_id=deal_label(d),
         _priority=deal_value(d),
+        _fired=fired,
+        status=d.status,
         rep_id=d.rep_id,
         stage=d.stage,
         days_in_stage=days_in_stage(d),
         deal_value_usd=deal_value(d),
         risk_flags=d.risk_flags,
         risk_flag_count=risk_flag_count(d),
+        **extra,
     )
+
+
+def _stall_thresholds(policy: Policy, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The threshold that applies to this deal, under the policy key it comes from."""
+    stage = row.get("stage")
+    by_stage = policy.pipeline.stalled_days_by_stage
+    if stage is not None:
+        for name, days in by_stage.items():
+            if fold_stage(name) == fold_stage(stage):
+                return {"stalled_days_by_stage": {name: days}}
+    return {"stalled_deal_days_in_stage": policy.pipeline.stalled_deal_days_in_stage}
+
+
+def _days(t: Mapping[str, Any]) -> int:
+    by_stage = t.get("stalled_days_by_stage")
+    return int(next(iter(by_stage.values()))) if by_stage else int(t["stalled_deal_days_in_stage"])
+
+
+def _threshold_text(t: Mapping[str, Any]) -> str:
+    by_stage = t.get("stalled_days_by_stage")
+    suffix = f" for {next(iter(by_stage))}" if by_stage else ""
+    return f"the {_days(t)}-day threshold{suffix}"
+
+
+def _in_stage(o: Mapping[str, Any]) -> str:
+    return f" in stage {o['stage']}" if o.get("stage") else ""
+
+
+def _inactive(subject: str, o: Mapping[str, Any]) -> str | None:
+    if o.get("status") == "active":
+        return None
+    status = "no status" if o.get("status") is None else f"status {o['status']!r}"
+    return f"Deal {subject} is not active ({status}); only active deals are judged."
 
 
 def _stalled_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
-    stage = f" in stage {o['stage']}" if o.get("stage") else ""
     return (
-        f"Deal {subject}{stage} has been in its stage {number(o['days_in_stage'])} days, "
-        f"at or above the {t['stalled_deal_days_in_stage']}-day threshold "
-        f"(value {money(o['deal_value_usd'])})."
+        f"Deal {subject}{_in_stage(o)} has been in its stage {number(o['days_in_stage'])} days, "
+        f"at or above {_threshold_text(t)} (value {money(o['deal_value_usd'])})."
     )
+
+
+def _stalled_quiet(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    return _inactive(subject, o) or (
+        f"Deal {subject}{_in_stage(o)} has been in its stage {number(o['days_in_stage'])} days, "
+        f"below {_threshold_text(t)}."
+    )
+
+
+def _flag_list(o: Mapping[str, Any]) -> str:
+    flags = list(o.get("risk_flags") or [])
+    return ", ".join(flags)
 
 
 def _at_risk_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
     count = o["risk_flag_count"]
-    return (
-        f"Deal {subject} carries {count} risk flag{'s' if count != 1 else ''} "
-        f"({', '.join(o['risk_flags'])}), at least {t['min_risk_flags']} "
-        f"(value {money(o['deal_value_usd'])})."
-    )
+    noun = "a risk flag" if count == 1 else f"{count} risk flags"
+    return f"Deal {subject} carries {noun}: {_flag_list(o)} (value {money(o['deal_value_usd'])})."
 
+
+def _at_risk_quiet(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    return _inactive(subject, o) or f"Deal {subject} carries no risk flag."
+
+
+def _stalled_judge(i: RuleInputs, p: Policy) -> ir.Table:
+    return _deals(i, is_stalled(i.deals, p), _threshold=stall_threshold(i.deals, p))
+
+
+DEAL_OBSERVED: tuple[tuple[str, Any], ...] = (
+    ("status", "text"),
+    ("rep_id", "text"),
+    ("stage", "text"),
+)
 
 STALLED_DEAL = register(
     Rule(
         id="stalled_deal",
         subject_type="deal",
         severity="warning",
-        description="Active deal with days_in_stage >= pipeline.stalled_deal_days_in_stage.",
-        select=lambda i, p: _deal_rows(i, is_stalled(i.deals, p)),
+        description="Active deal with days_in_stage at or above its stage's threshold "
+        "(pipeline.stalled_days_by_stage, else pipeline.stalled_deal_days_in_stage).",
+        judge=_stalled_judge,
         where=is_stalled,
         observed=(
-            ("rep_id", "text"),
-            ("stage", "text"),
+            *DEAL_OBSERVED,
             ("days_in_stage", "days"),
             ("deal_value_usd", "usd"),
         ),
-        thresholds=lambda p: {"stalled_deal_days_in_stage": p.pipeline.stalled_deal_days_in_stage},
+        thresholds=_stall_thresholds,
         message=_stalled_message,
+        quiet=_stalled_quiet,
     )
 )
 
@@ -73,15 +135,16 @@ AT_RISK_DEAL = register(
         subject_type="deal",
         severity="warning",
         description="Active deal with at least one risk flag.",
-        select=lambda i, p: _deal_rows(i, is_at_risk(i.deals)),
+        judge=lambda i, p: _deals(i, is_at_risk(i.deals)),
         where=lambda d, p: is_at_risk(d),
         observed=(
-            ("rep_id", "text"),
+            *DEAL_OBSERVED,
             ("risk_flags", "text"),
             ("risk_flag_count", "count"),
             ("deal_value_usd", "usd"),
         ),
-        thresholds=lambda p: {"min_risk_flags": 1},
+        thresholds=lambda p, row: {"min_risk_flags": 1},
         message=_at_risk_message,
+        quiet=_at_risk_quiet,
     )
 )

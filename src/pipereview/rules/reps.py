@@ -6,63 +6,118 @@ boolean or trend says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import ibis.expr.types as ir
+
 from pipereview.metrics.trajectory import attainment_below, velocity_matches
-from pipereview.rules.base import Rule, RuleInputs, money, number, register
+from pipereview.policy import Policy
+from pipereview.rules.base import Compare, Rule, RuleInputs, money, percent, register
 
 
 def _name(subject: str, o: Mapping[str, Any]) -> str:
     return f"Rep {subject} ({o['rep_name']})" if o.get("rep_name") else f"Rep {subject}"
 
 
-def _needs_coaching(i: RuleInputs, p: Any) -> Any:
-    r = i.rep_performance.filter(i.rep_performance.needs_coaching)
-    return r.mutate(subject_id=r.rep_id, _priority=-r.quota_achievement)
+def _performance(i: RuleInputs, p: Policy) -> ir.Table:
+    r = i.rep_performance
+    return r.mutate(subject_id=r.rep_id, _priority=-r.quota_achievement, _fired=r.needs_coaching)
 
 
-def _needs_coaching_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+def _achieved(s: str, o: Mapping[str, Any]) -> str:
     return (
-        f"{_name(s, o)} has achieved {number(o['quota_achievement'])} of quota "
-        f"({money(o['year_to_date_revenue_usd'])} of {money(o['quota_usd'])} year to date), "
-        f"below {number(t['needs_coaching_below'])}."
+        f"{_name(s, o)} has achieved {percent(o['quota_achievement'])} of quota "
+        f"({money(o['year_to_date_revenue_usd'])} of {money(o['quota_usd'])} year to date)"
     )
 
 
-def _trajectory(i: RuleInputs, where: Any, priority: Any) -> Any:
+def _needs_coaching_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    return f"{_achieved(s, o)}, below the {percent(t['needs_coaching_below'])} threshold."
+
+
+def _needs_coaching_quiet(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    if o["quota_achievement"] is None:
+        return (
+            f"{_name(s, o)} has no quota achievement (quota missing or zero, or no "
+            "year-to-date revenue), so it is not judged."
+        )
+    return f"{_achieved(s, o)}, not below the {percent(t['needs_coaching_below'])} threshold."
+
+
+def _trajectory(
+    i: RuleInputs,
+    fired: Callable[[ir.Table], ir.BooleanValue],
+    priority: Callable[[ir.Table], ir.Value],
+) -> ir.Table:
     r = i.rep_trajectory
-    r = r.filter(where(r))
-    return r.mutate(subject_id=r.rep_id, _priority=priority(r))
+    return r.mutate(subject_id=r.rep_id, _priority=priority(r), _fired=fired(r))
+
+
+def _closed(o: Mapping[str, Any]) -> str:
+    return (
+        f"closed {money(o['closed_won_3m_current'])} of a {money(o['quota_3m'])} 3-month "
+        f"quota ({percent(o['quota_attainment_pct'], ratio=False)})"
+    )
 
 
 def _coaching_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
     reasons = []
     if o["velocity_matches"]:
         reasons.append(f"risk velocity is {o['risk_velocity_flag']}")
-    pct = o.get("quota_attainment_pct")
-    closed, quota = o.get("closed_won_3m_current"), o.get("quota_3m")
     if o["attainment_below"]:
-        reasons.append(
-            f"closed {money(closed)} of a {money(quota)} 3-month quota ({number(pct)}%), "
-            f"below {number(t['coaching_attainment_below_pct'])}%"
-        )
+        reasons.append(f"{_closed(o)}, below {percent(t['coaching_attainment_below'])}")
     return f"{_name(s, o)} is a coaching candidate: {'; '.join(reasons)}."
 
 
+def _coaching_quiet(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    velocity = o.get("risk_velocity_flag")
+    reasons = [
+        f"risk velocity is {velocity} (not {t['coaching_risk_velocity']})"
+        if velocity is not None
+        else "risk velocity is unknown"
+    ]
+    if o["quota_attainment_pct"] is None:
+        reasons.append("3-month attainment is unknown (quota_3m missing or zero)")
+    else:
+        reasons.append(f"{_closed(o)}, not below {percent(t['coaching_attainment_below'])}")
+    return f"{_name(s, o)} is not a coaching candidate: {'; '.join(reasons)}."
+
+
 def _benchmark_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
-    return (
-        f"{_name(s, o)} has the highest 3-month quota attainment, "
-        f"{number(o['quota_attainment_pct'])}% ({money(o['closed_won_3m_current'])} of "
-        f"{money(o['quota_3m'])})."
-    )
+    return f"{_name(s, o)} has the highest 3-month quota attainment: {_closed(o)}."
+
+
+def _benchmark_quiet(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    if o["quota_attainment_pct"] is None:
+        return f"{_name(s, o)} has no 3-month attainment (quota_3m missing or zero)."
+    return f"{_name(s, o)} does not have the highest 3-month attainment: {_closed(o)}."
+
+
+def _change(o: Mapping[str, Any]) -> str:
+    return f"{money(o['previous_pipeline_value'])} to {money(o['current_pipeline_value'])}"
 
 
 def _declining_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    fall = percent(abs(o["pipeline_change_pct"]), ratio=False)
     return (
-        f"{_name(s, o)}'s pipeline fell {number(abs(o['pipeline_change_pct']))}% "
-        f"({money(o['previous_pipeline_value'])} to {money(o['current_pipeline_value'])}), "
-        f"beyond the {number(t['trend_band_pct'])}% band."
+        f"{_name(s, o)}'s pipeline fell {fall} ({_change(o)}), more than the "
+        f"{percent(t['trend_band'])} band."
+    )
+
+
+def _declining_quiet(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    change = o["pipeline_change_pct"]
+    if change is None:
+        return (
+            f"{_name(s, o)} has no pipeline change (current or previous pipeline missing, "
+            "or the previous one not positive), so the trend is stable."
+        )
+    moved = "rose" if change > 0 else "fell" if change < 0 else "did not change"
+    amount = f" {percent(abs(change), ratio=False)}" if change else ""
+    return (
+        f"{_name(s, o)}'s pipeline {moved}{amount} ({_change(o)}), not a fall of more than "
+        f"the {percent(t['trend_band'])} band."
     )
 
 
@@ -72,15 +127,17 @@ NEEDS_COACHING = register(
         subject_type="rep",
         severity="warning",
         description="Quota achievement (YTD revenue / quota) below reps.needs_coaching_below.",
-        select=_needs_coaching,
+        judge=_performance,
         observed=(
             ("rep_name", "text"),
             ("quota_achievement", "ratio"),
             ("year_to_date_revenue_usd", "usd"),
             ("quota_usd", "usd"),
         ),
-        thresholds=lambda p: {"needs_coaching_below": p.reps.needs_coaching_below},
+        thresholds=lambda p, row: {"needs_coaching_below": p.reps.needs_coaching_below},
         message=_needs_coaching_message,
+        quiet=_needs_coaching_quiet,
+        compares=(Compare("quota_achievement", "<", "needs_coaching_below"),),
     )
 )
 
@@ -90,8 +147,8 @@ COACHING_CANDIDATE = register(
         subject_type="rep",
         severity="info",
         description="Risk velocity is trajectory.coaching_risk_velocity, or closed_won_3m_current "
-        "is below trajectory.coaching_attainment_below_pct percent of quota_3m.",
-        select=lambda i, p: _trajectory(
+        "is below trajectory.coaching_attainment_below x quota_3m.",
+        judge=lambda i, p: _trajectory(
             i, lambda r: r.coaching_candidate, lambda r: -r.quota_attainment_pct.fill_null(0.0)
         ).mutate(
             velocity_matches=lambda r: velocity_matches(r, p),
@@ -106,11 +163,13 @@ COACHING_CANDIDATE = register(
             ("closed_won_3m_current", "usd"),
             ("quota_3m", "usd"),
         ),
-        thresholds=lambda p: {
+        thresholds=lambda p, row: {
             "coaching_risk_velocity": p.trajectory.coaching_risk_velocity,
-            "coaching_attainment_below_pct": p.trajectory.coaching_attainment_below_pct,
+            "coaching_attainment_below": p.trajectory.coaching_attainment_below,
         },
         message=_coaching_message,
+        quiet=_coaching_quiet,
+        compares=(Compare("quota_attainment_pct", "<", "coaching_attainment_below", 100),),
     )
 )
 
@@ -121,15 +180,16 @@ BENCHMARK = register(
         severity="info",
         description="The one rep with the highest 3-month attainment among reps with a quota_3m "
         "(ties: lowest rep_id).",
-        select=lambda i, p: _trajectory(i, lambda r: r.benchmark, lambda r: r.quota_attainment_pct),
+        judge=lambda i, p: _trajectory(i, lambda r: r.benchmark, lambda r: r.quota_attainment_pct),
         observed=(
             ("rep_name", "text"),
             ("quota_attainment_pct", "pct"),
             ("closed_won_3m_current", "usd"),
             ("quota_3m", "usd"),
         ),
-        thresholds=lambda p: {},
+        thresholds=lambda p, row: {},
         message=_benchmark_message,
+        quiet=_benchmark_quiet,
     )
 )
 
@@ -138,9 +198,9 @@ PIPELINE_DECLINING = register(
         id="pipeline_declining",
         subject_type="rep",
         severity="warning",
-        description="Pipeline fell by more than trajectory.trend_band_pct percent "
+        description="Pipeline fell by more than trajectory.trend_band of the previous pipeline "
         "(pipeline_trend is `declining`).",
-        select=lambda i, p: _trajectory(
+        judge=lambda i, p: _trajectory(
             i, lambda r: r.pipeline_trend == "declining", lambda r: -r.pipeline_change_pct
         ),
         observed=(
@@ -149,7 +209,9 @@ PIPELINE_DECLINING = register(
             ("current_pipeline_value", "usd"),
             ("previous_pipeline_value", "usd"),
         ),
-        thresholds=lambda p: {"trend_band_pct": p.trajectory.trend_band_pct},
+        thresholds=lambda p, row: {"trend_band": p.trajectory.trend_band},
         message=_declining_message,
+        quiet=_declining_quiet,
+        compares=(Compare("pipeline_change_pct", "<", "trend_band", -100),),
     )
 )

@@ -16,6 +16,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from pipereview.schema import ROW_COLUMN, TABLES, Column
+from pipereview.sources.sniff import normalise
 
 BAD = "_bad"
 # What a CSV field that means "missing" looks like (the error path's Arrow reader uses it too).
@@ -37,10 +38,11 @@ class Canonical:
 
 
 def stripped_names(raw: ir.Table) -> ir.Table:
-    """Column names without surrounding spaces (the first of any that then collide)."""
+    """Column names as matched (``sniff.normalise``: " Deal ID" is deal_id). Readers refuse
+    two names that normalise alike before this runs; here the first would win."""
     seen: dict[str, str] = {}
     for name in raw.columns:
-        seen.setdefault(name.strip(), name)
+        seen.setdefault(normalise(name), name)
     return raw.select(**{new: raw[old] for new, old in seen.items()})
 
 
@@ -86,6 +88,9 @@ def _parse(value: ir.Value, column: Column) -> tuple[ir.Value, ir.BooleanValue |
         return ibis.null(column.dtype), None
     if kind in ("id", "text"):
         return _text(value)
+    if kind == "status":
+        text, problem = _text(value)
+        return _status(text), problem
     if kind == "date":
         return _date(value)
     if kind == "flags":
@@ -108,6 +113,16 @@ def _text(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
         fractional = value.notnull() & (value != value.floor())
         return value.cast("int64").cast("string"), fractional
     return _unusable(Column("_", "text", False, ""))
+
+
+def _status(text: ir.StringValue) -> ir.StringValue:
+    """Trimmed and A-Z lower-cased (" Active " is active); blank is missing. Only A-Z, as
+    in ``metrics.base.fold_case``, so every engine folds alike (decisions D16)."""
+    folded = _blank_to_null(text).translate(_UPPER, _LOWER)
+    return folded
+
+
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 
 
 def _blank_to_null(value: ir.StringValue) -> ir.StringValue:
@@ -145,9 +160,12 @@ _DECIMAL_BOUNDS = {"decimal(18,4)": 1e14, "decimal(18,6)": 1e12}
 
 
 def _out_of_range(number: ir.NumericValue, column: Column) -> ir.BooleanValue:
-    """Negative days; a probability outside [0, 1] (checked before any rounding)."""
+    """Negative days; a probability outside [0, 1] (checked before any rounding); an
+    infinite double ("1e400" parses as one)."""
     if column.kind == "integer":
-        return number < 0
+        return (number < 0) | number.isinf()
+    if column.kind == "number":
+        return number.isinf()
     if column.kind == "probability":
         return (number < 0) | (number > 1)
     return ibis.literal(False)
@@ -173,6 +191,18 @@ def _clean_flags(flags: ir.ArrayValue) -> ir.ArrayValue:
     return trimmed.filter(lambda flag: (flag != "").fill_null(False))
 
 
+def _json_flags(body: ir.StringValue) -> ir.ArrayValue:
+    """The elements of a JSON array's body as text, in plain string functions every engine
+    has: quoted elements keep their commas (["budget, cut"] is one flag), unquoted nulls are
+    dropped ([null] is no flag). Escaped quotes inside an element are not supported."""
+    for _ in range(2):  # two passes drop consecutive nulls too
+        body = body.re_replace(r"(^|,)\s*null\s*(,|$)", ",")
+    body = body.re_replace(r",(\s*,)+", ",").re_replace(r"^[\s,]+|[\s,]+$", "")
+    quoted = body.contains('"')
+    inner = body.re_replace(r'^\s*"|"\s*$', "")
+    return ibis.ifelse(quoted, inner.re_split(r'"\s*,\s*"'), body.re_split(r"\s*,\s*"))
+
+
 def _flags(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
     """A list, a JSON-array string or a ';'/','-separated string -> list of strings."""
     vtype = value.type()
@@ -183,5 +213,6 @@ def _flags(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
     text = value.strip()
     is_json = text.startswith("[")
     unclosed = is_json & ~text.endswith("]")
-    body = ibis.ifelse(is_json, text.substr(1, text.length() - 2).replace('"', ""), text)
-    return _clean_flags(body.re_split(FLAG_SEPARATORS)), unclosed
+    body = text.substr(1, text.length() - 2)
+    flags = ibis.ifelse(is_json, _json_flags(body), text.re_split(FLAG_SEPARATORS))
+    return _clean_flags(flags), unclosed

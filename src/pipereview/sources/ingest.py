@@ -10,19 +10,27 @@ the file, row, column and value.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipereview.errors import EngineError, InputError, PipereviewError
 from pipereview.schema import ROW_COLUMN, TABLES
-from pipereview.sources import locate
+from pipereview.sources import locate, sniff
 from pipereview.sources.canonical import BAD, canonical
 from pipereview.sources.engine import Engine, count_if
-from pipereview.sources.readers import file_kind, read_memory, read_source
+from pipereview.sources.readers import (
+    CSV_SUFFIXES,
+    csv_line,
+    file_kind,
+    read_memory,
+    read_source,
+)
 
 
 @dataclass
@@ -42,6 +50,9 @@ class Loaded:
     source: str
     absent_columns: tuple[str, ...]
     checked: bool = False
+    notes: tuple[str, ...] = ()  # how the file was read, when not as plain UTF-8 CSV
+    delimiter: str | None = None
+    scratch: Any = None  # keeps a UTF-8 copy of the file alive while the table may read it
 
     def check_counts(self) -> dict[str, ir.Scalar]:
         """Aggregates over ``table``: its row count and its unusable rows."""
@@ -51,14 +62,21 @@ class Loaded:
     def verify(self, n: int, bad: int) -> None:
         """Raise the located InputError if any row is unusable (or there are no records)."""
         self.checked = True
-        if bad or (n == 0 and self.obj is not None):
+        if bad:
             first = None
             if bad:
                 t = self.table
                 first_bad = t.filter(t[BAD]).order_by(ROW_COLUMN).limit(1).select(ROW_COLUMN)
                 rows = self.engine.rows(first_bad)
                 first = rows[0][ROW_COLUMN] if rows else None
-            raise _locate(self.obj, self.name, self.source, "a value pipereview cannot use", first)
+            raise _locate(
+                self.obj,
+                self.name,
+                self.source,
+                "a value pipereview cannot use",
+                first,
+                self.delimiter,
+            )
 
     def ensure_checked(self) -> None:
         """Run the check now unless a scan already did."""
@@ -76,52 +94,144 @@ def run_checked(loaded: Loaded, query: Any) -> Any:
     except PipereviewError:
         raise
     except loaded.engine.data_errors as exc:
-        raise _failure(loaded.engine, exc, loaded.obj, loaded.name, loaded.source) from None
+        raise _failure(
+            loaded.engine, exc, loaded.obj, loaded.name, loaded.source, loaded.delimiter
+        ) from None
 
 
-def _failure(engine: Engine, exc: BaseException, obj: Any, table: str, source: str) -> Exception:
+def _failure(
+    engine: Engine,
+    exc: BaseException,
+    obj: Any,
+    table: str,
+    source: str,
+    delimiter: str | None = None,
+) -> Exception:
     """What an engine error means: out of memory, or data it cannot read (located)."""
     if engine.out_of_memory(exc):
         return EngineError(
             f"the engine ran out of memory: {_first_line(exc)}",
             hint="raise --memory-limit (or leave it unset)",
         )
-    return _locate(obj, table, source, _first_line(exc))
+    return _locate(obj, table, source, _first_line(exc), delimiter=delimiter)
 
 
 def load(engine: Engine, obj: Any, table: str) -> Loaded:
     """Read ``obj`` (a path, in-memory data, or None for no records) as canonical ``table``."""
-    kind = "memory"
+    if isinstance(obj, str | Path):
+        path = Path(obj)
+        kind = file_kind(path, table)
+        if kind == "parquet":
+            return _load_file(engine, path, table, kind, None)
+        text = sniff.open_text(path, kind)
+        try:
+            return _load_file(engine, path, table, kind, text)
+        except InputError:
+            # The engine refused the file: if it is not UTF-8 further down than the head the
+            # sniffer read, read a UTF-8 copy instead; else the located error stands.
+            whole = sniff.open_text(path, kind, whole=True)
+            if whole.path == path:
+                raise
+            return _load_file(engine, path, table, kind, whole)
     if obj is None:
         source = "(none)"
         empty = pa.table({c.name: pa.nulls(0) for c in TABLES[table]})
         raw = engine.from_arrow(empty)
-    elif isinstance(obj, str | Path):
-        path = Path(obj)
-        source = str(path)
-        kind = file_kind(path, table)
-        delimiter = "\t" if kind == "tsv" else ","
-        try:
-            raw = engine.read_file(path, "csv" if kind == "tsv" else kind, delimiter)
-        except PipereviewError:
-            raise
-        except engine.data_errors as exc:  # the engine's reader refused the file
-            raise _failure(engine, exc, obj, table, source) from None
     else:
         memory = read_memory(obj, table)
         source = memory.source
-        if memory.data.num_rows == 0:
+        data = memory.data
+        if data.num_rows == 0:
             raise _locate(obj, table, source, "no records")
-        raw = engine.from_arrow(memory.data)
+        sniff.check_header(data.column_names, source)
+        raw = engine.from_arrow(data)
+    return _canonical(engine, raw, obj, table, source, "memory", ())
+
+
+def _load_file(
+    engine: Engine, path: Path, table: str, kind: str, text: sniff.TextFile | None
+) -> Loaded:
+    source = str(path)
+    if kind == "parquet":
+        try:
+            sniff.check_header(pq.read_schema(path).names, source)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"not a readable Parquet file ({exc})", source=source) from None
+    read_path = text.path if text is not None else path
+    delimiter = text.delimiter if text is not None else ","
+    notes = tuple(text.notes) if text is not None else ()
+    try:
+        raw = engine.read_file(read_path, "csv" if kind == "tsv" else kind, delimiter)
+    except PipereviewError:
+        raise
+    except engine.data_errors as exc:  # the engine's reader refused the file
+        raise _failure(engine, exc, read_path, table, source, delimiter) from None
+    if text is not None and text.header and kind != "json":
+        names = [c for c in raw.columns if c != ROW_COLUMN and not c.startswith("file_row")]
+        if [sniff.normalise(c) for c in names] != [sniff.normalise(h) for h in text.header]:
+            # the engine's CSV sniffer read another header than the first line: a ragged row
+            raise _locate(read_path, table, source, "the header was not read", None, delimiter)
+    loaded = _canonical(engine, raw, read_path, table, source, kind, notes, delimiter)
+    loaded.scratch = text
+    return loaded
+
+
+def _canonical(
+    engine: Engine,
+    raw: ir.Table,
+    obj: Any,
+    table: str,
+    source: str,
+    kind: str,
+    notes: tuple[str, ...],
+    delimiter: str | None = None,
+) -> Loaded:
     row_column = engine.row_column(raw)
     parsed = canonical(raw, table, csv_text=kind in ("csv", "tsv"), row_column=row_column)
     if parsed.missing_required:
-        raise _locate(obj, table, source, f"required column {parsed.missing_required[0]!r}")
-    loaded = Loaded(engine, obj, table, parsed.table, source, parsed.absent)
+        # an empty JSON array reads as odd columns: say it has no records
+        if kind == "json" and read_source(obj, table, None, source).data.num_rows == 0:
+            raise InputError(
+                "has no records",
+                source=source,
+                hint=f"the {table} input needs at least one record",
+            )
+        raise _missing_columns(raw.columns, parsed.missing_required, table, source)
+    loaded = Loaded(
+        engine, obj, table, parsed.table, source, parsed.absent, notes=notes, delimiter=delimiter
+    )
     loaded.table = run_checked(loaded, lambda: engine.keep(parsed.table))
     if row_column is None:  # kept: checking it costs a scan of one boolean column
         loaded.ensure_checked()
     return loaded
+
+
+def _missing_columns(
+    found: list[str], missing: tuple[str, ...], table: str, source: str
+) -> InputError:
+    """Every missing required column at once, each with a suggestion when one is close."""
+    known = {c.name for c in TABLES[table]}
+    spare = [name for name in found if sniff.normalise(name) not in known and name != ROW_COLUMN]
+    spare = [name for name in spare if not name.startswith("file_row_number")]
+    shown = [n for n in found if n != ROW_COLUMN and not n.startswith("file_row_number")]
+    by_key = {sniff.normalise(name): name for name in spare}
+    hints = []
+    for column in missing:
+        close = difflib.get_close_matches(column, list(by_key), n=1, cutoff=0.6)
+        if close:
+            hints.append(f"{by_key[close[0]]!r} for {column}?")
+    hint = (
+        "did you mean " + ", ".join(hints)
+        if hints
+        else f"columns found: {', '.join(shown[:12]) or '(none)'}"
+    )
+    plural = "s" if len(missing) > 1 else ""
+    return InputError(
+        f"required column{plural} missing: {', '.join(missing)}",
+        source=source,
+        column=missing[0] if len(missing) == 1 else None,
+        hint=hint,
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -129,12 +239,34 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _locate(obj: Any, table: str, source: str, reason: str, row: int | None = None) -> InputError:
+def _with_line(err: InputError, obj: Any, delimiter: str | None) -> InputError:
+    """For a CSV file, name the line a spreadsheet shows rather than the data row."""
+    if err.row is None or err.line is not None or not isinstance(obj, str | Path):
+        return err
+    path = Path(obj)
+    if path.suffix.lower() not in CSV_SUFFIXES:
+        return err
+    line = csv_line(path, err.row, delimiter or ("\t" if path.suffix.lower() == ".tsv" else ","))
+    if line is None:
+        return err
+    return InputError(
+        err.detail, source=err.source, row=err.row, column=err.column, hint=err.hint, line=line
+    )
+
+
+def _locate(
+    obj: Any,
+    table: str,
+    source: str,
+    reason: str,
+    row: int | None = None,
+    delimiter: str | None = None,
+) -> InputError:
     """The exact error from re-reading the source in Arrow, or a general one naming the row."""
     try:
-        locate.canonicalize(read_source(obj, table), table)
+        locate.canonicalize(read_source(obj, table, delimiter, source), table)
     except InputError as err:
-        return err
+        return _with_line(err, obj, delimiter)
     return InputError(
         f"cannot be used: {reason}",
         source=source,

@@ -19,6 +19,9 @@ from pipereview.errors import InputError
 from pipereview.schema import ROW_COLUMN, TABLES, Column
 from pipereview.sources.canonical import DATE_SHAPE, FLAG_SEPARATORS, NUMBER
 from pipereview.sources.readers import RawTable
+from pipereview.sources.sniff import normalise
+
+MONEY_BOUND = 1e14  # DECIMAL(18,4) holds 14 digits before the point
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class CanonicalTable:
 
 def canonicalize(raw: RawTable, table: str) -> CanonicalTable:
     """Check and convert ``raw`` into canonical ``table`` columns; raise at the first bad one."""
-    data = raw.data.rename_columns([name.strip() for name in raw.data.column_names])
+    data = raw.data.rename_columns([normalise(name) for name in raw.data.column_names])
     if data.num_rows == 0:
         raise InputError(
             "has no records",
@@ -79,7 +82,7 @@ def _fail(
 
 
 def _convert(values: pa.Array, column: Column, source: str) -> pa.Array:
-    if column.kind in ("id", "text"):
+    if column.kind in ("id", "text", "status"):
         return values if pa.types.is_string(values.type) else _as_text(values, column, source)
     if column.kind == "date":
         return _to_date(values, column, source)
@@ -136,6 +139,17 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
     infinite = pc.is_inf(numbers)
     if pc.any(infinite).as_py():
         raise _fail(values, infinite, column, source, "not a finite number")
+    if column.kind == "money":
+        huge = pc.greater_equal(pc.abs(numbers), MONEY_BOUND)
+        if pc.any(huge).as_py():
+            raise _fail(
+                values,
+                huge,
+                column,
+                source,
+                "too large for an amount",
+                hint="amounts must be below 10^14, i.e. 100 trillion",
+            )
     if column.kind == "integer":
         negative = pc.less(numbers, 0)
         if pc.any(negative).as_py():

@@ -20,7 +20,6 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from pipereview.errors import InputError
-from pipereview.schema import TABLES
 from pipereview.sources.canonical import CSV_NULLS
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -41,11 +40,31 @@ def read_memory(obj: Any, table: str) -> RawTable:
     return _read_memory(obj, table)
 
 
-def read_source(obj: Any, table: str) -> RawTable:
-    """Read a path or an in-memory object holding the ``table`` ("deals" or "reps") records."""
+def read_source(
+    obj: Any, table: str, delimiter: str | None = None, source: str | None = None
+) -> RawTable:
+    """Read a path or an in-memory object holding the ``table`` ("deals" or "reps") records.
+    ``delimiter``: the CSV separator the sniffer found (default by suffix); ``source``: the
+    name errors give the file (the user's path when ``obj`` is a UTF-8 copy of it)."""
     if isinstance(obj, str | Path):
-        return _read_file(Path(obj), table)
+        return _read_file(Path(obj), table, delimiter, source)
     return _read_memory(obj, table)
+
+
+def csv_line(path: Path, row: int, delimiter: str) -> int | None:
+    """The line on which data row ``row`` (1-based) starts, header = line 1 (a quoted value
+    may span lines, so this counts records, not newlines)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            start = 1
+            for index, _ in enumerate(reader):
+                if index == row:
+                    return start
+                start = reader.line_num + 1
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    return None
 
 
 def file_kind(path: Path, table: str) -> str:
@@ -73,26 +92,27 @@ def file_kind(path: Path, table: str) -> str:
     )
 
 
-def _read_file(path: Path, table: str) -> RawTable:
-    source = str(path)
+def _read_file(path: Path, table: str, delimiter: str | None, source: str | None) -> RawTable:
+    source = source or str(path)
     kind = file_kind(path, table)
     if kind in ("csv", "tsv"):
-        data = _read_csv(path, table)
+        data = _read_csv(path, table, delimiter or ("\t" if kind == "tsv" else ","), source)
     elif kind == "parquet":
         try:
             data = pq.read_table(path)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"not a readable Parquet file ({exc})", source=source) from None
     else:
-        data = _records_to_arrow(_read_json_records(path), source)
+        data = _records_to_arrow(_read_json_records(path, source), source)
     return RawTable(data, source)
 
 
-def _read_csv(path: Path, table: str) -> pa.Table:
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    # Ids and free text stay strings (no "007" -> 7); everything else is inferred, then
-    # checked and cast column by column in canonical.py so errors can name the row.
-    text_columns = {c.name: pa.string() for c in TABLES[table] if c.kind in ("id", "text", "flags")}
+def _read_csv(path: Path, table: str, delimiter: str, source: str) -> pa.Table:
+    # Every column stays text, as the engine reads it (no "007" -> 7); locate.py parses
+    # them by kind so errors can name the row.
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        header = next(csv.reader(handle, delimiter=delimiter), [])
+    text_columns = {name: pa.string() for name in header}
     try:
         return pa_csv.read_csv(
             path,
@@ -104,26 +124,29 @@ def _read_csv(path: Path, table: str) -> pa.Table:
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise _locate_csv_error(path, delimiter, exc) from None
+        raise _locate_csv_error(path, delimiter, exc, source) from None
 
 
-def _locate_csv_error(path: Path, delimiter: str, exc: Exception) -> InputError:
+def _locate_csv_error(path: Path, delimiter: str, exc: Exception, source: str) -> InputError:
     """Re-scan a CSV that Arrow rejected to name the first bad row."""
-    source = str(path)
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle, delimiter=delimiter)
             header = next(reader, None)
             if header is None:
                 return InputError("file is empty", source=source)
+            start = reader.line_num + 1
             for row_number, row in enumerate(reader, start=1):
                 if row and len(row) != len(header):
                     return InputError(
                         f"has {len(row)} fields, the header has {len(header)}",
                         source=source,
                         row=row_number,
-                        hint="check for an unquoted delimiter in a value",
+                        line=start,
+                        hint="check for a separator inside an unquoted value, or a quote "
+                        "that is never closed",
                     )
+                start = reader.line_num + 1
     except UnicodeDecodeError as err:
         return InputError(
             f"is not UTF-8 text (byte {err.start})",
@@ -135,9 +158,8 @@ def _locate_csv_error(path: Path, delimiter: str, exc: Exception) -> InputError:
     return InputError(f"is not valid CSV ({exc})", source=source)
 
 
-def _read_json_records(path: Path) -> list[dict[str, Any]]:
-    source = str(path)
-    text = path.read_text(encoding="utf-8")
+def _read_json_records(path: Path, source: str) -> list[dict[str, Any]]:
+    text = path.read_text(encoding="utf-8-sig")
     stripped = text.lstrip()
     if not stripped:
         raise InputError("file is empty", source=source)

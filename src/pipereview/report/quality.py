@@ -1,0 +1,132 @@
+"""The data-quality section: which checks found something, counted in as few scans as can be.
+
+Row-level checks (those with a ``where``) are counted inside a scan the report makes anyway;
+the others run their ``find``. Examples are fetched only for checks that found something.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import ibis.expr.types as ir
+
+from pipereview.metrics.reps import deals_by_rep
+from pipereview.report.inputs import Inputs
+from pipereview.report.model import DataQualityItem
+from pipereview.sources.checks import CHECKS
+from pipereview.sources.engine import Engine, count_if
+from pipereview.sources.quality import Check, Facts, absent_column_sentence
+
+EXAMPLES = 5
+
+
+def fused_checks(scope: str) -> list[Check]:
+    """The row-level checks counted in a scan of ``scope``."""
+    return [c for c in CHECKS if c.where is not None and c.scope == scope]
+
+
+def check_counts_of(table: ir.Table, scope: str) -> dict[str, ir.Scalar]:
+    """Every row-level check of ``scope`` as a count over ``table``, keyed by check id."""
+    return {
+        c.id: count_if(table, c.where(table)) for c in fused_checks(scope) if c.where is not None
+    }
+
+
+def aggregate_once(engine: Engine, table: ir.Table, aggs: dict[str, ir.Scalar]) -> dict[str, Any]:
+    """One aggregate over ``table``; an expression asked for under two names (a rule total
+    that is a summary metric, the input check's row count) is computed once."""
+    unique: dict[str, ir.Scalar] = {}
+    twin_of: dict[str, str] = {}
+    for name, expr in aggs.items():
+        twin = next((k for k, v in unique.items() if v.equals(expr)), None)
+        if twin is None:
+            unique[name] = expr
+        else:
+            twin_of[name] = twin
+    row = engine.one(table.aggregate(**unique))
+    return row | {name: row[twin] for name, twin in twin_of.items()}
+
+
+def scope_counts(
+    inputs: Inputs, scope: str, extra: dict[str, ir.Scalar] | None = None
+) -> dict[str, Any]:
+    """One aggregate over a scope: every row-level check's count plus ``extra``."""
+    table = fused_checks(scope)[0].scope_table(inputs.deals, inputs.reps)
+    return aggregate_once(inputs.engine, table, dict(extra or {}) | check_counts_of(table, scope))
+
+
+def data_quality(
+    inputs: Inputs, known: dict[str, int] | None = None, per_rep: ir.Table | None = None
+) -> list[DataQualityItem]:
+    """Every check that found something, plus optional columns absent from an input.
+
+    ``known``: counts of row-level checks already made in a scan; the others are counted
+    here (row-level ones in one aggregate per table). ``per_rep``: the kept
+    ``deals_by_rep`` table, computed here when not given.
+    """
+    facts = Facts(
+        inputs.deals, inputs.reps, per_rep if per_rep is not None else deals_by_rep(inputs.deals)
+    )
+    counts = dict(known or {})
+    for scope in ("deals", "reps", "unique_reps"):
+        if any(c.id not in counts for c in fused_checks(scope)):
+            counts.update(scope_counts(inputs, scope))
+    items = []
+    tables: tuple[Literal["deals", "reps"], ...] = ("deals", "reps")
+    for table, loaded in (("deals", inputs.loaded_deals), ("reps", inputs.loaded_reps)):
+        if loaded.notes:
+            items.append(
+                DataQualityItem(
+                    check="read_as",
+                    table=table,
+                    severity="info",
+                    count=len(loaded.notes),
+                    message=f"The {table} file was {'; '.join(loaded.notes)}.",
+                    examples=[],
+                )
+            )
+    for table in tables:
+        columns = inputs.absent_columns.get(table, ())
+        if columns:
+            items.append(
+                DataQualityItem(
+                    check="absent_column",
+                    table=table,
+                    severity="info",
+                    count=len(columns),
+                    message=absent_column_sentence(table, columns),
+                    examples=sorted(columns),
+                )
+            )
+    for check in CHECKS:
+        found = check.find(facts)
+        if check.id in counts:
+            total = int(counts[check.id])
+        else:
+            count = found.n.sum() if check.count_rows else found.count()
+            total = int(inputs.engine.one(found.aggregate(count=count.fill_null(0)))["count"])
+        if not total:
+            continue
+        examples = inputs.engine.rows(found.order_by("key").limit(EXAMPLES).select("key", "n"))
+        items.append(
+            DataQualityItem(
+                check=check.id,
+                table=check.table,
+                severity=check.severity,
+                count=total,
+                message=check.sentence(total),
+                examples=[_example(check, e["key"], e["n"]) for e in examples],
+            )
+        )
+    return sorted(items, key=lambda item: (item.table, item.check))
+
+
+def _example(check: Check, key: Any, n: int) -> str:
+    """An example as listed: the key, with how many rows (or deals, or ids) it stands for."""
+    if check.id == "no_deal_joins_rep":
+        return str(key)
+    unit = {"orphan_deal": "deal", "duplicate_rep_name": "rep id"}
+    noun = unit.get(check.id, "row")
+    if check.id == "no_known_status" or n > 1 or noun != "row":
+        return f"{key} ({n} {noun}{'' if n == 1 else 's'})"
+    return str(key)
