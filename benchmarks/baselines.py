@@ -293,7 +293,8 @@ def duckdb_sql(deals_path: str, reps_path: str) -> dict:
     try:
         src = _sql_source(str(deals_path), DEAL_COLUMNS, row_number=False)
         con.execute(
-            "CREATE TEMP TABLE d AS SELECT deal_id, rep_id, status, "
+            "CREATE TEMP TABLE d AS SELECT deal_id, rep_id, "
+            "NULLIF(lower(trim(status)), '') AS status, "
             "COALESCE(deal_value_usd, 0) AS v, COALESCE(probability, 0) AS p, "
             f"COALESCE(days_in_stage, 0) AS days, risk_flags FROM ({src})"
         )
@@ -423,6 +424,7 @@ def python_onepass(deals_path: str, reps_path: str) -> dict:
     for seq, d in enumerate(_iter_rows(str(deals_path), DEAL_COLUMNS)):
         total += 1
         status, rep_id = d["status"], d["rep_id"]
+        status = status.strip().lower() or None if isinstance(status, str) else status
         state = None
         if rep_id is not None:
             state = per_rep.get(rep_id)
