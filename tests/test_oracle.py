@@ -86,8 +86,8 @@ def test_missing_deal_values_count_as_zero() -> None:
 
 def test_unknown_status_counts_only_in_total() -> None:
     deals = [
-        _deal("D1", "R1", "Won", 100, 0.5, 30, ["x"]),
-        _deal("D2", "R1", " active", 100, 0.5, 30, ["x"]),
+        _deal("D1", "R1", "Open", 100, 0.5, 30, ["x"]),
+        _deal("D2", "R1", "activ", 100, 0.5, 30, ["x"]),
         _deal("D3", "R1", None, 100, 0.5, 30, ["x"]),
         _deal("D4", "R1", "active", 40, 0.5, 1),
     ]
@@ -100,6 +100,12 @@ def test_unknown_status_counts_only_in_total() -> None:
     assert summary["at_risk_deals_count"] == 0
     assert _perf(report, "R1")["active_deals"] == 1
     assert _perf(report, "R1")["close_rate_source"] == "none"
+
+
+def test_statuses_are_trimmed_and_case_folded() -> None:
+    deals = [_deal("D1", "R1", " Won ", 100, 0.5), _deal("D2", "R1", "ACTIVE", 40, 0.5)]
+    summary = oracle_report(deals, [_rep("R1")])["pipeline_summary"]
+    assert (summary["active_deals"], summary["won_deals"]) == (1, 1)
 
 
 def test_zero_or_missing_quota_gives_null_and_no_coaching() -> None:
