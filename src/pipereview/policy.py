@@ -35,7 +35,7 @@ def _ratio(default: float, description: str) -> Any:
 
 
 def fold_stage(stage: str) -> str:
-    """A stage name as compared: trimmed, A-Z lower-cased (as ``metrics.base.fold_case``)."""
+    """A stage name as compared: trimmed, A-Z lower-cased (as ``sources.canonical.fold_case``)."""
     return stage.strip().translate(
         str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
     )

@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 
 from pipereview.policy import Policy
 from pipereview.schema import ACTIVE, LOST, MONEY, PROBABILITY, WEIGHTED, WON
+from pipereview.sources.canonical import fold_case
 
 MONEY_WIDE, PROBABILITY_WIDE = "decimal(38,4)", "decimal(38,6)"
 
@@ -111,13 +112,6 @@ def is_at_risk(d: ir.Table) -> ir.BooleanValue:
 def as_float(value: ir.NumericValue) -> ir.FloatingValue:
     """A number as a double, for ratios and percentages (never for money)."""
     return value.cast("float64")
-
-
-def fold_case(text: ir.StringValue) -> ir.StringValue:
-    """Trim, then lower-case A-Z only (decisions D16): engines lower-case other letters
-    differently (DuckDB maps İ to i, Spark to i + a combining dot), so a report would
-    depend on the engine."""
-    return text.strip().translate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def safe_ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:

@@ -26,13 +26,6 @@ class Inputs:
     def reps(self) -> ir.Table:
         return self.loaded_reps.table
 
-    @property
-    def absent_columns(self) -> dict[str, tuple[str, ...]]:
-        return {
-            "deals": self.loaded_deals.absent_columns,
-            "reps": self.loaded_reps.absent_columns,
-        }
-
     def ensure_checked(self) -> None:
         """Check both inputs now (when no report scan will)."""
         self.loaded_deals.ensure_checked()

@@ -15,6 +15,7 @@ from pipereview.report.inputs import Inputs
 from pipereview.report.model import DataQualityItem
 from pipereview.sources.checks import CHECKS
 from pipereview.sources.engine import Engine, count_if
+from pipereview.sources.ingest import Loaded
 from pipereview.sources.quality import Check, Facts, absent_column_sentence
 
 EXAMPLES = 5
@@ -72,8 +73,11 @@ def data_quality(
         if any(c.id not in counts for c in fused_checks(scope)):
             counts.update(scope_counts(inputs, scope))
     items = []
-    tables: tuple[Literal["deals", "reps"], ...] = ("deals", "reps")
-    for table, loaded in (("deals", inputs.loaded_deals), ("reps", inputs.loaded_reps)):
+    tables: tuple[tuple[Literal["deals", "reps"], Loaded], ...] = (
+        ("deals", inputs.loaded_deals),
+        ("reps", inputs.loaded_reps),
+    )
+    for table, loaded in tables:
         if loaded.notes:
             items.append(
                 DataQualityItem(
@@ -85,8 +89,7 @@ def data_quality(
                     examples=[],
                 )
             )
-    for table in tables:
-        columns = inputs.absent_columns.get(table, ())
+        columns = loaded.absent_columns
         if columns:
             items.append(
                 DataQualityItem(
@@ -99,7 +102,7 @@ def data_quality(
                 )
             )
     for check in CHECKS:
-        found = check.find(facts)
+        found = check.found(facts)
         if check.id in counts:
             total = int(counts[check.id])
         else:
@@ -115,18 +118,7 @@ def data_quality(
                 severity=check.severity,
                 count=total,
                 message=check.sentence(total),
-                examples=[_example(check, e["key"], e["n"]) for e in examples],
+                examples=[check.example(e["key"], e["n"]) for e in examples],
             )
         )
     return sorted(items, key=lambda item: (item.table, item.check))
-
-
-def _example(check: Check, key: Any, n: int) -> str:
-    """An example as listed: the key, with how many rows (or deals, or ids) it stands for."""
-    if check.id == "no_deal_joins_rep":
-        return str(key)
-    unit = {"orphan_deal": "deal", "duplicate_rep_name": "rep id"}
-    noun = unit.get(check.id, "row")
-    if check.id == "no_known_status" or n > 1 or noun != "row":
-        return f"{key} ({n} {noun}{'' if n == 1 else 's'})"
-    return str(key)

@@ -115,14 +115,17 @@ def _text(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
     return _unusable(Column("_", "text", False, ""))
 
 
+def fold_case(text: ir.StringValue) -> ir.StringValue:
+    """Trim, then lower-case A-Z only (decisions D16): engines lower-case other letters
+    differently (DuckDB maps İ to i, Spark to i + a combining dot), so a report would
+    depend on the engine."""
+    return text.strip().translate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def _status(text: ir.StringValue) -> ir.StringValue:
-    """Trimmed and A-Z lower-cased (" Active " is active); blank is missing. Only A-Z, as
-    in ``metrics.base.fold_case``, so every engine folds alike (decisions D16)."""
-    folded = _blank_to_null(text).translate(_UPPER, _LOWER)
-    return folded
-
-
-_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+    """Folded (" Active " is active); blank is missing."""
+    folded = fold_case(text)
+    return ibis.ifelse(folded == "", ibis.null("string"), folded)
 
 
 def _blank_to_null(value: ir.StringValue) -> ir.StringValue:

@@ -15,31 +15,14 @@ from pipereview.schema import ACTIVE, REP_COLUMNS, ROW_COLUMN, STATUSES
 from pipereview.sources.quality import (
     Check,
     Facts,
-    deal_label,
     duplicates,
     key_rows,
     unique_reps,
 )
 
 
-def _missing(column: str) -> Callable[[Facts], ir.Table]:
-    def find(f: Facts) -> ir.Table:
-        r = unique_reps(f.reps)
-        return key_rows(r, r[column].isnull(), r.rep_id)
-
-    return find
-
-
 def _no_positive(column: str) -> Callable[[ir.Table], ir.BooleanValue]:
     return lambda r: r[column].isnull() | (r[column] <= 0)
-
-
-def _not_positive_reps(column: str) -> Callable[[Facts], ir.Table]:
-    def find(f: Facts) -> ir.Table:
-        r = unique_reps(f.reps)
-        return key_rows(r, _no_positive(column)(r), r.rep_id)
-
-    return find
 
 
 def _unknown_status(d: ir.Table) -> ir.BooleanValue:
@@ -102,7 +85,6 @@ def _no_join(f: Facts) -> ir.Table:
     known = per_rep.semi_join(unique_reps(f.reps).select("rep_id"), "rep_id")
     totals = per_rep.aggregate(
         n=per_rep.deals.sum().fill_null(0),
-        ids=per_rep.count(),
         example=per_rep.rep_id.min(),
     )
     matched = known.aggregate(m=known.count())
@@ -134,6 +116,7 @@ CHECKS: tuple[Check, ...] = (
             "(e.g. a Salesforce OwnerId to the User Id)."
         ),
         count_rows=True,
+        example_noun=None,
     ),
     Check(
         "no_known_status",
@@ -147,6 +130,7 @@ CHECKS: tuple[Check, ...] = (
             "Closed Lost -> lost)."
         ),
         count_rows=True,
+        always_count=True,
     ),
     Check(
         "duplicate_deal_id",
@@ -191,9 +175,7 @@ CHECKS: tuple[Check, ...] = (
         "deals",
         "warning",
         "Active deals with no deal_value_usd: counted as 0 in every pipeline figure.",
-        lambda f: key_rows(
-            f.deals, _active(f.deals) & f.deals.deal_value_usd.isnull(), deal_label(f.deals)
-        ),
+        None,
         lambda n: (
             f"{n} active deal(s) have no deal_value_usd; they count as $0 in the pipeline, "
             "weighted pipeline and average deal size."
@@ -205,9 +187,7 @@ CHECKS: tuple[Check, ...] = (
         "deals",
         "warning",
         "Active deals with no probability: weighted as 0.",
-        lambda f: key_rows(
-            f.deals, _active(f.deals) & f.deals.probability.isnull(), deal_label(f.deals)
-        ),
+        None,
         lambda n: (
             f"{n} active deal(s) have no probability; they add $0 to the weighted pipeline "
             "and rank last among top opportunities."
@@ -219,9 +199,7 @@ CHECKS: tuple[Check, ...] = (
         "deals",
         "warning",
         "Deals with a negative deal_value_usd: summed as given.",
-        lambda f: key_rows(
-            f.deals, (f.deals.deal_value_usd < 0).fill_null(False), deal_label(f.deals)
-        ),
+        None,
         lambda n: (
             f"{n} deal(s) have a negative deal_value_usd; active ones are summed as given, so "
             "the weighted pipeline can exceed the total."
@@ -240,13 +218,15 @@ CHECKS: tuple[Check, ...] = (
             "pipeline summary and in no rep row (examples: unknown rep ids)."
         ),
         count_rows=True,
+        example_noun="deal",
+        always_count=True,
     ),
     Check(
         "deal_without_rep",
         "deals",
         "warning",
         "Deals with no rep_id.",
-        lambda f: key_rows(f.deals, f.deals.rep_id.isnull(), deal_label(f.deals)),
+        None,
         lambda n: f"{n} deal(s) have no rep_id; they count in the pipeline summary only.",
         where=lambda d: d.rep_id.isnull(),
     ),
@@ -271,13 +251,15 @@ CHECKS: tuple[Check, ...] = (
             f"{n} rep name(s) belong to more than one rep_id; rows with the same name are "
             "different reps (examples show how many ids)."
         ),
+        example_noun="rep id",
+        always_count=True,
     ),
     Check(
         "missing_rep_id",
         "reps",
         "warning",
         "Reps rows with no rep_id; left out.",
-        lambda f: key_rows(f.reps, f.reps.rep_id.isnull(), f.reps[ROW_COLUMN]),
+        None,
         lambda n: f"{n} reps row(s) have no rep_id and are left out (examples are row numbers).",
         where=lambda r: r.rep_id.isnull(),
         scope="reps",
@@ -287,7 +269,7 @@ CHECKS: tuple[Check, ...] = (
         "reps",
         "warning",
         "Reps with a negative quota, revenue or pipeline figure.",
-        lambda f: (lambda r: key_rows(r, _negative_rep(r), r.rep_id))(unique_reps(f.reps)),
+        None,
         lambda n: (
             f"{n} rep(s) have a negative quota, revenue or pipeline figure; a negative quota "
             "gives no achievement, a negative previous pipeline no trend."
@@ -312,9 +294,7 @@ CHECKS: tuple[Check, ...] = (
         "reps",
         "warning",
         "Reps with a missing, zero or negative quota_usd: achievement is null, no coaching flag.",
-        lambda f: (lambda r: key_rows(r, _no_positive("quota_usd")(r), r.rep_id))(
-            unique_reps(f.reps)
-        ),
+        None,
         lambda n: (
             f"{n} rep(s) have a missing, zero or negative quota_usd; their quota achievement "
             "is null and they get no quota-based coaching flag."
@@ -327,9 +307,7 @@ CHECKS: tuple[Check, ...] = (
         "reps",
         "warning",
         "Reps with a missing, zero or negative quota_3m: attainment is null, no attainment flags.",
-        lambda f: (lambda r: key_rows(r, _no_positive("quota_3m")(r), r.rep_id))(
-            unique_reps(f.reps)
-        ),
+        None,
         lambda n: (
             f"{n} rep(s) have a missing, zero or negative quota_3m; their attainment is null "
             "and they cannot be the benchmark or a quota-based coaching candidate."
@@ -342,7 +320,7 @@ CHECKS: tuple[Check, ...] = (
         "reps",
         "warning",
         "Reps with no year_to_date_revenue_usd: achievement is null.",
-        _missing("year_to_date_revenue_usd"),
+        None,
         lambda n: f"{n} rep(s) have no year_to_date_revenue_usd; their quota achievement is null.",
         where=lambda r: r.year_to_date_revenue_usd.isnull(),
         scope="unique_reps",
@@ -352,7 +330,7 @@ CHECKS: tuple[Check, ...] = (
         "reps",
         "info",
         "Reps with no close_rate on record: computed from their deals.",
-        _missing("close_rate"),
+        None,
         lambda n: (
             f"{n} rep(s) have no close_rate on record; it is computed from their won "
             "and lost deals (close_rate_source = deals)."
@@ -365,7 +343,7 @@ CHECKS: tuple[Check, ...] = (
         "reps",
         "info",
         "Reps with no previous_pipeline_value: trend is stable.",
-        _missing("previous_pipeline_value"),
+        None,
         lambda n: (
             f"{n} rep(s) have no previous_pipeline_value; their pipeline trend is "
             "reported as stable."

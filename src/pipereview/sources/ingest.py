@@ -63,12 +63,10 @@ class Loaded:
         """Raise the located InputError if any row is unusable (or there are no records)."""
         self.checked = True
         if bad:
-            first = None
-            if bad:
-                t = self.table
-                first_bad = t.filter(t[BAD]).order_by(ROW_COLUMN).limit(1).select(ROW_COLUMN)
-                rows = self.engine.rows(first_bad)
-                first = rows[0][ROW_COLUMN] if rows else None
+            t = self.table
+            first_bad = t.filter(t[BAD]).order_by(ROW_COLUMN).limit(1).select(ROW_COLUMN)
+            rows = self.engine.rows(first_bad)
+            first = rows[0][ROW_COLUMN] if rows else None
             raise _locate(
                 self.obj,
                 self.name,
@@ -167,7 +165,7 @@ def _load_file(
     except engine.data_errors as exc:  # the engine's reader refused the file
         raise _failure(engine, exc, read_path, table, source, delimiter) from None
     if text is not None and text.header and kind != "json":
-        names = [c for c in raw.columns if c != ROW_COLUMN and not c.startswith("file_row")]
+        names = _source_columns(engine, raw)
         if [sniff.normalise(c) for c in names] != [sniff.normalise(h) for h in text.header]:
             # the engine's CSV sniffer read another header than the first line: a ragged row
             raise _locate(read_path, table, source, "the header was not read", None, delimiter)
@@ -196,7 +194,7 @@ def _canonical(
                 source=source,
                 hint=f"the {table} input needs at least one record",
             )
-        raise _missing_columns(raw.columns, parsed.missing_required, table, source)
+        raise _missing_columns(_source_columns(engine, raw), parsed.missing_required, table, source)
     loaded = Loaded(
         engine, obj, table, parsed.table, source, parsed.absent, notes=notes, delimiter=delimiter
     )
@@ -206,14 +204,19 @@ def _canonical(
     return loaded
 
 
+def _source_columns(engine: Engine, raw: ir.Table) -> list[str]:
+    """The raw table's columns as the source names them (without the reader's row number)."""
+    row_column = engine.row_column(raw)
+    return [name for name in raw.columns if name != row_column]
+
+
 def _missing_columns(
     found: list[str], missing: tuple[str, ...], table: str, source: str
 ) -> InputError:
-    """Every missing required column at once, each with a suggestion when one is close."""
+    """Every missing required column at once, each with a suggestion when one is close.
+    ``found``: the source's columns."""
     known = {c.name for c in TABLES[table]}
-    spare = [name for name in found if sniff.normalise(name) not in known and name != ROW_COLUMN]
-    spare = [name for name in spare if not name.startswith("file_row_number")]
-    shown = [n for n in found if n != ROW_COLUMN and not n.startswith("file_row_number")]
+    spare = [name for name in found if sniff.normalise(name) not in known]
     by_key = {sniff.normalise(name): name for name in spare}
     hints = []
     for column in missing:
@@ -223,7 +226,7 @@ def _missing_columns(
     hint = (
         "did you mean " + ", ".join(hints)
         if hints
-        else f"columns found: {', '.join(shown[:12]) or '(none)'}"
+        else f"columns found: {', '.join(found[:12]) or '(none)'}"
     )
     plural = "s" if len(missing) > 1 else ""
     return InputError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -36,26 +36,57 @@ class Facts:
 
 @dataclass(frozen=True)
 class Check:
-    """One data-quality check: ``find`` returns a table with a ``key`` column (and ``n``).
+    """One data-quality check: ``found`` is a table with a ``key`` column and ``n``.
 
-    A row-level check also has ``where``, a condition on one row of ``scope``: its count is
-    then computed inside the one scan of that table the report makes anyway, and ``find``
-    runs only when the count is not zero (for the examples).
+    A row-level check has ``where``, a condition on one row of ``scope``: its count is then
+    computed inside the one scan of that table the report makes anyway, and its examples
+    (fetched only when the count is not zero) are the rows where it holds, keyed as the
+    scope names a row (``row_key``), unless ``find`` says otherwise. Other checks give
+    ``find``. An example reads "key (n nouns)" when it stands for more than one, or always
+    with ``always_count``; with no ``example_noun`` it is the key alone.
     """
 
     id: str
     table: Literal["deals", "reps"]
     severity: Severity
     description: str
-    find: Callable[[Facts], ir.Table]
+    find: Callable[[Facts], ir.Table] | None
     sentence: Callable[[int], str]
     count_rows: bool = False  # count = rows (sum of n) rather than distinct keys
     where: Callable[[ir.Table], ir.BooleanValue] | None = None
     scope: Scope = "deals"
+    example_noun: str | None = "row"
+    always_count: bool = False
 
     def scope_table(self, deals: ir.Table, reps: ir.Table) -> ir.Table:
         """The table ``where`` is evaluated on."""
         return {"deals": deals, "reps": reps, "unique_reps": unique_reps(reps)}[self.scope]
+
+    def found(self, facts: Facts) -> ir.Table:
+        """key and n for what the check finds."""
+        if self.find is not None:
+            return self.find(facts)
+        assert self.where is not None, f"check {self.id} needs find or where"
+        table = self.scope_table(facts.deals, facts.reps)
+        return key_rows(table, self.where(table), row_key(table, self.scope))
+
+    def example(self, key: Any, n: int) -> str:
+        """One example as listed."""
+        if self.example_noun is None:
+            return str(key)
+        if n > 1 or self.always_count:
+            return f"{key} ({n} {self.example_noun}{'' if n == 1 else 's'})"
+        return str(key)
+
+
+def row_key(table: ir.Table, scope: Scope) -> ir.Value:
+    """How a row of ``scope`` is named in examples: a deal by its label, a reps row by its
+    row number, a rep by its rep_id."""
+    if scope == "deals":
+        return deal_label(table)
+    if scope == "reps":
+        return table[ROW_COLUMN]
+    return table.rep_id
 
 
 def deal_label(d: ir.Table) -> ir.StringValue:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,20 +51,25 @@ def read_source(
     return _read_memory(obj, table)
 
 
+def _records(reader: Any) -> Iterator[tuple[int, int, list[str]]]:
+    """(data row, line it starts on, fields) for every record after the header; lines count
+    from 1 at the header, and a quoted value may span lines, so records are not newlines."""
+    start = reader.line_num + 1
+    for row_number, row in enumerate(reader, start=1):
+        yield row_number, start, row
+        start = reader.line_num + 1
+
+
 def csv_line(path: Path, row: int, delimiter: str) -> int | None:
-    """The line on which data row ``row`` (1-based) starts, header = line 1 (a quoted value
-    may span lines, so this counts records, not newlines)."""
+    """The line on which data row ``row`` (1-based) starts, header = line 1."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle, delimiter=delimiter)
-            start = 1
-            for index, _ in enumerate(reader):
-                if index == row:
-                    return start
-                start = reader.line_num + 1
+            if next(reader, None) is None:
+                return None
+            return next((line for number, line, _ in _records(reader) if number == row), None)
     except (UnicodeDecodeError, csv.Error):
         return None
-    return None
 
 
 def file_kind(path: Path, table: str) -> str:
@@ -135,18 +140,16 @@ def _locate_csv_error(path: Path, delimiter: str, exc: Exception, source: str) -
             header = next(reader, None)
             if header is None:
                 return InputError("file is empty", source=source)
-            start = reader.line_num + 1
-            for row_number, row in enumerate(reader, start=1):
+            for row_number, line, row in _records(reader):
                 if row and len(row) != len(header):
                     return InputError(
                         f"has {len(row)} fields, the header has {len(header)}",
                         source=source,
                         row=row_number,
-                        line=start,
+                        line=line,
                         hint="check for a separator inside an unquoted value, or a quote "
                         "that is never closed",
                     )
-                start = reader.line_num + 1
     except UnicodeDecodeError as err:
         return InputError(
             f"is not UTF-8 text (byte {err.start})",

@@ -81,6 +81,8 @@ def _decodes(data: bytes, encoding: str, final: bool) -> bool:
 
 
 def _utf8_copy(path: Path, encoding: str, scratch: tempfile.TemporaryDirectory[str]) -> Path:
+    """Write ``path`` decoded from ``encoding`` as UTF-8, in one streaming pass (raises
+    UnicodeDecodeError when a byte is not in ``encoding``)."""
     target = Path(scratch.name) / ("utf8" + path.suffix.lower())
     with (
         path.open("r", encoding=encoding, newline="") as src,
@@ -126,14 +128,16 @@ def open_text(path: Path, kind: str, *, whole: bool = False) -> TextFile:
     if utf8 and whole:
         utf8, bad_at = _is_utf8(path)
     if not utf8:
-        if not _decodes(path.read_bytes(), "cp1252", final=True):
+        text_file._scratch = tempfile.TemporaryDirectory(prefix="pipereview-")
+        try:
+            text_file.path = _utf8_copy(path, "cp1252", text_file._scratch)
+        except UnicodeDecodeError:
+            text_file._scratch.cleanup()
             raise InputError(
                 f"is neither UTF-8 nor Windows-1252 text (byte {max(bad_at, 0)})",
                 source=source,
                 hint="re-export the file as UTF-8",
-            )
-        text_file._scratch = tempfile.TemporaryDirectory(prefix="pipereview-")
-        text_file.path = _utf8_copy(path, "cp1252", text_file._scratch)
+            ) from None
         text_file.notes.append("read as Windows-1252 (it is not UTF-8)")
         head = text_file.path.read_bytes()[:HEAD_BYTES]
     if kind in ("csv", "tsv"):
