@@ -195,11 +195,13 @@ def test_binary_files_get_one_clear_line(tmp_path: Path, content: bytes, message
     assert str(input_error(path, reps(tmp_path))).startswith(f"{path}: {message}")
 
 
-def test_unclosed_quote(tmp_path: Path) -> None:
-    path = deals(tmp_path, HEADER + '\nD1,R1,active,1,0.5,1,,"Proposal\nD2,R1,active,1,0.5,1,,x\n')
-    err = input_error(path, reps(tmp_path))
-    assert str(err).startswith(f"{path}")
-    assert "quote" in str(err)
+def test_unclosed_quote_names_the_line_it_opens_on(tmp_path: Path) -> None:
+    rows = 'D1,R1,active,1,0.5,1,,x\nD2,R1,active,1,0.5,1,,"Proposal\nD3,R1,active,1,0.5,1,,x\n'
+    path = deals(tmp_path, f"{HEADER}\n{rows}", "d.csv")  # a name without "quote" in it
+    assert str(input_error(path, reps(tmp_path))) == (
+        f"{path}, line 3: has a quote that is never closed (close the quoted value, or write "
+        'a quote inside one as "")'
+    )
 
 
 def test_risk_flags_json_is_parsed_as_json(tmp_path: Path) -> None:
@@ -306,6 +308,18 @@ def test_policy_as_a_dict_and_per_stage_stalls(tmp_path: Path) -> None:
         )
 
 
-def test_input_error_is_not_raised_for_good_memory_input() -> None:
-    with pytest.raises(InputError):
+def test_policy_of_another_type_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as info:
+        build_report(deals(tmp_path, HEADER + "\n"), reps(tmp_path), as_of=AS_OF, policy=5)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "cannot use a int as a policy (pass a Policy, a TOML file path or a mapping of sections)"
+    )
+
+
+def test_memory_input_names_every_missing_column() -> None:
+    with pytest.raises(InputError) as info:
         build_report([{"deal_id": "D1"}], [{"rep_id": "R1"}], as_of=AS_OF)
+    assert str(info.value) == (
+        "deals (list of dicts): required columns missing: rep_id, status, deal_value_usd, "
+        "probability (columns found: deal_id)"
+    )

@@ -231,6 +231,11 @@ def load_policy(path: str | Path | dict[str, Any] | None = None) -> Policy:
         return Policy()
     if isinstance(path, dict):
         return policy_from_dict(path)
+    if not isinstance(path, str | Path):
+        raise PolicyError(
+            f"cannot use a {type(path).__name__} as a policy",
+            hint="pass a Policy, a TOML file path or a mapping of sections",
+        )
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

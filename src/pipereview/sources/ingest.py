@@ -27,6 +27,7 @@ from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.readers import (
     CSV_SUFFIXES,
     csv_line,
+    csv_structure_error,
     file_kind,
     read_memory,
     read_source,
@@ -242,6 +243,11 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
+def _delimiter(path: Path) -> str:
+    """The separator a CSV path implies by its suffix (when no sniffer said otherwise)."""
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
 def _with_line(err: InputError, obj: Any, delimiter: str | None) -> InputError:
     """For a CSV file, name the line a spreadsheet shows rather than the data row."""
     if err.row is None or err.line is not None or not isinstance(obj, str | Path):
@@ -249,7 +255,7 @@ def _with_line(err: InputError, obj: Any, delimiter: str | None) -> InputError:
     path = Path(obj)
     if path.suffix.lower() not in CSV_SUFFIXES:
         return err
-    line = csv_line(path, err.row, delimiter or ("\t" if path.suffix.lower() == ".tsv" else ","))
+    line = csv_line(path, err.row, delimiter or _delimiter(path))
     if line is None:
         return err
     return InputError(
@@ -270,6 +276,11 @@ def _locate(
         locate.canonicalize(read_source(obj, table, delimiter, source), table)
     except InputError as err:
         return _with_line(err, obj, delimiter)
+    if isinstance(obj, str | Path) and Path(obj).suffix.lower() in CSV_SUFFIXES:
+        # every value parses: the engine refused the file's structure (e.g. an open quote)
+        problem = csv_structure_error(Path(obj), delimiter or _delimiter(Path(obj)), source)
+        if problem is not None:
+            return problem
     return InputError(
         f"cannot be used: {reason}",
         source=source,

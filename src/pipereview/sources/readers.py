@@ -129,17 +129,23 @@ def _read_csv(path: Path, table: str, delimiter: str, source: str) -> pa.Table:
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise _locate_csv_error(path, delimiter, exc, source) from None
+        raise csv_structure_error(path, delimiter, source) or InputError(
+            f"is not valid CSV ({exc})", source=source
+        ) from None
 
 
-def _locate_csv_error(path: Path, delimiter: str, exc: Exception, source: str) -> InputError:
-    """Re-scan a CSV that Arrow rejected to name the first bad row."""
+def csv_structure_error(path: Path, delimiter: str, source: str) -> InputError | None:
+    """The first structural problem of a CSV (a record with the wrong number of fields, a
+    quote that is never closed, undecodable text), named by its line; None if there is none.
+    Runs only on the error path."""
+    line = 1  # where the record being read starts
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
             header = next(reader, None)
             if header is None:
                 return InputError("file is empty", source=source)
+            line = reader.line_num + 1
             for row_number, line, row in _records(reader):
                 if row and len(row) != len(header):
                     return InputError(
@@ -150,6 +156,7 @@ def _locate_csv_error(path: Path, delimiter: str, exc: Exception, source: str) -
                         hint="check for a separator inside an unquoted value, or a quote "
                         "that is never closed",
                     )
+                line = reader.line_num + 1
     except UnicodeDecodeError as err:
         return InputError(
             f"is not UTF-8 text (byte {err.start})",
@@ -157,8 +164,20 @@ def _locate_csv_error(path: Path, delimiter: str, exc: Exception, source: str) -
             hint="re-export the file as UTF-8 CSV",
         )
     except csv.Error as err:
-        return InputError(f"is not valid CSV ({err})", source=source)
-    return InputError(f"is not valid CSV ({exc})", source=source)
+        if "unexpected end of data" in str(err):
+            return InputError(
+                "has a quote that is never closed",
+                source=source,
+                line=line,
+                hint='close the quoted value, or write a quote inside one as ""',
+            )
+        return InputError(
+            f"has a badly quoted value ({err})",
+            source=source,
+            line=line,
+            hint='check for a quote that is never closed; write a quote inside a value as ""',
+        )
+    return None
 
 
 def _read_json_records(path: Path, source: str) -> list[dict[str, Any]]:
