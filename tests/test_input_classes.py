@@ -323,3 +323,18 @@ def test_memory_input_names_every_missing_column() -> None:
         "deals (list of dicts): required columns missing: rep_id, status, deal_value_usd, "
         "probability (columns found: deal_id)"
     )
+
+
+def test_capped_flag_list_cuts_duplicate_ids_by_content(tmp_path: Path) -> None:
+    # Two rows of deal D1 tie on priority (value) and id; the cap of 1 must keep the same one
+    # whatever the row order: the first by content (stage "A" before "B").
+    rows = ["D1,R1,active,100,0.5,30,,B", "D1,R1,active,100,0.5,30,,A", "D0,R1,active,50,0.5,30,,C"]
+    policy = {"flags": {"max_per_rule": 1}}
+    shown = []
+    for order in (rows, rows[::-1]):
+        path = deals(tmp_path, "\n".join((HEADER, *order)) + "\n", f"d{len(shown)}.csv")
+        report = build_report(path, reps(tmp_path), as_of=AS_OF, policy=policy)
+        stalled = [f for f in report.flags if f.rule == "stalled_deal"]
+        shown.append([(f.subject_id, f.observed["stage"]) for f in stalled])
+        assert next(c for c in report.flag_counts if c.rule == "stalled_deal").total == 3
+    assert shown == [[("D1", "A")], [("D1", "A")]]

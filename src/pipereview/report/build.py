@@ -49,12 +49,13 @@ from pipereview.report.model import (
 from pipereview.report.quality import (
     aggregate_once,
     check_counts_of,
+    counts_from_scan,
     data_quality,
     fused_checks,
     scope_counts,
 )
 from pipereview.rules import RULES, Rule, RuleInputs
-from pipereview.sources.engine import count_if
+from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.fingerprint import batch_sql, digest, hash_sum, input_fingerprint
 from pipereview.sources.ingest import run_checked
 
@@ -102,6 +103,7 @@ def build_report(
     known = {c.id: scan[c.id] for c in fused_checks("deals")}
     known.update({c.id: rep_scan[c.id] for c in fused_checks("reps")})
     known.update(scope_counts(inputs, "unique_reps"))
+    known.update(counts_from_scan(scan))
     fingerprint = input_fingerprint(
         digest("deals", scan["total_deals"], scan["_hash"]),
         digest("reps", rep_scan["_n"], rep_scan["_hash"]),
@@ -214,13 +216,43 @@ def _shared(inputs: Inputs, policy: Policy) -> RuleInputs:
     )
 
 
-def _ordered(table: ir.Table) -> ir.Table:
-    """Priority (highest first), then subject_id, then every observed value: a total order
-    over the row's content, so duplicate ids list the same way whatever the input order."""
-    keys = [c for c in table.columns if c not in ("_priority", "subject_id", "_fired")]
-    sortable = [c for c in keys if not table[c].type().is_array()]
-    arrays = [table[c].cast("string") for c in keys if table[c].type().is_array()]
-    return table.order_by([ibis.desc("_priority"), "subject_id", *sortable, *arrays])
+def _by_priority(table: ir.Table) -> ir.Table:
+    """Priority (highest first), then subject_id: the engine's part of the flag order."""
+    return table.order_by([ibis.desc("_priority"), "subject_id"])
+
+
+def _value_key(value: Any) -> tuple[bool, Any]:
+    """A sort key for one value: missing last, lists by their items."""
+    if value is None:
+        return (True, 0)
+    return (False, tuple(value) if isinstance(value, list) else value)
+
+
+def _content_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Priority (highest first), subject_id, then every other value of the row: a total
+    order over the row's content, so rows of a duplicate id list the same way whatever the
+    input order. The engine sorts by the first two (a cheap top-k); Python breaks ties."""
+    priority = row["_priority"]
+    rest = (_value_key(v) for k, v in row.items() if k not in ("_priority", "subject_id"))
+    return (priority is None, -priority if priority is not None else 0, row["subject_id"], *rest)
+
+
+def _fetch_ordered(engine: Engine, table: ir.Table, cap: int) -> list[dict[str, Any]]:
+    """The first ``cap`` rows (0 = all) of ``table`` in ``_content_key`` order. The engine
+    cuts at ``cap`` by priority and subject; when the row after the cut ties with the last
+    one on both, every row of that tie is fetched, so the cut does not depend on the
+    engine's choice among them."""
+    rows = engine.rows(_by_priority(table).limit(cap + 1) if cap else _by_priority(table))
+    if cap and len(rows) > cap:
+        last, next_one = rows[cap - 1], rows[cap]
+        key = (last["_priority"], last["subject_id"])
+        rows = rows[:cap]
+        if (next_one["_priority"], next_one["subject_id"]) == key:  # a tie across the cut
+            tied = engine.rows(
+                table.filter((table._priority == key[0]) & (table.subject_id == key[1]))
+            )
+            rows = [r for r in rows if (r["_priority"], r["subject_id"]) != key] + tied
+    return sorted(rows, key=_content_key)[: cap or None]
 
 
 def evaluate_rules(
@@ -242,12 +274,12 @@ def evaluate_rules(
     flags: list[Flag] = []
     counts: list[FlagCount] = []
     for rule in RULES:
-        ordered = _ordered(rule.flagged(shared, policy))
+        flagged = rule.flagged(shared, policy)
         if rule.id in known:
             total = int(known[rule.id])
-            rows = inputs.engine.rows(ordered.limit(cap) if cap else ordered) if total else []
+            rows = _fetch_ordered(inputs.engine, flagged, cap) if total else []
         else:
-            rows = inputs.engine.rows(ordered)
+            rows = _fetch_ordered(inputs.engine, flagged, 0)
             total = len(rows)
             rows = rows[:cap] if cap else rows
         flags.extend(make_flag(rule, row, policy) for row in rows)
@@ -270,7 +302,7 @@ def judge_subject(inputs: Inputs, policy: Policy, subject_id: str) -> list[Verdi
     verdicts: list[Verdict] = []
     for rule in RULES:
         judged = rule.judged(shared, policy)
-        rows = inputs.engine.rows(_ordered(judged.filter(judged.subject_id == subject_id)))
+        rows = _fetch_ordered(inputs.engine, judged.filter(judged.subject_id == subject_id), 0)
         verdicts.extend(
             Verdict(fired=bool(row["_fired"]), **_judgement(rule, row, policy)) for row in rows
         )

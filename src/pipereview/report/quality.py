@@ -16,7 +16,7 @@ from pipereview.report.model import DataQualityItem
 from pipereview.sources.checks import CHECKS
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import Loaded
-from pipereview.sources.quality import Check, Facts, absent_column_sentence
+from pipereview.sources.quality import Check, Facts, absent_column_sentence, unique_reps
 
 EXAMPLES = 5
 
@@ -56,6 +56,11 @@ def scope_counts(
     return aggregate_once(inputs.engine, table, dict(extra or {}) | check_counts_of(table, scope))
 
 
+def counts_from_scan(scan: dict[str, Any]) -> dict[str, int]:
+    """The counts of checks the deals scan's summary aggregates already give."""
+    return {c.id: c.scan_count(scan) for c in CHECKS if c.scan_count is not None}
+
+
 def data_quality(
     inputs: Inputs, known: dict[str, int] | None = None, per_rep: ir.Table | None = None
 ) -> list[DataQualityItem]:
@@ -66,7 +71,10 @@ def data_quality(
     ``deals_by_rep`` table, computed here when not given.
     """
     facts = Facts(
-        inputs.deals, inputs.reps, per_rep if per_rep is not None else deals_by_rep(inputs.deals)
+        deals=inputs.deals,
+        reps=inputs.reps,
+        unique=inputs.engine.cache(unique_reps(inputs.reps)),  # read by several checks
+        per_rep=per_rep if per_rep is not None else deals_by_rep(inputs.deals),
     )
     counts = dict(known or {})
     for scope in ("deals", "reps", "unique_reps"):

@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from pipereview.schema import ROW_COLUMN, TABLES, Column
+from pipereview.schema import ROW_COLUMN, STATUSES, TABLES, Column
 from pipereview.sources.sniff import normalise
 
 BAD = "_bad"
@@ -123,9 +123,11 @@ def fold_case(text: ir.StringValue) -> ir.StringValue:
 
 
 def _status(text: ir.StringValue) -> ir.StringValue:
-    """Folded (" Active " is active); blank is missing."""
+    """Folded (" Active " is active); blank is missing. A status already canonical (the
+    usual case) is kept as it is, so the fold runs only on the others."""
     folded = fold_case(text)
-    return ibis.ifelse(folded == "", ibis.null("string"), folded)
+    folded = ibis.ifelse(folded == "", ibis.null("string"), folded)
+    return ibis.ifelse(text.isin(STATUSES), text, folded)
 
 
 def _blank_to_null(value: ir.StringValue) -> ir.StringValue:

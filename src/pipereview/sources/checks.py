@@ -17,7 +17,6 @@ from pipereview.sources.quality import (
     Facts,
     duplicates,
     key_rows,
-    unique_reps,
 )
 
 
@@ -50,7 +49,7 @@ def _money_text(value: ir.NumericValue) -> ir.StringValue:
 def _pipeline_mismatch(f: Facts) -> ir.Table:
     """Reps whose record's current_pipeline_value is not the sum of their active deals
     (to the cent), among reps that have deals in the input."""
-    r = unique_reps(f.reps).filter(ibis._.current_pipeline_value.notnull())
+    r = f.unique.filter(ibis._.current_pipeline_value.notnull())
     joined = r.inner_join(f.per_rep.filter(f.per_rep.rep_id.notnull()), "rep_id")
     record, deals = joined.current_pipeline_value, joined.pipeline_value
     differs = record.cast("decimal(38,2)") != deals.cast("decimal(38,2)")
@@ -68,12 +67,12 @@ def _pipeline_mismatch(f: Facts) -> ir.Table:
 def _orphans(f: Facts) -> ir.Table:
     """Unknown rep ids (not null, not in the reps input) with their deal counts."""
     per_rep = f.per_rep.filter(f.per_rep.rep_id.notnull())
-    unknown = per_rep.anti_join(unique_reps(f.reps).select("rep_id"), "rep_id")
+    unknown = per_rep.anti_join(f.unique.select("rep_id"), "rep_id")
     return unknown.select(key=unknown.rep_id, n=unknown.deals)
 
 
 def _rep_name_twins(f: Facts) -> ir.Table:
-    r = unique_reps(f.reps).filter(ibis._.rep_name.notnull())
+    r = f.unique.filter(ibis._.rep_name.notnull())
     r = r.mutate(_name=r.rep_name.strip().lower())
     names = r.group_by("_name").aggregate(n=r.rep_id.nunique(), key=r.rep_name.min())
     return names.filter(names.n > 1).select("key", "n")
@@ -82,13 +81,13 @@ def _rep_name_twins(f: Facts) -> ir.Table:
 def _no_join(f: Facts) -> ir.Table:
     """One row when deals with a rep_id exist, reps exist, and none of them match."""
     per_rep = f.per_rep.filter(f.per_rep.rep_id.notnull())
-    known = per_rep.semi_join(unique_reps(f.reps).select("rep_id"), "rep_id")
+    known = per_rep.semi_join(f.unique.select("rep_id"), "rep_id")
     totals = per_rep.aggregate(
         n=per_rep.deals.sum().fill_null(0),
         example=per_rep.rep_id.min(),
     )
     matched = known.aggregate(m=known.count())
-    rep_count = unique_reps(f.reps).aggregate(reps=ibis._.count(), rep_example=ibis._.rep_id.min())
+    rep_count = f.unique.aggregate(reps=ibis._.count(), rep_example=ibis._.rep_id.min())
     both = totals.cross_join(matched).cross_join(rep_count)
     key = "deal rep_id " + both.example + " vs reps rep_id " + both.rep_example
     return both.filter((both.n > 0) & (both.m == 0) & (both.reps > 0)).select(key=key, n=both.n)
@@ -131,6 +130,9 @@ CHECKS: tuple[Check, ...] = (
         ),
         count_rows=True,
         always_count=True,
+        scan_count=lambda s: (
+            0 if s["active_deals"] + s["won_deals"] + s["lost_deals"] else s["total_deals"]
+        ),
     ),
     Check(
         "duplicate_deal_id",

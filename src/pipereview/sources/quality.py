@@ -9,7 +9,7 @@ to map.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,11 +26,13 @@ Scope = Literal["deals", "reps", "unique_reps"]
 
 @dataclass(frozen=True)
 class Facts:
-    """What a check may read: the canonical tables and the per-rep deal aggregates
-    (``metrics.reps.deals_by_rep``: rep_id, deals, active_deals, pipeline_value, ...)."""
+    """What a check may read: the canonical tables, the reps one row per rep_id
+    (``unique_reps``) and the per-rep deal aggregates (``metrics.reps.deals_by_rep``:
+    rep_id, deals, active_deals, pipeline_value, ...)."""
 
     deals: ir.Table
     reps: ir.Table
+    unique: ir.Table
     per_rep: ir.Table
 
 
@@ -57,6 +59,9 @@ class Check:
     scope: Scope = "deals"
     example_noun: str | None = "row"
     always_count: bool = False
+    # The count from the deals scan's summary aggregates (pipeline_aggregates), when the
+    # summary already says it: no scan of its own, and ``find`` runs only for examples.
+    scan_count: Callable[[Mapping[str, Any]], int] | None = None
 
     def scope_table(self, deals: ir.Table, reps: ir.Table) -> ir.Table:
         """The table ``where`` is evaluated on."""
@@ -67,7 +72,7 @@ class Check:
         if self.find is not None:
             return self.find(facts)
         assert self.where is not None, f"check {self.id} needs find or where"
-        table = self.scope_table(facts.deals, facts.reps)
+        table = {"deals": facts.deals, "reps": facts.reps, "unique_reps": facts.unique}[self.scope]
         return key_rows(table, self.where(table), row_key(table, self.scope))
 
     def example(self, key: Any, n: int) -> str:
