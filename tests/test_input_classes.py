@@ -338,3 +338,20 @@ def test_capped_flag_list_cuts_duplicate_ids_by_content(tmp_path: Path) -> None:
         shown.append([(f.subject_id, f.observed["stage"]) for f in stalled])
         assert next(c for c in report.flag_counts if c.rule == "stalled_deal").total == 3
     assert shown == [[("D1", "A")], [("D1", "A")]]
+
+
+def test_a_sentence_keeps_every_decimal_its_comparison_needs(tmp_path: Path) -> None:
+    # 69,999.9999 / 100,000 = 0.699999999: at 6 decimals of a percent it would read
+    # "70% ... below the 70% threshold". (Money is shown to the cent, so $70,000.00.)
+    path = write(
+        tmp_path,
+        "reps.csv",
+        "rep_id,rep_name,quota_usd,year_to_date_revenue_usd\nR1,Ann,100000,69999.9999\n",
+    )
+    flags = build_report(deals(tmp_path, HEADER + "\n"), path, as_of=AS_OF).flags
+    flag = next(f for f in flags if f.rule == "needs_coaching")
+    assert flag.observed["quota_achievement"] == 0.699999999
+    assert flag.message == (
+        "Rep R1 (Ann) has achieved 69.9999999% of quota ($70,000.00 of $100,000.00 year to "
+        "date), below the 70% threshold."
+    )

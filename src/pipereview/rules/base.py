@@ -112,7 +112,7 @@ def number(value: float | None) -> str:
     """A plain number without a needless .0 (or 'unknown')."""
     if value is None:
         return "unknown"
-    text = f"{value:,.6f}".rstrip("0").rstrip(".")
+    text = f"{value:,.12f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
 
@@ -120,9 +120,5 @@ def percent(value: float | None, *, ratio: bool = True) -> str:
     """A ratio (or, with ``ratio=False``, a percent) as a percent: 0.696 -> 69.6%."""
     if value is None:
         return "unknown"
-    return number(round(value * 100 if ratio else value, 6)) + "%"
+    return number(round(value * 100 if ratio else value, 12)) + "%"
 
-
-def plural(count: int, word: str) -> str:
-    """'1 deal', '2 deals'."""
-    return f"{count} {word}{'' if count == 1 else 's'}"

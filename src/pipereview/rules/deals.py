@@ -38,14 +38,15 @@ def _deals(inputs: RuleInputs, fired: ir.BooleanValue, **extra: Any) -> ir.Table
 
 
 def _stall_thresholds(policy: Policy, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The threshold that applies to this deal, under the policy key it comes from."""
+    """The threshold the engine applied to this deal (``_threshold``), under the policy key
+    it comes from."""
+    days = int(row["_threshold"])
     stage = row.get("stage")
-    by_stage = policy.pipeline.stalled_days_by_stage
     if stage is not None:
-        for name, days in by_stage.items():
+        for name in policy.pipeline.stalled_days_by_stage:
             if fold_stage(name) == fold_stage(stage):
                 return {"stalled_days_by_stage": {name: days}}
-    return {"stalled_deal_days_in_stage": policy.pipeline.stalled_deal_days_in_stage}
+    return {"stalled_deal_days_in_stage": days}
 
 
 def _days(t: Mapping[str, Any]) -> int:
