@@ -355,3 +355,20 @@ def test_a_sentence_keeps_every_decimal_its_comparison_needs(tmp_path: Path) -> 
         "Rep R1 (Ann) has achieved 69.9999999% of quota ($70,000.00 of $100,000.00 year to "
         "date), below the 70% threshold."
     )
+
+
+def test_policy_constructors_say_did_you_mean() -> None:
+    from pipereview.policy import Policy, RepsPolicy
+
+    for make in (
+        lambda: Policy(reps={"needs_coachng_below": 0.5}),
+        lambda: RepsPolicy(needs_coachng_below=0.5),
+    ):
+        with pytest.raises(PolicyError) as info:
+            make()
+        assert str(info.value) == (
+            "<policy>, key 'reps.needs_coachng_below': unknown key "
+            "(did you mean 'reps.needs_coaching_below'?)"
+        )
+    with pytest.raises(PolicyError, match=r"key 'pipelin': unknown key \(did you mean"):
+        Policy(pipelin={})  # type: ignore[call-arg]

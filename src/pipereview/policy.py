@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipereview.errors import PolicyError
 
 RiskVelocity = Literal["increasing", "stable", "decreasing"]
-RISK_VELOCITIES: tuple[str, ...] = ("increasing", "stable", "decreasing")
 
 # Keys that were renamed when percents became ratios: old dotted key -> (new key, factor).
 RENAMED: dict[str, tuple[str, float]] = {
@@ -44,7 +43,6 @@ def fold_stage(stage: str) -> str:
 def _check_keys(data: dict[str, Any], model: type[BaseModel], source: str, prefix: str) -> None:
     """Unknown keys (with "did you mean"), renamed keys, non-table sections and ratio keys
     written as percents, each named by its dotted key."""
-    prefix = "" if prefix == "." else prefix
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if dotted in RENAMED:
@@ -107,7 +105,7 @@ class _Section(BaseModel):
     @classmethod
     def _known_keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            _check_keys(data, cls, "<policy>", f"{cls.key}.")
+            _check_keys(data, cls, "<policy>", f"{cls.key}." if cls.key else "")
         return data
 
 
