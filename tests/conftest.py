@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+# Every example builds a report (about a second), so: 40 examples per property by default;
+# HYPOTHESIS_PROFILE=dev reports a failing example at once instead of shrinking it (which can
+# take minutes); "mutation" (make mutation) runs 10 examples, unshrunk: one failure kills.
+_NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate]
+settings.register_profile(
+    "pipereview",
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", settings.get_profile("pipereview"), phases=_NO_SHRINK)
+settings.register_profile(
+    "mutation", settings.get_profile("pipereview"), max_examples=10, phases=_NO_SHRINK
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pipereview"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF = dt.date(2026, 11, 20)

@@ -1,15 +1,19 @@
 """Independent plain-Python reference implementation of the reference metrics (the test oracle).
 
-Written only from DESIGN.md ("Reference metric semantics") and docs/decisions.md, with no
-pipereview imports, so the engine can be compared with it on random data. It is deliberately
-literal: one loop per figure, double-precision sums in input order, thresholds compared on
-unrounded values, and Python ``round`` applied once when the output dict is built.
+Written only from the contract (docs/metrics.md and docs/decisions.md), with no pipereview
+imports, so the engine can be compared with it on random data. It is deliberately literal:
+one loop per figure, money summed as exact ``Decimal`` and rounded half-even to cents once
+(D7, D13), ratios as doubles compared unrounded and rounded with Python ``round`` when the
+output dict is built. Besides the sections it gives every flag (subject, order, the values
+its sentence must show) and every data-quality count.
 
 Inputs are canonical rows (dicts whose keys may be missing or None).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 DEFAULT_POLICY: dict[str, Any] = {
@@ -18,24 +22,40 @@ DEFAULT_POLICY: dict[str, Any] = {
     "top_opportunities": 3,
     "trend_band": 0.02,
     "coaching_attainment_below": 0.9,
+    "coaching_risk_velocity": "increasing",
 }
 
-
+CENT = Decimal("0.01")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+def dec(value: Any) -> Decimal:
+    """A number as the decimal its shortest text spells (a CRM exports decimals); None = 0."""
+    return (
+        Decimal(0) if value is None else Decimal(repr(value) if isinstance(value, float) else value)
+    )
+
+
+def cents(value: Decimal | None) -> Decimal | None:
+    """Money rounded once, half-even, to cents (D7)."""
+    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
 def _num(value: Any) -> float:
-    """A deal's numeric field: missing counts as 0 (DESIGN.md, decisions D2)."""
+    """A deal's numeric field: missing counts as 0 (D2)."""
     return 0 if value is None else value
 
 
-def _status(deal: dict) -> Any:
-    """Statuses are trimmed and A-Z lower-cased (DESIGN.md, decisions D16/D19)."""
-    status = deal.get("status")
-    if not isinstance(status, str):
-        return status
-    folded = status.strip().translate(_ASCII_LOWER)
+def fold(value: Any) -> Any:
+    """Trimmed and A-Z lower-cased (D16); blank is missing."""
+    if not isinstance(value, str):
+        return value
+    folded = value.strip().translate(_ASCII_LOWER)
     return folded or None
+
+
+def _status(deal: dict) -> Any:
+    return fold(deal.get("status"))
 
 
 def _round_or_none(value: Any, places: int) -> float | None:
@@ -48,43 +68,57 @@ def _deal_flags(deal: dict) -> list:
 
 
 def _check_probabilities(deals: list[dict]) -> None:
-    """Decision D3: a probability outside [0, 1] stops the run."""
+    """D3: a probability outside [0, 1] stops the run."""
     for index, deal in enumerate(deals):
         p = deal.get("probability")
         if p is not None and not 0 <= p <= 1:
             raise ValueError(f"deal row {index}: probability {p!r} is outside [0, 1]")
 
 
+def _active(deals: list[dict]) -> list[dict]:
+    return [d for d in deals if _status(d) == "active"]
+
+
+def _weighted(deal: dict) -> Decimal:
+    """value x probability, exact (D13)."""
+    return dec(deal.get("deal_value_usd")) * dec(deal.get("probability"))
+
+
+def _is_stalled(deal: dict, policy: dict) -> bool:
+    return (
+        _status(deal) == "active"
+        and _num(deal.get("days_in_stage")) >= policy["stalled_deal_days_in_stage"]
+    )
+
+
+def _is_at_risk(deal: dict) -> bool:
+    return _status(deal) == "active" and len(_deal_flags(deal)) > 0
+
+
 def _pipeline_summary(deals: list[dict], policy: dict) -> dict:
-    total = len(deals)
-    active = [d for d in deals if _status(d) == "active"]
+    active = _active(deals)
     won = sum(1 for d in deals if _status(d) == "won")
     lost = sum(1 for d in deals if _status(d) == "lost")
 
-    total_value = 0.0
-    weighted_value = 0.0
+    total_value = Decimal(0)
+    weighted_value = Decimal(0)
     for d in active:
-        total_value += _num(d.get("deal_value_usd"))
-        weighted_value += _num(d.get("deal_value_usd")) * _num(d.get("probability"))
+        total_value += dec(d.get("deal_value_usd"))
+        weighted_value += _weighted(d)
 
-    average = total_value / len(active) if active else 0.0
+    average = total_value / len(active) if active else Decimal(0)
     win_rate = won / (won + lost) if won + lost > 0 else 0.0
-
-    stalled_days = policy["stalled_deal_days_in_stage"]
-    stalled = sum(1 for d in active if _num(d.get("days_in_stage")) >= stalled_days)
-    at_risk = sum(1 for d in active if len(_deal_flags(d)) > 0)
-
     return {
-        "total_deals": total,
+        "total_deals": len(deals),
         "active_deals": len(active),
         "won_deals": won,
         "lost_deals": lost,
-        "total_pipeline_value": round(float(total_value), 2),
-        "weighted_pipeline_value": round(float(weighted_value), 2),
-        "average_deal_size": round(float(average), 2),
+        "total_pipeline_value": cents(total_value),
+        "weighted_pipeline_value": cents(weighted_value),
+        "average_deal_size": cents(average),
         "win_rate": round(float(win_rate), 2),
-        "stalled_deals_count": stalled,
-        "at_risk_deals_count": at_risk,
+        "stalled_deals_count": sum(1 for d in deals if _is_stalled(d, policy)),
+        "at_risk_deals_count": sum(1 for d in deals if _is_at_risk(d)),
     }
 
 
@@ -103,6 +137,14 @@ REP_FIELDS = (
     "team",
     "region",
 )
+REP_MONEY = (
+    "quota_usd",
+    "year_to_date_revenue_usd",
+    "quota_3m",
+    "closed_won_3m_current",
+    "current_pipeline_value",
+    "previous_pipeline_value",
+)
 
 
 def _content(rep: dict) -> tuple:
@@ -110,7 +152,7 @@ def _content(rep: dict) -> tuple:
     return tuple((rep.get(k) is None, rep.get(k) or 0) for k in REP_FIELDS)
 
 
-def _rep_rows(reps: list[dict]) -> list[dict]:
+def rep_rows(reps: list[dict]) -> list[dict]:
     """One row per distinct non-null rep_id, the first by content (D4), ordered by rep_id."""
     seen: dict[Any, dict] = {}
     for rep in reps:
@@ -122,144 +164,348 @@ def _rep_rows(reps: list[dict]) -> list[dict]:
     return [seen[k] for k in sorted(seen)]
 
 
+def _ratio(numerator: Any, denominator: Any) -> float | None:
+    """numerator / denominator as doubles; None unless the denominator is positive (D18)."""
+    if numerator is None or denominator is None or not denominator > 0:
+        return None
+    return float(numerator) / float(denominator)
+
+
+def _achievement(rep: dict) -> float | None:
+    return _ratio(rep.get("year_to_date_revenue_usd"), rep.get("quota_usd"))
+
+
 def _rep_performance_row(rep: dict, deals: list[dict], policy: dict) -> dict:
     rep_id = rep.get("rep_id")
     own = [d for d in deals if d.get("rep_id") == rep_id]
-    active = [d for d in own if _status(d) == "active"]
-
-    pipeline_value = 0.0
-    for d in active:
-        pipeline_value += _num(d.get("deal_value_usd"))
+    active = _active(own)
+    pipeline_value = sum((dec(d.get("deal_value_usd")) for d in active), Decimal(0))
 
     if rep.get("close_rate") is not None:
-        close_rate = rep.get("close_rate")
-        source = "record"
+        close_rate, source = rep.get("close_rate"), "record"
     else:
         won = sum(1 for d in own if _status(d) == "won")
         lost = sum(1 for d in own if _status(d) == "lost")
-        if won + lost > 0:
-            close_rate = won / (won + lost)
-            source = "deals"
-        else:
-            close_rate = None
-            source = "none"
+        close_rate = won / (won + lost) if won + lost > 0 else None
+        source = "deals" if won + lost > 0 else "none"
 
-    quota = rep.get("quota_usd")
-    ytd = rep.get("year_to_date_revenue_usd")
-    achievement = None
-    if quota is not None and quota > 0 and ytd is not None:
-        achievement = ytd / quota
-    needs_coaching = achievement is not None and achievement < policy["needs_coaching_below"]
-
+    achievement = _achievement(rep)
     scored = [
-        (_num(d.get("deal_value_usd")) * _num(d.get("probability")), d.get("deal_id"))
-        for d in active
+        (_weighted(d), _deal_name(d, row))
+        for row, d in enumerate(deals, 1)
+        if d.get("rep_id") == rep_id and _status(d) == "active"
     ]
     scored.sort(key=lambda item: (-item[0], str(item[1])))
-    top = [deal_id for _, deal_id in scored[: policy["top_opportunities"]]]
-
     return {
         "rep_id": rep_id,
         "rep_name": rep.get("rep_name"),
         "active_deals": len(active),
-        "pipeline_value": round(float(pipeline_value), 2),
+        "pipeline_value": cents(pipeline_value),
         "close_rate": _round_or_none(close_rate, 2),
         "close_rate_source": source,
         "quota_achievement": _round_or_none(achievement, 2),
-        "needs_coaching": needs_coaching,
-        "top_opportunities": top,
+        "needs_coaching": achievement is not None and achievement < policy["needs_coaching_below"],
+        "top_opportunities": [i for _, i in scored[: policy["top_opportunities"]]],
     }
 
 
-def _trend(current: Any, previous: Any, band: float) -> str:
-    """Band and change are ratios; no trend without a positive previous pipeline."""
-    if previous is None or not previous > 0 or current is None:
+def pipeline_change(rep: dict) -> float | None:
+    """(current - previous) / previous as a ratio; None without a positive previous (D18)."""
+    current, previous = rep.get("current_pipeline_value"), rep.get("previous_pipeline_value")
+    if current is None:
+        return None
+    return _ratio(dec(current) - dec(previous), previous) if previous is not None else None
+
+
+def _trend(rep: dict, band: float) -> str:
+    change = pipeline_change(rep)
+    if change is None:
         return "stable"
-    change = (current - previous) / previous
-    if change > band:
-        return "improving"
-    if change < -band:
-        return "declining"
-    return "stable"
+    return "improving" if change > band else "declining" if change < -band else "stable"
 
 
-def _trajectory_row(rep: dict, policy: dict) -> dict:
-    quota = rep.get("quota_3m")
-    closed = rep.get("closed_won_3m_current")
-    attainment = None
-    if quota is not None and quota > 0 and closed is not None:
-        attainment = closed / quota * 100
+def _attainment(rep: dict) -> float | None:
+    ratio = _ratio(rep.get("closed_won_3m_current"), rep.get("quota_3m"))
+    return (
+        None
+        if ratio is None
+        else float(rep["closed_won_3m_current"]) / float(rep["quota_3m"]) * 100
+    )
 
-    velocity = rep.get("risk_velocity_flag")
-    if velocity is not None:
-        # case folding is A-Z only (decisions D16)
-        velocity = velocity.strip().translate(_ASCII_LOWER)
 
-    below_quota = (
+def _velocity_matches(rep: dict, policy: dict) -> bool:
+    return fold(rep.get("risk_velocity_flag")) == policy["coaching_risk_velocity"]
+
+
+def _below_quota(rep: dict, policy: dict) -> bool:
+    quota, closed = rep.get("quota_3m"), rep.get("closed_won_3m_current")
+    return (
         quota is not None
         and quota > 0
         and closed is not None
         and closed < quota * policy["coaching_attainment_below"]
     )
-    score = rep.get("risk_score_current")
-    current = rep.get("current_pipeline_value")
-    previous = rep.get("previous_pipeline_value")
 
+
+def _trajectory_row(rep: dict, policy: dict) -> dict:
+    score = rep.get("risk_score_current")
     return {
         "rep_id": rep.get("rep_id"),
         "rep_name": rep.get("rep_name"),
-        "quota_3m": _round_or_none(quota, 2),
-        "closed_won_3m_current": _round_or_none(closed, 2),
-        "quota_attainment_pct": _round_or_none(attainment, 1),
-        "current_pipeline_value": _round_or_none(current, 2),
-        "previous_pipeline_value": _round_or_none(previous, 2),
-        "pipeline_trend": _trend(current, previous, policy["trend_band"]),
-        "risk_velocity_flag": velocity,
-        "coaching_candidate": velocity == "increasing" or below_quota,
+        "quota_3m": cents(None if rep.get("quota_3m") is None else dec(rep["quota_3m"])),
+        "closed_won_3m_current": cents(
+            None if rep.get("closed_won_3m_current") is None else dec(rep["closed_won_3m_current"])
+        ),
+        "quota_attainment_pct": _round_or_none(_attainment(rep), 1),
+        "current_pipeline_value": cents(
+            None
+            if rep.get("current_pipeline_value") is None
+            else dec(rep["current_pipeline_value"])
+        ),
+        "previous_pipeline_value": cents(
+            None
+            if rep.get("previous_pipeline_value") is None
+            else dec(rep["previous_pipeline_value"])
+        ),
+        "pipeline_trend": _trend(rep, policy["trend_band"]),
+        "risk_velocity_flag": fold(rep.get("risk_velocity_flag")),
+        "coaching_candidate": _velocity_matches(rep, policy) or _below_quota(rep, policy),
         "benchmark": False,
         "risk_score_current": None if score is None else int(score),
     }
 
 
-def _benchmark_rep_id(rep_rows: list[dict]) -> Any:
+def benchmark_rep_id(rows: list[dict]) -> Any:
     """Highest unrounded closed / quota among reps with quota_3m > 0; ties -> lowest rep_id."""
-    best_id = None
-    best_ratio = None
-    for rep in rep_rows:  # already ordered by rep_id, so a later equal ratio never wins
-        quota = rep.get("quota_3m")
-        closed = rep.get("closed_won_3m_current")
-        if quota is None or not quota > 0 or closed is None:
-            continue
-        ratio = closed / quota
-        if best_ratio is None or ratio > best_ratio:
-            best_ratio = ratio
-            best_id = rep.get("rep_id")
+    best_id, best_ratio = None, None
+    for rep in rows:  # already ordered by rep_id, so a later equal ratio never wins
+        ratio = _ratio(rep.get("closed_won_3m_current"), rep.get("quota_3m"))
+        if ratio is not None and (best_ratio is None or ratio > best_ratio):
+            best_ratio, best_id = ratio, rep.get("rep_id")
     return best_id
+
+
+# --- flags -----------------------------------------------------------------------------
+def money_text(value: Any) -> str:
+    """$1,234.50, -$100.00: the money a sentence shows, from the exact value."""
+    amount = cents(dec(value))
+    assert amount is not None
+    return f"{'-' if amount < 0 else ''}${abs(amount):,.2f}"
+
+
+def days_text(value: Any) -> str:
+    """Days without a needless .0 (30.0 -> 30, 20.5 -> 20.5)."""
+    text = f"{round(float(value or 0), 2):.2f}".rstrip("0").rstrip(".")
+    return text
+
+
+def _deal_name(deal: dict, row: int) -> str:
+    """D10: a deal without a deal_id is named "row N" (N counts input rows from 1)."""
+    return deal["deal_id"] if deal.get("deal_id") is not None else f"row {row}"
+
+
+def _rep_name(rep: dict) -> str:
+    rep_id = rep["rep_id"]
+    return f"Rep {rep_id} ({rep['rep_name']})" if rep.get("rep_name") else f"Rep {rep_id}"
+
+
+def _flag(rule: str, subject: str, priority: Any, shows: list[str], **observed: Any) -> dict:
+    """One expected flag: its subject, its priority (higher first), the texts its sentence
+    must contain and the observed values the report must carry."""
+    return {
+        "rule": rule,
+        "subject_id": subject,
+        "priority": priority,
+        "shows": shows,
+        "observed": observed,
+    }
+
+
+def _deal_flags_expected(deals: list[dict], policy: dict) -> list[dict]:
+    out = []
+    threshold = policy["stalled_deal_days_in_stage"]
+    for row, d in enumerate(deals, 1):
+        name, value = _deal_name(d, row), dec(d.get("deal_value_usd"))
+        common = {"deal_value_usd": cents(value), "rep_id": d.get("rep_id")}
+        if _is_stalled(d, policy):
+            shows = [
+                f"Deal {name}",
+                f" {days_text(d.get('days_in_stage'))} days",
+                f"the {threshold}-day threshold",
+                f"(value {money_text(value)})",
+            ]
+            days = round(float(_num(d.get("days_in_stage"))), 2)
+            out.append(_flag("stalled_deal", name, value, shows, days_in_stage=days, **common))
+        if _is_at_risk(d):
+            flags = _deal_flags(d)
+            noun = "a risk flag" if len(flags) == 1 else f"{len(flags)} risk flags"
+            shows = [f"Deal {name} carries {noun}: {', '.join(flags)} (value {money_text(value)})"]
+            out.append(
+                _flag(
+                    "at_risk_deal",
+                    name,
+                    value,
+                    shows,
+                    risk_flag_count=len(flags),
+                    risk_flags=flags,
+                    **common,
+                )
+            )
+    return out
+
+
+def _rep_flags_expected(rows: list[dict], policy: dict) -> list[dict]:
+    out = []
+    benchmark = benchmark_rep_id(rows)
+    band = policy["trend_band"]
+    for rep in rows:
+        name, rep_id = _rep_name(rep), rep["rep_id"]
+        achievement = _achievement(rep)
+        if achievement is not None and achievement < policy["needs_coaching_below"]:
+            shows = [
+                f"{name} has achieved",
+                f"({money_text(rep['year_to_date_revenue_usd'])} of "
+                f"{money_text(rep['quota_usd'])} year to date)",
+                "below the 70% threshold",
+            ]
+            out.append(
+                _flag("needs_coaching", rep_id, -achievement, shows, quota_achievement=achievement)
+            )
+        attainment = _attainment(rep)
+        closed = None
+        if attainment is not None:
+            closed = (
+                f"closed {money_text(rep['closed_won_3m_current'])} of a "
+                f"{money_text(rep['quota_3m'])} 3-month quota"
+            )
+        velocity, below = _velocity_matches(rep, policy), _below_quota(rep, policy)
+        if velocity or below:
+            shows = [f"{name} is a coaching candidate: "]
+            shows += ["risk velocity is increasing"] if velocity else []
+            shows += [closed, "below 90%"] if below and closed else []
+            out.append(
+                _flag(
+                    "coaching_candidate",
+                    rep_id,
+                    -(attainment or 0.0),
+                    shows,
+                    velocity_matches=velocity,
+                    attainment_below=below,
+                )
+            )
+        if rep_id == benchmark:
+            shows = [f"{name} has the highest 3-month quota attainment: {closed}"]
+            out.append(_flag("benchmark", rep_id, attainment, shows))
+        change = pipeline_change(rep)
+        if change is not None and change < -band:
+            shows = [
+                f"{name}'s pipeline fell",
+                f"({money_text(rep['previous_pipeline_value'])} to "
+                f"{money_text(rep['current_pipeline_value'])}), more than the 2% band",
+            ]
+            out.append(
+                _flag(
+                    "pipeline_declining", rep_id, -change, shows, pipeline_change_pct=change * 100
+                )
+            )
+    return out
+
+
+RULE_ORDER = (
+    "stalled_deal",
+    "at_risk_deal",
+    "needs_coaching",
+    "coaching_candidate",
+    "benchmark",
+    "pipeline_declining",
+)
+
+
+def oracle_flags(deals: list[dict], reps: list[dict], policy: dict | None = None) -> list[dict]:
+    """Every flag, uncapped, in report order: by rule, then priority (highest first), then
+    subject id; flags of one subject that tie on both keep no particular order."""
+    settings = {**DEFAULT_POLICY, **(policy or {})}
+    flags = _deal_flags_expected(deals, settings) + _rep_flags_expected(rep_rows(reps), settings)
+    flags.sort(key=lambda f: f["subject_id"])
+    flags.sort(key=lambda f: f["priority"], reverse=True)
+    flags.sort(key=lambda f: RULE_ORDER.index(f["rule"]))
+    return flags
+
+
+# --- data quality ----------------------------------------------------------------------
+def oracle_quality(deals: list[dict], reps: list[dict]) -> dict[str, int]:
+    """Each data-quality check's count (checks that find nothing are left out), from the
+    definitions in docs/metrics.md."""
+    unique = rep_rows(reps)
+    known = {r["rep_id"] for r in unique}
+    active = _active(deals)
+    deal_ids = Counter(d.get("deal_id") for d in deals if d.get("deal_id") is not None)
+    rep_ids = Counter(r.get("rep_id") for r in reps if r.get("rep_id") is not None)
+    with_rep = [d for d in deals if d.get("rep_id") is not None]
+    names: dict[str, set] = {}
+    for r in unique:
+        if r.get("rep_name") is not None:
+            names.setdefault(r["rep_name"].strip().lower(), set()).add(r["rep_id"])
+    own_pipeline = {
+        rep_id: cents(
+            sum(
+                (dec(d.get("deal_value_usd")) for d in active if d.get("rep_id") == rep_id),
+                Decimal(0),
+            )
+        )
+        for rep_id in known
+    }
+    statuses_known = any(_status(d) in ("active", "won", "lost") for d in deals)
+    counts = {
+        "no_deal_joins_rep": len(with_rep)
+        if with_rep and unique and not any(d["rep_id"] in known for d in with_rep)
+        else 0,
+        "no_known_status": len(deals) if deals and not statuses_known else 0,
+        "duplicate_deal_id": sum(1 for n in deal_ids.values() if n > 1),
+        "missing_deal_id": sum(1 for d in deals if d.get("deal_id") is None),
+        "unknown_status": sum(1 for d in deals if _status(d) not in ("active", "won", "lost")),
+        "missing_value": sum(1 for d in active if d.get("deal_value_usd") is None),
+        "missing_probability": sum(1 for d in active if d.get("probability") is None),
+        "negative_value": sum(1 for d in deals if dec(d.get("deal_value_usd")) < 0),
+        "orphan_deal": sum(1 for d in with_rep if d["rep_id"] not in known),
+        "deal_without_rep": len(deals) - len(with_rep),
+        "duplicate_rep_id": sum(1 for n in rep_ids.values() if n > 1),
+        "duplicate_rep_name": sum(1 for ids in names.values() if len(ids) > 1),
+        "missing_rep_id": sum(1 for r in reps if r.get("rep_id") is None),
+        "negative_rep_amount": sum(1 for r in unique if any(dec(r.get(k)) < 0 for k in REP_MONEY)),
+        "pipeline_mismatch": sum(
+            1
+            for r in unique
+            if r.get("current_pipeline_value") is not None
+            and any(d.get("rep_id") == r["rep_id"] for d in deals)
+            and cents(dec(r["current_pipeline_value"])) != own_pipeline[r["rep_id"]]
+        ),
+        "missing_quota": sum(1 for r in unique if not dec(r.get("quota_usd")) > 0),
+        "missing_quota_3m": sum(1 for r in unique if not dec(r.get("quota_3m")) > 0),
+        "missing_ytd_revenue": sum(1 for r in unique if r.get("year_to_date_revenue_usd") is None),
+        "missing_close_rate": sum(1 for r in unique if r.get("close_rate") is None),
+        "missing_previous_pipeline": sum(
+            1 for r in unique if r.get("previous_pipeline_value") is None
+        ),
+    }
+    return {k: v for k, v in counts.items() if v}
 
 
 def oracle_report(deals: list[dict], reps: list[dict], policy: dict | None = None) -> dict:
     """Compute the reference report sections from canonical deal and rep rows."""
-    settings = dict(DEFAULT_POLICY)
-    settings.update(policy or {})
+    settings = {**DEFAULT_POLICY, **(policy or {})}
     _check_probabilities(deals)
 
     summary = _pipeline_summary(deals, settings)
-    rep_rows = _rep_rows(reps)
-    performance = [_rep_performance_row(rep, deals, settings) for rep in rep_rows]
-    trajectory = [_trajectory_row(rep, settings) for rep in rep_rows]
-
-    benchmark_id = _benchmark_rep_id(rep_rows)
+    rows = rep_rows(reps)
+    performance = [_rep_performance_row(rep, deals, settings) for rep in rows]
+    trajectory = [_trajectory_row(rep, settings) for rep in rows]
+    benchmark = benchmark_rep_id(rows)
     for row in trajectory:
-        row["benchmark"] = benchmark_id is not None and row["rep_id"] == benchmark_id
+        row["benchmark"] = benchmark is not None and row["rep_id"] == benchmark
 
-    flag_counts = {
-        "stalled_deal": summary["stalled_deals_count"],
-        "at_risk_deal": summary["at_risk_deals_count"],
-        "needs_coaching": sum(1 for row in performance if row["needs_coaching"]),
-        "coaching_candidate": sum(1 for row in trajectory if row["coaching_candidate"]),
-        "benchmark": sum(1 for row in trajectory if row["benchmark"]),
-        "pipeline_declining": sum(1 for row in trajectory if row["pipeline_trend"] == "declining"),
-    }
+    flag_counts = dict.fromkeys(RULE_ORDER, 0)
+    flag_counts.update(Counter(f["rule"] for f in oracle_flags(deals, reps, settings)))
     return {
         "pipeline_summary": summary,
         "rep_performance": performance,

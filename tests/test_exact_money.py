@@ -153,7 +153,7 @@ _cents = st.integers(-(10**13), 10**13)  # up to $100 billion either way, in cen
 _micro = st.integers(0, 1_000_000)  # probability in millionths
 
 
-@settings(max_examples=40, deadline=None)
+@settings()  # the profile in conftest.py
 @given(
     st.lists(
         st.tuples(_cents, _micro, st.sampled_from(["active", "won", "lost", "open"]),

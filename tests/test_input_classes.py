@@ -372,3 +372,18 @@ def test_policy_constructors_say_did_you_mean() -> None:
         )
     with pytest.raises(PolicyError, match=r"key 'pipelin': unknown key \(did you mean"):
         Policy(pipelin={})  # type: ignore[call-arg]
+
+
+def test_a_share_never_reads_as_a_whole_100_or_0_percent_when_it_is_not(tmp_path: Path) -> None:
+    # 100,000 -> 14.90 is a fall of 99.9851%; rounded to one place it would say "fell 100%".
+    path = write(
+        tmp_path,
+        "reps.csv",
+        "rep_id,rep_name,current_pipeline_value,previous_pipeline_value\nR1,Ann,14.90,100000\n",
+    )
+    flags = build_report(deals(tmp_path, HEADER + "\n"), path, as_of=AS_OF).flags
+    flag = next(f for f in flags if f.rule == "pipeline_declining")
+    assert flag.observed["pipeline_change_pct"] == -99.99
+    assert flag.message == (
+        "Rep R1 (Ann)'s pipeline fell 99.99% ($100,000.00 to $14.90), more than the 2% band."
+    )

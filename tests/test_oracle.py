@@ -6,6 +6,8 @@ the oracle the engine is compared with is itself checked against the written con
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from .oracle import oracle_report
@@ -276,7 +278,7 @@ def test_rep_rows_first_occurrence_wins_and_echoes_are_normalised() -> None:
     assert _traj(report, "R2")["quota_3m"] == 100.0
     assert _traj(report, "R2")["risk_score_current"] == 7
     assert _traj(report, "R1")["risk_score_current"] == -1
-    assert _traj(report, "R1")["current_pipeline_value"] == 10.12  # exact .125: half-even
+    assert _traj(report, "R1")["current_pipeline_value"] == Decimal("10.12")  # .125: half-even
     # The orphan deal (R9) counts in the summary but in no rep row.
     assert report["pipeline_summary"]["total_pipeline_value"] == 70.0
     assert sum(r["pipeline_value"] for r in report["rep_performance"]) == 20.0

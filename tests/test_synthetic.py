@@ -188,3 +188,19 @@ def test_parquet_round_trip(demo: tuple[pa.Table, pa.Table], tmp_path: Path) -> 
         synthetic.iter_deal_batches(5000, 40, 7), demo[1], tmp_path / "s"
     )
     assert pq.read_table(streamed[0]).equals(demo[0])
+
+
+def test_demo_rep_records_agree_with_their_deals(demo: tuple[pa.Table, pa.Table]) -> None:
+    deals, reps = demo
+    active = deals.filter(pc.equal(deals["status"], "active"))
+    by_rep: dict[str, float] = {}
+    for rep_id, value in zip(
+        active["rep_id"].to_pylist(), active["deal_value_usd"].to_pylist(), strict=True
+    ):
+        by_rep[rep_id] = by_rep.get(rep_id, 0.0) + value
+    current = dict(
+        zip(reps["rep_id"].to_pylist(), reps["current_pipeline_value"].to_pylist(), strict=True)
+    )
+    assert current == {r: by_rep.get(r, 0.0) for r in current}
+    names = reps["rep_name"].to_pylist()
+    assert len(set(names)) == len(names)  # distinct people

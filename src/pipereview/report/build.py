@@ -183,7 +183,24 @@ def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> di
             places += 1
             shown = round(float(raw), places)
         observed[compare.observed] = shown if compare.holds(shown, limit) else float(raw)
+    for name, unit in rule.observed:
+        observed[name] = _not_falsely_whole(unit, row[name], observed[name])
     return observed
+
+
+# Shares that read as a whole statement: "fell 100%" (to nothing), "achieved 0%".
+_WHOLE = {"pct": (0.0, 100.0, -100.0), "ratio": (0.0, 1.0, -1.0)}
+
+
+def _not_falsely_whole(unit: str, raw: Any, shown: Any) -> Any:
+    """A share never reads as exactly 0% or 100% when it is not: a fall from $100,000 to
+    $14.90 is 99.9851%, not "100%". Keeps decimals until the rounded value differs."""
+    if unit not in _WHOLE or raw is None or shown not in _WHOLE[unit] or float(raw) == shown:
+        return shown
+    places = UNIT_PLACES[unit]
+    while round(float(raw), places) == shown and places < 15:
+        places += 1
+    return round(float(raw), places)
 
 
 def make_flag(rule: Rule, row: dict[str, Any], policy: Policy) -> Flag:

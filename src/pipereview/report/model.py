@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Context, Decimal
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -173,8 +174,12 @@ def _money(value: Any) -> Decimal | None:
     return Decimal(value).quantize(CENT, context=_EXACT)
 
 
+def _to_places(value: Any, places: int) -> float | None:
+    return None if value is None else round(float(value), places)
+
+
 def _places(places: int) -> Any:
-    return lambda value: None if value is None else round(float(value), places)
+    return partial(_to_places, places=places)
 
 
 def _whole(value: Any) -> int | None:

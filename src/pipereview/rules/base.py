@@ -121,4 +121,3 @@ def percent(value: float | None, *, ratio: bool = True) -> str:
     if value is None:
         return "unknown"
     return number(round(value * 100 if ratio else value, 12)) + "%"
-

@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from pipereview.schema import ROW_COLUMN, STATUSES, TABLES, Column
+from pipereview.schema import MONEY, ROW_COLUMN, STATUSES, TABLES, Column
 from pipereview.sources.sniff import normalise
 
 BAD = "_bad"
@@ -54,7 +54,7 @@ def canonical(
 
     ``csv_text``: every column is CSV text, so the CSV null spellings mean missing.
     """
-    raw = stripped_names(raw)
+    raw = _prepared(stripped_names(raw), table, csv_text=csv_text)
     present = set(raw.columns)
     columns: dict[str, ir.Value] = {}
     bad: list[ir.BooleanValue] = []
@@ -65,10 +65,7 @@ def canonical(
             (missing if column.required else absent).append(column.name)
             columns[column.name] = ibis.null(column.dtype)
             continue
-        value = raw[column.name]
-        if csv_text:
-            value = ibis.ifelse(value.isin(CSV_NULLS), ibis.null("string"), value)
-        parsed, problem = _parse(value, column)
+        parsed, problem = _parse(raw[column.name], column)
         columns[column.name] = parsed
         if problem is not None:
             bad.append(problem.fill_null(False))
@@ -79,6 +76,27 @@ def canonical(
     if row_column is not None:
         columns[ROW_COLUMN] = raw[row_column] + 1
     return Canonical(raw.select(**columns), tuple(absent), tuple(missing))
+
+
+def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
+    """Text made ready for parsing, once per value: CSV null spellings to null and, for
+    columns parsed from text, surrounding blanks trimmed (blank is missing). A separate
+    select, so the parsing below refers to each prepared value by name: inlined, the same
+    CASE would be repeated in every cast and check, and DuckDB allocates working memory per
+    expression node (a 10-row CSV took a second to plan and run)."""
+    kinds = {c.name: c.kind for c in TABLES[table]}
+    columns: dict[str, ir.Value] = {}
+    for name in raw.columns:
+        value = raw[name]
+        if csv_text and value.type().is_string():
+            value = ibis.ifelse(value.isin(CSV_NULLS), ibis.null("string"), value)
+        if value.type().is_string() and kinds.get(name) in _TRIMMED:
+            value = _blank_to_null(value)
+        columns[name] = value
+    return raw.select(**columns)
+
+
+_TRIMMED = ("money", "probability", "number", "integer", "date")
 
 
 def _parse(value: ir.Value, column: Column) -> tuple[ir.Value, ir.BooleanValue | None]:
@@ -141,14 +159,14 @@ def _number(value: ir.Value, column: Column) -> tuple[ir.Value, ir.BooleanValue 
         text = _blank_to_null(value)
         exact = text.try_cast(target)
         if target != "float64":  # exponent forms ("1e3") go through a double
-            exact = exact.coalesce(text.try_cast("float64").try_cast(target))
+            exact = exact.coalesce(_from_double(text.try_cast("float64"), target))
         problem = text.notnull() & (~text.re_search(NUMBER) | exact.isnull())
         number = exact
     elif vtype.is_floating():
         # Checked on the double itself (a comparison, no second cast): finite and, for a
         # decimal column, below 10^(precision - scale) so that the cast fits.
         finite = ibis.ifelse(value.isnan(), ibis.null("float64"), value)
-        number = finite.try_cast(target)
+        number = _from_double(finite, target)
         bound = _DECIMAL_BOUNDS.get(target)
         fits = ~finite.isinf() if bound is None else finite.abs() < bound
         return number, finite.notnull() & (~fits | _out_of_range(finite, column))
@@ -160,8 +178,23 @@ def _number(value: ir.Value, column: Column) -> tuple[ir.Value, ir.BooleanValue 
     return number, problem | _out_of_range(number, column)
 
 
-# 10^(precision - scale) of the canonical decimal types: a double at or above it cannot fit.
-_DECIMAL_BOUNDS = {"decimal(18,4)": 1e14, "decimal(18,6)": 1e12}
+def _from_double(value: ir.FloatingValue, target: str) -> ir.Value:
+    """A double as the decimal its writer meant. Below 10^11 an amount of up to 4 places
+    has at most 15 digits, which every double keeps, so rounding to 4 places recovers it.
+    Above, a double keeps the written decimal only as its shortest text (90071992547409.9
+    is held as ...409.90625, which 4 places would keep as ...409.9062), so the amount goes
+    through that text; this rare path costs a string per value."""
+    if target != MONEY:
+        return value.try_cast(target)  # probabilities (<= 1) keep all 6 places
+    return ibis.ifelse(
+        value.abs() < 1e11, value.try_cast(MONEY), value.cast("string").try_cast(MONEY)
+    )
+
+
+# A double at or above these cannot fit the canonical decimal types: 10^(precision - scale),
+# less half the last place a double that large keeps (it would round up to 10^14).
+MONEY_DOUBLE_BOUND = 1e14 - 0.05
+_DECIMAL_BOUNDS = {MONEY: MONEY_DOUBLE_BOUND, "decimal(18,6)": 1e12}
 
 
 def _out_of_range(number: ir.NumericValue, column: Column) -> ir.BooleanValue:

@@ -140,8 +140,8 @@ def load(engine: Engine, obj: Any, table: str) -> Loaded:
         memory = read_memory(obj, table)
         source = memory.source
         data = memory.data
-        if data.num_rows == 0:
-            raise _locate(obj, table, source, "no records")
+        if data.num_rows == 0 and not data.column_names:
+            raise _locate(obj, table, source, "no records")  # zero rows with columns: empty
         sniff.check_header(data.column_names, source)
         raw = engine.from_arrow(data)
     return _canonical(engine, raw, obj, table, source, "memory", ())

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from pipereview.errors import InputError
 from pipereview.schema import ROW_COLUMN, TABLES, Column
-from pipereview.sources.canonical import DATE_SHAPE, FLAG_SEPARATORS, NUMBER
+from pipereview.sources.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
 from pipereview.sources.readers import RawTable
 from pipereview.sources.sniff import normalise
 
@@ -140,7 +140,8 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
     if pc.any(infinite).as_py():
         raise _fail(values, infinite, column, source, "not a finite number")
     if column.kind == "money":
-        huge = pc.greater_equal(pc.abs(numbers), MONEY_BOUND)
+        bound = MONEY_BOUND if pa.types.is_string(values.type) else MONEY_DOUBLE_BOUND
+        huge = pc.greater_equal(pc.abs(numbers), bound)
         if pc.any(huge).as_py():
             raise _fail(
                 values,

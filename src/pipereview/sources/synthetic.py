@@ -128,12 +128,10 @@ def generate_reps(n_reps: int = 40, seed: int = 7) -> pa.Table:
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
     n = n_reps
     rep_ids = _id_array("R", np.arange(1, n + 1), _width(n, 4))
-    names = [
-        f"{_FIRST[f]} {_LAST[g]}"
-        for f, g in zip(
-            rng.integers(0, len(_FIRST), n), rng.integers(0, len(_LAST), n), strict=True
-        )
-    ]
+    # distinct names while there are enough (26 x 20), as a real team's would be
+    combos = len(_FIRST) * len(_LAST)
+    picks = rng.permutation(combos)[:n] if n <= combos else rng.integers(0, combos, n)
+    names = [f"{_FIRST[k // len(_LAST)]} {_LAST[k % len(_LAST)]}" for k in picks]
 
     quota = rng.integers(600, 1501, n).astype(np.float64) * 1000.0
     bad = rng.random(n) < 0.05
@@ -275,7 +273,28 @@ def generate(n_deals: int = 5000, n_reps: int = 40, seed: int = 7) -> tuple[pa.T
     blocks of ~1M rows; use ``iter_deal_batches`` to stream instead of holding it all.
     """
     deals = pa.Table.from_batches(list(iter_deal_batches(n_deals, n_reps, seed)), DEALS_SCHEMA)
-    return deals, generate_reps(n_reps, seed)
+    return deals, agree_with_deals(generate_reps(n_reps, seed), deals)
+
+
+def agree_with_deals(reps: pa.Table, deals: pa.Table) -> pa.Table:
+    """The rep records as of ``ANCHOR``, agreeing with the deals: each rep's
+    current_pipeline_value is the sum of their active deal values (exact: the values are
+    whole dollars), and previous_pipeline_value keeps the rep's generated trend (the same
+    ratio to the current value). ``iter_deal_batches`` streams deals without this step."""
+    active = deals.filter(pc.equal(deals["status"], "active"))
+    sums = active.group_by("rep_id").aggregate([("deal_value_usd", "sum")])
+    by_rep = dict(
+        zip(sums["rep_id"].to_pylist(), sums["deal_value_usd_sum"].to_pylist(), strict=True)
+    )
+    current = pa.array([by_rep.get(r, 0.0) for r in reps["rep_id"].to_pylist()], pa.float64())
+    ratio = pc.divide(reps["previous_pipeline_value"], reps["current_pipeline_value"])
+    previous = pc.round(pc.multiply(current, ratio))
+    for name, column in (
+        ("current_pipeline_value", current),
+        ("previous_pipeline_value", previous),
+    ):
+        reps = reps.set_column(reps.schema.get_field_index(name), name, column)
+    return reps
 
 
 def _batches(data: pa.Table | Iterable[pa.RecordBatch]) -> Iterable[pa.RecordBatch]:

@@ -1,0 +1,166 @@
+"""`explain` in process: every rule's verdict on a subject, fired or not, with its sentence.
+
+Each expected sentence below is written by hand from the data, one per branch of each rule's
+message: a rep with and without a name, unknown values, values on each side of a threshold,
+inactive deals, and a duplicate deal id (one verdict per row).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pipereview.api import explain
+from pipereview.errors import NotFoundError
+from pipereview.rules import RULES
+from pipereview.rules.base import Rule, register
+
+DEALS: list[dict[str, Any]] = [
+    {"deal_id": "D1", "rep_id": "R1", "status": "active", "deal_value_usd": 1000,
+     "probability": 0.5, "days_in_stage": 30, "risk_flags": ["no_champion"], "stage": None},
+    {"deal_id": "D2", "rep_id": "R1", "status": "won", "deal_value_usd": 500,
+     "probability": 1.0, "days_in_stage": 40, "risk_flags": [], "stage": "Closed"},
+    {"deal_id": "D3", "rep_id": "R2", "status": "active", "deal_value_usd": 2000,
+     "probability": 0.2, "days_in_stage": 5, "risk_flags": None, "stage": "Proposal"},
+    {"deal_id": "D4", "rep_id": "R2", "status": "active", "deal_value_usd": 300,
+     "probability": 0.1, "days_in_stage": 25, "risk_flags": ["legal", "budget"], "stage": None},
+    {"deal_id": "D4", "rep_id": "R2", "status": "active", "deal_value_usd": 700,
+     "probability": 0.1, "days_in_stage": 1, "risk_flags": [], "stage": None},
+    {"deal_id": "D5", "rep_id": "R3", "status": None, "deal_value_usd": 10,
+     "probability": 0.1, "days_in_stage": 99, "risk_flags": ["x"], "stage": None},
+]  # fmt: skip
+REPS: list[dict[str, Any]] = [
+    {"rep_id": "R1", "rep_name": "Ann", "quota_usd": 100_000, "year_to_date_revenue_usd": 80_000,
+     "quota_3m": 50_000, "closed_won_3m_current": 60_000, "risk_velocity_flag": "stable",
+     "current_pipeline_value": 100_000, "previous_pipeline_value": 100_000},
+    {"rep_id": "R2", "rep_name": "Bo", "quota_usd": 100_000, "year_to_date_revenue_usd": 50_000,
+     "quota_3m": 25_000, "closed_won_3m_current": 20_000, "risk_velocity_flag": "Increasing",
+     "current_pipeline_value": 40_000, "previous_pipeline_value": 50_000},
+    {"rep_id": "R3", "rep_name": None, "quota_usd": None, "year_to_date_revenue_usd": 10,
+     "quota_3m": None, "closed_won_3m_current": None, "risk_velocity_flag": None,
+     "current_pipeline_value": 101_000, "previous_pipeline_value": 100_000},
+    {"rep_id": "R4", "rep_name": "Cy", "quota_usd": 0, "year_to_date_revenue_usd": 10,
+     "quota_3m": 40_000, "closed_won_3m_current": 40_000, "risk_velocity_flag": "stable",
+     "current_pipeline_value": 5, "previous_pipeline_value": None},
+    {"rep_id": "R5", "rep_name": "Di", "quota_usd": None, "year_to_date_revenue_usd": None,
+     "quota_3m": None, "closed_won_3m_current": None, "risk_velocity_flag": None,
+     "current_pipeline_value": 99_000, "previous_pipeline_value": 100_000},
+]  # fmt: skip
+
+
+def verdicts(subject: str) -> list[tuple[str, bool, str]]:
+    return [(v.rule, v.fired, v.message) for v in explain(subject, DEALS, REPS)]
+
+
+def test_a_deal_that_fires_both_deal_rules() -> None:
+    assert verdicts("D1") == [
+        ("stalled_deal", True, "Deal D1 has been in its stage 30 days, at or above the "
+         "21-day threshold (value $1,000.00)."),
+        ("at_risk_deal", True, "Deal D1 carries a risk flag: no_champion (value $1,000.00)."),
+    ]  # fmt: skip
+
+
+def test_inactive_deals_are_not_judged() -> None:
+    won = "Deal D2 is not active (status 'won'); only active deals are judged."
+    assert verdicts("D2") == [("stalled_deal", False, won), ("at_risk_deal", False, won)]
+    none = "Deal D5 is not active (no status); only active deals are judged."
+    assert verdicts("D5") == [("stalled_deal", False, none), ("at_risk_deal", False, none)]
+
+
+def test_an_active_deal_below_the_thresholds() -> None:
+    assert verdicts("D3") == [
+        ("stalled_deal", False, "Deal D3 in stage Proposal has been in its stage 5 days, "
+         "below the 21-day threshold."),
+        ("at_risk_deal", False, "Deal D3 carries no risk flag."),
+    ]  # fmt: skip
+
+
+def test_a_duplicate_deal_id_gets_a_verdict_per_row() -> None:
+    got = verdicts("D4")
+    assert sorted(got) == sorted([
+        ("stalled_deal", True, "Deal D4 has been in its stage 25 days, at or above the "
+         "21-day threshold (value $300.00)."),
+        ("stalled_deal", False, "Deal D4 has been in its stage 1 days, below the 21-day "
+         "threshold."),
+        ("at_risk_deal", True, "Deal D4 carries 2 risk flags: legal, budget (value $300.00)."),
+        ("at_risk_deal", False, "Deal D4 carries no risk flag."),
+    ])  # fmt: skip
+
+
+def test_a_rep_flagged_by_three_rules() -> None:
+    assert verdicts("R2") == [
+        ("needs_coaching", True, "Rep R2 (Bo) has achieved 50% of quota ($50,000.00 of "
+         "$100,000.00 year to date), below the 70% threshold."),
+        ("coaching_candidate", True, "Rep R2 (Bo) is a coaching candidate: risk velocity is "
+         "increasing; closed $20,000.00 of a $25,000.00 3-month quota (80%), below 90%."),
+        ("benchmark", False, "Rep R2 (Bo) does not have the highest 3-month attainment: "
+         "closed $20,000.00 of a $25,000.00 3-month quota (80%)."),
+        ("pipeline_declining", True, "Rep R2 (Bo)'s pipeline fell 20% ($50,000.00 to "
+         "$40,000.00), more than the 2% band."),
+    ]  # fmt: skip
+
+
+def test_the_benchmark_rep_and_sentences_that_do_not_fire() -> None:
+    assert verdicts("R1") == [
+        ("needs_coaching", False, "Rep R1 (Ann) has achieved 80% of quota ($80,000.00 of "
+         "$100,000.00 year to date), not below the 70% threshold."),
+        ("coaching_candidate", False, "Rep R1 (Ann) is not a coaching candidate: risk velocity "
+         "is stable (not increasing); closed $60,000.00 of a $50,000.00 3-month quota (120%), "
+         "not below 90%."),
+        ("benchmark", True, "Rep R1 (Ann) has the highest 3-month quota attainment: closed "
+         "$60,000.00 of a $50,000.00 3-month quota (120%)."),
+        ("pipeline_declining", False, "Rep R1 (Ann)'s pipeline did not change ($100,000.00 to "
+         "$100,000.00), not a fall of more than the 2% band."),
+    ]  # fmt: skip
+
+
+def test_a_rep_without_a_name_or_figures() -> None:
+    assert verdicts("R3") == [
+        ("needs_coaching", False, "Rep R3 has no quota achievement (quota missing or zero, or "
+         "no year-to-date revenue), so it is not judged."),
+        ("coaching_candidate", False, "Rep R3 is not a coaching candidate: risk velocity is "
+         "unknown; 3-month attainment is unknown (quota_3m missing or zero)."),
+        ("benchmark", False, "Rep R3 has no 3-month attainment (quota_3m missing or zero)."),
+        ("pipeline_declining", False, "Rep R3's pipeline rose 1% ($100,000.00 to $101,000.00), "
+         "not a fall of more than the 2% band."),
+    ]  # fmt: skip
+
+
+def test_zero_quota_no_previous_pipeline_and_a_fall_inside_the_band() -> None:
+    r4 = verdicts("R4")
+    no_quota = (
+        "Rep R4 (Cy) has no quota achievement (quota missing or zero, or no year-to-date "
+        "revenue), so it is not judged."
+    )
+    assert r4[0] == ("needs_coaching", False, no_quota)
+    assert r4[3] == ("pipeline_declining", False, "Rep R4 (Cy) has no pipeline change (current "
+                     "or previous pipeline missing, or the previous one not positive), so the "
+                     "trend is stable.")  # fmt: skip
+    assert verdicts("R5")[3] == (
+        "pipeline_declining", False, "Rep R5 (Di)'s pipeline fell 1% ($100,000.00 to "
+        "$99,000.00), not a fall of more than the 2% band.",
+    )  # fmt: skip
+
+
+def test_verdicts_carry_the_values_and_thresholds() -> None:
+    verdict = explain("R2", DEALS, REPS)[0]
+    assert verdict.observed == {
+        "rep_name": "Bo",
+        "quota_achievement": 0.5,
+        "year_to_date_revenue_usd": 50_000,
+        "quota_usd": 100_000,
+    }
+    assert verdict.thresholds == {"needs_coaching_below": 0.7}
+    assert (verdict.subject_type, verdict.severity) == ("rep", "warning")
+
+
+def test_an_unknown_id_is_not_found() -> None:
+    with pytest.raises(NotFoundError, match="no deal or rep with id 'D9'"):
+        explain("D9", DEALS, REPS)
+
+
+def test_a_rule_id_registers_once() -> None:
+    with pytest.raises(ValueError, match="a rule with id 'benchmark' is already registered"):
+        register(next(r for r in RULES if r.id == "benchmark"))
+    assert isinstance(RULES[0], Rule) and len({r.id for r in RULES}) == len(RULES)
