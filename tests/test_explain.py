@@ -7,6 +7,7 @@ inactive deals, and a duplicate deal id (one verdict per row).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from pipereview.api import explain
 from pipereview.errors import NotFoundError
 from pipereview.rules import RULES
-from pipereview.rules.base import Rule, register
+from pipereview.rules.base import register
 
 DEALS: list[dict[str, Any]] = [
     {"deal_id": "D1", "rep_id": "R1", "status": "active", "deal_value_usd": 1000,
@@ -161,6 +162,13 @@ def test_an_unknown_id_is_not_found() -> None:
 
 
 def test_a_rule_id_registers_once() -> None:
+    benchmark = next(r for r in RULES if r.id == "benchmark")
     with pytest.raises(ValueError, match="a rule with id 'benchmark' is already registered"):
-        register(next(r for r in RULES if r.id == "benchmark"))
-    assert isinstance(RULES[0], Rule) and len({r.id for r in RULES}) == len(RULES)
+        register(benchmark)
+    own = dataclasses.replace(benchmark, id="own_rule")
+    try:
+        assert register(own) is own
+        assert RULES[-1] is own
+    finally:
+        RULES.remove(own)
+    assert len({r.id for r in RULES}) == len(RULES) == 6

@@ -49,10 +49,24 @@ def _deals(deals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _in_order(
-    rows: list[dict[str, Any]], given: Sequence[Mapping[str, Any]]
+    rows: list[dict[str, Any]],
+    given: Sequence[Mapping[str, Any]],
+    deals: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
+    """One row per given rep with an id, in the given order (a rep given twice gets its row
+    twice), with the caller's own id values: the engine reads ids as text (7 as "7")."""
     by_id = {row["rep_id"]: row for row in rows}
-    return [dict(by_id[rep["rep_id"]]) for rep in given if rep.get("rep_id") in by_id]
+    deal_ids = {str(d["deal_id"]): d["deal_id"] for d in deals if d.get("deal_id") is not None}
+    out = []
+    for rep in given:
+        row = by_id.get(None if rep.get("rep_id") is None else str(rep["rep_id"]))
+        if row is None:
+            continue
+        row = {**row, "rep_id": rep["rep_id"]}
+        if "top_opportunities" in row:
+            row["top_opportunities"] = [deal_ids.get(i, i) for i in row["top_opportunities"]]
+        out.append(row)
+    return out
 
 
 def build_pipeline_summary(
@@ -68,7 +82,7 @@ def build_rep_performance_summary(
 ) -> list[dict[str, Any]]:
     """One dict per rep with a rep_id, in the order of ``sales_reps``."""
     report = api.build_report(_deals(deals) or None, list(sales_reps) or None, as_of=_AS_OF)
-    return _in_order([r.model_dump() for r in report.rep_performance], sales_reps)
+    return _in_order([r.model_dump() for r in report.rep_performance], sales_reps, deals)
 
 
 def build_rep_performance(sales_reps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -59,12 +59,13 @@ def report_renderables(report: Report) -> Group:
         )
 
     counts = Table(title="Flags")
-    for name in ("Rule", "Severity", "Total", "Listed"):
+    for name in ("Rule", "Severity", "Total", "Listed in JSON", "Shown below"):
         counts.add_column(name)
     for c in report.flag_counts:
-        counts.add_row(c.rule, c.severity, cell(c.total), cell(c.shown))
+        shown_here = min(c.shown, FLAGS_SHOWN)
+        counts.add_row(c.rule, c.severity, cell(c.total), cell(c.shown), cell(shown_here))
 
-    top = Table(title=f"Top flags (up to {FLAGS_SHOWN} per rule)", show_lines=False)
+    top = Table(title=f"Top flags (the first {FLAGS_SHOWN} of each rule)", show_lines=False)
     top.add_column("Rule")
     top.add_column("Subject")
     top.add_column("Why")

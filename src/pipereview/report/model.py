@@ -178,10 +178,6 @@ def _to_places(value: Any, places: int) -> float | None:
     return None if value is None else round(float(value), places)
 
 
-def _places(places: int) -> Any:
-    return partial(_to_places, places=places)
-
-
 def _whole(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -196,9 +192,9 @@ UNIT_PLACES: dict[str, int] = {"usd": 2, "ratio": 2, "days": 2, "pct": 1}
 # The one rounding rule, by unit.
 ROUNDERS: dict[str, Any] = {
     "usd": _money,
-    "ratio": _places(UNIT_PLACES["ratio"]),
-    "days": _places(UNIT_PLACES["days"]),
-    "pct": _places(UNIT_PLACES["pct"]),
+    "ratio": partial(_to_places, places=UNIT_PLACES["ratio"]),
+    "days": partial(_to_places, places=UNIT_PLACES["days"]),
+    "pct": partial(_to_places, places=UNIT_PLACES["pct"]),
     "count": _whole,
     "integer": _whole,
 }

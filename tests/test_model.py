@@ -1,0 +1,62 @@
+"""The report model's JSON writing and rounding rule, on hand-picked values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from pipereview.report.model import decimal_text, dumps, round_value
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("0", "0.0"),
+        ("0.00", "0.0"),
+        ("1", "1.0"),
+        ("7.00", "7.0"),
+        ("100", "100.0"),
+        ("1234.50", "1234.5"),
+        ("-0.50", "-0.5"),
+        ("0.10", "0.1"),
+        ("1E+3", "1000.0"),
+        ("12345678901234.5678", "12345678901234.5678"),
+    ],
+)
+def test_decimal_text_writes_exact_digits_never_an_exponent(value: str, text: str) -> None:
+    assert decimal_text(Decimal(value)) == text
+
+
+def test_dumps_writes_decimals_exactly_and_refuses_other_objects() -> None:
+    assert dumps({"a": Decimal("0.10"), "b": 1}) == '{\n  "a": 0.1,\n  "b": 1\n}\n'
+    assert dumps({"a": Decimal("2.50")}, indent=None) == '{"a":2.5}\n'
+    with pytest.raises(TypeError):
+        dumps({"a": object()})
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "rounded"),
+    [
+        ("usd", Decimal("0.125"), Decimal("0.12")),  # half-even
+        ("usd", Decimal("0.135"), Decimal("0.14")),
+        ("usd", None, None),
+        ("ratio", 0.125, 0.12),  # Python round on the double
+        ("ratio", 0.126, 0.13),
+        ("ratio", None, None),
+        ("days", 20.994, 20.99),
+        ("pct", 69.96, 70.0),
+        ("pct", None, None),
+        ("count", 3.0, 3),
+        ("integer", -7.9, -7),
+        ("text", "x", "x"),
+    ],
+)
+def test_the_one_rounding_rule(unit: str, value: object, rounded: object) -> None:
+    got = round_value(unit, value)  # type: ignore[arg-type]
+    assert got == rounded and type(got) is type(rounded)
+
+
+def test_money_must_arrive_exact() -> None:
+    with pytest.raises(TypeError, match="money reached the report as a float"):
+        round_value("usd", 0.1)
