@@ -172,3 +172,21 @@ def test_a_rule_id_registers_once() -> None:
     finally:
         RULES.remove(own)
     assert len({r.id for r in RULES}) == len(RULES) == 6
+
+
+def test_the_number_formats_sentences_use() -> None:
+    from decimal import Decimal
+
+    from pipereview.rules.base import money, number, percent
+
+    assert [money(None), money(Decimal("-100")), money(1234.5), money(0)] == [
+        "unknown", "-$100.00", "$1,234.50", "$0.00",
+    ]  # fmt: skip
+    assert [number(None), number(30.0), number(-0.0), number(1234.25)] == [
+        "unknown", "30", "0", "1,234.25",
+    ]  # fmt: skip
+    assert [percent(None), percent(0.696), percent(69.6, ratio=False)] == [
+        "unknown", "69.6%", "69.6%",
+    ]  # fmt: skip
+    # up to 12 decimals of a percent, no more: enough for any comparison a policy makes
+    assert percent(0.1234567890123456) == "12.345678901235%"
