@@ -7,6 +7,7 @@ semantics") and docs/decisions.md; the arithmetic is in the comments next to eac
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -234,6 +235,19 @@ def test_top_opportunities_policy_cap() -> None:
         "R3": [],
         "R4": [],
     }
+
+
+def test_a_missing_probability_weighs_zero_and_ties_by_deal_id() -> None:
+    # D1 has no probability: its expected value is 0, the same as D3's ($0 at 50%); the tie
+    # goes to the lower deal id, so D1 comes before D3 (a null would sort last instead).
+    deals = [
+        {**_deal("D3", "R1", "active", 0, 0.5, 1)},
+        {**_deal("D1", "R1", "active", 100, 0.5, 1), "probability": None},
+        _deal("D2", "R1", "active", 10, 0.5, 1),  # ev 5
+    ]
+    report = build_report(deals, [{"rep_id": "R1"}], as_of=AS_OF)
+    assert report.rep_performance[0].top_opportunities == ["D2", "D1", "D3"]
+    assert report.pipeline_summary.weighted_pipeline_value == Decimal("5.00")
 
 
 def test_rep_rows_follow_rep_id_order_not_input_order() -> None:
