@@ -190,3 +190,11 @@ def test_the_number_formats_sentences_use() -> None:
     ]  # fmt: skip
     # up to 12 decimals of a percent, no more: enough for any comparison a policy makes
     assert percent(0.1234567890123456) == "12.345678901235%"
+
+
+def test_a_deal_without_days_in_stage_has_been_there_zero_days() -> None:
+    deals = [{"deal_id": "D9", "rep_id": "R1", "status": "active", "deal_value_usd": 5,
+              "probability": 0.5, "days_in_stage": None}]  # fmt: skip
+    stalled = explain("D9", deals, REPS)[0]
+    assert stalled.observed["days_in_stage"] == 0
+    assert stalled.message == "Deal D9 has been in its stage 0 days, below the 21-day threshold."
