@@ -70,6 +70,8 @@ def test_inactive_deals_are_not_judged() -> None:
 
 
 def test_an_active_deal_below_the_thresholds() -> None:
+    at_risk = explain("D3", DEALS, REPS)[1]
+    assert (at_risk.observed["risk_flags"], at_risk.observed["risk_flag_count"]) == (None, 0)
     assert verdicts("D3") == [
         ("stalled_deal", False, "Deal D3 in stage Proposal has been in its stage 5 days, "
          "below the 21-day threshold."),
