@@ -96,6 +96,7 @@ def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
     return raw.select(**columns)
 
 
+# The kinds ``_number`` and ``_date`` parse from text: they read the prepared value as is.
 _TRIMMED = ("money", "probability", "number", "integer", "date")
 
 
@@ -156,7 +157,7 @@ def _blank_to_null(value: ir.StringValue) -> ir.StringValue:
 def _number(value: ir.Value, column: Column) -> tuple[ir.Value, ir.BooleanValue | None]:
     vtype, target = value.type(), column.dtype
     if vtype.is_string():
-        text = _blank_to_null(value)
+        text = value  # trimmed, blank as null (``_prepared``)
         exact = text.try_cast(target)
         if target != "float64":  # exponent forms ("1e3") go through a double
             exact = exact.coalesce(_from_double(text.try_cast("float64"), target))
@@ -217,7 +218,7 @@ def _date(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
         return value.date(), None
     if not vtype.is_string():
         return _unusable(Column("_", "date", False, ""))
-    text = _blank_to_null(value)
+    text = value  # trimmed, blank as null (``_prepared``)
     parsed = text.substr(0, 10).try_cast("date")
     problem = text.notnull() & (~text.re_search(DATE_SHAPE) | parsed.isnull())
     return parsed, problem
