@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import ibis
@@ -178,11 +179,9 @@ def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> di
         limit = float(limit) * compare.scale
         if not compare.holds(float(raw), limit):
             continue
-        shown, places = observed[compare.observed], UNIT_PLACES.get(units[compare.observed], 2)
-        while not compare.holds(shown, limit) and places < 15:
-            places += 1
-            shown = round(float(raw), places)
-        observed[compare.observed] = shown if compare.holds(shown, limit) else float(raw)
+        places = UNIT_PLACES.get(units[compare.observed], 2)
+        holds = partial(compare.holds, threshold=limit)
+        observed[compare.observed] = _widened(float(raw), places, holds)
     for name, unit in rule.observed:
         observed[name] = _not_falsely_whole(unit, row[name], observed[name])
     return observed
@@ -194,13 +193,20 @@ _WHOLE = {"pct": (0.0, 100.0, -100.0), "ratio": (0.0, 1.0, -1.0)}
 
 def _not_falsely_whole(unit: str, raw: Any, shown: Any) -> Any:
     """A share never reads as exactly 0% or 100% when it is not: a fall from $100,000 to
-    $14.90 is 99.9851%, not "100%". Keeps decimals until the rounded value differs."""
+    $14.90 is 99.9851%, not "100%"."""
     if unit not in _WHOLE or raw is None or shown not in _WHOLE[unit] or float(raw) == shown:
         return shown
-    places = UNIT_PLACES[unit]
-    while round(float(raw), places) == shown and places < 15:
-        places += 1
-    return round(float(raw), places)
+    return _widened(float(raw), UNIT_PLACES[unit], lambda v: v not in _WHOLE[unit])
+
+
+def _widened(raw: float, places: int, reads_true: Callable[[float], bool]) -> float:
+    """``raw`` rounded to the fewest places, from ``places`` up to 15, at which it reads
+    true; ``raw`` itself when it never does."""
+    for more in range(places, 16):
+        shown = round(raw, more)
+        if reads_true(shown):
+            return shown
+    return raw
 
 
 def make_flag(rule: Rule, row: dict[str, Any], policy: Policy) -> Flag:
