@@ -16,7 +16,14 @@ from pipereview.report.model import DataQualityItem
 from pipereview.sources.checks import CHECKS
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import Loaded
-from pipereview.sources.quality import Check, Facts, absent_column_sentence, unique_reps
+from pipereview.sources.quality import (
+    Check,
+    Facts,
+    Scope,
+    absent_column_sentence,
+    scope_table,
+    unique_reps,
+)
 
 EXAMPLES = 5
 
@@ -49,10 +56,10 @@ def aggregate_once(engine: Engine, table: ir.Table, aggs: dict[str, ir.Scalar]) 
 
 
 def scope_counts(
-    inputs: Inputs, scope: str, extra: dict[str, ir.Scalar] | None = None
+    inputs: Inputs, scope: Scope, extra: dict[str, ir.Scalar] | None = None
 ) -> dict[str, Any]:
     """One aggregate over a scope: every row-level check's count plus ``extra``."""
-    table = fused_checks(scope)[0].scope_table(inputs.deals, inputs.reps)
+    table = scope_table(scope, inputs.deals, inputs.reps)
     return aggregate_once(inputs.engine, table, dict(extra or {}) | check_counts_of(table, scope))
 
 
@@ -77,7 +84,8 @@ def data_quality(
         per_rep=per_rep if per_rep is not None else deals_by_rep(inputs.deals),
     )
     counts = dict(known or {})
-    for scope in ("deals", "reps", "unique_reps"):
+    scopes: tuple[Scope, ...] = ("deals", "reps", "unique_reps")
+    for scope in scopes:
         if any(c.id not in counts for c in fused_checks(scope)):
             counts.update(scope_counts(inputs, scope))
     items = []

@@ -63,16 +63,12 @@ class Check:
     # summary already says it: no scan of its own, and ``find`` runs only for examples.
     scan_count: Callable[[Mapping[str, Any]], int] | None = None
 
-    def scope_table(self, deals: ir.Table, reps: ir.Table) -> ir.Table:
-        """The table ``where`` is evaluated on."""
-        return {"deals": deals, "reps": reps, "unique_reps": unique_reps(reps)}[self.scope]
-
     def found(self, facts: Facts) -> ir.Table:
         """key and n for what the check finds."""
         if self.find is not None:
             return self.find(facts)
         assert self.where is not None, f"check {self.id} needs find or where"
-        table = {"deals": facts.deals, "reps": facts.reps, "unique_reps": facts.unique}[self.scope]
+        table = scope_table(self.scope, facts.deals, facts.reps, facts.unique)
         return key_rows(table, self.where(table), row_key(table, self.scope))
 
     def example(self, key: Any, n: int) -> str:
@@ -82,6 +78,18 @@ class Check:
         if n > 1 or self.always_count:
             return f"{key} ({n} {self.example_noun}{'' if n == 1 else 's'})"
         return str(key)
+
+
+def scope_table(
+    scope: Scope, deals: ir.Table, reps: ir.Table, unique: ir.Table | None = None
+) -> ir.Table:
+    """The table a row-level check of ``scope`` is evaluated on; ``unique`` is the reps one
+    row per rep_id when the caller has it already."""
+    if scope == "deals":
+        return deals
+    if scope == "reps":
+        return reps
+    return unique if unique is not None else unique_reps(reps)
 
 
 def row_key(table: ir.Table, scope: Scope) -> ir.Value:
