@@ -3,8 +3,9 @@
 * ``duckdb_sql``: hand-written DuckDB SQL over the input files on one connection.
 * ``python_onepass``: plain Python reading the deals file once, row by row, no pandas.
 
-Both return the shape of ``tests/oracle.py::oracle_report`` plus ``flag_rows``: the stalled and
-at-risk active deals, at most ``MAX_PER_RULE`` per rule, by deal_value_usd desc, deal_id asc.
+Both return the shape of ``tests/oracle.py::oracle_report`` plus ``flag_rows``: the stalled,
+at-risk and stale high-probability active deals, at most ``MAX_PER_RULE`` per rule, by
+deal_value_usd desc, deal_id asc.
 Thresholds compare unrounded values; rounding happens once, in Python, in ``_finish``.
 Files are chosen by extension: ``.parquet`` (risk_flags list<string>) or ``.csv`` (risk_flags
 a ';'-joined string, empty = none; empty fields are null).
@@ -19,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 STALLED_DAYS = 21.0
+HIGH_PROBABILITY = 0.7
+EXTREME_DAYS = 60.0
+STALE_SQL = f"p >= {HIGH_PROBABILITY} AND days >= {EXTREME_DAYS}::DOUBLE"
 NEEDS_COACHING_BELOW = 0.7
 TOP_OPPORTUNITIES = 3
 TREND_BAND_PCT = 2.0
@@ -115,6 +119,7 @@ def _finish(summary: dict, reps: list[dict], flag_rows: dict[str, list[dict]]) -
     flag_counts = {
         "stalled_deal": out_summary["stalled_deals_count"],
         "at_risk_deal": out_summary["at_risk_deals_count"],
+        "stale_high_probability": int(summary["stale_count"]),
         "needs_coaching": sum(r["needs_coaching"] for r in performance),
         "coaching_candidate": sum(r["coaching_candidate"] for r in trajectory),
         "benchmark": sum(r["benchmark"] for r in trajectory),
@@ -191,7 +196,8 @@ WITH s AS (
            AS weighted_pipeline_value,
          count(*) FILTER (status = 'active' AND days >= {STALLED_DAYS}::DOUBLE)
            AS stalled_deals_count,
-         count(*) FILTER (status = 'active' AND len(risk_flags) > 0) AS at_risk_deals_count
+         count(*) FILTER (status = 'active' AND len(risk_flags) > 0) AS at_risk_deals_count,
+         count(*) FILTER (status = 'active' AND {STALE_SQL}) AS stale_count
   FROM d)
 SELECT *,
   CASE WHEN active_deals > 0 THEN total_pipeline_value / active_deals ELSE 0 END
@@ -307,6 +313,7 @@ def duckdb_sql(deals_path: str, reps_path: str) -> dict:
             for rule, cond in (
                 ("stalled_deal", f"days >= {STALLED_DAYS}::DOUBLE"),
                 ("at_risk_deal", "len(risk_flags) > 0"),
+                ("stale_high_probability", STALE_SQL),
             )
         }
     finally:
@@ -417,10 +424,14 @@ def _rep_row(rep: dict, state: list | None) -> dict:
 
 def python_onepass(deals_path: str, reps_path: str) -> dict:
     """Compute the report sections in plain Python, reading the deals file once."""
-    total = active = won = lost = stalled = at_risk = 0
+    total = active = won = lost = stalled = at_risk = stale = 0
     total_value = weighted = 0.0
     per_rep: dict[str, list] = {}  # rep_id -> [active, pipeline, won, lost, top-k heap]
-    flag_heaps: dict[str, list] = {"stalled_deal": [], "at_risk_deal": []}
+    flag_heaps: dict[str, list] = {
+        "stalled_deal": [],
+        "at_risk_deal": [],
+        "stale_high_probability": [],
+    }
     for seq, d in enumerate(_iter_rows(str(deals_path), DEAL_COLUMNS)):
         total += 1
         status, rep_id = d["status"], d["rep_id"]
@@ -457,6 +468,9 @@ def python_onepass(deals_path: str, reps_path: str) -> dict:
             if len(flags) > 0:
                 at_risk += 1
                 _push(flag_heaps["at_risk_deal"], MAX_PER_RULE, row)
+            if prob >= HIGH_PROBABILITY and days >= EXTREME_DAYS:
+                stale += 1
+                _push(flag_heaps["stale_high_probability"], MAX_PER_RULE, row)
 
     summary = {
         "total_deals": total,
@@ -469,6 +483,7 @@ def python_onepass(deals_path: str, reps_path: str) -> dict:
         "win_rate": won / (won + lost) if won + lost else 0.0,
         "stalled_deals_count": stalled,
         "at_risk_deals_count": at_risk,
+        "stale_count": stale,
     }
     first: dict[str, dict] = {}
     for rep in _iter_rows(str(reps_path), REP_COLUMNS):

@@ -1,7 +1,8 @@
 """Hand-written Spark SQL computing the report sections (default policy), for the benchmark.
 
 The same sections as ``baselines.duckdb_sql``: pipeline summary, rep rows with top-3,
-trajectory, the stalled and at-risk deal lists (capped), and the duplicate, orphan and
+trajectory, the stalled, at-risk and stale high-probability deal lists (capped), the
+duplicate, orphan and
 missing-quota checks; money as decimals. Files are read with ``spark.read`` on a local[2]
 session configured like pipereview's.
 """
@@ -29,7 +30,8 @@ SELECT count(*) AS total_deals,
   COALESCE(sum(CAST(CAST(v AS DECIMAL(38,4)) * CAST(p AS DECIMAL(38,6)) AS DECIMAL(38,10)))
     FILTER (WHERE status = 'active'), 0) AS weighted_pipeline_value,
   count_if(status = 'active' AND days >= {STALLED_DAYS}) AS stalled_deals_count,
-  count_if(status = 'active' AND size(risk_flags) > 0) AS at_risk_deals_count
+  count_if(status = 'active' AND size(risk_flags) > 0) AS at_risk_deals_count,
+  count_if(status = 'active' AND p >= 0.7 AND days >= 60) AS stale_count
 FROM d
 """
 _PER_REP = """
@@ -93,7 +95,11 @@ def spark_sql(deals_path: str, reps_path: str) -> dict[str, Any]:
     out["reps"] = reps
     out["flags"] = {
         rule: [r.asDict() for r in spark.sql(_FLAGS.format(cond=c, limit=MAX_PER_RULE)).collect()]
-        for rule, c in (("stalled", f"days >= {STALLED_DAYS}"), ("at_risk", "size(risk_flags) > 0"))
+        for rule, c in (
+            ("stalled", f"days >= {STALLED_DAYS}"),
+            ("at_risk", "size(risk_flags) > 0"),
+            ("stale", "p >= 0.7 AND days >= 60"),
+        )
     }
     out["checks"] = spark.sql(_CHECKS).collect()[0].asDict()
     return out

@@ -18,6 +18,8 @@ from typing import Any
 
 DEFAULT_POLICY: dict[str, Any] = {
     "stalled_deal_days_in_stage": 21,
+    "high_probability": 0.7,
+    "extreme_days_in_stage": 60,
     "needs_coaching_below": 0.7,
     "top_opportunities": 3,
     "trend_band": 0.02,
@@ -88,6 +90,15 @@ def _is_stalled(deal: dict, policy: dict) -> bool:
     return (
         _status(deal) == "active"
         and _num(deal.get("days_in_stage")) >= policy["stalled_deal_days_in_stage"]
+    )
+
+
+def _is_stale_high_probability(deal: dict, policy: dict) -> bool:
+    """Active, probability >= high_probability and days in stage >= extreme_days_in_stage."""
+    return (
+        _status(deal) == "active"
+        and dec(deal.get("probability")) >= dec(policy["high_probability"])
+        and _num(deal.get("days_in_stage")) >= policy["extreme_days_in_stage"]
     )
 
 
@@ -351,7 +362,33 @@ def _deal_flags_expected(deals: list[dict], policy: dict) -> list[dict]:
                     **common,
                 )
             )
+        if _is_stale_high_probability(d, policy):
+            chance = float(_num(d.get("probability")))
+            shows = [
+                f"Deal {name}",
+                f" after {days_text(d.get('days_in_stage'))} days in its stage",
+                f"at or above both {_percent_text(policy['high_probability'])} and "
+                f"{policy['extreme_days_in_stage']} days",
+                f"(value {money_text(value)})",
+            ]
+            days = round(float(_num(d.get("days_in_stage"))), 2)
+            out.append(
+                _flag(
+                    "stale_high_probability",
+                    name,
+                    value,
+                    shows,
+                    probability=chance,
+                    days_in_stage=days,
+                    **common,
+                )
+            )
     return out
+
+
+def _percent_text(ratio: float) -> str:
+    """0.7 -> "70%" (a policy ratio as the sentence shows it)."""
+    return f"{ratio * 100:.10f}".rstrip("0").rstrip(".") + "%"
 
 
 def _rep_flags_expected(rows: list[dict], policy: dict) -> list[dict]:
@@ -414,6 +451,7 @@ def _rep_flags_expected(rows: list[dict], policy: dict) -> list[dict]:
 RULE_ORDER = (
     "stalled_deal",
     "at_risk_deal",
+    "stale_high_probability",
     "needs_coaching",
     "coaching_candidate",
     "benchmark",

@@ -130,7 +130,7 @@ def test_policy_init_writes_loadable_defaults(tmp_path: Path) -> None:
 def test_explain_and_validate(small_files) -> None:
     proc = run("explain", "D1", "--deals", small_files[0], "--reps", small_files[1])
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("D1: 2 of 2 rule verdicts raise a flag\n")
+    assert proc.stdout.startswith("D1: 2 of 3 rule verdicts raise a flag\n")
     assert "[FLAG warning] stalled_deal: Deal D1 in stage Proposal" in proc.stdout
     assert "[FLAG warning] at_risk_deal: Deal D1 carries 2 risk flags" in proc.stdout
     quiet = run("explain", "R1", "--deals", small_files[0], "--reps", small_files[1])

@@ -59,14 +59,24 @@ def test_a_deal_that_fires_both_deal_rules() -> None:
         ("stalled_deal", True, "Deal D1 has been in its stage 30 days, at or above the "
          "21-day threshold (value $1,000.00)."),
         ("at_risk_deal", True, "Deal D1 carries a risk flag: no_champion (value $1,000.00)."),
+        ("stale_high_probability", False, "Deal D1 is not a stale high-probability deal: "
+         "probability 50% is below 70% and 30 days in its stage are below 60."),
     ]  # fmt: skip
 
 
 def test_inactive_deals_are_not_judged() -> None:
     won = "Deal D2 is not active (status 'won'); only active deals are judged."
-    assert verdicts("D2") == [("stalled_deal", False, won), ("at_risk_deal", False, won)]
+    assert verdicts("D2") == [
+        ("stalled_deal", False, won),
+        ("at_risk_deal", False, won),
+        ("stale_high_probability", False, won),
+    ]
     none = "Deal D5 is not active (no status); only active deals are judged."
-    assert verdicts("D5") == [("stalled_deal", False, none), ("at_risk_deal", False, none)]
+    assert verdicts("D5") == [
+        ("stalled_deal", False, none),
+        ("at_risk_deal", False, none),
+        ("stale_high_probability", False, none),
+    ]
 
 
 def test_an_active_deal_below_the_thresholds() -> None:
@@ -76,7 +86,38 @@ def test_an_active_deal_below_the_thresholds() -> None:
         ("stalled_deal", False, "Deal D3 in stage Proposal has been in its stage 5 days, "
          "below the 21-day threshold."),
         ("at_risk_deal", False, "Deal D3 carries no risk flag."),
+        ("stale_high_probability", False, "Deal D3 in stage Proposal is not a stale "
+         "high-probability deal: probability 20% is below 70% and 5 days in its stage are "
+         "below 60."),
     ]  # fmt: skip
+
+
+def test_stale_high_probability_on_each_side_of_both_thresholds() -> None:
+    deals = [
+        {"deal_id": "S1", "rep_id": "R1", "status": "active", "deal_value_usd": 5000,
+         "probability": 0.7, "days_in_stage": 60, "stage": "Commit"},
+        {"deal_id": "S2", "rep_id": "R1", "status": "active", "deal_value_usd": 10,
+         "probability": 0.699999, "days_in_stage": 90},
+        {"deal_id": "S3", "rep_id": "R1", "status": "active", "deal_value_usd": 10,
+         "probability": 0.95, "days_in_stage": 59.5},
+    ]  # fmt: skip
+    reps = [{"rep_id": "R1"}]
+
+    def stale(subject: str) -> tuple[bool, str]:
+        verdict = explain(subject, deals, reps)[2]
+        assert verdict.rule == "stale_high_probability"
+        return verdict.fired, verdict.message
+
+    assert stale("S1") == (True, "Deal S1 in stage Commit is at 70% probability after 60 "
+                           "days in its stage, at or above both 70% and 60 days (value "
+                           "$5,000.00).")  # fmt: skip
+    # 0.699999 is shown with the decimals that keep it below 70%, never as "70%"
+    assert stale("S2") == (False, "Deal S2 is not a stale high-probability deal: probability "
+                           "69.9999% is below 70% and 90 days in its stage are at or above "
+                           "60.")  # fmt: skip
+    assert stale("S3") == (False, "Deal S3 is not a stale high-probability deal: probability "
+                           "95% is at or above 70% and 59.5 days in its stage are below "
+                           "60.")  # fmt: skip
 
 
 def test_a_duplicate_deal_id_gets_a_verdict_per_row() -> None:
@@ -88,6 +129,10 @@ def test_a_duplicate_deal_id_gets_a_verdict_per_row() -> None:
          "threshold."),
         ("at_risk_deal", True, "Deal D4 carries 2 risk flags: legal, budget (value $300.00)."),
         ("at_risk_deal", False, "Deal D4 carries no risk flag."),
+        ("stale_high_probability", False, "Deal D4 is not a stale high-probability deal: "
+         "probability 10% is below 70% and 25 days in its stage are below 60."),
+        ("stale_high_probability", False, "Deal D4 is not a stale high-probability deal: "
+         "probability 10% is below 70% and 1 days in its stage are below 60."),
     ])  # fmt: skip
 
 
@@ -173,7 +218,7 @@ def test_a_rule_id_registers_once() -> None:
         assert RULES[-1] is own
     finally:
         RULES.remove(own)
-    assert len({r.id for r in RULES}) == len(RULES) == 6
+    assert len({r.id for r in RULES}) == len(RULES) == 7
 
 
 def test_the_number_formats_sentences_use() -> None:

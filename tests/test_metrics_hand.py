@@ -506,6 +506,13 @@ def test_flag_counts(report: dict[str, Any]) -> None:
             "shown": 3,
         },
         {
+            "rule": "stale_high_probability",
+            "subject_type": "deal",
+            "severity": "warning",
+            "total": 0,
+            "shown": 0,
+        },
+        {
             "rule": "needs_coaching",
             "subject_type": "rep",
             "severity": "warning",
@@ -544,6 +551,7 @@ def test_max_per_rule_keeps_highest_value_deals() -> None:
     assert _counts(report) == {
         "stalled_deal": (3, 2),
         "at_risk_deal": (3, 2),
+        "stale_high_probability": (0, 0),
         "needs_coaching": (2, 2),
         "coaching_candidate": (2, 2),
         "benchmark": (1, 1),
@@ -572,8 +580,9 @@ def test_explain_deal_gives_every_verdict(report: dict[str, Any]) -> None:
     assert [(v["rule"], v["fired"]) for v in verdicts] == [
         ("stalled_deal", True),
         ("at_risk_deal", True),
+        ("stale_high_probability", False),
     ]
-    assert [{k: v for k, v in verdict.items() if k != "fired"} for verdict in verdicts] == [
+    assert [{k: v for k, v in verdict.items() if k != "fired"} for verdict in verdicts[:2]] == [
         _flag(report, "stalled_deal", "D1"),
         _flag(report, "at_risk_deal", "D1"),
     ]
@@ -585,6 +594,7 @@ def test_explain_is_never_capped() -> None:
     assert [(v.rule, v.fired) for v in explain("D7", DEALS, REPS, policy=policy)] == [
         ("stalled_deal", True),
         ("at_risk_deal", True),
+        ("stale_high_probability", False),
     ]
 
 
@@ -610,13 +620,14 @@ def test_explain_deal_without_flags() -> None:
     assert [(v.rule, v.fired) for v in verdicts] == [
         ("stalled_deal", False),
         ("at_risk_deal", False),
+        ("stale_high_probability", False),
     ]
     assert verdicts[0].message == (
         "Deal D3 has been in its stage 20 days, below the 21-day threshold."
     )
     assert verdicts[1].message == "Deal D3 carries no risk flag."
     won = explain("D5", DEALS, REPS)
-    assert [v.observed["status"] for v in won] == ["won", "won"]
+    assert [v.observed["status"] for v in won] == ["won", "won", "won"]
     assert won[0].message == "Deal D5 is not active (status 'won'); only active deals are judged."
 
 

@@ -50,7 +50,9 @@ probability = st.one_of(
     st.integers(0, 10_000).map(lambda p: p / 10_000),
     st.sampled_from([0.1, 0.5, 0.3]),
 )
-days = st.one_of(st.integers(0, 60).map(float), st.sampled_from([20.99, 21.0, 21.01, 0.5]))
+days = st.one_of(
+    st.integers(0, 90).map(float), st.sampled_from([20.99, 21.0, 21.01, 0.5, 59.99, 60.0])
+)
 DEAL_FIELDS = {
     "rep_id": maybe(st.sampled_from([*REP_IDS, "R9", "r1"])),
     "status": maybe(
@@ -151,7 +153,7 @@ def test_flags_match_oracle(data: tuple[list[dict], list[dict]]) -> None:
 
 # Half the last place each unrounded evidence value is shown to, at least (a compared value
 # keeps more decimals when the comparison needs them).
-TOLERANCE = {"quota_achievement": 0.005, "pipeline_change_pct": 0.05}
+TOLERANCE = {"quota_achievement": 0.005, "pipeline_change_pct": 0.05, "probability": 0.005}
 
 
 def _same_evidence(got: dict, want: dict) -> bool:
@@ -225,6 +227,10 @@ def test_every_flag_satisfies_its_rule(data: tuple[list[dict], list[dict]]) -> N
             assert o["status"] == "active"
         elif flag["rule"] == "at_risk_deal":
             assert o["risk_flag_count"] >= t["min_risk_flags"] == 1
+            assert o["status"] == "active"
+        elif flag["rule"] == "stale_high_probability":
+            assert o["probability"] >= t["high_probability"] == 0.7
+            assert o["days_in_stage"] >= t["extreme_days_in_stage"] == 60
             assert o["status"] == "active"
         elif flag["rule"] == "needs_coaching":
             assert o["year_to_date_revenue_usd"] / o["quota_usd"] < t["needs_coaching_below"]

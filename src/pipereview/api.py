@@ -9,7 +9,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from pipereview.errors import NotFoundError
+from pipereview.errors import NotFoundError, StoreError
+from pipereview.history.calendar import PERIODS, PeriodName, period_range
+from pipereview.history.store import DEFAULT_STORE, DEFAULT_WAIT, SnapshotInfo, Store
 from pipereview.policy import Policy, default_policy_toml, load_policy
 from pipereview.report import (
     DataQualityItem,
@@ -21,20 +23,28 @@ from pipereview.report import (
     judge_subject,
 )
 from pipereview.report import build_report as _build
+from pipereview.report.flow import Flow, build_flow, check_identity
 from pipereview.sources import synthetic
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import load
 from pipereview.sources.quality import deal_label
 
 __all__ = [
+    "Flow",
     "Policy",
     "Report",
+    "SnapshotInfo",
     "build_report",
     "default_policy_toml",
+    "delete_snapshot",
     "explain",
+    "flow",
     "generate_demo",
+    "history",
     "load_inputs",
     "load_policy",
+    "snapshot",
+    "stored_report",
     "validate",
 ]
 
@@ -126,3 +136,90 @@ def generate_demo(
     """Write the synthetic demo dataset (deals.csv, reps.csv) and return the two paths."""
     deals, reps = synthetic.generate(n_deals=n_deals, n_reps=n_reps, seed=seed)
     return synthetic.write_csv(deals, reps, Path(out_dir))
+
+
+# --- history ---------------------------------------------------------------------------
+StoreLike = str | Path
+
+
+def snapshot(
+    deals: Any,
+    reps: Any,
+    *,
+    as_of: dt.date,
+    store: StoreLike = DEFAULT_STORE,
+    policy: PolicyLike = None,
+    replace: bool = False,
+    engine: EngineLike = "duckdb",
+    progress: Progress | None = None,
+    wait: float = DEFAULT_WAIT,
+) -> SnapshotInfo:
+    """Build the report for ``as_of`` and store it with both canonical inputs, in one
+    transaction. A snapshot for a date that exists is refused unless ``replace``."""
+    step = progress or (lambda _: None)
+    resolved = _policy(policy)
+    inputs = load_inputs(deals, reps, engine=engine, progress=progress)
+    result = _build(inputs, resolved, as_of, progress)
+    step("write snapshot")
+    with Store(inputs.engine, store, wait=wait) as opened:
+        return opened.write(
+            as_of,
+            inputs.deals,
+            inputs.reps,
+            report_json=result.to_json(),
+            input_fingerprint=result.input_fingerprint,
+            policy_fingerprint=result.policy_fingerprint,
+            replace=replace,
+        )
+
+
+def history(store: StoreLike = DEFAULT_STORE) -> list[SnapshotInfo]:
+    """Every snapshot in the store, oldest first."""
+    with Store(Engine("duckdb"), store, read_only=True) as opened:
+        return opened.snapshots()
+
+
+def stored_report(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> Report:
+    """The report stored with the snapshot for ``as_of``."""
+    with Store(Engine("duckdb"), store, read_only=True) as opened:
+        return Report.model_validate_json(opened.report_json(as_of))
+
+
+def delete_snapshot(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> None:
+    """Remove the snapshot for ``as_of`` (StoreError when there is none)."""
+    with Store(Engine("duckdb"), store) as opened:
+        opened.delete(as_of)
+
+
+def flow(
+    from_date: dt.date,
+    to_date: dt.date,
+    *,
+    store: StoreLike = DEFAULT_STORE,
+    period: PeriodName = "this-quarter",
+    policy: PolicyLike = None,
+) -> Flow:
+    """The pipeline waterfall between two snapshots, for active deals whose close date falls
+    in ``period`` (a fiscal period around ``to_date``, from the policy's calendar)."""
+    if from_date >= to_date:
+        raise StoreError(
+            f"--from {from_date.isoformat()} is not before --to {to_date.isoformat()}",
+            hint="give the earlier snapshot date first",
+        )
+    if period not in PERIODS:
+        raise StoreError(f"unknown period {period!r}", hint=f"use one of: {', '.join(PERIODS)}")
+    resolved = _policy(policy)
+    runner = Engine("duckdb")
+    with Store(runner, store, read_only=True) as opened:
+        before, after = opened.table("deals", from_date), opened.table("deals", to_date)
+        for day, table in ((from_date, before), (to_date, after)):
+            check_identity(runner, table, f"snapshot {day.isoformat()} in {opened.path}")
+        return build_flow(
+            runner,
+            before,
+            after,
+            from_date=from_date,
+            to_date=to_date,
+            period=period,
+            period_range=period_range(period, to_date, resolved.calendar.fiscal_year_start_month),
+        )

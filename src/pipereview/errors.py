@@ -71,3 +71,7 @@ class EngineError(PipereviewError):
 
 class NotFoundError(PipereviewError):
     """A requested subject (deal or rep id) is not in the data."""
+
+
+class StoreError(PipereviewError):
+    """A snapshot store that cannot be used: names the store and, where known, the date."""

@@ -137,6 +137,18 @@ class PipelinePolicy(_Section):
             seen[folded] = stage
         return dict(sorted(value.items()))
 
+    high_probability: float = _ratio(
+        0.7,
+        "An active deal with probability at or above this ratio and days_in_stage at or "
+        "above extreme_days_in_stage is stale_high_probability.",
+    )
+    extreme_days_in_stage: int = Field(
+        60,
+        ge=0,
+        description="Days in stage at or above which a high-probability active deal is "
+        "stale_high_probability.",
+    )
+
     def stall_days(self) -> dict[str, int]:
         """Folded stage name -> days, for the stages with their own threshold."""
         return {fold_stage(stage): days for stage, days in self.stalled_days_by_stage.items()}
@@ -185,6 +197,15 @@ class FlagsPolicy(_Section):
     )
 
 
+class CalendarPolicy(_Section):
+    """The fiscal calendar every period uses (this-quarter, next-quarter, this-year)."""
+
+    key: ClassVar[str] = "calendar"
+    fiscal_year_start_month: int = Field(
+        1, ge=1, le=12, description="The month (1-12) the fiscal year starts in; 2 = February."
+    )
+
+
 class Policy(_Section):
     """All thresholds. ``Policy()`` is the reference behaviour."""
 
@@ -192,6 +213,7 @@ class Policy(_Section):
     reps: RepsPolicy = RepsPolicy()
     trajectory: TrajectoryPolicy = TrajectoryPolicy()
     flags: FlagsPolicy = FlagsPolicy()
+    calendar: CalendarPolicy = CalendarPolicy()
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of every value (defaults included)."""

@@ -104,6 +104,16 @@ def is_stalled(d: ir.Table, policy: Policy) -> ir.BooleanValue:
     return is_active(d) & (days_in_stage(d) >= stall_threshold(d, policy))
 
 
+def is_stale_high_probability(d: ir.Table, policy: Policy) -> ir.BooleanValue:
+    """Active, probability >= pipeline.high_probability and days_in_stage >=
+    pipeline.extreme_days_in_stage: a forecast the deal's age does not support."""
+    return (
+        is_active(d)
+        & (probability(d) >= policy.pipeline.high_probability)
+        & (days_in_stage(d) >= policy.pipeline.extreme_days_in_stage)
+    )
+
+
 def is_at_risk(d: ir.Table) -> ir.BooleanValue:
     """Active with at least one risk flag."""
     return is_active(d) & (risk_flag_count(d) > 0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import ibis
@@ -56,6 +55,7 @@ from pipereview.report.quality import (
     scope_counts,
 )
 from pipereview.rules import RULES, Rule, RuleInputs
+from pipereview.rules.base import Compare
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.fingerprint import batch_sql, digest, hash_sum, input_fingerprint
 from pipereview.sources.ingest import run_checked
@@ -168,8 +168,9 @@ def build_report(
 
 def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> dict[str, Any]:
     """The observed values rounded by unit; a value the rule compares with a threshold keeps
-    as many more decimals as it needs for the comparison to read as the engine found it
-    (0.69996 is shown as 0.69996, not 0.7, beside a threshold of 0.7)."""
+    as many more decimals as it needs for the comparison to read as the engine found it,
+    whether the rule fired or not (0.69996 is shown as 0.69996, not 0.7, beside a
+    threshold of 0.7)."""
     units = dict(rule.observed)
     observed = {name: round_value(units[name], row[name]) for name, _ in rule.observed}
     for compare in rule.compares:
@@ -177,14 +178,17 @@ def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> di
         if raw is None or limit is None:
             continue
         limit = float(limit) * compare.scale
-        if not compare.holds(float(raw), limit):
-            continue
+        found = compare.holds(float(raw), limit)
         places = UNIT_PLACES.get(units[compare.observed], 2)
-        holds = partial(compare.holds, threshold=limit)
-        observed[compare.observed] = _widened(float(raw), places, holds)
+        observed[compare.observed] = _widened(float(raw), places, _reads(compare, limit, found))
     for name, unit in rule.observed:
         observed[name] = _not_falsely_whole(unit, row[name], observed[name])
     return observed
+
+
+def _reads(compare: Compare, limit: float, found: bool) -> Callable[[float], bool]:
+    """True for a shown value that compares with ``limit`` as the engine found the raw one."""
+    return lambda shown: compare.holds(shown, limit) == found
 
 
 # Shares that read as a whole statement: "fell 100%" (to nothing), "achieved 0%".

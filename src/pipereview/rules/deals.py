@@ -1,4 +1,4 @@
-"""Deal rules: stalled_deal and at_risk_deal (active deals only)."""
+"""Deal rules: stalled_deal, at_risk_deal and stale_high_probability (active deals only)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from pipereview.metrics.base import (
     days_in_stage,
     deal_value,
     is_at_risk,
+    is_stale_high_probability,
     is_stalled,
+    probability,
     risk_flag_count,
     stall_threshold,
 )
 from pipereview.policy import Policy, fold_stage
-from pipereview.rules.base import Rule, RuleInputs, money, number, register
+from pipereview.rules.base import Compare, Rule, RuleInputs, money, number, percent, register
 from pipereview.sources.quality import deal_label
 
 
@@ -147,5 +149,60 @@ AT_RISK_DEAL = register(
         thresholds=lambda p, row: {"min_risk_flags": 1},
         message=_at_risk_message,
         quiet=_at_risk_quiet,
+    )
+)
+
+
+def _stale_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    return (
+        f"Deal {subject}{_in_stage(o)} is at {percent(o['probability'])} probability after "
+        f"{number(o['days_in_stage'])} days in its stage, at or above both "
+        f"{percent(t['high_probability'])} and {number(t['extreme_days_in_stage'])} days "
+        f"(value {money(o['deal_value_usd'])})."
+    )
+
+
+def _stale_quiet(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    inactive = _inactive(subject, o)
+    if inactive:
+        return inactive
+    high = o["probability"] >= t["high_probability"]
+    old = o["days_in_stage"] >= t["extreme_days_in_stage"]
+    why = (
+        f"probability {percent(o['probability'])} is "
+        f"{'at or above' if high else 'below'} {percent(t['high_probability'])} and "
+        f"{number(o['days_in_stage'])} days in its stage are "
+        f"{'at or above' if old else 'below'} {number(t['extreme_days_in_stage'])}"
+    )
+    return f"Deal {subject}{_in_stage(o)} is not a stale high-probability deal: {why}."
+
+
+STALE_HIGH_PROBABILITY = register(
+    Rule(
+        id="stale_high_probability",
+        subject_type="deal",
+        severity="warning",
+        description="Active deal with probability at or above pipeline.high_probability and "
+        "days_in_stage at or above pipeline.extreme_days_in_stage.",
+        judge=lambda i, p: _deals(
+            i, is_stale_high_probability(i.deals, p), probability=probability(i.deals)
+        ),
+        where=is_stale_high_probability,
+        observed=(
+            *DEAL_OBSERVED,
+            ("probability", "ratio"),
+            ("days_in_stage", "days"),
+            ("deal_value_usd", "usd"),
+        ),
+        thresholds=lambda p, row: {
+            "high_probability": p.pipeline.high_probability,
+            "extreme_days_in_stage": p.pipeline.extreme_days_in_stage,
+        },
+        message=_stale_message,
+        quiet=_stale_quiet,
+        compares=(
+            Compare("probability", ">=", "high_probability"),
+            Compare("days_in_stage", ">=", "extreme_days_in_stage"),
+        ),
     )
 )

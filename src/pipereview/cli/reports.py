@@ -1,141 +1,34 @@
-"""Command line: parse, call ``api``, render, and map errors to one line and exit code 1.
-
-This is the only module that reads the clock (the default ``--as-of`` is today). The
-library (Ibis, DuckDB, pyarrow, Spark) is imported inside the commands that use it, so
-``pipereview --help`` starts fast.
-"""
+"""The report commands: report, validate, explain, demo and policy init."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pipereview.errors import PipereviewError
-
-if TYPE_CHECKING:
-    from pipereview.report import Progress as ProgressFn
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="Rule-based pipeline review: CRM deals and reps in, explained numbers out.",
+from pipereview.cli.common import (
+    DealsOpt,
+    EngineName,
+    EngineOpt,
+    Format,
+    MemoryOpt,
+    PolicyOpt,
+    RepsOpt,
+    SparkConfOpt,
+    SparkMasterOpt,
+    app,
+    emit,
+    engine_for,
+    err_console,
+    fail,
+    parse_date,
+    policy_app,
+    progress,
 )
-policy_app = typer.Typer(no_args_is_help=True, help="Policy files.")
-app.add_typer(policy_app, name="policy")
-err_console = Console(stderr=True)
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-
-
-class EngineName(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
-
-
-DealsOpt = Annotated[Path, typer.Option("--deals", help="Deals file (CSV, Parquet, JSON, JSONL).")]
-RepsOpt = Annotated[Path, typer.Option("--reps", help="Reps file (CSV, Parquet, JSON, JSONL).")]
-PolicyOpt = Annotated[
-    Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")
-]
-EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Compute engine.")]
-MemoryOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--memory-limit",
-        help="DuckDB memory limit, e.g. 4GB; work beyond it spills to a temp directory.",
-    ),
-]
-SparkMasterOpt = Annotated[
-    str | None,
-    typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 (spark)."),
-]
-SparkConfOpt = Annotated[
-    list[str] | None,
-    typer.Option("--spark-conf", help="Spark setting KEY=VALUE (repeatable)."),
-]
-
-
-def _engine(
-    name: EngineName, memory_limit: str | None, master: str | None, conf: list[str] | None
-) -> Any:
-    """The Engine the options describe (imports the engine only now)."""
-    from pipereview.sources.engine import Engine
-
-    settings = {}
-    for item in conf or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--spark-conf")
-        settings[key.strip()] = value.strip()
-    if name is EngineName.duckdb and (master or settings):
-        raise typer.BadParameter(
-            "--spark-master and --spark-conf need --engine spark", param_hint="--engine"
-        )
-    if name is EngineName.spark and memory_limit:
-        raise typer.BadParameter(
-            "--memory-limit is for --engine duckdb; use --spark-conf for Spark memory",
-            param_hint="--memory-limit",
-        )
-    return Engine(name.value, memory_limit=memory_limit, spark_master=master, spark_conf=settings)
-
-
-def _as_of(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date; use YYYY-MM-DD", param_hint="--as-of"
-        ) from None
-
-
-@contextmanager
-def _progress() -> Iterator[ProgressFn | None]:
-    """A Rich spinner on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("starting")
-        yield lambda step: bar.update(task, description=step)
-
-
-def _fail(exc: PipereviewError) -> typer.Exit:
-    err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(1)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise _fail(PipereviewError(f"{output}: cannot write ({exc.strerror})")) from None
-    err_console.print(f"wrote {output}", highlight=False)
+from pipereview.errors import PipereviewError
 
 
 @app.command()
@@ -158,21 +51,21 @@ def report(
     from pipereview.render import RENDERERS
     from pipereview.render.table import report_renderables
 
-    date = _as_of(as_of)
+    date = parse_date(as_of)
     try:
-        with _progress() as step:
+        with progress() as step:
             if step:
                 step("starting the engine")
-            runner = _engine(engine, memory_limit, spark_master, spark_conf)
+            runner = engine_for(engine, memory_limit, spark_master, spark_conf)
             result = api.build_report(
                 deals, reps, as_of=date, policy=policy, engine=runner, progress=step
             )
     except PipereviewError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if fmt is Format.table and output is None and sys.stdout.isatty():
         Console().print(report_renderables(result))
         return
-    _emit(RENDERERS[fmt.value](result), output)
+    emit(RENDERERS[fmt.value](result), output)
 
 
 @app.command()
@@ -189,10 +82,10 @@ def validate(
     from pipereview import api
 
     try:
-        runner = _engine(engine, memory_limit, spark_master, spark_conf)
+        runner = engine_for(engine, memory_limit, spark_master, spark_conf)
         items = api.validate(deals, reps, engine=runner)
     except PipereviewError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if not items:
         typer.echo("ok: no data-quality findings")
     for item in items:
@@ -225,10 +118,10 @@ def explain(
     from pipereview.report import dumps
 
     try:
-        runner = _engine(engine, memory_limit, spark_master, spark_conf)
+        runner = engine_for(engine, memory_limit, spark_master, spark_conf)
         verdicts = api.explain(subject_id, deals, reps, policy=policy, engine=runner)
     except PipereviewError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         sys.stdout.write(dumps([v.model_dump() for v in verdicts]))
         return
@@ -255,13 +148,13 @@ def demo(
     from pipereview.render.table import report_renderables
 
     try:
-        with _progress() as step:
+        with progress() as step:
             if step:
                 step("generating data")
             deals_path, reps_path = api.generate_demo(out, n_deals=deals, n_reps=reps)
             result = api.build_report(deals_path, reps_path, as_of=api.DEMO_AS_OF, progress=step)
     except PipereviewError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     (out / "report.json").write_text(result.to_json(), encoding="utf-8")
     (out / "report.md").write_text(RENDERERS["markdown"](result), encoding="utf-8")
     if sys.stdout.isatty():
@@ -286,10 +179,5 @@ def policy_init(
     from pipereview.policy import default_policy_toml
 
     if output.exists() and not force:
-        raise _fail(PipereviewError(f"{output}: already exists", hint="use --force to overwrite"))
-    _emit(default_policy_toml(), output)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()
+        raise fail(PipereviewError(f"{output}: already exists", hint="use --force to overwrite"))
+    emit(default_policy_toml(), output)

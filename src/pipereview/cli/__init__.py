@@ -1,0 +1,13 @@
+"""Command line: parse, call ``api``, render, and map errors to one line and exit code 1.
+
+``common`` holds the app and what the commands share; each module registers its commands.
+"""
+
+from pipereview.cli import history as _history  # noqa: F401  (registers the commands)
+from pipereview.cli import reports as _reports  # noqa: F401  (registers the commands)
+from pipereview.cli.common import app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

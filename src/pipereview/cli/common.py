@@ -1,0 +1,139 @@
+"""What every command shares: the Typer app, the common options, progress and error output.
+
+This package is the only place that reads the clock (the default ``--as-of`` is today). The
+library (Ibis, DuckDB, pyarrow, Spark) is imported inside the commands that use it, so
+``pipereview --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from pipereview.errors import PipereviewError
+
+if TYPE_CHECKING:
+    from pipereview.report import Progress as ProgressFn
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Rule-based pipeline review: CRM deals and reps in, explained numbers out.",
+)
+policy_app = typer.Typer(no_args_is_help=True, help="Policy files.")
+app.add_typer(policy_app, name="policy")
+err_console = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+DealsOpt = Annotated[Path, typer.Option("--deals", help="Deals file (CSV, Parquet, JSON, JSONL).")]
+RepsOpt = Annotated[Path, typer.Option("--reps", help="Reps file (CSV, Parquet, JSON, JSONL).")]
+PolicyOpt = Annotated[
+    Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")
+]
+EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Compute engine.")]
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="DuckDB memory limit, e.g. 4GB; work beyond it spills to a temp directory.",
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 (spark)."),
+]
+SparkConfOpt = Annotated[
+    list[str] | None,
+    typer.Option("--spark-conf", help="Spark setting KEY=VALUE (repeatable)."),
+]
+
+
+def engine_for(
+    name: EngineName, memory_limit: str | None, master: str | None, conf: list[str] | None
+) -> Any:
+    """The Engine the options describe (imports the engine only now)."""
+    from pipereview.sources.engine import Engine
+
+    settings = {}
+    for item in conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--spark-conf")
+        settings[key.strip()] = value.strip()
+    if name is EngineName.duckdb and (master or settings):
+        raise typer.BadParameter(
+            "--spark-master and --spark-conf need --engine spark", param_hint="--engine"
+        )
+    if name is EngineName.spark and memory_limit:
+        raise typer.BadParameter(
+            "--memory-limit is for --engine duckdb; use --spark-conf for Spark memory",
+            param_hint="--memory-limit",
+        )
+    return Engine(name.value, memory_limit=memory_limit, spark_master=master, spark_conf=settings)
+
+
+def parse_date(value: str | None, param: str = "--as-of") -> dt.date:
+    """A YYYY-MM-DD option or argument (None: today, the one place the clock is read)."""
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date; use YYYY-MM-DD", param_hint=param
+        ) from None
+
+
+@contextmanager
+def progress() -> Iterator[ProgressFn | None]:
+    """A Rich spinner on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting")
+        yield lambda step: bar.update(task, description=step)
+
+
+def fail(exc: PipereviewError) -> typer.Exit:
+    err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(PipereviewError(f"{output}: cannot write ({exc.strerror})")) from None
+    err_console.print(f"wrote {output}", highlight=False)

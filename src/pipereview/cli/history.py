@@ -1,0 +1,178 @@
+"""The history commands: snapshot, history list|show|delete, and flow."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipereview.cli.common import (
+    DealsOpt,
+    EngineName,
+    Format,
+    MemoryOpt,
+    PolicyOpt,
+    RepsOpt,
+    app,
+    emit,
+    engine_for,
+    err_console,
+    fail,
+    parse_date,
+    progress,
+)
+from pipereview.errors import PipereviewError
+
+history_app = typer.Typer(no_args_is_help=True, help="Snapshots in the store.")
+app.add_typer(history_app, name="history")
+
+StoreOpt = Annotated[
+    str,
+    typer.Option(
+        "--store", help="Snapshot store: a DuckDB file (created on first write) or duckdb:// URL."
+    ),
+]
+DEFAULT_STORE = "pipereview.duckdb"
+DateArg = Annotated[str, typer.Argument(help="The snapshot's as-of date, YYYY-MM-DD.")]
+
+
+@app.command()
+def snapshot(
+    deals: DealsOpt,
+    reps: RepsOpt,
+    as_of: Annotated[str, typer.Option("--as-of", help="The snapshot's date, YYYY-MM-DD.")],
+    store: StoreOpt = DEFAULT_STORE,
+    policy: PolicyOpt = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite a snapshot for the same date.")
+    ] = False,
+    memory_limit: MemoryOpt = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="Seconds to wait while another process writes."),
+    ] = 30.0,
+) -> None:
+    """Store the canonical inputs and the report for one date (one transaction)."""
+    from pipereview import api
+
+    date = parse_date(as_of)
+    try:
+        with progress() as step:
+            runner = engine_for(EngineName.duckdb, memory_limit, None, None)
+            info = api.snapshot(
+                deals,
+                reps,
+                as_of=date,
+                store=store,
+                policy=policy,
+                replace=replace,
+                engine=runner,
+                progress=step,
+                wait=wait,
+            )
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    err_console.print(
+        f"stored snapshot {info.as_of.isoformat()} in {store}: {info.deals:,} deals, "
+        f"{info.reps:,} reps",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@history_app.command("list")
+def history_list(
+    store: StoreOpt = DEFAULT_STORE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the snapshots, oldest first."""
+    from pipereview import api
+    from pipereview.history.store import describe
+    from pipereview.report import dumps
+
+    try:
+        found = [describe(info) for info in api.history(store)]
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    if as_json:
+        sys.stdout.write(dumps(found))
+        return
+    if not found:
+        typer.echo(f"{store}: no snapshots yet")
+    for item in found:
+        typer.echo(
+            f"{item['as_of']}  {item['deals']:>10,} deals  {item['reps']:>6,} reps  "
+            f"input {item['input_fingerprint'][:19]}  policy {item['policy_fingerprint'][:19]}"
+        )
+
+
+@history_app.command("show")
+def history_show(
+    as_of: DateArg,
+    store: StoreOpt = DEFAULT_STORE,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+) -> None:
+    """Print the report stored with one snapshot."""
+    from pipereview import api
+    from pipereview.render import RENDERERS
+
+    date = parse_date(as_of, "AS_OF")
+    try:
+        result = api.stored_report(date, store)
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    emit(RENDERERS[fmt.value](result), output)
+
+
+@history_app.command("delete")
+def history_delete(as_of: DateArg, store: StoreOpt = DEFAULT_STORE) -> None:
+    """Remove one snapshot."""
+    from pipereview import api
+
+    date = parse_date(as_of, "AS_OF")
+    try:
+        api.delete_snapshot(date, store)
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    err_console.print(
+        f"deleted snapshot {date.isoformat()} from {store}", highlight=False, soft_wrap=True
+    )
+
+
+@app.command()
+def flow(
+    from_date: Annotated[str, typer.Option("--from", help="Earlier snapshot date, YYYY-MM-DD.")],
+    to_date: Annotated[str, typer.Option("--to", help="Later snapshot date, YYYY-MM-DD.")],
+    period: Annotated[
+        str,
+        typer.Option(
+            "--period",
+            help="Close dates counted: this-quarter (the fiscal quarter holding --to), "
+            "next-quarter, this-year or all.",
+        ),
+    ] = "this-quarter",
+    store: StoreOpt = DEFAULT_STORE,
+    policy: PolicyOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+) -> None:
+    """The pipeline waterfall between two snapshots: won, lost, removed, moved out, moved in,
+    new, increased, decreased, unchanged. Reconciles exactly."""
+    from pipereview import api
+    from pipereview.history.calendar import PERIODS
+    from pipereview.render.flow import FLOW_RENDERERS
+
+    start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
+    if period not in PERIODS:
+        raise typer.BadParameter(
+            f"{period!r} is not a period; use one of: {', '.join(PERIODS)}",
+            param_hint="--period",
+        )
+    try:
+        result = api.flow(start, end, store=store, period=period, policy=policy)
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    emit(FLOW_RENDERERS[fmt.value](result), output)

@@ -1,0 +1,61 @@
+"""The fiscal calendar: quarters and years that start in the policy's month.
+
+A fiscal year starts on the first day of ``fiscal_year_start_month`` and its quarters are
+three months each from there. Periods are inclusive date ranges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+PeriodName = Literal["this-quarter", "next-quarter", "this-year", "all"]
+PERIODS: tuple[PeriodName, ...] = ("this-quarter", "next-quarter", "this-year", "all")
+
+
+def _month_start(year: int, month: int) -> dt.date:
+    """The first day of ``month`` months after January of ``year`` (month may exceed 12)."""
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return dt.date(year, month, 1)
+
+
+def fiscal_year_start(day: dt.date, start_month: int = 1) -> dt.date:
+    """The first day of the fiscal year containing ``day``."""
+    year = day.year if day.month >= start_month else day.year - 1
+    return dt.date(year, start_month, 1)
+
+
+def fiscal_quarter(day: dt.date, start_month: int = 1) -> tuple[dt.date, dt.date]:
+    """The first and last day of the fiscal quarter containing ``day``."""
+    year_start = fiscal_year_start(day, start_month)
+    months = (day.year - year_start.year) * 12 + day.month - year_start.month
+    first = _month_start(year_start.year, year_start.month + months // 3 * 3)
+    after = _month_start(first.year, first.month + 3)
+    return first, after - dt.timedelta(days=1)
+
+
+def quarter_label(day: dt.date, start_month: int = 1) -> str:
+    """FY2026-Q3 style name of the fiscal quarter containing ``day`` (the fiscal year is
+    named by the calendar year it ends in, as most companies do)."""
+    year_start = fiscal_year_start(day, start_month)
+    first, _ = fiscal_quarter(day, start_month)
+    number = ((first.year - year_start.year) * 12 + first.month - year_start.month) // 3 + 1
+    ends = year_start.year + (1 if start_month > 1 else 0)
+    return f"FY{ends}-Q{number}"
+
+
+def period_range(
+    name: PeriodName, day: dt.date, start_month: int = 1
+) -> tuple[dt.date | None, dt.date | None]:
+    """The inclusive range of a named period around ``day``; (None, None) for "all"."""
+    if name == "all":
+        return None, None
+    if name == "this-quarter":
+        return fiscal_quarter(day, start_month)
+    if name == "next-quarter":
+        _, last = fiscal_quarter(day, start_month)
+        return fiscal_quarter(last + dt.timedelta(days=1), start_month)
+    if name == "this-year":
+        first = fiscal_year_start(day, start_month)
+        return first, _month_start(first.year, first.month + 12) - dt.timedelta(days=1)
+    raise ValueError(f"unknown period {name!r}; use one of {', '.join(PERIODS)}")

@@ -1,0 +1,325 @@
+"""The snapshot store: canonical inputs and the report for each as-of date, in one DuckDB file.
+
+The store is attached to the engine's own DuckDB connection, so a snapshot is written from
+the engine (``INSERT ... SELECT`` from the canonical tables) and read back as Ibis tables
+that join with today's inputs; no row passes through Python. A snapshot is written in one
+transaction: a process killed while writing leaves the earlier snapshots and no partial one
+(DuckDB rolls back what was not committed when the file is next opened). DuckDB lets one
+process write a file at a time; a second one waits (``wait`` seconds) and then fails with
+one line. The store carries a schema version and refuses a newer one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from pipereview.errors import StoreError
+from pipereview.schema import ROW_COLUMN, TABLES
+from pipereview.sources.engine import Engine
+
+STORE_SCHEMA_VERSION = 1
+DEFAULT_STORE = "pipereview.duckdb"
+DEFAULT_WAIT = 30.0  # seconds a second writer waits for the first one
+META, SNAPSHOTS = "pipereview_meta", "snapshots"
+TABLE_NAMES = {"deals": "snapshot_deals", "reps": "snapshot_reps"}
+_aliases = itertools.count()
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """One stored snapshot, without its rows."""
+
+    as_of: dt.date
+    input_fingerprint: str
+    policy_fingerprint: str
+    deals: int
+    reps: int
+
+
+def store_path(location: str | Path) -> Path:
+    """The DuckDB file a ``--store`` value names: a path or a ``duckdb://`` URL."""
+    text = str(location)
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        if scheme != "duckdb" or not rest:
+            raise StoreError(
+                f"cannot use {text!r} as a store: only DuckDB files are supported so far",
+                hint="give a file path such as ./pipereview.duckdb (or duckdb:///abs/path.duckdb)",
+            )
+        text = rest
+    return Path(text)
+
+
+def _schema(table: str) -> ibis.Schema:
+    columns = {"as_of": "date"}
+    columns.update({c.name: c.dtype for c in TABLES[table]})
+    columns[ROW_COLUMN] = "int64"
+    return ibis.schema(columns)
+
+
+SNAPSHOT_SCHEMA = ibis.schema(
+    {
+        "as_of": "date",
+        "input_fingerprint": "string",
+        "policy_fingerprint": "string",
+        "deals": "int64",
+        "reps": "int64",
+        "report": "string",
+    }
+)
+
+
+class Store:
+    """A snapshot store attached to a DuckDB engine. Use as a context manager: the file is
+    attached (and locked) on enter and detached on exit."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        location: str | Path = DEFAULT_STORE,
+        *,
+        read_only: bool = False,
+        wait: float = DEFAULT_WAIT,
+    ) -> None:
+        if engine.name != "duckdb":
+            raise StoreError(
+                "the snapshot store works with the duckdb engine only so far",
+                hint="drop --engine spark when you use --store",
+            )
+        self.engine = engine
+        self.path = store_path(location)
+        self.read_only = read_only
+        self.wait = wait
+        self.alias = f"pipereview_store_{os.getpid()}_{next(_aliases)}"
+        self._attached = False
+
+    # --- opening ------------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        if self.read_only and not self.path.exists():
+            raise StoreError(
+                f"no store at {self.path}",
+                hint="write a snapshot first: pipereview snapshot --deals F --reps F --as-of D",
+            )
+        self._attach()
+        try:
+            self._check_version()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._attached:
+            self._attached = False
+            self.engine.con.detach(self.alias)
+
+    def _attach(self) -> None:
+        import duckdb
+
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                self.engine.con.attach(str(self.path), name=self.alias, read_only=self.read_only)
+                self._attached = True
+                return
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise self._unusable(exc) from None
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{self.path}: in use by another process (waited {self.wait:g} s)",
+                        hint="try again when the other pipereview command has finished",
+                    ) from None
+                time.sleep(0.1)
+            except duckdb.Error as exc:
+                raise self._unusable(exc) from None
+
+    def _unusable(self, exc: BaseException) -> StoreError:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StoreError(
+            f"{self.path}: cannot open as a pipereview store: {first}",
+            hint="--store must name a DuckDB file written by pipereview (or a new path)",
+        )
+
+    def _db(self) -> tuple[str, str]:
+        return (self.alias, "main")
+
+    def _tables(self) -> set[str]:
+        rows = self.engine.con.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [self.alias]
+        ).fetchall()
+        return {name for (name,) in rows}
+
+    def _check_version(self) -> None:
+        tables = self._tables()
+        if META not in tables:
+            if self.read_only or tables:
+                raise StoreError(
+                    f"{self.path}: not a pipereview store (no {META} table)",
+                    hint="--store must name a DuckDB file written by pipereview (or a new path)",
+                )
+            self._create()
+            return
+        rows = self.engine.rows(
+            self.engine.con.table(META, database=self._db()).filter(ibis._.key == "schema_version")
+        )
+        version = int(rows[0]["value"]) if rows else 0
+        if version > STORE_SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema version {version} is newer than this pipereview "
+                f"reads ({STORE_SCHEMA_VERSION})",
+                hint="upgrade pipereview to read this store",
+            )
+
+    def _create(self) -> None:
+        con = self.engine.con
+        with self._transaction():
+            con.create_table(
+                META, schema=ibis.schema({"key": "string", "value": "string"}), database=self._db()
+            )
+            con.insert(
+                META,
+                ibis.memtable({"key": ["schema_version"], "value": [str(STORE_SCHEMA_VERSION)]}),
+                database=self._db(),
+            )
+            con.create_table(SNAPSHOTS, schema=SNAPSHOT_SCHEMA, database=self._db())
+            for table, name in TABLE_NAMES.items():
+                con.create_table(name, schema=_schema(table), database=self._db())
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        raw = self.engine.con.con
+        raw.begin()
+        try:
+            yield
+        except BaseException:
+            raw.rollback()
+            raise
+        raw.commit()
+
+    # --- reading ------------------------------------------------------------------------
+    def snapshots(self) -> list[SnapshotInfo]:
+        """Every snapshot, oldest first."""
+        t = self.engine.con.table(SNAPSHOTS, database=self._db())
+        rows = self.engine.rows(t.drop("report").order_by("as_of"))
+        return [SnapshotInfo(**row) for row in rows]
+
+    def dates(self) -> list[dt.date]:
+        return [info.as_of for info in self.snapshots()]
+
+    def latest_before(self, as_of: dt.date) -> dt.date | None:
+        """The latest snapshot date strictly before ``as_of``."""
+        earlier = [d for d in self.dates() if d < as_of]
+        return earlier[-1] if earlier else None
+
+    def has(self, as_of: dt.date) -> bool:
+        return as_of in self.dates()
+
+    def require(self, as_of: dt.date) -> None:
+        """StoreError naming the dates there are when ``as_of`` has no snapshot."""
+        dates = self.dates()
+        if as_of not in dates:
+            known = ", ".join(d.isoformat() for d in dates[-5:]) or "none yet"
+            raise StoreError(
+                f"{self.path}: no snapshot for {as_of.isoformat()}",
+                hint=f"snapshots: {known} (pipereview history list)",
+            )
+
+    def report_json(self, as_of: dt.date) -> str:
+        """The report stored with the snapshot, as JSON text."""
+        self.require(as_of)
+        t = self.engine.con.table(SNAPSHOTS, database=self._db())
+        return str(self.engine.one(t.filter(t.as_of == as_of).select("report"))["report"])
+
+    def table(self, table: str, as_of: dt.date) -> ir.Table:
+        """The canonical ``deals`` or ``reps`` of one snapshot, as an engine table."""
+        self.require(as_of)
+        t = self.engine.con.table(TABLE_NAMES[table], database=self._db())
+        return t.filter(t.as_of == as_of).drop("as_of")
+
+    # --- writing ------------------------------------------------------------------------
+    def write(
+        self,
+        as_of: dt.date,
+        deals: ir.Table,
+        reps: ir.Table,
+        *,
+        report_json: str,
+        input_fingerprint: str,
+        policy_fingerprint: str,
+        replace: bool = False,
+    ) -> SnapshotInfo:
+        """Store both canonical tables and the report for ``as_of`` in one transaction."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only")
+        con, db = self.engine.con, self._db()
+        with self._transaction():
+            if self.has(as_of):
+                if not replace:
+                    raise StoreError(
+                        f"{self.path}: a snapshot for {as_of.isoformat()} exists",
+                        hint="pass --replace to overwrite it, or pick another --as-of",
+                    )
+                self._delete_rows(as_of)
+            counts = {}
+            for table, source in (("deals", deals), ("reps", reps)):
+                schema = _schema(table)
+                row = source.select(
+                    *(
+                        (ibis.literal(as_of) if name == "as_of" else source[name])
+                        .cast(dtype)
+                        .name(name)
+                        for name, dtype in schema.items()
+                    )
+                )
+                con.insert(TABLE_NAMES[table], row, database=db)
+                counts[table] = int(self.engine.one(source.aggregate(n=source.count()))["n"])
+            info = SnapshotInfo(
+                as_of=as_of,
+                input_fingerprint=input_fingerprint,
+                policy_fingerprint=policy_fingerprint,
+                deals=counts["deals"],
+                reps=counts["reps"],
+            )
+            con.insert(
+                SNAPSHOTS,
+                ibis.memtable([{**info.__dict__, "report": report_json}], schema=SNAPSHOT_SCHEMA),
+                database=db,
+            )
+        return info
+
+    def delete(self, as_of: dt.date) -> None:
+        """Remove one snapshot (StoreError when there is none for the date)."""
+        self.require(as_of)
+        with self._transaction():
+            self._delete_rows(as_of)
+
+    def _delete_rows(self, as_of: dt.date) -> None:
+        raw = self.engine.con.con
+        for name in (SNAPSHOTS, *TABLE_NAMES.values()):
+            raw.execute(f'DELETE FROM "{self.alias}".main."{name}" WHERE as_of = ?', [as_of])
+
+
+def describe(info: SnapshotInfo) -> dict[str, Any]:
+    """A snapshot as a plain mapping (for JSON and tables)."""
+    return {
+        "as_of": info.as_of.isoformat(),
+        "deals": info.deals,
+        "reps": info.reps,
+        "input_fingerprint": info.input_fingerprint,
+        "policy_fingerprint": info.policy_fingerprint,
+    }
