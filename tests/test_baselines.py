@@ -116,8 +116,9 @@ def _expected(deals: list[dict] | None = None, reps: list[dict] | None = None) -
     rules = {
         "stalled_deal": lambda d: (d["days_in_stage"] or 0) >= 21,
         "at_risk_deal": lambda d: bool(d["risk_flags"]),
-        "stale_high_probability": lambda d: (d["probability"] or 0) >= 0.7
-        and (d["days_in_stage"] or 0) >= 60,
+        "stale_high_probability": lambda d: (
+            (d["probability"] or 0) >= 0.7 and (d["days_in_stage"] or 0) >= 60
+        ),
     }
     report["flag_rows"] = {
         rule: [

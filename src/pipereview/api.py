@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from pipereview.errors import NotFoundError, StoreError
+from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.history.calendar import PERIODS, PeriodName, period_range
-from pipereview.history.store import DEFAULT_STORE, DEFAULT_WAIT, SnapshotInfo, Store
+from pipereview.history.store import SnapshotInfo, Store
 from pipereview.policy import Policy, default_policy_toml, load_policy
 from pipereview.report import (
     DataQualityItem,

@@ -24,6 +24,7 @@ from pipereview.cli.common import (
     progress,
 )
 from pipereview.errors import PipereviewError
+from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
 
 history_app = typer.Typer(no_args_is_help=True, help="Snapshots in the store.")
 app.add_typer(history_app, name="history")
@@ -34,7 +35,6 @@ StoreOpt = Annotated[
         "--store", help="Snapshot store: a DuckDB file (created on first write) or duckdb:// URL."
     ),
 ]
-DEFAULT_STORE = "pipereview.duckdb"
 DateArg = Annotated[str, typer.Argument(help="The snapshot's as-of date, YYYY-MM-DD.")]
 
 
@@ -52,7 +52,7 @@ def snapshot(
     wait: Annotated[
         float,
         typer.Option("--wait", min=0, help="Seconds to wait while another process writes."),
-    ] = 30.0,
+    ] = DEFAULT_WAIT,
 ) -> None:
     """Store the canonical inputs and the report for one date (one transaction)."""
     from pipereview import api

@@ -11,6 +11,7 @@ one line. The store carries a schema version and refuses a newer one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -25,12 +26,11 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.errors import StoreError
+from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.schema import ROW_COLUMN, TABLES
 from pipereview.sources.engine import Engine
 
 STORE_SCHEMA_VERSION = 1
-DEFAULT_STORE = "pipereview.duckdb"
-DEFAULT_WAIT = 30.0  # seconds a second writer waits for the first one
 META, SNAPSHOTS = "pipereview_meta", "snapshots"
 TABLE_NAMES = {"deals": "snapshot_deals", "reps": "snapshot_reps"}
 _aliases = itertools.count()
@@ -221,11 +221,6 @@ class Store:
     def dates(self) -> list[dt.date]:
         return [info.as_of for info in self.snapshots()]
 
-    def latest_before(self, as_of: dt.date) -> dt.date | None:
-        """The latest snapshot date strictly before ``as_of``."""
-        earlier = [d for d in self.dates() if d < as_of]
-        return earlier[-1] if earlier else None
-
     def has(self, as_of: dt.date) -> bool:
         return as_of in self.dates()
 
@@ -297,7 +292,9 @@ class Store:
             )
             con.insert(
                 SNAPSHOTS,
-                ibis.memtable([{**info.__dict__, "report": report_json}], schema=SNAPSHOT_SCHEMA),
+                ibis.memtable(
+                    [{**dataclasses.asdict(info), "report": report_json}], schema=SNAPSHOT_SCHEMA
+                ),
                 database=db,
             )
         return info

@@ -68,18 +68,22 @@ def flow_deals(
     zero = ibis.literal(0, MONEY_WIDE)
     value_from = ibis.ifelse(open_before, j.b_value, zero)
     value_to = ibis.ifelse(open_after, j.a_value, zero)
-    category = ibis.cases(
-        (j.a_won.fill_null(False), "won"),
-        (j.a_lost.fill_null(False), "lost"),
-        (~present_after | ~active_after, "removed"),
-        (open_before & ~open_after, "moved_out"),
-        (open_after & ~open_before & active_before, "moved_in"),
-        (open_after & ~open_before, "new"),
-        (value_to > value_from, "increased"),
-        (value_to < value_from, "decreased"),
-        else_="unchanged",
+    # The precedence is the order of CATEGORIES: the first that holds is the category.
+    holds = {
+        "won": j.a_won.fill_null(False),
+        "lost": j.a_lost.fill_null(False),
+        "removed": ~present_after | ~active_after,
+        "moved_out": open_before & ~open_after,
+        "moved_in": open_after & ~open_before & active_before,
+        "new": open_after & ~open_before,
+        "increased": value_to > value_from,
+        "decreased": value_to < value_from,
+    }
+    rank = ibis.cases(
+        *((holds[name], i) for i, name in enumerate(CATEGORIES) if name in holds),
+        else_=CATEGORIES.index("unchanged"),
     )
-    rank = ibis.cases(*((category == name, i) for i, name in enumerate(CATEGORIES)), else_=-1)
+    category = ibis.literal(list(CATEGORIES), "array<string>")[rank]
     rows = j.filter(open_before | open_after)
     return rows.select(
         deal_id=ibis.coalesce(rows.b_id, rows.a_id),

@@ -12,7 +12,7 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
-from pipereview.report.flow import Flow
+from pipereview.report.flow import Flow, FlowDeal
 
 DEALS_SHOWN = 20  # per category, in the terminal and Markdown; the JSON lists every deal
 
@@ -61,9 +61,13 @@ def _lines(flow: Flow) -> list[tuple[str, str, str]]:
 
 
 def _listed(flow: Flow) -> list[tuple[str, list[list[str]], int]]:
+    """Per category with deals: its label, the first DEALS_SHOWN rows, and how many."""
+    by_category: dict[str, list[FlowDeal]] = {}
+    for deal in flow.deals:  # one pass; deals come ordered by category
+        by_category.setdefault(deal.category, []).append(deal)
     out = []
     for c in flow.categories:
-        deals = [d for d in flow.deals if d.category == c.category]
+        deals = by_category.get(c.category, [])
         rows = [
             [d.deal_id, exact_usd(d.value_from), exact_usd(d.value_to), _signed(d.change)]
             for d in deals[:DEALS_SHOWN]
