@@ -83,6 +83,12 @@ def test_what_the_store_refuses(small_files, tmp_path: Path) -> None:
     text.write_text("hello\n")
     with pytest.raises(StoreError, match="cannot open as a pipereview store"):
         api.history(text)
+    # DuckDB would attach an existing CSV as a database in memory: the snapshot would vanish
+    deals_csv = tmp_path / "deals.csv"
+    deals_csv.write_bytes(small_files[0].read_bytes())
+    with pytest.raises(StoreError, match="cannot open as a pipereview store: not a DuckDB"):
+        api.snapshot(*small_files, as_of=D1, store=deals_csv)
+    assert deals_csv.read_bytes() == small_files[0].read_bytes()
     other = tmp_path / "other.duckdb"
     con = duckdb.connect(str(other))
     con.execute("CREATE TABLE t (x INT)")

@@ -111,6 +111,11 @@ class Store:
                 f"no store at {self.path}",
                 hint="write a snapshot first: pipereview snapshot --deals F --reps F --as-of D",
             )
+        if not _duckdb_file_or_new(self.path):
+            raise StoreError(
+                f"{self.path}: cannot open as a pipereview store: not a DuckDB database file",
+                hint="--store must name a DuckDB file written by pipereview (or a new path)",
+            )
         self._attach()
         try:
             self._check_version()
@@ -309,6 +314,16 @@ class Store:
         raw = self.engine.con.con
         for name in (SNAPSHOTS, *TABLE_NAMES.values()):
             raw.execute(f'DELETE FROM "{self.alias}".main."{name}" WHERE as_of = ?', [as_of])
+
+
+def _duckdb_file_or_new(path: Path) -> bool:
+    """True for a path DuckDB may attach as a database file: absent, empty, a directory (its
+    own error follows) or a file with DuckDB's magic bytes. DuckDB attaches an existing CSV
+    or JSON file as a database held in memory, where a snapshot would vanish on exit."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return True
+    with path.open("rb") as handle:
+        return handle.read(12)[8:12] == b"DUCK"
 
 
 def describe(info: SnapshotInfo) -> dict[str, Any]:
