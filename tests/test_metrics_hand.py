@@ -267,9 +267,11 @@ def test_rep_trajectory_rows(report: dict[str, Any]) -> None:
             "quota_attainment_pct": 66.7,  # 20000 / 30000 x 100 = 66.666...
             "current_pipeline_value": 102000.0,
             "previous_pipeline_value": 100000.0,
+            "previous_pipeline_source": "record",
             "pipeline_change_pct": 2.0,  # (102000 - 100000) / 100000 x 100 = 2.0
             "pipeline_trend": "stable",  # exactly +2 is not above the band
             "risk_velocity_flag": "stable",
+            "risk_velocity_source": "record",
             "coaching_candidate": True,  # 20000 < 30000 x 0.9 = 27000
             "benchmark": False,
             "risk_score_current": 7,  # int(7.9)
@@ -282,9 +284,11 @@ def test_rep_trajectory_rows(report: dict[str, Any]) -> None:
             "quota_attainment_pct": 90.0,  # 9000 / 10000 x 100
             "current_pipeline_value": 102010.0,
             "previous_pipeline_value": 100000.0,
+            "previous_pipeline_source": "record",
             "pipeline_change_pct": 2.0,  # 2010 / 100000 x 100 = 2.01 -> 1 place: 2.0
             "pipeline_trend": "improving",  # unrounded 2.01 > 2
             "risk_velocity_flag": "increasing",  # " Increasing " trimmed, lower-cased
+            "risk_velocity_source": "record",
             "coaching_candidate": True,  # velocity; 9000 is not < 10000 x 0.9 = 9000
             "benchmark": True,  # 0.9 ties R3's 18000 / 20000 = 0.9 -> lowest rep_id
             "risk_score_current": 3,
@@ -297,9 +301,11 @@ def test_rep_trajectory_rows(report: dict[str, Any]) -> None:
             "quota_attainment_pct": 90.0,  # 18000 / 20000 x 100
             "current_pipeline_value": 5000.0,
             "previous_pipeline_value": 0.0,
+            "previous_pipeline_source": "record",
             "pipeline_change_pct": None,  # previous 0
             "pipeline_trend": "stable",  # previous 0 -> stable
             "risk_velocity_flag": "decreasing",
+            "risk_velocity_source": "record",
             "coaching_candidate": False,  # exactly 90% of quota is not below 90%
             "benchmark": False,
             "risk_score_current": 0,  # int(0.5)
@@ -312,9 +318,11 @@ def test_rep_trajectory_rows(report: dict[str, Any]) -> None:
             "quota_attainment_pct": None,  # no quota_3m
             "current_pipeline_value": 90000.0,
             "previous_pipeline_value": 100000.0,
+            "previous_pipeline_source": "record",
             "pipeline_change_pct": -10.0,  # (90000 - 100000) / 100000 x 100
             "pipeline_trend": "declining",
             "risk_velocity_flag": None,
+            "risk_velocity_source": "none",
             "coaching_candidate": False,  # no velocity, no quota
             "benchmark": False,  # no quota -> cannot be the benchmark
             "risk_score_current": None,
@@ -433,6 +441,7 @@ def test_coaching_candidate_flag(report: dict[str, Any]) -> None:
             "velocity_matches": True,
             "attainment_below": False,
             "risk_velocity_flag": "increasing",
+            "risk_velocity_source": "record",
             "quota_attainment_pct": 90.0,
             "closed_won_3m_current": 9000.0,
             "quota_3m": 10000.0,
@@ -481,6 +490,7 @@ def test_pipeline_declining_flag(report: dict[str, Any]) -> None:
                 "pipeline_change_pct": -10.0,
                 "current_pipeline_value": 90000.0,
                 "previous_pipeline_value": 100000.0,
+                "previous_pipeline_source": "record",
             },
             "thresholds": {"trend_band": 0.02},
             "message": "Rep R4 (Dan)'s pipeline fell 10% ($100,000.00 to $90,000.00), more than "

@@ -60,3 +60,29 @@ def test_the_one_rounding_rule(unit: str, value: object, rounded: object) -> Non
 def test_money_must_arrive_exact() -> None:
     with pytest.raises(TypeError, match="money reached the report as a float"):
         round_value("usd", 0.1)
+
+
+def test_json_mode_keeps_booleans_and_counts_in_evidence() -> None:
+    # model_dump(mode="json") (plain Python values for API callers) must not turn a flag's
+    # boolean evidence into 1.0 or a count into 3.0; money becomes a float there.
+    from decimal import Decimal
+
+    from pipereview.report.model import Flag
+
+    flag = Flag(
+        rule="r",
+        subject_type="rep",
+        subject_id="R1",
+        severity="info",
+        observed={"fired": True, "n": 3, "usd": Decimal("1.50"), "ratio": 0.5},
+        thresholds={},
+        message="m",
+    )
+    assert flag.model_dump(mode="json")["observed"] == {
+        "fired": True,
+        "n": 3,
+        "usd": 1.5,
+        "ratio": 0.5,
+    }
+    dumped = flag.model_dump(mode="json")["observed"]
+    assert type(dumped["fired"]) is bool and type(dumped["n"]) is int

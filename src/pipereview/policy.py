@@ -40,6 +40,18 @@ def fold_stage(stage: str) -> str:
     )
 
 
+def _distinct_stages(stages: list[str]) -> None:
+    """ValueError for a blank stage name or two names of the same (folded) stage."""
+    seen: dict[str, str] = {}
+    for stage in stages:
+        folded = fold_stage(stage)
+        if not folded:
+            raise ValueError("a stage name must not be blank")
+        if folded in seen:
+            raise ValueError(f"stages {seen[folded]!r} and {stage!r} are the same stage")
+        seen[folded] = stage
+
+
 def _check_keys(data: dict[str, Any], model: type[BaseModel], source: str, prefix: str) -> None:
     """Unknown keys (with "did you mean"), renamed keys, non-table sections and ratio keys
     written as percents, each named by its dotted key."""
@@ -125,16 +137,10 @@ class PipelinePolicy(_Section):
     @field_validator("stalled_days_by_stage")
     @classmethod
     def _stage_days(cls, value: dict[str, int]) -> dict[str, int]:
-        seen: dict[str, str] = {}
         for stage, days in value.items():
             if days < 0:
                 raise ValueError(f"days for stage {stage!r} must be 0 or more, got {days}")
-            folded = fold_stage(stage)
-            if not folded:
-                raise ValueError("a stage name must not be blank")
-            if folded in seen:
-                raise ValueError(f"stages {seen[folded]!r} and {stage!r} are the same stage")
-            seen[folded] = stage
+        _distinct_stages(list(value))
         return dict(sorted(value.items()))
 
     high_probability: float = _ratio(
@@ -184,6 +190,13 @@ class TrajectoryPolicy(_Section):
         description="A rep whose risk_velocity_flag equals this (increasing, stable or "
         "decreasing) is a coaching candidate.",
     )
+    risk_velocity_band: float = Field(
+        5.0,
+        ge=0,
+        description="With history and no risk_velocity_flag: a change in risk_score_current "
+        "since the earlier snapshot within +/- this many points is 'stable'; above it "
+        "'increasing', below 'decreasing'.",
+    )
 
 
 class FlagsPolicy(_Section):
@@ -206,6 +219,43 @@ class CalendarPolicy(_Section):
     )
 
 
+class VelocityPolicy(_Section):
+    """Stage velocity: the order of the open stages, and which stages close a deal."""
+
+    key: ClassVar[str] = "velocity"
+    stage_order: list[str] = Field(
+        default_factory=list,
+        description="The open stages in funnel order (matched trimmed and case-insensitively); "
+        "empty = the order in which the history first shows each stage.",
+    )
+    won_stages: list[str] = Field(
+        default_factory=lambda: ["Closed Won", "closedwon"],
+        description="Stages that mean the deal is won: entering one ends the stage before it "
+        "(not a stage a deal waits in); a backfilled deal in one is won.",
+    )
+    lost_stages: list[str] = Field(
+        default_factory=lambda: ["Closed Lost", "closedlost"],
+        description="Stages that mean the deal is lost, likewise.",
+    )
+
+    @model_validator(mode="after")
+    def _won_or_lost(self) -> VelocityPolicy:
+        both = {fold_stage(s) for s in self.won_stages} & {fold_stage(s) for s in self.lost_stages}
+        if both:
+            raise ValueError(f"stage {sorted(both)[0]!r} is in both won_stages and lost_stages")
+        return self
+
+    def closed_stages(self) -> list[str]:
+        """The won and lost stages, folded."""
+        return [fold_stage(s) for s in (*self.won_stages, *self.lost_stages)]
+
+    @field_validator("stage_order", "won_stages", "lost_stages")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        _distinct_stages(value)
+        return value
+
+
 class Policy(_Section):
     """All thresholds. ``Policy()`` is the reference behaviour."""
 
@@ -214,6 +264,7 @@ class Policy(_Section):
     trajectory: TrajectoryPolicy = TrajectoryPolicy()
     flags: FlagsPolicy = FlagsPolicy()
     calendar: CalendarPolicy = CalendarPolicy()
+    velocity: VelocityPolicy = VelocityPolicy()
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of every value (defaults included)."""

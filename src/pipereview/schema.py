@@ -88,7 +88,29 @@ REP_COLUMNS: tuple[Column, ...] = (
     Column("region", "text", False, "Region name."),
 )
 
-TABLES: dict[str, tuple[Column, ...]] = {"deals": DEAL_COLUMNS, "reps": REP_COLUMNS}
+# Stage history: one row per stage a deal entered (velocity).
+STAGE_HISTORY_COLUMNS: tuple[Column, ...] = (
+    Column("deal_id", "id", True, "The deal; matches deals.deal_id."),
+    Column("stage", "text", True, "The stage entered."),
+    Column("entered_at", "date", True, "When the deal entered the stage."),
+    Column("exited_at", "date", False, "When it left; missing = when it entered the next one."),
+)
+
+# Field history (like Salesforce OpportunityFieldHistory): one row per field change.
+FIELD_HISTORY_COLUMNS: tuple[Column, ...] = (
+    Column("deal_id", "id", True, "The deal; matches deals.deal_id."),
+    Column("field", "text", True, "The field changed (e.g. StageName, stage, dealstage)."),
+    Column("old_value", "text", False, "The value before the change."),
+    Column("new_value", "text", False, "The value after the change."),
+    Column("changed_at", "date", True, "When the change was made."),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "deals": DEAL_COLUMNS,
+    "reps": REP_COLUMNS,
+    "stage_history": STAGE_HISTORY_COLUMNS,
+    "field_history": FIELD_HISTORY_COLUMNS,
+}
 
 
 def column_names(table: str) -> list[str]:

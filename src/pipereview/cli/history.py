@@ -42,7 +42,12 @@ DateArg = Annotated[str, typer.Argument(help="The snapshot's as-of date, YYYY-MM
 def snapshot(
     deals: DealsOpt,
     reps: RepsOpt,
-    as_of: Annotated[str, typer.Option("--as-of", help="The snapshot's date, YYYY-MM-DD.")],
+    as_of: Annotated[
+        str,
+        typer.Option(
+            "--as-of", help="The snapshot's date (with --backfill: the day of the export)."
+        ),
+    ],
     store: StoreOpt = DEFAULT_STORE,
     policy: PolicyOpt = None,
     replace: Annotated[
@@ -53,33 +58,96 @@ def snapshot(
         float,
         typer.Option("--wait", min=0, help="Seconds to wait while another process writes."),
     ] = DEFAULT_WAIT,
+    backfill: Annotated[
+        bool,
+        typer.Option(
+            "--backfill", help="Replay --field-history to store past dates --from .. --to."
+        ),
+    ] = False,
+    field_history: Annotated[
+        Path | None,
+        typer.Option(
+            "--field-history",
+            help="With --backfill: deal_id, field, old_value, new_value, changed_at.",
+        ),
+    ] = None,
+    from_date: Annotated[
+        str | None, typer.Option("--from", help="With --backfill: the first date.")
+    ] = None,
+    to_date: Annotated[
+        str | None, typer.Option("--to", help="With --backfill: the last date (at most).")
+    ] = None,
+    every_step: Annotated[
+        str, typer.Option("--every", help="With --backfill: day, week or month.")
+    ] = "week",
 ) -> None:
-    """Store the canonical inputs and the report for one date (one transaction)."""
+    """Store the canonical inputs and the report for one date (one transaction), or with
+    --backfill one snapshot per date replayed from a field history."""
     from pipereview import api
+    from pipereview.history.calendar import STEPS, every
 
     date = parse_date(as_of)
+    if not backfill:
+        if field_history or from_date or to_date:
+            raise typer.BadParameter(
+                "--field-history, --from and --to go with --backfill", param_hint="--backfill"
+            )
+    elif field_history is None or from_date is None or to_date is None:
+        raise typer.BadParameter(
+            "--backfill needs --field-history, --from and --to", param_hint="--backfill"
+        )
+    elif every_step not in STEPS:
+        raise typer.BadParameter(
+            f"{every_step!r} is not a step; use one of: {', '.join(STEPS)}", param_hint="--every"
+        )
+    dates = []
+    if backfill:
+        first, last = parse_date(from_date, "--from"), parse_date(to_date, "--to")
+        dates = every(first, last, every_step)  # type: ignore[arg-type]
+        if not dates:
+            raise typer.BadParameter(
+                f"--from {first.isoformat()} is after --to {last.isoformat()}", param_hint="--from"
+            )
     try:
         with progress() as step:
             runner = engine_for(EngineName.duckdb, memory_limit, None, None)
-            info = api.snapshot(
-                deals,
-                reps,
-                as_of=date,
-                store=store,
-                policy=policy,
-                replace=replace,
-                engine=runner,
-                progress=step,
-                wait=wait,
-            )
+            if backfill:
+                infos = api.backfill(
+                    deals,
+                    reps,
+                    field_history=field_history,
+                    dates=dates,
+                    as_of=date,
+                    store=store,
+                    policy=policy,
+                    replace=replace,
+                    engine=runner,
+                    progress=step,
+                    wait=wait,
+                )
+            else:
+                infos = [
+                    api.snapshot(
+                        deals,
+                        reps,
+                        as_of=date,
+                        store=store,
+                        policy=policy,
+                        replace=replace,
+                        engine=runner,
+                        progress=step,
+                        wait=wait,
+                    )
+                ]
     except PipereviewError as exc:
         raise fail(exc) from None
-    err_console.print(
-        f"stored snapshot {info.as_of.isoformat()} in {store}: {info.deals:,} deals, "
-        f"{info.reps:,} reps",
-        highlight=False,
-        soft_wrap=True,
-    )
+    for info in infos:
+        kind = "backfilled snapshot" if backfill else "stored snapshot"
+        err_console.print(
+            f"{kind} {info.as_of.isoformat()} in {store}: {info.deals:,} deals, {info.reps:,} reps",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @history_app.command("list")

@@ -45,6 +45,18 @@ def report(
     memory_limit: MemoryOpt = None,
     spark_master: SparkMasterOpt = None,
     spark_conf: SparkConfOpt = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Snapshot store: add a changes section against the latest snapshot before "
+            "--as-of, and fill a missing trajectory from it.",
+        ),
+    ] = None,
+    compare_to: Annotated[
+        str | None,
+        typer.Option("--compare-to", help="YYYY-MM-DD: compare with this snapshot instead."),
+    ] = None,
 ) -> None:
     """Build the pipeline review from a deals file and a reps file."""
     from pipereview import api
@@ -52,16 +64,30 @@ def report(
     from pipereview.render.table import report_renderables
 
     date = parse_date(as_of)
+    earlier = parse_date(compare_to, "--compare-to") if compare_to else None
     try:
         with progress() as step:
             if step:
                 step("starting the engine")
             runner = engine_for(engine, memory_limit, spark_master, spark_conf)
             result = api.build_report(
-                deals, reps, as_of=date, policy=policy, engine=runner, progress=step
+                deals,
+                reps,
+                as_of=date,
+                policy=policy,
+                engine=runner,
+                progress=step,
+                store=store,
+                compare_to=earlier,
             )
     except PipereviewError as exc:
         raise fail(exc) from None
+    if store is not None and result.changes is None:
+        typer.echo(
+            f"note: {store} has no snapshot before {date.isoformat()}; the report has no "
+            "changes section",
+            err=True,
+        )
     if fmt is Format.table and output is None and sys.stdout.isatty():
         Console().print(report_renderables(result))
         return

@@ -59,3 +59,29 @@ def period_range(
         first = fiscal_year_start(day, start_month)
         return first, _month_start(first.year, first.month + 12) - dt.timedelta(days=1)
     raise ValueError(f"unknown period {name!r}; use one of {', '.join(PERIODS)}")
+
+
+Step = Literal["day", "week", "month"]
+STEPS: tuple[Step, ...] = ("day", "week", "month")
+
+
+def every(first: dt.date, last: dt.date, step: Step) -> list[dt.date]:
+    """``first``, then every ``step`` after it, up to ``last`` (inclusive). A monthly step
+    keeps the day of the month, or the month's last day when it is shorter (Jan 31 -> Feb 28
+    -> Mar 31)."""
+    days: list[dt.date] = []
+    n = 0
+    while True:
+        if step == "month":
+            start = _month_start(first.year, first.month + n)
+            following = _month_start(first.year, first.month + n + 1)
+            day = min(
+                start.replace(day=1) + dt.timedelta(days=first.day - 1),
+                following - dt.timedelta(days=1),
+            )
+        else:
+            day = first + dt.timedelta(days=n * (7 if step == "week" else 1))
+        if day > last:
+            return days
+        days.append(day)
+        n += 1

@@ -252,6 +252,14 @@ class Store:
         return t.filter(t.as_of == as_of).drop("as_of")
 
     # --- writing ------------------------------------------------------------------------
+    def check_new(self, as_of: dt.date, replace: bool = False) -> None:
+        """StoreError when a snapshot for ``as_of`` exists and ``replace`` is not given."""
+        if not replace and self.has(as_of):
+            raise StoreError(
+                f"{self.path}: a snapshot for {as_of.isoformat()} exists",
+                hint="pass --replace to overwrite it, or pick another --as-of",
+            )
+
     def write(
         self,
         as_of: dt.date,
@@ -268,12 +276,8 @@ class Store:
             raise StoreError(f"{self.path}: opened read-only")
         con, db = self.engine.con, self._db()
         with self._transaction():
-            if self.has(as_of):
-                if not replace:
-                    raise StoreError(
-                        f"{self.path}: a snapshot for {as_of.isoformat()} exists",
-                        hint="pass --replace to overwrite it, or pick another --as-of",
-                    )
+            self.check_new(as_of, replace)
+            if replace and self.has(as_of):
                 self._delete_rows(as_of)
             counts = {}
             for table, source in (("deals", deals), ("reps", reps)):

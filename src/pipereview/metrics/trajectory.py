@@ -1,4 +1,11 @@
-"""Rep trajectory: one row per rep (grain: rep_id) from the rep records' 3-month figures."""
+"""Rep trajectory: one row per rep (grain: rep_id) from the rep records' 3-month figures.
+
+With an earlier snapshot, a rep whose record has no previous pipeline value takes the
+current pipeline value of its earlier record, and a rep without a risk velocity flag gets
+one from its risk score then and now (``trajectory.risk_velocity_band``).
+``previous_pipeline_source`` and ``risk_velocity_source`` say where each came from:
+``record``, ``history`` or ``none``.
+"""
 
 from __future__ import annotations
 
@@ -92,9 +99,54 @@ TRAJECTORY_METRICS: tuple[Metric, ...] = (
 )
 
 
-def rep_trajectory(reps: ir.Table, policy: Policy) -> ir.Table:
-    """One row per rep with the echoed fields, every trajectory metric and `benchmark`."""
-    r = unique_reps(reps)
+def risk_trend(now: ir.NumericValue, then: ir.NumericValue, policy: Policy) -> ir.StringValue:
+    """`increasing` when the risk score rose by more than trajectory.risk_velocity_band
+    points, `decreasing` when it fell by more, else `stable`; null without both scores."""
+    delta, band = now - then, policy.trajectory.risk_velocity_band
+    return ibis.cases(
+        (delta > band, "increasing"),
+        (delta < -band, "decreasing"),
+        (delta.notnull(), "stable"),
+        else_=ibis.null("string"),
+    )
+
+
+def _source(record: ir.Value, history: ir.Value | None) -> ir.StringValue:
+    cases = [(record.notnull(), "record")]
+    if history is not None:
+        cases.append((history.notnull(), "history"))
+    return ibis.cases(*cases, else_="none")
+
+
+def with_history(r: ir.Table, earlier: ir.Table | None, policy: Policy) -> ir.Table:
+    """The unique reps with previous_pipeline_value and risk_velocity_flag filled from the
+    earlier snapshot's reps where the record has none, and the source of each."""
+    velocity = risk_velocity(r)
+    if earlier is None:
+        return r.mutate(
+            risk_velocity_flag=velocity,
+            previous_pipeline_source=_source(r.previous_pipeline_value, None),
+            risk_velocity_source=_source(velocity, None),
+        )
+    e = unique_reps(earlier)
+    e = e.select(
+        _then_id=e.rep_id, _then_pipeline=e.current_pipeline_value, _then_risk=e.risk_score_current
+    )
+    j = r.left_join(e, r.rep_id == e._then_id)
+    computed = risk_trend(j.risk_score_current, j._then_risk, policy)
+    velocity = risk_velocity(j)
+    return j.mutate(
+        previous_pipeline_value=j.previous_pipeline_value.coalesce(j._then_pipeline),
+        risk_velocity_flag=velocity.coalesce(computed),
+        previous_pipeline_source=_source(j.previous_pipeline_value, j._then_pipeline),
+        risk_velocity_source=_source(velocity, computed),
+    ).drop("_then_id", "_then_pipeline", "_then_risk")
+
+
+def rep_trajectory(reps: ir.Table, policy: Policy, earlier: ir.Table | None = None) -> ir.Table:
+    """One row per rep with the echoed fields, every trajectory metric and `benchmark`;
+    ``earlier`` (an earlier snapshot's reps) fills what the records lack (``with_history``)."""
+    r = with_history(unique_reps(reps), earlier, policy)
     r = r.select(
         "rep_id",
         "rep_name",
@@ -102,6 +154,8 @@ def rep_trajectory(reps: ir.Table, policy: Policy) -> ir.Table:
         "closed_won_3m_current",
         "current_pipeline_value",
         "previous_pipeline_value",
+        "previous_pipeline_source",
+        "risk_velocity_source",
         "risk_score_current",
         _attainment=attainment(r),
         **{m.name: m.expr(r, policy) for m in TRAJECTORY_METRICS},

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from pipereview.render.changes import (
+    changes_title,
+    movement_rows,
+    pipeline_rows,
+    rep_rows,
+    untracked_note,
+)
 from pipereview.render.text import cell, summary_rows
-from pipereview.report import Report
+from pipereview.report import Changes, Report
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -13,6 +20,27 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
     return lines
+
+
+def _from_history(source: str) -> str:
+    return " (history)" if source == "history" else ""
+
+
+def _changes(changes: Changes | None) -> list[str]:
+    """The changes section: pipeline numbers, deal movements, reps that moved."""
+    if changes is None:
+        return []
+    out = ["", f"## {changes_title(changes)}", ""]
+    out += _table(["Metric", "Before", "After", "Change"], pipeline_rows(changes))
+    out += ["", "### Deal movements", ""]
+    out += _table(["Movement", "Deals", "Value", "Biggest"], movement_rows(changes))
+    note = untracked_note(changes)
+    if note:
+        out += ["", note]
+    if changes.reps:
+        out += ["", "### Reps that moved", ""]
+        out += _table(["Rep", "Name", "Figure", "Before", "After", "Change"], rep_rows(changes))
+    return out
 
 
 def render_markdown(report: Report) -> str:
@@ -26,6 +54,7 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     out += _table(["Metric", "Value"], [[k, v] for k, v in summary_rows(report.pipeline_summary)])
+    out += _changes(report.changes)
     out += ["", "## Rep performance", ""]
     out += _table(
         ["Rep", "Name", "Active", "Pipeline", "Close rate", "Quota ach.", "Coaching", "Top deals"],
@@ -59,9 +88,9 @@ def render_markdown(report: Report) -> str:
             [
                 t.rep_id,
                 cell(t.quota_attainment_pct, "pct"),
-                t.pipeline_trend,
+                t.pipeline_trend + _from_history(t.previous_pipeline_source),
                 cell(t.pipeline_change_pct, "pct"),
-                cell(t.risk_velocity_flag),
+                cell(t.risk_velocity_flag) + _from_history(t.risk_velocity_source),
                 cell(t.coaching_candidate),
                 cell(t.benchmark),
                 cell(t.risk_score_current),

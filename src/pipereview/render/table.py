@@ -7,8 +7,15 @@ import io
 from rich.console import Console, Group
 from rich.table import Table
 
+from pipereview.render.changes import (
+    changes_title,
+    movement_rows,
+    pipeline_rows,
+    rep_rows,
+    untracked_note,
+)
 from pipereview.render.text import cell, summary_rows
-from pipereview.report import Report
+from pipereview.report import Changes, Report
 
 FLAGS_SHOWN = 10  # per rule in the terminal; the JSON and Markdown list all
 
@@ -54,7 +61,7 @@ def report_renderables(report: Report) -> Group:
             cell(r.close_rate),
             cell(r.quota_achievement),
             cell(t.quota_attainment_pct if t else None, "pct"),
-            t.pipeline_trend if t else "—",
+            (t.pipeline_trend + _from_history(t.previous_pipeline_source)) if t else "—",
             ", ".join(marks),
         )
 
@@ -78,7 +85,50 @@ def report_renderables(report: Report) -> Group:
         quality.add_column(name)
     for q in report.data_quality:
         quality.add_row(q.check, q.table, cell(q.count), q.message, ", ".join(q.examples))
-    return Group(summary, reps, counts, top, quality)
+    parts = [summary, *_changes(report.changes), reps, counts, top, quality]
+    return Group(*parts)
+
+
+def _from_history(source: str) -> str:
+    return " (history)" if source == "history" else ""
+
+
+def _simple(title: str, headers: list[str], rows: list[list[str]], right: int = 1) -> Table:
+    table = Table(title=title)
+    for i, name in enumerate(headers):
+        table.add_column(name, justify="right" if i > 0 and i >= right else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _changes(changes: Changes | None) -> list[Table]:
+    """The changes section: pipeline numbers, deal movements, reps that moved."""
+    if changes is None:
+        return []
+    tables = [
+        _simple(
+            changes_title(changes), ["Metric", "Before", "After", "Change"], pipeline_rows(changes)
+        ),
+        _simple(
+            "Deal movements",
+            ["Movement", "Deals", "Value", "Biggest"],
+            movement_rows(changes),
+        ),
+    ]
+    note = untracked_note(changes)
+    if note:
+        tables[-1].caption = note
+    if changes.reps:
+        tables.append(
+            _simple(
+                "Reps that moved",
+                ["Rep", "Name", "Figure", "Before", "After", "Change"],
+                rep_rows(changes),
+                right=3,
+            )
+        )
+    return tables
 
 
 def render_table(report: Report, width: int = 140) -> str:

@@ -7,9 +7,10 @@ from pipereview.report.build import (
     judge_subject,
     make_flag,
 )
-from pipereview.report.inputs import Inputs
+from pipereview.report.inputs import Earlier, Inputs
 from pipereview.report.model import (
     SCHEMA_VERSION,
+    Changes,
     DataQualityItem,
     Flag,
     FlagCount,
@@ -27,7 +28,9 @@ from pipereview.report.quality import data_quality
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Changes",
     "DataQualityItem",
+    "Earlier",
     "Flag",
     "FlagCount",
     "Inputs",

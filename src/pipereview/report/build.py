@@ -31,6 +31,7 @@ from pipereview.metrics.reps import (
 )
 from pipereview.metrics.trajectory import TRAJECTORY_METRICS, rep_trajectory
 from pipereview.policy import Policy
+from pipereview.report.changes import build_changes
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import (
     SCHEMA_VERSION,
@@ -116,7 +117,7 @@ def build_report(
         deals=deals,
         reps=reps,
         rep_performance=engine.cache(rep_performance(per_rep, reps, policy)),
-        rep_trajectory=engine.cache(rep_trajectory(reps, policy)),
+        rep_trajectory=engine.cache(rep_trajectory(reps, policy, _earlier_reps(inputs))),
     )
     tops: dict[str, list[str]] = {}
     for row in engine.rows(top_opportunities(deals, policy).order_by(["rep_id", "rank"])):
@@ -152,6 +153,18 @@ def build_report(
 
     step("data quality")
     quality = data_quality(inputs, known, per_rep)
+    changes = None
+    if inputs.earlier is not None:
+        step("changes")
+        changes = build_changes(
+            engine,
+            inputs.earlier,
+            deals,
+            policy=policy,
+            summary=summary,
+            performance=performance,
+            trajectory=trajectory,
+        )
     return Report(
         schema_version=SCHEMA_VERSION,
         as_of=as_of,
@@ -163,6 +176,7 @@ def build_report(
         flags=flags,
         flag_counts=counts,
         data_quality=quality,
+        changes=changes,
     )
 
 
@@ -239,8 +253,12 @@ def _shared(inputs: Inputs, policy: Policy) -> RuleInputs:
         deals=inputs.deals,
         reps=inputs.reps,
         rep_performance=rep_performance(deals_by_rep(inputs.deals), inputs.reps, policy),
-        rep_trajectory=rep_trajectory(inputs.reps, policy),
+        rep_trajectory=rep_trajectory(inputs.reps, policy, _earlier_reps(inputs)),
     )
+
+
+def _earlier_reps(inputs: Inputs) -> ir.Table | None:
+    return inputs.earlier.reps if inputs.earlier is not None else None
 
 
 def _by_priority(table: ir.Table) -> ir.Table:

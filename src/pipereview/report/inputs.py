@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import ibis.expr.types as ir
@@ -11,12 +12,24 @@ from pipereview.sources.ingest import Loaded
 
 
 @dataclass(frozen=True)
+class Earlier:
+    """An earlier snapshot to compare with: its date, its canonical tables (in the same
+    engine) and the report stored with it (JSON text)."""
+
+    as_of: dt.date
+    deals: ir.Table
+    reps: ir.Table
+    report_json: str
+
+
+@dataclass(frozen=True)
 class Inputs:
-    """Both canonical inputs in one engine."""
+    """Both canonical inputs in one engine, and the earlier snapshot when there is one."""
 
     engine: Engine
     loaded_deals: Loaded
     loaded_reps: Loaded
+    earlier: Earlier | None = None
 
     @property
     def deals(self) -> ir.Table:

@@ -29,7 +29,7 @@ Money = Annotated[
 ]
 
 # One observed value of a flag's evidence (money stays exact).
-Observed = Money | bool | int | float | str | list[str] | None
+Observed = bool | int | Money | float | str | list[str] | None
 
 
 class _Model(BaseModel):
@@ -65,6 +65,10 @@ class RepPerformance(_Model):
     top_opportunities: list[str]
 
 
+# Where a trajectory input came from: the rep record, an earlier snapshot, or nowhere.
+Source = Literal["record", "history", "none"]
+
+
 class RepTrajectory(_Model):
     """Grain: one row per rep_id in the reps input, ordered by rep_id."""
 
@@ -75,9 +79,11 @@ class RepTrajectory(_Model):
     quota_attainment_pct: float | None
     current_pipeline_value: Money | None
     previous_pipeline_value: Money | None
+    previous_pipeline_source: Source
     pipeline_change_pct: float | None
     pipeline_trend: Literal["improving", "stable", "declining"]
     risk_velocity_flag: str | None
+    risk_velocity_source: Source
     coaching_candidate: bool
     benchmark: bool
     risk_score_current: int | None
@@ -123,6 +129,54 @@ class DataQualityItem(_Model):
     examples: list[str]
 
 
+# A compared number: money, a count or a ratio.
+Number = int | Money | float
+
+
+class MetricChange(_Model):
+    """One pipeline number then and now. ``change_pct`` (money only) is the change as a
+    percent of a positive ``before``; null otherwise."""
+
+    metric: str
+    before: Number
+    after: Number
+    change: Number
+    change_pct: float | None
+
+
+class DealMovement(_Model):
+    """Deals that moved one way since the earlier snapshot: the true count, their value and
+    the ids listed (biggest first, capped like flags)."""
+
+    movement: str
+    deals: int
+    value: Money
+    deal_ids: list[str]
+
+
+class RepChange(_Model):
+    """A rep whose figure moved: its value then and now, and by how much."""
+
+    rep_id: str
+    rep_name: str | None
+    metric: Literal["quota_achievement", "quota_attainment_pct"]
+    before: float
+    after: float
+    change: float
+    direction: Literal["up", "down"]
+
+
+class Changes(_Model):
+    """Grain: one object per report, against one earlier snapshot."""
+
+    compared_to: dt.date
+    same_policy: bool
+    pipeline: list[MetricChange]
+    deals: list[DealMovement]
+    deals_without_id: int
+    reps: list[RepChange]
+
+
 class Report(_Model):
     """The whole pipeline review. ``to_json`` is byte-stable for the same inputs."""
 
@@ -136,10 +190,15 @@ class Report(_Model):
     flags: list[Flag]
     flag_counts: list[FlagCount]
     data_quality: list[DataQualityItem]
+    changes: Changes | None = None
 
     def to_json(self) -> str:
-        """Indented JSON, keys in model order, newline-terminated; money digits exact."""
-        return dumps(self.model_dump(mode="python"))
+        """Indented JSON, keys in model order, newline-terminated; money digits exact.
+        ``changes`` is written only when there is an earlier snapshot to compare with."""
+        data = self.model_dump(mode="python")
+        if data["changes"] is None:
+            del data["changes"]
+        return dumps(data)
 
 
 def decimal_text(value: Decimal) -> str:

@@ -61,10 +61,16 @@ def _closed(o: Mapping[str, Any]) -> str:
     )
 
 
+def _velocity_from(o: Mapping[str, Any]) -> str:
+    if o.get("risk_velocity_source") == "history":
+        return " (its risk score since the last snapshot)"
+    return ""
+
+
 def _coaching_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
     reasons = []
     if o["velocity_matches"]:
-        reasons.append(f"risk velocity is {o['risk_velocity_flag']}")
+        reasons.append(f"risk velocity is {o['risk_velocity_flag']}{_velocity_from(o)}")
     if o["attainment_below"]:
         reasons.append(f"{_closed(o)}, below {percent(t['coaching_attainment_below'])}")
     return f"{_name(s, o)} is a coaching candidate: {'; '.join(reasons)}."
@@ -73,7 +79,7 @@ def _coaching_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str
 def _coaching_quiet(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
     velocity = o.get("risk_velocity_flag")
     reasons = [
-        f"risk velocity is {velocity} (not {t['coaching_risk_velocity']})"
+        f"risk velocity is {velocity}{_velocity_from(o)} (not {t['coaching_risk_velocity']})"
         if velocity is not None
         else "risk velocity is unknown"
     ]
@@ -95,7 +101,8 @@ def _benchmark_quiet(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
 
 
 def _change(o: Mapping[str, Any]) -> str:
-    return f"{money(o['previous_pipeline_value'])} to {money(o['current_pipeline_value'])}"
+    then = " at the last snapshot" if o.get("previous_pipeline_source") == "history" else ""
+    return f"{money(o['previous_pipeline_value'])}{then} to {money(o['current_pipeline_value'])}"
 
 
 def _declining_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
@@ -159,6 +166,7 @@ COACHING_CANDIDATE = register(
             ("velocity_matches", "flag"),
             ("attainment_below", "flag"),
             ("risk_velocity_flag", "text"),
+            ("risk_velocity_source", "text"),
             ("quota_attainment_pct", "pct"),
             ("closed_won_3m_current", "usd"),
             ("quota_3m", "usd"),
@@ -208,6 +216,7 @@ PIPELINE_DECLINING = register(
             ("pipeline_change_pct", "pct"),
             ("current_pipeline_value", "usd"),
             ("previous_pipeline_value", "usd"),
+            ("previous_pipeline_source", "text"),
         ),
         thresholds=lambda p, row: {"trend_band": p.trajectory.trend_band},
         message=_declining_message,

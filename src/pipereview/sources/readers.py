@@ -76,12 +76,15 @@ def file_kind(path: Path, table: str) -> str:
     """Check that ``path`` is a readable, non-empty file; return csv, tsv, parquet or json."""
     source = str(path)
     if not path.exists():
-        raise InputError("file not found", source=source, hint=f"check the --{table} path")
+        flag = table.replace("_", "-")
+        raise InputError("file not found", source=source, hint=f"check the --{flag} path")
     if path.is_dir():
         raise InputError("is a directory, not a file", source=source)
     if path.stat().st_size == 0:
         raise InputError(
-            "file is empty", source=source, hint=f"export the {table} with a header row"
+            "file is empty",
+            source=source,
+            hint=f"export the {table.replace('_', ' ')} with a header row",
         )
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:

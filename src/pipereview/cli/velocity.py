@@ -1,0 +1,67 @@
+"""The velocity command: days in stage, conversion, win rate by furthest stage, cycle time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipereview.cli.common import (
+    DealsOpt,
+    EngineName,
+    Format,
+    MemoryOpt,
+    PolicyOpt,
+    app,
+    emit,
+    engine_for,
+    fail,
+    parse_date,
+)
+from pipereview.errors import PipereviewError
+
+
+@app.command()
+def velocity(
+    deals: DealsOpt,
+    stage_history: Annotated[
+        Path | None,
+        typer.Option(
+            "--stage-history", help="Stage history: deal_id, stage, entered_at[, exited_at]."
+        ),
+    ] = None,
+    field_history: Annotated[
+        Path | None,
+        typer.Option(
+            "--field-history",
+            help="Field history: deal_id, field, old_value, new_value, changed_at.",
+        ),
+    ] = None,
+    policy: PolicyOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    memory_limit: MemoryOpt = None,
+) -> None:
+    """Stage velocity from a stage or field history: mean and median days in each stage,
+    conversion to the next, win rate by furthest stage reached, cycle time by close month."""
+    from pipereview import api
+    from pipereview.render.velocity import VELOCITY_RENDERERS
+
+    date = parse_date(as_of)
+    try:
+        runner = engine_for(EngineName.duckdb, memory_limit, None, None)
+        result = api.velocity(
+            deals,
+            as_of=date,
+            stage_history=stage_history,
+            field_history=field_history,
+            policy=policy,
+            engine=runner,
+        )
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    emit(VELOCITY_RENDERERS[fmt.value](result), output)

@@ -1,0 +1,100 @@
+"""Deal movements between an earlier snapshot and today's deals, as Ibis expressions.
+
+Deals are followed by deal_id; a deal without one cannot be followed and is left out (the
+report counts them). Each side is reduced to one row per deal_id: the id is won, lost,
+stalled or at risk when any of its rows is (an id is on one row unless the export repeats
+it, which data quality reports), and its value in that state is the sum of those rows'
+values. Both sides are judged with today's policy, so a movement is a change in the data,
+never in a threshold:
+
+- ``won_since``: won today, not won at the earlier date (or absent then); today's value.
+- ``lost_since``: lost today, not lost then; today's value.
+- ``new_stalls``: stalled today, not stalled then; today's value.
+- ``resolved_stalls``: stalled then, not stalled today (moved on, closed or gone); the
+  value it had then.
+- ``newly_at_risk``: at risk today, not at risk then; today's value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ibis
+import ibis.expr.types as ir
+
+from pipereview.metrics.base import (
+    MONEY_WIDE,
+    deal_value,
+    is_at_risk,
+    is_lost,
+    is_stalled,
+    is_won,
+    money_sum,
+)
+from pipereview.policy import Policy
+
+# movement -> (the state it is about, the side it must hold on, the side it must not)
+MOVEMENTS: dict[str, tuple[str, str, str]] = {
+    "won_since": ("won", "a_", "b_"),
+    "lost_since": ("lost", "a_", "b_"),
+    "new_stalls": ("stalled", "a_", "b_"),
+    "resolved_stalls": ("stalled", "b_", "a_"),
+    "newly_at_risk": ("at_risk", "a_", "b_"),
+}
+
+_STATES: dict[str, Callable[[ir.Table, Policy], ir.BooleanValue]] = {
+    "won": lambda d, p: is_won(d),
+    "lost": lambda d, p: is_lost(d),
+    "stalled": is_stalled,
+    "at_risk": lambda d, p: is_at_risk(d),
+}
+
+
+def _side(d: ir.Table, policy: Policy, prefix: str) -> ir.Table:
+    """One row per deal_id: whether any row is in each state, and those rows' value."""
+    keyed = d.filter(d.deal_id.notnull())
+    value = deal_value(keyed).cast(MONEY_WIDE)
+    aggs: dict[str, ir.Scalar] = {}
+    for name, state in _STATES.items():
+        holds = state(keyed, policy)
+        aggs[f"{prefix}{name}"] = holds.any()
+        aggs[f"{prefix}{name}_value"] = money_sum(value, holds, MONEY_WIDE)
+    return keyed.group_by(**{f"{prefix}id": keyed.deal_id}).aggregate(**aggs)
+
+
+def deal_movements(before: ir.Table, after: ir.Table, policy: Policy) -> ir.Table:
+    """One row per (movement, deal_id) that moved: movement, deal_id, value (exact)."""
+    b, a = _side(before, policy, "b_"), _side(after, policy, "a_")
+    j = b.outer_join(a, b.b_id == a.a_id)
+    j = j.select(
+        deal_id=ibis.coalesce(j.b_id, j.a_id),
+        **{
+            f"{p}{s}{suffix}": j[f"{p}{s}{suffix}"]
+            for p in ("a_", "b_")
+            for s in _STATES
+            for suffix in ("", "_value")
+        },
+    )
+    parts = []
+    for movement, (state, on, off) in MOVEMENTS.items():
+        moved = j[f"{on}{state}"].fill_null(False) & ~j[f"{off}{state}"].fill_null(False)
+        parts.append(
+            j.filter(moved).select(
+                movement=ibis.literal(movement),
+                deal_id=j.deal_id,
+                value=j[f"{on}{state}_value"],
+            )
+        )
+    return ibis.union(*parts)
+
+
+def movement_totals(moved: ir.Table) -> ir.Table:
+    """One row per movement that has deals: movement, deals (count), value (exact sum)."""
+    return moved.group_by("movement").aggregate(
+        deals=moved.count(), value=money_sum(moved.value, ibis.literal(True), MONEY_WIDE)
+    )
+
+
+def deals_without_id(d: ir.Table) -> ir.IntegerScalar:
+    """Rows that cannot be followed from one snapshot to the next."""
+    return d.count(where=d.deal_id.isnull())

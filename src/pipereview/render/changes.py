@@ -1,0 +1,79 @@
+"""The ``changes`` section as rows of text, shared by the terminal and Markdown renderers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipereview.render.text import SUMMARY_LABELS, cell
+from pipereview.report import Changes
+
+MOVEMENT_LABELS: dict[str, str] = {
+    "won_since": "Won since",
+    "lost_since": "Lost since",
+    "new_stalls": "New stalls",
+    "resolved_stalls": "Resolved stalls",
+    "newly_at_risk": "Newly at risk",
+}
+REP_METRIC_LABELS = {"quota_achievement": "Quota ach.", "quota_attainment_pct": "3m attain."}
+DEALS_NAMED = 5  # deal ids named per movement in the human formats; the JSON lists more
+MONEY_METRICS = {"total_pipeline_value", "weighted_pipeline_value"}
+
+
+def _signed(value: Any, kind: str = "") -> str:
+    """A change with its sign first: +$1,200.00, -$3.50, +1.5%, -0.04, 0."""
+    if value is None:
+        return cell(None)
+    if value == 0:
+        return cell(value, kind)
+    return ("-" if value < 0 else "+") + cell(abs(value), kind)
+
+
+def changes_title(changes: Changes) -> str:
+    note = "" if changes.same_policy else " (the earlier report used another policy)"
+    return f"Changes since {changes.compared_to.isoformat()}{note}"
+
+
+def pipeline_rows(changes: Changes) -> list[list[str]]:
+    """Metric, before, after, change (with the percent for money)."""
+    rows = []
+    for c in changes.pipeline:
+        kind = "usd" if c.metric in MONEY_METRICS else ""
+        change = _signed(c.change, kind)
+        if c.change_pct is not None:
+            change += f" ({_signed(c.change_pct, 'pct')})"
+        rows.append([SUMMARY_LABELS[c.metric], cell(c.before, kind), cell(c.after, kind), change])
+    return rows
+
+
+def movement_rows(changes: Changes) -> list[list[str]]:
+    """Movement, deal count, value, the biggest deals by id."""
+    rows = []
+    for m in changes.deals:
+        named = ", ".join(m.deal_ids[:DEALS_NAMED])
+        if m.deals > DEALS_NAMED:
+            named += f" and {m.deals - DEALS_NAMED:,} more"
+        rows.append([MOVEMENT_LABELS[m.movement], cell(m.deals), cell(m.value, "usd"), named])
+    return rows
+
+
+def rep_rows(changes: Changes) -> list[list[str]]:
+    """Rep, name, figure, before, after, change."""
+    return [
+        [
+            r.rep_id,
+            cell(r.rep_name),
+            REP_METRIC_LABELS[r.metric],
+            cell(r.before, "pct" if r.metric == "quota_attainment_pct" else ""),
+            cell(r.after, "pct" if r.metric == "quota_attainment_pct" else ""),
+            _signed(r.change, "pct" if r.metric == "quota_attainment_pct" else ""),
+        ]
+        for r in changes.reps
+    ]
+
+
+def untracked_note(changes: Changes) -> str | None:
+    """A sentence when some deals could not be followed (no deal_id)."""
+    n = changes.deals_without_id
+    if not n:
+        return None
+    return f"{n:,} deal(s) without a deal_id cannot be followed and are not in the movements."

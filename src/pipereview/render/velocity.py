@@ -1,0 +1,117 @@
+"""Stage velocity in a terminal table and in Markdown (JSON is ``Velocity.to_json``)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from pipereview.render.text import cell
+from pipereview.report.velocity import CycleTime, Velocity
+
+STAGE_HEADERS = [
+    "Stage",
+    "Deals",
+    "Mean days",
+    "Median days",
+    "In it now",
+    "Reached",
+    "Went on",
+    "Conversion",
+    "Won",
+    "Lost",
+    "Win rate",
+]
+CYCLE_HEADERS = ["Close month", "Won deals", "Mean days", "Median days"]
+
+
+def _title(v: Velocity) -> str:
+    order = "policy order" if v.stage_order_source == "policy" else "order first seen"
+    source = v.source.replace("_", " ")
+    return f"Stage velocity as of {v.as_of.isoformat()} (from the {source}, {order})"
+
+
+def _stage_rows(v: Velocity) -> list[list[str]]:
+    return [
+        [
+            s.stage,
+            cell(s.deals),
+            cell(s.mean_days),
+            cell(s.median_days),
+            cell(s.open_deals),
+            cell(s.reached),
+            cell(s.advanced),
+            f"{cell(s.conversion_rate)} → {s.next_stage}",
+            cell(s.won),
+            cell(s.lost),
+            cell(s.win_rate),
+        ]
+        for s in v.stages
+    ]
+
+
+def _cycle_rows(v: Velocity) -> list[list[str]]:
+    def row(c: CycleTime) -> list[str]:
+        return [c.month or "all", cell(c.won_deals), cell(c.mean_days), cell(c.median_days)]
+
+    return [row(c) for c in v.cycle_time_by_month] + [row(v.cycle_time)]
+
+
+def _notes(v: Velocity) -> list[str]:
+    notes = []
+    if v.other_stages:
+        notes.append(
+            "Stages in the history but not in velocity.stage_order (left out): "
+            + ", ".join(v.other_stages)
+        )
+    unknown = [s.stage for s in v.stages if s.deals_with_days < s.deals]
+    if unknown:
+        notes.append(
+            "Some deals' start in these stages is unknown (no created_date), so their days "
+            "are not in the mean and median: " + ", ".join(unknown)
+        )
+    return notes
+
+
+def render_velocity_table(v: Velocity, width: int = 140) -> str:
+    """The stage table, the cycle times by close month and any notes, as plain text."""
+    buffer = io.StringIO()
+    console = Console(width=width, file=buffer, color_system=None)
+    for title, headers, rows in (
+        (_title(v), STAGE_HEADERS, _stage_rows(v)),
+        ("Cycle time, created to won, by close month", CYCLE_HEADERS, _cycle_rows(v)),
+    ):
+        table = Table(title=title)
+        for i, name in enumerate(headers):
+            table.add_column(name, justify="left" if i == 0 else "right")
+        for cells in rows:
+            table.add_row(*cells)
+        console.print(table)
+    for note in _notes(v):
+        console.print(note, soft_wrap=True, highlight=False)
+    return buffer.getvalue()
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|---" + "|---:" * (len(headers) - 1) + "|"]
+    return out + ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+
+
+def render_velocity_markdown(v: Velocity) -> str:
+    """The same as Markdown."""
+    out = [f"# {_title(v)}", ""]
+    out += _md_table(STAGE_HEADERS, _stage_rows(v))
+    out += ["", "## Cycle time, created to won, by close month", ""]
+    out += _md_table(CYCLE_HEADERS, _cycle_rows(v))
+    notes = _notes(v)
+    if notes:
+        out += [""] + [f"- {n}" for n in notes]
+    return "\n".join(out) + "\n"
+
+
+VELOCITY_RENDERERS = {
+    "table": render_velocity_table,
+    "markdown": render_velocity_markdown,
+    "json": Velocity.to_json,
+}

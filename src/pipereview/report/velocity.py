@@ -1,0 +1,139 @@
+"""The velocity report: days in each stage, conversion to the next, win rate by furthest stage
+reached, and cycle time (created to won) with its trend by close month."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pipereview.metrics.velocity import (
+    cycle_by_month,
+    cycle_overall,
+    cycle_times,
+    first_seen_order,
+    stage_days,
+    stage_stats,
+)
+from pipereview.policy import Policy, fold_stage
+from pipereview.report.model import _Model, dumps, round_value
+from pipereview.sources.engine import Engine
+
+VELOCITY_SCHEMA_VERSION = "1.0"
+VelocitySource = Literal["stage_history", "field_history"]
+
+
+class StageVelocity(_Model):
+    """Grain: one stage of the order. ``deals`` entered it; days are per deal (summed over
+    re-entries), over the ``deals_with_days`` whose start is known; ``conversion_rate`` =
+    ``advanced / reached``; ``win_rate`` = won / (won + lost) of the closed deals whose
+    furthest stage it is."""
+
+    stage: str
+    deals: int
+    deals_with_days: int
+    mean_days: float | None
+    median_days: float | None
+    open_deals: int
+    reached: int
+    advanced: int
+    next_stage: str
+    conversion_rate: float | None
+    won: int
+    lost: int
+    win_rate: float | None
+
+
+class CycleTime(_Model):
+    """Won deals closed in ``month`` (all months when null) and their days from creation."""
+
+    month: str | None
+    won_deals: int
+    mean_days: float | None
+    median_days: float | None
+
+
+class Velocity(_Model):
+    """The velocity report for one as-of date."""
+
+    schema_version: str = VELOCITY_SCHEMA_VERSION
+    as_of: dt.date
+    source: VelocitySource
+    stage_order_source: Literal["policy", "first_seen"]
+    stages: list[StageVelocity]
+    other_stages: list[str]
+    cycle_time: CycleTime
+    cycle_time_by_month: list[CycleTime]
+
+    def to_json(self) -> str:
+        """Indented JSON, keys in model order."""
+        return dumps(self.model_dump(mode="python"))
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round_value("ratio", part / whole) if whole else None
+
+
+def _cycle(row: dict[str, Any], month: str | None) -> CycleTime:
+    return CycleTime(
+        month=month,
+        won_deals=int(row["won_deals"]),
+        mean_days=round_value("days", row["mean_days"]),
+        median_days=round_value("days", row["median_days"]),
+    )
+
+
+def _order(engine: Engine, per_deal: Any, policy: Policy) -> tuple[list[str], list[str]]:
+    """The stage order (names as shown) and the stages seen but not in it."""
+    seen = engine.rows(first_seen_order(per_deal))
+    if not policy.velocity.stage_order:
+        return [r["name"] for r in seen], []
+    ordered = {fold_stage(s) for s in policy.velocity.stage_order}
+    return list(policy.velocity.stage_order), [
+        r["name"] for r in seen if r["_stage"] not in ordered
+    ]
+
+
+def build_velocity(
+    engine: Engine,
+    intervals: Any,
+    deals: Any,
+    *,
+    as_of: dt.date,
+    policy: Policy,
+    source: VelocitySource,
+) -> Velocity:
+    """The Velocity from stage intervals (``metrics.velocity``) and the canonical deals."""
+    per_deal = engine.cache(stage_days(intervals, deals, as_of, policy))
+    order, others = _order(engine, per_deal, policy)
+    stats = engine.rows(stage_stats(per_deal, order).order_by("stage_rank")) if order else []
+    stages = [
+        StageVelocity(
+            stage=order[row["stage_rank"]],
+            deals=int(row["deals"]),
+            deals_with_days=int(row["known_days"]),
+            mean_days=round_value("days", row["mean_days"]),
+            median_days=round_value("days", row["median_days"]),
+            open_deals=int(row["open_deals"]),
+            reached=int(row["reached"]),
+            advanced=int(row["advanced"]),
+            next_stage=order[row["stage_rank"] + 1]
+            if row["stage_rank"] + 1 < len(order)
+            else "won",
+            conversion_rate=_share(int(row["advanced"]), int(row["reached"])),
+            won=int(row["won"]),
+            lost=int(row["lost"]),
+            win_rate=_share(int(row["won"]), int(row["won"]) + int(row["lost"])),
+        )
+        for row in stats
+    ]
+    cycles = cycle_times(deals, intervals, as_of)
+    months = engine.rows(cycle_by_month(cycles).order_by("month"))
+    return Velocity(
+        as_of=as_of,
+        source=source,
+        stage_order_source="policy" if policy.velocity.stage_order else "first_seen",
+        stages=stages,
+        other_stages=others,
+        cycle_time=_cycle(engine.one(cycle_overall(cycles)), None),
+        cycle_time_by_month=[_cycle(r, r["month"]) for r in months],
+    )

@@ -1,0 +1,247 @@
+"""Stage velocity: a hand-built history with every number computed by hand, the same answer
+from a stage history and from a field history, the policy's stage order, and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipereview import api
+from pipereview.errors import InputError
+from pipereview.policy import policy_from_dict
+
+AS_OF = dt.date(2026, 3, 31)
+DEALS = """deal_id,rep_id,status,deal_value_usd,probability,stage,created_date,close_date
+D1,R1,won,100,1,Closed Won,2026-01-01,2026-02-10
+D2,R1,lost,100,0,Proposal,2026-01-05,2026-02-01
+D3,R1,active,100,0.1,Discovery,2026-03-01,2026-05-01
+D4,R1,active,100,0.1,Discovery,2026-02-01,2026-05-01
+D5,R1,won,100,1,Closed Won,2026-02-01,2026-03-03
+"""
+# D1 goes Discovery 10 days, Proposal 10, Negotiation 20, then Closed Won (closes the stage).
+# D2 is lost in Proposal without a closing row: the stage ends at its close date (17 days).
+# D3 is still in Discovery (30 days to as_of); its move on 04-05 is after as_of.
+# D4 went back from Proposal to Discovery: 10 + 38 days in Discovery, 10 in Proposal.
+# D5 was won without a stage history: only in the cycle time (30 days, March).
+STAGES = """deal_id,stage,entered_at
+D1,Discovery,2026-01-01
+D1,Proposal,2026-01-11
+D1,Negotiation,2026-01-21
+D1,Closed Won,2026-02-10
+D2,Discovery,2026-01-05
+D2,Proposal,2026-01-15
+D3,Discovery,2026-03-01
+D3,Proposal,2026-04-05
+D4,Discovery,2026-02-01
+D4,Proposal,2026-02-11
+D4,discovery ,2026-02-21
+"""
+# The same moves as field changes; the first stage starts at the deal's created_date.
+FIELDS = """deal_id,field,old_value,new_value,changed_at
+D1,StageName,Discovery,Proposal,2026-01-11T09:00:00Z
+D1,Amount,50,100,2026-01-15T09:00:00Z
+D1,StageName,Proposal,Negotiation,2026-01-21T09:00:00Z
+D1,StageName,Negotiation,Closed Won,2026-02-10T09:00:00Z
+D2,StageName,Discovery,Proposal,2026-01-15T09:00:00Z
+D3,StageName,Discovery,Proposal,2026-04-05T09:00:00Z
+D4,StageName,Discovery,Proposal,2026-02-11T09:00:00Z
+D4,StageName,Proposal,discovery ,2026-02-21T09:00:00Z
+"""
+
+EXPECTED_STAGES = [
+    {
+        "stage": "Discovery",
+        "deals": 4,
+        "deals_with_days": 4,
+        "mean_days": 24.5,  # (10 + 10 + 30 + 48) / 4
+        "median_days": 20.0,  # (10 + 30) / 2
+        "open_deals": 2,  # D3, D4
+        "reached": 4,
+        "advanced": 3,  # D1, D2, D4 got past it
+        "next_stage": "Proposal",
+        "conversion_rate": 0.75,
+        "won": 0,
+        "lost": 0,
+        "win_rate": None,
+    },
+    {
+        "stage": "Proposal",
+        "deals": 3,
+        "deals_with_days": 3,
+        "mean_days": 12.33,  # (10 + 17 + 10) / 3
+        "median_days": 10.0,
+        "open_deals": 0,
+        "reached": 3,  # D1, D2, D4
+        "advanced": 1,  # D1
+        "next_stage": "Negotiation",
+        "conversion_rate": 0.33,
+        "won": 0,
+        "lost": 1,  # D2's furthest stage
+        "win_rate": 0.0,
+    },
+    {
+        "stage": "Negotiation",
+        "deals": 1,
+        "deals_with_days": 1,
+        "mean_days": 20.0,
+        "median_days": 20.0,
+        "open_deals": 0,
+        "reached": 1,
+        "advanced": 1,  # won
+        "next_stage": "won",
+        "conversion_rate": 1.0,
+        "won": 1,
+        "lost": 0,
+        "win_rate": 1.0,
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("velocity")
+    out = {}
+    for name, text in (("deals", DEALS), ("stages", STAGES), ("fields", FIELDS)):
+        out[name] = root / f"{name}.csv"
+        out[name].write_text(text)
+    return out
+
+
+def test_velocity_from_a_stage_history_by_hand(files: dict[str, Path]) -> None:
+    v = api.velocity(files["deals"], stage_history=files["stages"], as_of=AS_OF)
+    data = json.loads(v.to_json())
+    assert (data["source"], data["stage_order_source"]) == ("stage_history", "first_seen")
+    assert data["stages"] == EXPECTED_STAGES
+    assert data["other_stages"] == []
+    # D1 01-01 -> 02-10 (40 days), D5 02-01 -> 03-03 (30 days)
+    assert data["cycle_time"] == {
+        "month": None,
+        "won_deals": 2,
+        "mean_days": 35.0,
+        "median_days": 35.0,
+    }
+    assert data["cycle_time_by_month"] == [
+        {"month": "2026-02", "won_deals": 1, "mean_days": 40.0, "median_days": 40.0},
+        {"month": "2026-03", "won_deals": 1, "mean_days": 30.0, "median_days": 30.0},
+    ]
+
+
+def test_a_field_history_gives_the_same_velocity(files: dict[str, Path]) -> None:
+    direct = api.velocity(files["deals"], stage_history=files["stages"], as_of=AS_OF)
+    replayed = api.velocity(files["deals"], field_history=files["fields"], as_of=AS_OF)
+    assert replayed.source == "field_history"
+    assert replayed.stages == direct.stages
+    assert replayed.cycle_time_by_month == direct.cycle_time_by_month
+
+
+def test_an_earlier_as_of_sees_only_the_history_until_then(files: dict[str, Path]) -> None:
+    v = api.velocity(files["deals"], stage_history=files["stages"], as_of=dt.date(2026, 1, 31))
+    by_stage = {s.stage: s for s in v.stages}
+    # D1: Discovery 10, Proposal 10, Negotiation 10 (to 01-31, open then as far as the
+    # history knows, but the deal is won today: it ends at the close date, capped at as_of)
+    assert by_stage["Negotiation"].mean_days == 10.0
+    assert v.cycle_time.won_deals == 0  # nothing closed by 01-31
+
+
+def test_the_policy_orders_the_stages(files: dict[str, Path]) -> None:
+    policy = policy_from_dict(
+        {"velocity": {"stage_order": ["proposal", "Negotiation", "Contract"]}}
+    )
+    v = api.velocity(files["deals"], stage_history=files["stages"], as_of=AS_OF, policy=policy)
+    assert v.stage_order_source == "policy"
+    assert [s.stage for s in v.stages] == ["proposal", "Negotiation", "Contract"]
+    assert v.other_stages == ["Discovery"]  # seen, not in the order: left out
+    contract = v.stages[2]
+    assert (contract.deals, contract.reached, contract.conversion_rate) == (0, 0, None)
+    # D3 never got past Discovery, so it is in no stage of this order
+    assert v.stages[0].reached == 3 and v.stages[0].advanced == 1  # D1 of D1, D2, D4
+
+
+def test_a_deal_without_a_known_start_is_counted_but_has_no_days(tmp_path: Path) -> None:
+    deals = tmp_path / "d.csv"
+    deals.write_text("deal_id,rep_id,status,deal_value_usd,probability\nD1,R1,active,1,0.5\n")
+    fields = tmp_path / "f.csv"
+    fields.write_text(
+        "deal_id,field,old_value,new_value,changed_at\nD1,stage,Discovery,Proposal,2026-03-01\n"
+    )
+    v = api.velocity(deals, field_history=fields, as_of=AS_OF)
+    discovery = v.stages[0]
+    assert (discovery.stage, discovery.deals, discovery.deals_with_days) == ("Discovery", 1, 0)
+    assert discovery.mean_days is None
+    assert (v.stages[1].stage, v.stages[1].mean_days) == ("Proposal", 30.0)
+
+
+def test_velocity_needs_exactly_one_history(files: dict[str, Path]) -> None:
+    with pytest.raises(InputError, match="needs one history"):
+        api.velocity(files["deals"], as_of=AS_OF)
+    with pytest.raises(InputError, match="needs one history"):
+        api.velocity(
+            files["deals"],
+            stage_history=files["stages"],
+            field_history=files["fields"],
+            as_of=AS_OF,
+        )
+
+
+def _cli(*args: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipereview", "velocity", *map(str, args)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_velocity_command(files: dict[str, Path], tmp_path: Path) -> None:
+    done = _cli(
+        "--deals",
+        files["deals"],
+        "--stage-history",
+        files["stages"],
+        "--as-of",
+        "2026-03-31",
+        "--format",
+        "markdown",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| Discovery | 4 | 24.50 | 20.00 | 2 | 4 | 3 | 0.75 → Proposal | 0 | 0 | — |" in (
+        done.stdout
+    )
+    assert "| all | 2 | 35.00 | 35.00 |" in done.stdout
+    as_json = _cli(
+        "--deals",
+        files["deals"],
+        "--field-history",
+        files["fields"],
+        "--as-of",
+        "2026-03-31",
+        "--format",
+        "json",
+    )
+    assert json.loads(as_json.stdout)["stages"] == EXPECTED_STAGES
+    bad = tmp_path / "bad.csv"
+    bad.write_text("deal_id,stage,entered_at\nD1,Discovery,not a date\n")
+    failed = _cli("--deals", files["deals"], "--stage-history", bad, "--as-of", "2026-03-31")
+    assert failed.returncode == 1
+    assert "bad.csv" in failed.stderr and "entered_at" in failed.stderr
+    assert "Traceback" not in failed.stderr
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"stage_order": ["Proposal", " proposal"]}, "are the same stage"),
+        ({"won_stages": [" "]}, "must not be blank"),
+        ({"lost_stages": ["CLOSED WON"]}, "in both won_stages and lost_stages"),
+    ],
+)
+def test_stage_lists_are_validated(section: dict[str, Any], message: str) -> None:
+    from pipereview.errors import PolicyError
+
+    with pytest.raises(PolicyError, match=message):
+        policy_from_dict({"velocity": section})
