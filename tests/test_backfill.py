@@ -153,6 +153,15 @@ def test_backfill_refuses_before_writing(files: dict[str, Path], tmp_path: Path)
     text = str(caught.value)
     assert "percent.csv" in text and "line 5" in text and "old_value" in text, text
     assert "'20'" in text and "divide 0-100 probabilities by 100" in text
+    money = tmp_path / "money.csv"
+    money.write_text(FIELD_HISTORY.replace("A,Amount,1000,1200", "A,Amount,1k,1200"))
+    with pytest.raises(InputError, match=r"line 4, column 'old_value': Amount value '1k'"):
+        api.backfill(
+            files["now"],
+            files["reps"],
+            dates=[dt.date(2026, 3, 3)],
+            **{**kwargs, "field_history": money},
+        )
 
 
 def test_monthly_steps_keep_the_day_or_the_months_last() -> None:

@@ -245,3 +245,24 @@ def test_stage_lists_are_validated(section: dict[str, Any], message: str) -> Non
 
     with pytest.raises(PolicyError, match=message):
         policy_from_dict({"velocity": section})
+
+
+def test_the_report_carries_a_velocity_section(files: dict[str, Path]) -> None:
+    reps = [{"rep_id": "R1", "rep_name": "Ann"}]
+    report = api.build_report(files["deals"], reps, as_of=AS_OF, stage_history=files["stages"])
+    assert report.velocity is not None
+    assert json.loads(report.to_json())["velocity"]["stages"] == EXPECTED_STAGES
+    plain = api.build_report(files["deals"], reps, as_of=AS_OF)
+    assert plain.velocity is None and '"velocity"' not in plain.to_json()
+    from pipereview.render import RENDERERS
+
+    assert "## Stage velocity as of 2026-03-31" in RENDERERS["markdown"](report)
+    assert "Cycle time, created to won" in RENDERERS["table"](report)
+    with pytest.raises(InputError, match="needs one history"):
+        api.build_report(
+            files["deals"],
+            reps,
+            as_of=AS_OF,
+            stage_history=files["stages"],
+            field_history=files["fields"],
+        )

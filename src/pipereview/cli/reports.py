@@ -57,6 +57,14 @@ def report(
         str | None,
         typer.Option("--compare-to", help="YYYY-MM-DD: compare with this snapshot instead."),
     ] = None,
+    stage_history: Annotated[
+        Path | None,
+        typer.Option("--stage-history", help="Add a velocity section from this stage history."),
+    ] = None,
+    field_history: Annotated[
+        Path | None,
+        typer.Option("--field-history", help="Add a velocity section from this field history."),
+    ] = None,
 ) -> None:
     """Build the pipeline review from a deals file and a reps file."""
     from pipereview import api
@@ -79,6 +87,8 @@ def report(
                 progress=step,
                 store=store,
                 compare_to=earlier,
+                stage_history=stage_history,
+                field_history=field_history,
             )
     except PipereviewError as exc:
         raise fail(exc) from None

@@ -10,6 +10,7 @@ from pipereview.render.changes import (
     untracked_note,
 )
 from pipereview.render.text import cell, summary_rows
+from pipereview.render.velocity import render_velocity_markdown
 from pipereview.report import Changes, Report
 
 
@@ -107,6 +108,12 @@ def render_markdown(report: Report) -> str:
     for rule in dict.fromkeys(f.rule for f in report.flags):
         out += [f"### {rule}", ""]
         out += [f"- {f.message}" for f in report.flags if f.rule == rule]
+        out.append("")
+    if report.velocity is not None:
+        out += [
+            "#" + line if line.startswith("#") else line
+            for line in render_velocity_markdown(report.velocity).splitlines()
+        ]
         out.append("")
     out += ["## Data quality", ""]
     if report.data_quality:

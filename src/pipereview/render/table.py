@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console, Group
 from rich.table import Table
@@ -15,6 +16,7 @@ from pipereview.render.changes import (
     untracked_note,
 )
 from pipereview.render.text import cell, summary_rows
+from pipereview.render.velocity import velocity_renderables
 from pipereview.report import Changes, Report
 
 FLAGS_SHOWN = 10  # per rule in the terminal; the JSON and Markdown list all
@@ -85,8 +87,10 @@ def report_renderables(report: Report) -> Group:
         quality.add_column(name)
     for q in report.data_quality:
         quality.add_row(q.check, q.table, cell(q.count), q.message, ", ".join(q.examples))
-    parts = [summary, *_changes(report.changes), reps, counts, top, quality]
-    return Group(*parts)
+    parts: list[Any] = [summary, *_changes(report.changes), reps, counts, top]
+    if report.velocity is not None:
+        parts += velocity_renderables(report.velocity)
+    return Group(*parts, quality)
 
 
 def _from_history(source: str) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipereview.render.text import cell
-from pipereview.report.velocity import CycleTime, Velocity
+from pipereview.report.model import CycleTime, Velocity
 
 STAGE_HEADERS = [
     "Stage",
@@ -26,13 +28,13 @@ STAGE_HEADERS = [
 CYCLE_HEADERS = ["Close month", "Won deals", "Mean days", "Median days"]
 
 
-def _title(v: Velocity) -> str:
+def velocity_title(v: Velocity) -> str:
     order = "policy order" if v.stage_order_source == "policy" else "order first seen"
     source = v.source.replace("_", " ")
     return f"Stage velocity as of {v.as_of.isoformat()} (from the {source}, {order})"
 
 
-def _stage_rows(v: Velocity) -> list[list[str]]:
+def stage_rows(v: Velocity) -> list[list[str]]:
     return [
         [
             s.stage,
@@ -51,14 +53,14 @@ def _stage_rows(v: Velocity) -> list[list[str]]:
     ]
 
 
-def _cycle_rows(v: Velocity) -> list[list[str]]:
+def cycle_rows(v: Velocity) -> list[list[str]]:
     def row(c: CycleTime) -> list[str]:
         return [c.month or "all", cell(c.won_deals), cell(c.mean_days), cell(c.median_days)]
 
     return [row(c) for c in v.cycle_time_by_month] + [row(v.cycle_time)]
 
 
-def _notes(v: Velocity) -> list[str]:
+def velocity_notes(v: Velocity) -> list[str]:
     notes = []
     if v.other_stages:
         notes.append(
@@ -74,22 +76,29 @@ def _notes(v: Velocity) -> list[str]:
     return notes
 
 
-def render_velocity_table(v: Velocity, width: int = 140) -> str:
-    """The stage table, the cycle times by close month and any notes, as plain text."""
-    buffer = io.StringIO()
-    console = Console(width=width, file=buffer, color_system=None)
+def velocity_renderables(v: Velocity) -> list[Any]:
+    """Rich renderables: the stage table, the cycle times by close month, any notes."""
+    out: list[Any] = []
     for title, headers, rows in (
-        (_title(v), STAGE_HEADERS, _stage_rows(v)),
-        ("Cycle time, created to won, by close month", CYCLE_HEADERS, _cycle_rows(v)),
+        (velocity_title(v), STAGE_HEADERS, stage_rows(v)),
+        ("Cycle time, created to won, by close month", CYCLE_HEADERS, cycle_rows(v)),
     ):
         table = Table(title=title)
         for i, name in enumerate(headers):
             table.add_column(name, justify="left" if i == 0 else "right")
         for cells in rows:
             table.add_row(*cells)
-        console.print(table)
-    for note in _notes(v):
-        console.print(note, soft_wrap=True, highlight=False)
+        out.append(table)
+    out += [Text(note) for note in velocity_notes(v)]
+    return out
+
+
+def render_velocity_table(v: Velocity, width: int = 140) -> str:
+    """The velocity renderables as plain text."""
+    buffer = io.StringIO()
+    console = Console(width=width, file=buffer, color_system=None)
+    for part in velocity_renderables(v):
+        console.print(part)
     return buffer.getvalue()
 
 
@@ -100,11 +109,11 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 def render_velocity_markdown(v: Velocity) -> str:
     """The same as Markdown."""
-    out = [f"# {_title(v)}", ""]
-    out += _md_table(STAGE_HEADERS, _stage_rows(v))
+    out = [f"# {velocity_title(v)}", ""]
+    out += _md_table(STAGE_HEADERS, stage_rows(v))
     out += ["", "## Cycle time, created to won, by close month", ""]
-    out += _md_table(CYCLE_HEADERS, _cycle_rows(v))
-    notes = _notes(v)
+    out += _md_table(CYCLE_HEADERS, cycle_rows(v))
+    notes = velocity_notes(v)
     if notes:
         out += [""] + [f"- {n}" for n in notes]
     return "\n".join(out) + "\n"

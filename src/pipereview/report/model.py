@@ -177,6 +177,57 @@ class Changes(_Model):
     reps: list[RepChange]
 
 
+VELOCITY_SCHEMA_VERSION = "1.0"
+VelocitySource = Literal["stage_history", "field_history"]
+
+
+class StageVelocity(_Model):
+    """Grain: one stage of the order. ``deals`` entered it; days are per deal (summed over
+    re-entries), over the ``deals_with_days`` whose start is known; ``conversion_rate`` =
+    ``advanced / reached``; ``win_rate`` = won / (won + lost) of the closed deals whose
+    furthest stage it is."""
+
+    stage: str
+    deals: int
+    deals_with_days: int
+    mean_days: float | None
+    median_days: float | None
+    open_deals: int
+    reached: int
+    advanced: int
+    next_stage: str
+    conversion_rate: float | None
+    won: int
+    lost: int
+    win_rate: float | None
+
+
+class CycleTime(_Model):
+    """Won deals closed in ``month`` (all months when null) and their days from creation."""
+
+    month: str | None
+    won_deals: int
+    mean_days: float | None
+    median_days: float | None
+
+
+class Velocity(_Model):
+    """The velocity report for one as-of date."""
+
+    schema_version: str = VELOCITY_SCHEMA_VERSION
+    as_of: dt.date
+    source: VelocitySource
+    stage_order_source: Literal["policy", "first_seen"]
+    stages: list[StageVelocity]
+    other_stages: list[str]
+    cycle_time: CycleTime
+    cycle_time_by_month: list[CycleTime]
+
+    def to_json(self) -> str:
+        """Indented JSON, keys in model order."""
+        return dumps(self.model_dump(mode="python"))
+
+
 class Report(_Model):
     """The whole pipeline review. ``to_json`` is byte-stable for the same inputs."""
 
@@ -191,13 +242,16 @@ class Report(_Model):
     flag_counts: list[FlagCount]
     data_quality: list[DataQualityItem]
     changes: Changes | None = None
+    velocity: Velocity | None = None
 
     def to_json(self) -> str:
         """Indented JSON, keys in model order, newline-terminated; money digits exact.
-        ``changes`` is written only when there is an earlier snapshot to compare with."""
+        ``changes`` is written only when there is an earlier snapshot to compare with,
+        ``velocity`` only when a stage or field history was given."""
         data = self.model_dump(mode="python")
-        if data["changes"] is None:
-            del data["changes"]
+        for optional in ("changes", "velocity"):
+            if data[optional] is None:
+                del data[optional]
         return dumps(data)
 
 

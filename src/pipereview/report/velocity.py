@@ -1,10 +1,11 @@
-"""The velocity report: days in each stage, conversion to the next, win rate by furthest stage
-reached, and cycle time (created to won) with its trend by close month."""
+"""Building the velocity report (its model is in ``model.py``): days in each stage,
+conversion to the next, win rate by furthest stage reached, and cycle time (created to won)
+with its trend by close month."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from pipereview.metrics.velocity import (
     cycle_by_month,
@@ -15,58 +16,14 @@ from pipereview.metrics.velocity import (
     stage_stats,
 )
 from pipereview.policy import Policy, fold_stage
-from pipereview.report.model import _Model, dumps, round_value
+from pipereview.report.model import (
+    CycleTime,
+    StageVelocity,
+    Velocity,
+    VelocitySource,
+    round_value,
+)
 from pipereview.sources.engine import Engine
-
-VELOCITY_SCHEMA_VERSION = "1.0"
-VelocitySource = Literal["stage_history", "field_history"]
-
-
-class StageVelocity(_Model):
-    """Grain: one stage of the order. ``deals`` entered it; days are per deal (summed over
-    re-entries), over the ``deals_with_days`` whose start is known; ``conversion_rate`` =
-    ``advanced / reached``; ``win_rate`` = won / (won + lost) of the closed deals whose
-    furthest stage it is."""
-
-    stage: str
-    deals: int
-    deals_with_days: int
-    mean_days: float | None
-    median_days: float | None
-    open_deals: int
-    reached: int
-    advanced: int
-    next_stage: str
-    conversion_rate: float | None
-    won: int
-    lost: int
-    win_rate: float | None
-
-
-class CycleTime(_Model):
-    """Won deals closed in ``month`` (all months when null) and their days from creation."""
-
-    month: str | None
-    won_deals: int
-    mean_days: float | None
-    median_days: float | None
-
-
-class Velocity(_Model):
-    """The velocity report for one as-of date."""
-
-    schema_version: str = VELOCITY_SCHEMA_VERSION
-    as_of: dt.date
-    source: VelocitySource
-    stage_order_source: Literal["policy", "first_seen"]
-    stages: list[StageVelocity]
-    other_stages: list[str]
-    cycle_time: CycleTime
-    cycle_time_by_month: list[CycleTime]
-
-    def to_json(self) -> str:
-        """Indented JSON, keys in model order."""
-        return dumps(self.model_dump(mode="python"))
 
 
 def _share(part: int, whole: int) -> float | None:

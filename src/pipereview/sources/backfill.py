@@ -61,13 +61,18 @@ def replayed_changes(history: ir.Table) -> ir.Table:
     return rows.mutate(_col=column.name("_col")).filter(ibis._._col.notnull())
 
 
-def bad_probabilities(changes: ir.Table) -> ir.Table:
-    """Probability changes whose value is not a number in 0..1 (refused by the caller)."""
-    p = changes.filter(changes._col == "probability")
-    value = p.old_value.strip().nullif("").try_cast("float64")
-    return p.filter(
-        p.old_value.strip().nullif("").notnull() & (value.isnull() | (value < 0) | (value > 1))
+def bad_values(changes: ir.Table) -> ir.Table:
+    """Replayed changes whose ``old_value`` cannot be used (refused by the caller): a value,
+    close date or probability that does not parse, or a probability outside 0..1."""
+    text = changes.old_value.strip().nullif("")
+    number = text.try_cast("float64")
+    unusable = ibis.cases(
+        (changes._col == "close_date", text.substr(0, 10).try_cast("date").isnull()),
+        (changes._col == "deal_value_usd", text.try_cast(MONEY).isnull()),
+        (changes._col == "probability", number.isnull() | (number < 0) | (number > 1)),
+        else_=False,
     )
+    return changes.filter(text.notnull() & unusable)
 
 
 def deals_on(

@@ -344,11 +344,12 @@ CHECKS: tuple[Check, ...] = (
         "missing_previous_pipeline",
         "reps",
         "info",
-        "Reps with no previous_pipeline_value: trend is stable.",
+        "Reps with no previous_pipeline_value on record: trend is stable unless an earlier "
+        "snapshot gives one.",
         None,
         lambda n: (
-            f"{n} rep(s) have no previous_pipeline_value; their pipeline trend is "
-            "reported as stable."
+            f"{n} rep(s) have no previous_pipeline_value on record; their pipeline trend is "
+            "stable unless an earlier snapshot gives one (previous_pipeline_source = history)."
         ),
         where=lambda r: r.previous_pipeline_value.isnull(),
         scope="unique_reps",

@@ -1,0 +1,53 @@
+"""The library's front door. The CLI, the dashboard and ``compat`` all call these functions.
+
+Nothing here reads the clock: ``as_of`` is always an argument. ``reports`` builds reports and
+velocity; ``history`` keeps snapshots and reads them back; ``common`` is what both share.
+"""
+
+from pipereview.api.common import DEMO_AS_OF, EngineLike, PolicyLike, StoreLike, load_inputs
+from pipereview.api.history import (
+    backfill,
+    delete_snapshot,
+    flow,
+    history,
+    snapshot,
+    stored_report,
+)
+from pipereview.api.reports import (
+    build_report,
+    explain,
+    generate_demo,
+    validate,
+    velocity,
+)
+from pipereview.history.store import SnapshotInfo
+from pipereview.policy import Policy, default_policy_toml, load_policy
+from pipereview.report import Report
+from pipereview.report.flow import Flow
+from pipereview.report.model import Velocity
+
+__all__ = [
+    "DEMO_AS_OF",
+    "EngineLike",
+    "Flow",
+    "Policy",
+    "PolicyLike",
+    "Report",
+    "SnapshotInfo",
+    "StoreLike",
+    "Velocity",
+    "backfill",
+    "build_report",
+    "default_policy_toml",
+    "delete_snapshot",
+    "explain",
+    "flow",
+    "generate_demo",
+    "history",
+    "load_inputs",
+    "load_policy",
+    "snapshot",
+    "stored_report",
+    "validate",
+    "velocity",
+]

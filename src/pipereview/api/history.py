@@ -1,0 +1,184 @@
+"""History: snapshots (direct and backfilled), listing, reading back, the flow."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from pipereview.api.common import (
+    EngineLike,
+    PolicyLike,
+    StoreLike,
+    load_inputs,
+    resolve_policy,
+    with_earlier,
+)
+from pipereview.errors import InputError, StoreError
+from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
+from pipereview.history.calendar import PERIODS, PeriodName, period_range
+from pipereview.history.store import SnapshotInfo, Store
+from pipereview.report import Progress, Report
+from pipereview.report import build_report as _build
+from pipereview.report.flow import Flow, build_flow, check_identity
+from pipereview.sources.backfill import bad_values, deals_on, replayed_changes
+from pipereview.sources.engine import Engine
+from pipereview.sources.ingest import load
+
+
+def snapshot(
+    deals: Any,
+    reps: Any,
+    *,
+    as_of: dt.date,
+    store: StoreLike = DEFAULT_STORE,
+    policy: PolicyLike = None,
+    replace: bool = False,
+    engine: EngineLike = "duckdb",
+    progress: Progress | None = None,
+    wait: float = DEFAULT_WAIT,
+) -> SnapshotInfo:
+    """Build the report for ``as_of`` (against the latest earlier snapshot, like
+    ``build_report`` with a store) and store it with both canonical inputs, in one
+    transaction. A snapshot for a date that exists is refused unless ``replace``."""
+    step = progress or (lambda _: None)
+    resolved = resolve_policy(policy)
+    inputs = load_inputs(deals, reps, engine=engine, progress=progress)
+    with Store(inputs.engine, store, wait=wait) as opened:
+        opened.check_new(as_of, replace)  # before the report is built, not after
+        result = _build(with_earlier(inputs, opened, as_of, None), resolved, as_of, progress)
+        step("write snapshot")
+        return opened.write(
+            as_of,
+            inputs.deals,
+            inputs.reps,
+            report_json=result.to_json(),
+            input_fingerprint=result.input_fingerprint,
+            policy_fingerprint=result.policy_fingerprint,
+            replace=replace,
+        )
+
+
+def history(store: StoreLike = DEFAULT_STORE) -> list[SnapshotInfo]:
+    """Every snapshot in the store, oldest first."""
+    with Store(Engine("duckdb"), store, read_only=True) as opened:
+        return opened.snapshots()
+
+
+def stored_report(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> Report:
+    """The report stored with the snapshot for ``as_of``."""
+    with Store(Engine("duckdb"), store, read_only=True) as opened:
+        return Report.model_validate_json(opened.report_json(as_of))
+
+
+def delete_snapshot(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> None:
+    """Remove the snapshot for ``as_of`` (StoreError when there is none)."""
+    with Store(Engine("duckdb"), store) as opened:
+        opened.delete(as_of)
+
+
+def flow(
+    from_date: dt.date,
+    to_date: dt.date,
+    *,
+    store: StoreLike = DEFAULT_STORE,
+    period: PeriodName = "this-quarter",
+    policy: PolicyLike = None,
+) -> Flow:
+    """The pipeline waterfall between two snapshots, for active deals whose close date falls
+    in ``period`` (a fiscal period around ``to_date``, from the policy's calendar)."""
+    if from_date >= to_date:
+        raise StoreError(
+            f"--from {from_date.isoformat()} is not before --to {to_date.isoformat()}",
+            hint="give the earlier snapshot date first",
+        )
+    if period not in PERIODS:
+        raise StoreError(f"unknown period {period!r}", hint=f"use one of: {', '.join(PERIODS)}")
+    resolved = resolve_policy(policy)
+    runner = Engine("duckdb")
+    with Store(runner, store, read_only=True) as opened:
+        before, after = opened.table("deals", from_date), opened.table("deals", to_date)
+        for day, table in ((from_date, before), (to_date, after)):
+            check_identity(runner, table, f"snapshot {day.isoformat()} in {opened.path}")
+        return build_flow(
+            runner,
+            before,
+            after,
+            from_date=from_date,
+            to_date=to_date,
+            period=period,
+            period_range=period_range(period, to_date, resolved.calendar.fiscal_year_start_month),
+        )
+
+
+def backfill(
+    deals: Any,
+    reps: Any,
+    *,
+    field_history: Any,
+    dates: list[dt.date],
+    as_of: dt.date,
+    store: StoreLike = DEFAULT_STORE,
+    policy: PolicyLike = None,
+    replace: bool = False,
+    engine: EngineLike = "duckdb",
+    progress: Progress | None = None,
+    wait: float = DEFAULT_WAIT,
+) -> list[SnapshotInfo]:
+    """Snapshots for past ``dates`` replayed from today's export (taken on ``as_of``) and
+    its field history (``sources/backfill.py``): each as ``snapshot`` would have stored it
+    then, in its own transaction, oldest first. The reps are today's records on every date.
+    Every date is checked before anything is written (no date may exist unless ``replace``,
+    none may be after ``as_of``)."""
+    step = progress or (lambda _: None)
+    resolved = resolve_policy(policy)
+    late = [d for d in dates if d > as_of]
+    if late:
+        raise InputError(
+            f"cannot backfill {late[0].isoformat()}: it is after the export's date "
+            f"{as_of.isoformat()}",
+            hint="give --as-of the day the deals were exported, and dates up to it",
+        )
+    inputs = load_inputs(deals, reps, engine=engine, progress=progress)
+    inputs.ensure_checked()
+    step("read field history")
+    history_input = load(inputs.engine, field_history, "field_history")
+    history_input.ensure_checked()
+    changes = inputs.engine.cache(replayed_changes(history_input.table))
+    bad = inputs.engine.rows(bad_values(changes).order_by("_row").limit(1))
+    if bad:
+        row, field = int(bad[0]["_row"]), bad[0]["_col"]
+        in_text = history_input.delimiter is not None  # header = line 1
+        raise InputError(
+            f"{bad[0]['field']} value {bad[0]['old_value']!r} cannot be read as "
+            + ("a probability from 0 to 1" if field == "probability" else field),
+            source=history_input.source,
+            row=None if in_text else row,
+            line=row + 1 if in_text else None,
+            column="old_value",
+            hint="divide 0-100 probabilities by 100 (Salesforce's Probability is a percent)"
+            if field == "probability"
+            else "fix or remove the row; money as a plain number, dates as YYYY-MM-DD",
+        )
+    infos = []
+    with Store(inputs.engine, store, wait=wait) as opened:
+        for day in dates:
+            opened.check_new(day, replace)
+        for day in sorted(dates):
+            step(f"backfill {day.isoformat()}")
+            then = inputs.engine.cache(deals_on(inputs.deals, changes, day, as_of, resolved))
+            loaded_then = dataclasses.replace(inputs.loaded_deals, table=then, checked=True)
+            day_inputs = dataclasses.replace(inputs, loaded_deals=loaded_then)
+            result = _build(with_earlier(day_inputs, opened, day, None), resolved, day, progress)
+            infos.append(
+                opened.write(
+                    day,
+                    then,
+                    inputs.reps,
+                    report_json=result.to_json(),
+                    input_fingerprint=result.input_fingerprint,
+                    policy_fingerprint=result.policy_fingerprint,
+                    replace=replace,
+                )
+            )
+    return infos

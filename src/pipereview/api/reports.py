@@ -1,0 +1,145 @@
+"""Reports: build, validate, explain, velocity and the demo data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from pipereview.api.common import (
+    EngineLike,
+    PolicyLike,
+    StoreLike,
+    load_inputs,
+    one_history,
+    resolve_policy,
+    velocity_of,
+    with_earlier,
+)
+from pipereview.errors import NotFoundError, StoreError
+from pipereview.history.store import Store
+from pipereview.report import (
+    DataQualityItem,
+    Progress,
+    Report,
+    Verdict,
+    data_quality,
+    judge_subject,
+)
+from pipereview.report import build_report as _build
+from pipereview.report.model import Velocity
+from pipereview.sources import synthetic
+from pipereview.sources.engine import Engine, count_if
+from pipereview.sources.ingest import load
+from pipereview.sources.quality import deal_label
+
+
+def build_report(
+    deals: Any,
+    reps: Any,
+    *,
+    as_of: dt.date,
+    policy: PolicyLike = None,
+    engine: EngineLike = "duckdb",
+    progress: Progress | None = None,
+    store: StoreLike | None = None,
+    compare_to: dt.date | None = None,
+    stage_history: Any = None,
+    field_history: Any = None,
+) -> Report:
+    """The whole pipeline review.
+
+    ``deals`` and ``reps`` are file paths (CSV, Parquet, JSON, JSON lines) or in-memory data
+    (list of dicts, pandas or polars DataFrame, pyarrow Table). ``policy`` is a Policy, a TOML
+    path, a mapping of sections (validated like a file) or None for the defaults. ``engine``
+    is "duckdb", "spark", an ``Engine`` (e.g. ``Engine("duckdb", memory_limit="4GB")``) or an
+    existing pyspark ``SparkSession``.
+
+    With a snapshot ``store``, the report adds a ``changes`` section against the latest
+    snapshot before ``as_of`` (or the one for ``compare_to``), and the rep trajectory fills
+    a missing previous pipeline or risk velocity from it. Without an earlier snapshot there
+    is no ``changes`` section (``report.changes`` is None).
+
+    With a ``stage_history`` or a ``field_history`` (see ``velocity``), the report adds a
+    ``velocity`` section.
+    """
+    resolved = resolve_policy(policy)
+    if stage_history is not None and field_history is not None:
+        one_history(stage_history, field_history)
+    inputs = load_inputs(deals, reps, engine=engine, progress=progress)
+    if store is None:
+        if compare_to is not None:
+            raise StoreError("--compare-to needs --store", hint="name the snapshot store")
+        result = _build(inputs, resolved, as_of, progress)
+    else:
+        with Store(inputs.engine, store, read_only=True) as opened:
+            dated = with_earlier(inputs, opened, as_of, compare_to)
+            result = _build(dated, resolved, as_of, progress)
+    if stage_history is None and field_history is None:
+        return result
+    if progress:
+        progress("velocity")
+    found = velocity_of(inputs.engine, inputs.deals, stage_history, field_history, as_of, resolved)
+    return result.model_copy(update={"velocity": found})
+
+
+def validate(deals: Any, reps: Any, *, engine: EngineLike = "duckdb") -> list[DataQualityItem]:
+    """Check both inputs: raises InputError on unusable data, returns the data-quality items."""
+    inputs = load_inputs(deals, reps, engine=engine)
+    inputs.ensure_checked()
+    return data_quality(inputs)
+
+
+def explain(
+    subject_id: str,
+    deals: Any,
+    reps: Any,
+    *,
+    policy: PolicyLike = None,
+    engine: EngineLike = "duckdb",
+) -> list[Verdict]:
+    """Every rule's verdict on one deal or rep: the flags it raises and, for the rules that
+    do not fire, the values and why (never capped). ``subject_id`` is any name the report
+    uses: a deal_id, "row N" for a deal without one, or a rep_id. NotFoundError if unknown."""
+    resolved = resolve_policy(policy)
+    inputs = load_inputs(deals, reps, engine=engine)
+    inputs.ensure_checked()
+    d, r = inputs.deals, inputs.reps
+    found = inputs.engine.one(d.aggregate(n=count_if(d, deal_label(d) == subject_id)))["n"]
+    found += inputs.engine.one(r.aggregate(n=count_if(r, r.rep_id == subject_id)))["n"]
+    if not found:
+        raise NotFoundError(
+            f"no deal or rep with id {subject_id!r}",
+            hint='ids are case-sensitive; a deal without an id is named "row N" '
+            "(its data row, header excluded)",
+        )
+    return judge_subject(inputs, resolved, subject_id)
+
+
+def generate_demo(
+    out_dir: str | Path, *, n_deals: int = 5000, n_reps: int = 40, seed: int = 7
+) -> tuple[Path, Path]:
+    """Write the synthetic demo dataset (deals.csv, reps.csv) and return the two paths."""
+    deals, reps = synthetic.generate(n_deals=n_deals, n_reps=n_reps, seed=seed)
+    return synthetic.write_csv(deals, reps, Path(out_dir))
+
+
+def velocity(
+    deals: Any,
+    *,
+    as_of: dt.date,
+    stage_history: Any = None,
+    field_history: Any = None,
+    policy: PolicyLike = None,
+    engine: EngineLike = "duckdb",
+) -> Velocity:
+    """Stage velocity from a stage history (deal_id, stage, entered_at[, exited_at]) or a
+    field history (deal_id, field, old_value, new_value, changed_at); ``deals`` gives each
+    deal's outcome, created and close dates. Give exactly one of the two histories."""
+    one_history(stage_history, field_history)
+    runner = Engine.of(engine)
+    loaded = load(runner, deals, "deals")
+    loaded.ensure_checked()
+    return velocity_of(
+        runner, loaded.table, stage_history, field_history, as_of, resolve_policy(policy)
+    )
