@@ -266,3 +266,53 @@ def test_the_report_carries_a_velocity_section(files: dict[str, Path]) -> None:
             stage_history=files["stages"],
             field_history=files["fields"],
         )
+
+
+def _snap(deal_id: str, status: str, stage: str, days: float | None) -> dict[str, Any]:
+    return {
+        "deal_id": deal_id,
+        "rep_id": "R1",
+        "status": status,
+        "deal_value_usd": 10,
+        "probability": 0.5,
+        "stage": stage,
+        "days_in_stage": days,
+        "created_date": "2026-02-20",
+        "close_date": "2026-03-07" if status == "won" else "2026-06-30",
+    }
+
+
+def test_velocity_from_consecutive_snapshots(tmp_path: Path) -> None:
+    store = tmp_path / "s.duckdb"
+    reps = [{"rep_id": "R1"}]
+    # X: Discovery since 02-24 (5 days on 03-01), Proposal since 03-06 (2 days on 03-08)
+    # Y: Discovery on 03-01 (days unknown: since 03-01), won on 03-08 (0 days in Closed Won)
+    days = {
+        dt.date(2026, 3, 1): [_snap("X", "active", "Discovery", 5), _snap("Y", "active",
+                                                                          "Discovery", None)],
+        dt.date(2026, 3, 8): [_snap("X", "active", "Proposal", 2), _snap("Y", "won",
+                                                                         "Closed Won", 0)],
+        dt.date(2026, 3, 15): [_snap("X", "active", "Proposal", 9), _snap("Y", "won",
+                                                                          "Closed Won", 7)],
+    }  # fmt: skip
+    for day, deals in days.items():
+        api.snapshot(deals, reps, as_of=day, store=store)
+    policy = policy_from_dict({"velocity": {"stage_order": ["Discovery", "Proposal"]}})
+    v = api.velocity(store=store, as_of=dt.date(2026, 3, 15), policy=policy)
+    assert v.source == "snapshots"
+    discovery, proposal = v.stages
+    # X 02-24 -> 03-06 = 10 days; Y 03-01 -> 03-08 (entered Closed Won) = 7 days
+    assert (discovery.deals, discovery.mean_days, discovery.open_deals) == (2, 8.5, 0)
+    assert (discovery.conversion_rate, discovery.won, discovery.win_rate) == (1.0, 1, 1.0)
+    # X since 03-06, still there on 03-15: 9 days
+    assert (proposal.deals, proposal.mean_days, proposal.open_deals) == (1, 9.0, 1)
+    assert (proposal.reached, proposal.advanced, proposal.win_rate) == (1, 0, None)
+    # Y: created 02-20, won 03-07 (outcomes from the latest snapshot)
+    assert (v.cycle_time.won_deals, v.cycle_time.mean_days) == (1, 15.0)
+    # an as-of before the first snapshot has nothing to read
+    from pipereview.errors import StoreError
+
+    with pytest.raises(StoreError, match="no snapshot on or before 2026-02-28"):
+        api.velocity(store=store, as_of=dt.date(2026, 2, 28))
+    with pytest.raises(InputError, match="needs one history"):
+        api.velocity(store=store, stage_history=tmp_path / "x.csv", as_of=AS_OF)

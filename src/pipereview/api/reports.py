@@ -16,8 +16,9 @@ from pipereview.api.common import (
     velocity_of,
     with_earlier,
 )
-from pipereview.errors import NotFoundError, StoreError
+from pipereview.errors import InputError, NotFoundError, StoreError
 from pipereview.history.store import Store
+from pipereview.metrics.velocity import from_snapshots
 from pipereview.report import (
     DataQualityItem,
     Progress,
@@ -28,6 +29,7 @@ from pipereview.report import (
 )
 from pipereview.report import build_report as _build
 from pipereview.report.model import Velocity
+from pipereview.report.velocity import build_velocity
 from pipereview.sources import synthetic
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import load
@@ -125,21 +127,47 @@ def generate_demo(
 
 
 def velocity(
-    deals: Any,
+    deals: Any = None,
     *,
     as_of: dt.date,
     stage_history: Any = None,
     field_history: Any = None,
+    store: StoreLike | None = None,
     policy: PolicyLike = None,
     engine: EngineLike = "duckdb",
 ) -> Velocity:
-    """Stage velocity from a stage history (deal_id, stage, entered_at[, exited_at]) or a
-    field history (deal_id, field, old_value, new_value, changed_at); ``deals`` gives each
-    deal's outcome, created and close dates. Give exactly one of the two histories."""
-    one_history(stage_history, field_history)
+    """Stage velocity from one history: a stage history (deal_id, stage, entered_at[,
+    exited_at]), a field history (deal_id, field, old_value, new_value, changed_at), or the
+    consecutive snapshots in a ``store``. ``deals`` gives each deal's outcome, created and
+    close dates (with a store and no ``deals``: the latest snapshot on or before ``as_of``)."""
+    given = [h for h in (stage_history, field_history, store) if h is not None]
+    if len(given) != 1:
+        raise InputError(
+            "velocity needs one history: a stage history, a field history or a store",
+            hint="pass one of --stage-history F, --field-history F, --store S",
+        )
+    resolved = resolve_policy(policy)
     runner = Engine.of(engine)
-    loaded = load(runner, deals, "deals")
-    loaded.ensure_checked()
-    return velocity_of(
-        runner, loaded.table, stage_history, field_history, as_of, resolve_policy(policy)
-    )
+    if store is None:
+        if deals is None:
+            raise InputError("velocity needs the deals", hint="pass --deals F")
+        loaded = load(runner, deals, "deals")
+        loaded.ensure_checked()
+        return velocity_of(runner, loaded.table, stage_history, field_history, as_of, resolved)
+    with Store(runner, store, read_only=True) as opened:
+        dates = [d for d in opened.dates() if d <= as_of]
+        if not dates:
+            raise StoreError(
+                f"{opened.path}: no snapshot on or before {as_of.isoformat()}",
+                hint="take snapshots first (pipereview snapshot, or snapshot --backfill)",
+            )
+        if deals is None:
+            outcomes = opened.table("deals", dates[-1])
+        else:
+            loaded = load(runner, deals, "deals")
+            loaded.ensure_checked()
+            outcomes = loaded.table
+        intervals = from_snapshots(opened.deals_through(as_of))
+        return build_velocity(
+            runner, intervals, outcomes, as_of=as_of, policy=resolved, source="snapshots"
+        )

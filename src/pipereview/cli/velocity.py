@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from pipereview.cli.common import (
-    DealsOpt,
     EngineName,
     Format,
     MemoryOpt,
@@ -24,7 +23,13 @@ from pipereview.errors import PipereviewError
 
 @app.command()
 def velocity(
-    deals: DealsOpt,
+    deals: Annotated[
+        Path | None,
+        typer.Option(
+            "--deals",
+            help="Deals file: outcomes and dates (with --store: default the latest snapshot).",
+        ),
+    ] = None,
     stage_history: Annotated[
         Path | None,
         typer.Option(
@@ -38,6 +43,10 @@ def velocity(
             help="Field history: deal_id, field, old_value, new_value, changed_at.",
         ),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option("--store", help="Snapshot store: velocity from consecutive snapshots."),
+    ] = None,
     policy: PolicyOpt = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
@@ -46,8 +55,9 @@ def velocity(
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
     memory_limit: MemoryOpt = None,
 ) -> None:
-    """Stage velocity from a stage or field history: mean and median days in each stage,
-    conversion to the next, win rate by furthest stage reached, cycle time by close month."""
+    """Stage velocity from a stage history, a field history or a snapshot store: mean and
+    median days in each stage, conversion to the next, win rate by furthest stage reached,
+    cycle time by close month."""
     from pipereview import api
     from pipereview.render.velocity import VELOCITY_RENDERERS
 
@@ -59,6 +69,7 @@ def velocity(
             as_of=date,
             stage_history=stage_history,
             field_history=field_history,
+            store=store,
             policy=policy,
             engine=runner,
         )

@@ -251,6 +251,11 @@ class Store:
         t = self.engine.con.table(TABLE_NAMES[table], database=self._db())
         return t.filter(t.as_of == as_of).drop("as_of")
 
+    def deals_through(self, as_of: dt.date) -> ir.Table:
+        """The canonical deals of every snapshot on or before ``as_of``, with its ``as_of``."""
+        t = self.engine.con.table(TABLE_NAMES["deals"], database=self._db())
+        return t.filter(t.as_of <= as_of)
+
     # --- writing ------------------------------------------------------------------------
     def check_new(self, as_of: dt.date, replace: bool = False) -> None:
         """StoreError when a snapshot for ``as_of`` exists and ``replace`` is not given."""

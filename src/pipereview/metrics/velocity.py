@@ -73,6 +73,32 @@ def from_field_history(f: ir.Table, deals: ir.Table) -> ir.Table:
     )
 
 
+def from_snapshots(snapshots: ir.Table) -> ir.Table:
+    """Intervals from consecutive snapshots of the deals (``as_of`` + canonical columns): a
+    deal's run of snapshots in the same stage (folded) is one stay, entered on the earliest
+    of each snapshot's ``as_of`` less its ``days_in_stage`` (the snapshot date when the days
+    are unknown), left when the next run was entered."""
+    s = snapshots.filter(snapshots.deal_id.notnull() & snapshots.stage.notnull())
+    w = ibis.window(group_by=s.deal_id, order_by=s.as_of)
+    folded = fold_case(s.stage)
+    moved = (folded != folded.lag().over(w)).fill_null(True)
+    s = s.mutate(_moved=moved.cast("int64"))
+    s = s.mutate(_run=s._moved.cumsum().over(ibis.window(group_by=s.deal_id, order_by=s.as_of)))
+    days = s.days_in_stage.cast("int64")
+    since = ibis.ifelse(
+        days.notnull() & (days >= 0), s.as_of.cast("date") - days.as_interval("D"), s.as_of
+    )
+    runs = (
+        s.mutate(_since=since.cast("date"))
+        .group_by(["deal_id", "_run"])
+        .aggregate(stage=ibis._.stage.min(), entered_at=ibis._._since.min())
+    )
+    stays = runs.select(
+        "deal_id", "stage", "entered_at", exited_at=ibis.null("date"), _row=runs._run
+    )
+    return from_stage_history(stays)
+
+
 def _outcomes(deals: ir.Table) -> ir.Table:
     """One row per deal_id: won, lost, active (any row), created and close dates."""
     keyed = deals.filter(deals.deal_id.notnull())

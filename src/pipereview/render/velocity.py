@@ -30,8 +30,8 @@ CYCLE_HEADERS = ["Close month", "Won deals", "Mean days", "Median days"]
 
 def velocity_title(v: Velocity) -> str:
     order = "policy order" if v.stage_order_source == "policy" else "order first seen"
-    source = v.source.replace("_", " ")
-    return f"Stage velocity as of {v.as_of.isoformat()} (from the {source}, {order})"
+    source = "snapshots" if v.source == "snapshots" else "the " + v.source.replace("_", " ")
+    return f"Stage velocity as of {v.as_of.isoformat()} (from {source}, {order})"
 
 
 def stage_rows(v: Velocity) -> list[list[str]]:

@@ -178,7 +178,7 @@ class Changes(_Model):
 
 
 VELOCITY_SCHEMA_VERSION = "1.0"
-VelocitySource = Literal["stage_history", "field_history"]
+VelocitySource = Literal["stage_history", "field_history", "snapshots"]
 
 
 class StageVelocity(_Model):
