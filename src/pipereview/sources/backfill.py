@@ -10,7 +10,8 @@ the canonical column). A deal created after ``D`` is left out. When the stage ch
 ``D``, the status on ``D`` follows the stage then: a won stage is won, a lost stage lost,
 any other active (``velocity.won_stages`` / ``lost_stages``). Days in stage on ``D``: when
 the stage has not changed since, today's less the days between (a closed deal keeps
-today's); else from the last stage change on or before ``D``; else from the created date.
+today's; unknown when today's is, or when that would be negative); else from the last stage
+change on or before ``D``; else from the created date.
 Every other column (rep, risk flags, forecast category...) is today's: a field history does
 not carry it.
 """
@@ -104,12 +105,13 @@ def deals_on(
     since_change = ibis.literal(day).delta(j._entered, unit="day").cast("float64")
     since_created = ibis.literal(day).delta(j.created_date, unit="day").cast("float64")
     carried = j.days_in_stage - (today - day).days
+    unknown = ibis.null("float64")
     values["days_in_stage"] = ibis.cases(
         (~stage_moved & (values["status"] != "active"), j.days_in_stage),
-        (~stage_moved & j.days_in_stage.notnull() & (carried >= 0), carried),
+        (~stage_moved, ibis.ifelse(carried >= 0, carried, unknown)),
         (j._entered.notnull(), since_change),
         (j.created_date.notnull(), since_created),
-        else_=ibis.null("float64"),
+        else_=unknown,
     )
     names = [c.name for c in DEAL_COLUMNS] + [ROW_COLUMN]
     names += [n for n in deals.columns if n not in names]  # the row check's column
