@@ -78,6 +78,7 @@ import sys
 import duckdb
 a, b = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+con.execute("set enable_progress_bar = false")
 con.execute(f"attach '{a}' as a (read_only)")
 con.execute(f"attach '{b}' as b (read_only)")
 q = "select * exclude (_row) from {}.snapshot_deals where as_of = date '2026-11-20'"

@@ -13,6 +13,7 @@ from pipereview.metrics.velocity import (
     cycle_times,
     first_seen_order,
     stage_days,
+    stage_names,
     stage_stats,
 )
 from pipereview.policy import Policy, fold_stage
@@ -60,7 +61,8 @@ def build_velocity(
     source: VelocitySource,
 ) -> Velocity:
     """The Velocity from stage intervals (``metrics.velocity``) and the canonical deals."""
-    per_deal = engine.cache(stage_days(intervals, deals, as_of, policy))
+    names = engine.cache(stage_names(intervals))
+    per_deal = engine.cache(stage_days(intervals, deals, as_of, policy, names))
     order, others = _order(engine, per_deal, policy)
     stats = engine.rows(stage_stats(per_deal, order).order_by("stage_rank")) if order else []
     stages = [
