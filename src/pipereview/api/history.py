@@ -164,8 +164,8 @@ def backfill(
     with Store(inputs.engine, store, wait=wait) as opened:
         for day in dates:
             opened.check_new(day, replace)
-        for day in sorted(dates):
-            step(f"backfill {day.isoformat()}")
+        for done, day in enumerate(sorted(dates)):
+            step(f"backfill {day.isoformat()} ({done + 1} of {len(dates)})")
             then = inputs.engine.cache(deals_on(inputs.deals, changes, day, as_of, resolved))
             loaded_then = dataclasses.replace(inputs.loaded_deals, table=then, checked=True)
             day_inputs = dataclasses.replace(inputs, loaded_deals=loaded_then)
@@ -181,4 +181,5 @@ def backfill(
                     replace=replace,
                 )
             )
+            inputs.engine.release(then)  # one day's deals at a time, however many dates
     return infos

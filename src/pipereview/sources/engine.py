@@ -199,6 +199,13 @@ class Engine:
             return self.con.create_table(_name("cached"), expr, temp=True)
         return expr.cache()
 
+    def release(self, kept: ir.Table) -> None:
+        """Free a table made by ``cache`` once nothing will read it again."""
+        if self._spark is None:
+            self.con.drop_table(kept.get_name(), force=True)
+        else:
+            kept.unpersist()
+
     def out_of_memory(self, exc: BaseException) -> bool:
         """True when ``exc`` says the engine ran out of memory (not that the data is bad)."""
         if self._spark is None:
