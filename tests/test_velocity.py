@@ -295,8 +295,11 @@ def test_velocity_from_consecutive_snapshots(tmp_path: Path) -> None:
         dt.date(2026, 3, 15): [_snap("X", "active", "Proposal", 9), _snap("Y", "won",
                                                                           "Closed Won", 7)],
     }  # fmt: skip
-    for day, deals in days.items():
-        api.snapshot(deals, reps, as_of=day, store=store)
+    # stored out of date order, with a row that has no stage and one without an id
+    days[dt.date(2026, 3, 8)].append(_snap("Z", "active", None, 3))  # type: ignore[arg-type]
+    days[dt.date(2026, 3, 8)].append(_snap(None, "active", "Proposal", 1))  # type: ignore[arg-type]
+    for day in (dt.date(2026, 3, 15), dt.date(2026, 3, 1), dt.date(2026, 3, 8)):
+        api.snapshot(days[day], reps, as_of=day, store=store)
     policy = policy_from_dict({"velocity": {"stage_order": ["Discovery", "Proposal"]}})
     v = api.velocity(store=store, as_of=dt.date(2026, 3, 15), policy=policy)
     assert v.source == "snapshots"
@@ -316,3 +319,33 @@ def test_velocity_from_consecutive_snapshots(tmp_path: Path) -> None:
         api.velocity(store=store, as_of=dt.date(2026, 2, 28))
     with pytest.raises(InputError, match="needs one history"):
         api.velocity(store=store, stage_history=tmp_path / "x.csv", as_of=AS_OF)
+
+
+def test_the_history_file_order_does_not_matter(files: dict[str, Path], tmp_path: Path) -> None:
+    lines = FIELDS.splitlines()
+    shuffled = tmp_path / "shuffled.csv"
+    shuffled.write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    v = api.velocity(files["deals"], field_history=shuffled, as_of=AS_OF)
+    assert json.loads(v.to_json())["stages"] == EXPECTED_STAGES
+    stages = STAGES.splitlines()
+    backwards = tmp_path / "backwards.csv"
+    backwards.write_text("\n".join([stages[0], *reversed(stages[1:])]) + "\n")
+    v = api.velocity(files["deals"], stage_history=backwards, as_of=AS_OF)
+    assert json.loads(v.to_json())["stages"] == EXPECTED_STAGES
+
+
+def test_a_deal_without_stage_changes_sits_in_its_stage_since_created(tmp_path: Path) -> None:
+    deals = tmp_path / "d.csv"
+    deals.write_text(
+        "deal_id,rep_id,status,deal_value_usd,probability,stage,created_date\n"
+        "X,R1,active,1,0.5,Proposal,2026-03-01\n"
+        "Y,R1,active,1,0.5,Discovery,2026-03-21\n"
+    )
+    fields = tmp_path / "f.csv"  # only Y's amount changed: no stage change for either
+    fields.write_text("deal_id,field,old_value,new_value,changed_at\nY,Amount,1,2,2026-03-25\n")
+    v = api.velocity(deals, field_history=fields, as_of=AS_OF)
+    # first seen: X's Proposal (03-01), then Y's Discovery (03-21)
+    assert [(s.stage, s.deals, s.mean_days, s.open_deals) for s in v.stages] == [
+        ("Proposal", 1, 30.0, 1),
+        ("Discovery", 1, 10.0, 1),
+    ]
