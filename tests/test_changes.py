@@ -115,7 +115,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+# Built per test (see test_metrics_hand.report: mutmut credits a shared fixture's calls to
+# the first test only).
+@pytest.fixture()
 def report(store: Path) -> Any:
     return api.build_report(AFTER, REPS_AFTER, as_of=NOW, store=store)
 

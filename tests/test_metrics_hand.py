@@ -121,7 +121,9 @@ REPS = [
 ]
 
 
-@pytest.fixture(scope="module")
+# Built per test, not once per module: mutmut runs for each mutant only the tests that
+# called the mutated function, and a shared fixture would credit only the first of them.
+@pytest.fixture()
 def report() -> dict[str, Any]:
     return build_report(DEALS, REPS, as_of=AS_OF).model_dump(mode="json")
 

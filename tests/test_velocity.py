@@ -349,3 +349,41 @@ def test_a_deal_without_stage_changes_sits_in_its_stage_since_created(tmp_path: 
         ("Proposal", 1, 30.0, 1),
         ("Discovery", 1, 10.0, 1),
     ]
+
+
+def test_velocity_edges_by_hand(tmp_path: Path) -> None:
+    deals = tmp_path / "d.csv"
+    deals.write_text(
+        "deal_id,rep_id,status,deal_value_usd,probability,created_date,close_date\n"
+        "P1,R1,active,1,0.5,2026-03-01,2026-06-30\n"
+        "P2,R1,pending,1,0.5,2026-03-21,2026-06-30\n"
+        "P4,R1,won,1,1,,2026-03-31\n"
+    )
+    stages = tmp_path / "s.csv"
+    stages.write_text(
+        "deal_id,stage,entered_at\n"
+        "P1,Discovery,2026-03-01\n"
+        "P1,Proposal,2026-03-31\n"  # entered on as_of: 0 days, open
+        "P2,Discovery,2026-03-21\n"  # neither active, won nor lost: still in it
+        "P3,Discovery,2026-03-11\n"  # not in the deals: still in it
+        "P4,Discovery,2026-03-16\n"
+        "P4,Closed Won,2026-03-31\n"  # won on as_of
+    )
+    policy = policy_from_dict({"velocity": {"stage_order": ["Discovery", "Proposal", "Contract"]}})
+    v = api.velocity(deals, stage_history=stages, as_of=AS_OF, policy=policy)
+    got = [
+        (s.stage, s.deals, s.deals_with_days, s.mean_days, s.median_days, s.open_deals,
+         s.reached, s.advanced, s.won, s.lost)
+        for s in v.stages
+    ]  # fmt: skip
+    assert got == [
+        # P1 30 (left on as_of), P2 10, P3 20, P4 15: mean 18.75, median (15 + 20) / 2;
+        # open: P2, P3; went on: P1 (to Proposal), P4 (won from here); P3 is not won
+        ("Discovery", 4, 4, 18.75, 17.5, 2, 4, 2, 1, 0),
+        ("Proposal", 1, 1, 0.0, 0.0, 1, 1, 0, 0, 0),
+        ("Contract", 0, 0, None, None, 0, 0, 0, 0, 0),
+    ]
+    # P4: no created_date, so from its first entry (03-16) to its close on as_of (03-31)
+    assert [(c.month, c.won_deals, c.mean_days) for c in v.cycle_time_by_month] == [
+        ("2026-03", 1, 15.0)
+    ]
