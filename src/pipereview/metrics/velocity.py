@@ -152,7 +152,6 @@ def stage_days(
     return j.group_by(["deal_id", "_stage"]).aggregate(
         days=ibis.ifelse(j._days.count() == j.count(), j._days.sum(), ibis.null("int64")),
         open=j._open.any(),
-        first_entered=j.entered_at.min(),
         first_seen=j.entered_at.coalesce(j.exited_at).min(),
         unknown_start=j.entered_at.isnull().any(),
         name=j.stage.min(),
