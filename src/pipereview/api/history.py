@@ -18,7 +18,8 @@ from pipereview.errors import InputError, StoreError
 from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.history.calendar import PERIODS, PeriodName, period_range
 from pipereview.history.store import SnapshotInfo, Store
-from pipereview.report import Progress, Report
+from pipereview.policy import Policy
+from pipereview.report import Inputs, Progress, Report
 from pipereview.report import build_report as _build
 from pipereview.report.flow import Flow, build_flow, check_identity
 from pipereview.sources.backfill import bad_values, deals_on, replayed_changes
@@ -41,22 +42,35 @@ def snapshot(
     """Build the report for ``as_of`` (against the latest earlier snapshot, like
     ``build_report`` with a store) and store it with both canonical inputs, in one
     transaction. A snapshot for a date that exists is refused unless ``replace``."""
-    step = progress or (lambda _: None)
     resolved = resolve_policy(policy)
     inputs = load_inputs(deals, reps, engine=engine, progress=progress)
     with Store(inputs.engine, store, wait=wait) as opened:
         opened.check_new(as_of, replace)  # before the report is built, not after
-        result = _build(with_earlier(inputs, opened, as_of, None), resolved, as_of, progress)
-        step("write snapshot")
-        return opened.write(
-            as_of,
-            inputs.deals,
-            inputs.reps,
-            report_json=result.to_json(),
-            input_fingerprint=result.input_fingerprint,
-            policy_fingerprint=result.policy_fingerprint,
-            replace=replace,
-        )
+        return _store_day(opened, inputs, as_of, resolved, replace, progress)
+
+
+def _store_day(
+    opened: Store,
+    inputs: Inputs,
+    as_of: dt.date,
+    policy: Policy,
+    replace: bool,
+    progress: Progress | None,
+) -> SnapshotInfo:
+    """Build the report for ``as_of`` against the latest earlier snapshot in ``opened`` and
+    write it with both canonical inputs (one transaction)."""
+    result = _build(with_earlier(inputs, opened, as_of, None), policy, as_of, progress)
+    if progress:
+        progress("write snapshot")
+    return opened.write(
+        as_of,
+        inputs.deals,
+        inputs.reps,
+        report_json=result.to_json(),
+        input_fingerprint=result.input_fingerprint,
+        policy_fingerprint=result.policy_fingerprint,
+        replace=replace,
+    )
 
 
 def history(store: StoreLike = DEFAULT_STORE) -> list[SnapshotInfo]:
@@ -169,17 +183,6 @@ def backfill(
             then = inputs.engine.cache(deals_on(inputs.deals, changes, day, as_of, resolved))
             loaded_then = dataclasses.replace(inputs.loaded_deals, table=then, checked=True)
             day_inputs = dataclasses.replace(inputs, loaded_deals=loaded_then)
-            result = _build(with_earlier(day_inputs, opened, day, None), resolved, day, progress)
-            infos.append(
-                opened.write(
-                    day,
-                    then,
-                    inputs.reps,
-                    report_json=result.to_json(),
-                    input_fingerprint=result.input_fingerprint,
-                    policy_fingerprint=result.policy_fingerprint,
-                    replace=replace,
-                )
-            )
+            infos.append(_store_day(opened, day_inputs, day, resolved, replace, progress))
             inputs.engine.release(then)  # one day's deals at a time, however many dates
     return infos
