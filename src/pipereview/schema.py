@@ -105,6 +105,9 @@ FIELD_HISTORY_COLUMNS: tuple[Column, ...] = (
     Column("changed_at", "date", True, "When the change was made."),
 )
 
+# The field-history names (folded) of the stage field: Salesforce, canonical, HubSpot.
+STAGE_FIELDS = ("stagename", "stage", "dealstage")
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "deals": DEAL_COLUMNS,
     "reps": REP_COLUMNS,

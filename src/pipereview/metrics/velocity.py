@@ -18,17 +18,8 @@ import ibis.expr.types as ir
 
 from pipereview.metrics.base import is_active, is_lost, is_won
 from pipereview.policy import Policy, fold_stage
-from pipereview.sources.canonical import fold_case
-
-STAGE_FIELDS = ("stagename", "stage", "dealstage")  # field-history names of the stage field
-
-
-def is_stage_field(field: ir.StringValue) -> ir.BooleanValue:
-    """The field names the stage (folded: StageName, stage, dealstage). ``lower`` first, as
-    a cheap filter: a name the exact fold maps into the set is A-Z letters only, which
-    ``lower`` maps the same way, so the result is the exact fold's; it spares the per-row
-    translate on every other field's rows."""
-    return field.strip().lower().isin(STAGE_FIELDS) & fold_case(field).isin(STAGE_FIELDS)
+from pipereview.schema import STAGE_FIELDS
+from pipereview.sources.canonical import fold_case, folds_into
 
 
 def stage_names(intervals: ir.Table) -> ir.Table:
@@ -57,7 +48,7 @@ def from_field_history(f: ir.Table, deals: ir.Table) -> ir.Table:
     first change (its ``old_value``) was entered at the deal's created_date (unknown when the
     deals have none). A deal with no stage change has sat in its deals-table stage since its
     created_date."""
-    s = f.filter(is_stage_field(f.field) & f.deal_id.notnull())
+    s = f.filter(folds_into(f.field, STAGE_FIELDS) & f.deal_id.notnull())
     w = ibis.window(group_by=s.deal_id, order_by=[s.changed_at, s._row])
     s = s.mutate(_seq=ibis.row_number().over(w) + 1)
     keyed = deals.filter(deals.deal_id.notnull())

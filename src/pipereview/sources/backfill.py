@@ -24,12 +24,12 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.policy import Policy, fold_stage
-from pipereview.schema import DEAL_COLUMNS, MONEY, PROBABILITY, ROW_COLUMN
-from pipereview.sources.canonical import fold_case
+from pipereview.schema import DEAL_COLUMNS, MONEY, PROBABILITY, ROW_COLUMN, STAGE_FIELDS
+from pipereview.sources.canonical import fold_case, folds_into
 
 # canonical column -> the field names (folded) that carry it in a field history
 REPLAYED: dict[str, tuple[str, ...]] = {
-    "stage": ("stagename", "stage", "dealstage"),
+    "stage": STAGE_FIELDS,
     "deal_value_usd": ("amount", "deal_value_usd"),
     "close_date": ("closedate", "close_date"),
     "probability": ("probability",),
@@ -54,9 +54,8 @@ def _parsed(text: ir.StringValue, column: str) -> ir.Value:
 
 def replayed_changes(history: ir.Table) -> ir.Table:
     """The field history's rows for replayed fields, with ``_col`` (the canonical column)."""
-    folded = fold_case(history.field)
     column = ibis.cases(
-        *((folded.isin(names), ibis.literal(col)) for col, names in REPLAYED.items())
+        *((folds_into(history.field, names), ibis.literal(col)) for col, names in REPLAYED.items())
     )
     rows = history.filter(history.deal_id.notnull() & history.changed_at.notnull())
     return rows.mutate(_col=column.name("_col")).filter(ibis._._col.notnull())
