@@ -105,8 +105,9 @@ def from_snapshots(snapshots: ir.Table) -> ir.Table:
     return from_stage_history(stays)
 
 
-def _outcomes(deals: ir.Table) -> ir.Table:
-    """One row per deal_id: won, lost, active (any row), created and close dates."""
+def deal_outcomes(deals: ir.Table) -> ir.Table:
+    """One row per deal_id: won, lost, active (any row), created and close dates. Read by
+    ``stage_days`` and ``cycle_times``; the caller keeps it."""
     keyed = deals.filter(deals.deal_id.notnull())
     return keyed.group_by(_id=keyed.deal_id).aggregate(
         _won=is_won(keyed).any(),
@@ -123,7 +124,7 @@ def _rank(folded: ir.StringValue, order: list[str]) -> ir.IntegerValue:
 
 
 def stage_days(
-    intervals: ir.Table, deals: ir.Table, as_of: dt.date, policy: Policy, names: ir.Table
+    intervals: ir.Table, outcomes: ir.Table, as_of: dt.date, policy: Policy, names: ir.Table
 ) -> ir.Table:
     """One row per (deal, open stage): deal_id, stage (folded), days in it (summed over
     re-entries; null when a start is unknown), open (the deal is in it now), and the deal's
@@ -133,8 +134,7 @@ def stage_days(
     iv = iv.join(names, iv.stage == names._name).drop("_name")
     iv = iv.filter(~iv._stage.isin(policy.velocity.closed_stages()))
     iv = iv.mutate(exited_at=ibis.ifelse(iv.exited_at > as_of, ibis.null("date"), iv.exited_at))
-    out = _outcomes(deals)
-    j = iv.left_join(out, iv.deal_id == out._id)
+    j = iv.left_join(outcomes, iv.deal_id == outcomes._id)
     still_open = j.exited_at.isnull() & (j._active.fill_null(True) | ~(j._won | j._lost))
     end = ibis.ifelse(j.exited_at.isnull() & ~still_open, j._close, j.exited_at)
     end = ibis.ifelse(still_open | (end > as_of), ibis.literal(as_of), end)
@@ -207,17 +207,15 @@ def stage_stats(per_deal: ir.Table, order: list[str]) -> ir.Table:
     )
 
 
-def cycle_times(deals: ir.Table, intervals: ir.Table, as_of: dt.date) -> ir.Table:
+def cycle_times(outcomes: ir.Table, intervals: ir.Table, as_of: dt.date) -> ir.Table:
     """One row per won deal closed by ``as_of`` with a known start: close month
     (YYYY-MM) and days from created_date (else its first stage entry) to close_date."""
-    out = _outcomes(deals)
     first = intervals.group_by(_fid=intervals.deal_id).aggregate(_first=intervals.entered_at.min())
-    j = out.left_join(first, out._id == first._fid)
-    start = j._created.coalesce(j._first)
-    won = j.filter(j._won & j._close.notnull() & (j._close <= as_of) & start.notnull())
+    j = outcomes.left_join(first, outcomes._id == first._fid)
+    j = j.mutate(_start=j._created.coalesce(j._first))
+    won = j.filter(j._won & j._close.notnull() & (j._close <= as_of) & j._start.notnull())
     return won.select(
-        month=won._close.strftime("%Y-%m"),
-        days=won._close.delta(won._created.coalesce(won._first), unit="day"),
+        month=won._close.strftime("%Y-%m"), days=won._close.delta(won._start, unit="day")
     )
 
 

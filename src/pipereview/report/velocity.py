@@ -11,6 +11,7 @@ from pipereview.metrics.velocity import (
     cycle_by_month,
     cycle_overall,
     cycle_times,
+    deal_outcomes,
     first_seen_order,
     stage_days,
     stage_names,
@@ -62,7 +63,8 @@ def build_velocity(
 ) -> Velocity:
     """The Velocity from stage intervals (``metrics.velocity``) and the canonical deals."""
     names = engine.cache(stage_names(intervals))
-    per_deal = engine.cache(stage_days(intervals, deals, as_of, policy, names))
+    outcomes = engine.cache(deal_outcomes(deals))
+    per_deal = engine.cache(stage_days(intervals, outcomes, as_of, policy, names))
     order, others = _order(engine, per_deal, policy)
     stats = engine.rows(stage_stats(per_deal, order).order_by("stage_rank")) if order else []
     stages = [
@@ -85,7 +87,7 @@ def build_velocity(
         )
         for row in stats
     ]
-    cycles = cycle_times(deals, intervals, as_of)
+    cycles = engine.cache(cycle_times(outcomes, intervals, as_of))  # read twice below
     months = engine.rows(cycle_by_month(cycles).order_by("month"))
     return Velocity(
         as_of=as_of,
