@@ -10,10 +10,11 @@ import io
 from decimal import Decimal
 
 from rich.console import Console
-from rich.table import Table
 
+from pipereview.render.text import md_table, rich_table
 from pipereview.report.flow import Flow, FlowDeal
 
+DEAL_HEADERS = ["Deal", "From", "To", "Change"]
 DEALS_SHOWN = 20  # per category, in the terminal and Markdown; the JSON lists every deal
 
 LABELS = {
@@ -53,10 +54,10 @@ def _title(flow: Flow) -> str:
     )
 
 
-def _lines(flow: Flow) -> list[tuple[str, str, str]]:
-    rows = [("Open pipeline at start", "", exact_usd(flow.start_open_pipeline))]
-    rows += [(LABELS[c.category], f"{c.deals:,}", _signed(c.change)) for c in flow.categories]
-    rows.append(("Open pipeline at end", "", exact_usd(flow.end_open_pipeline)))
+def _lines(flow: Flow) -> list[list[str]]:
+    rows = [["Open pipeline at start", "", exact_usd(flow.start_open_pipeline)]]
+    rows += [[LABELS[c.category], f"{c.deals:,}", _signed(c.change)] for c in flow.categories]
+    rows.append(["Open pipeline at end", "", exact_usd(flow.end_open_pipeline)])
     return rows
 
 
@@ -79,33 +80,22 @@ def _listed(flow: Flow) -> list[tuple[str, list[list[str]], int]]:
 
 def render_flow_table(flow: Flow, width: int = 120) -> str:
     """The waterfall and the first deals of each category as plain text."""
-    waterfall = Table(title=_title(flow))
-    waterfall.add_column("Step")
-    waterfall.add_column("Deals", justify="right")
-    waterfall.add_column("Change", justify="right")
-    for step in _lines(flow):
-        waterfall.add_row(*step)
     buffer = io.StringIO()
     console = Console(width=width, file=buffer, color_system=None)
-    console.print(waterfall)
+    console.print(rich_table(_title(flow), ["Step", "Deals", "Change"], _lines(flow)))
     for label, rows, total in _listed(flow):
-        table = Table(title=f"{label}: {min(total, DEALS_SHOWN)} of {total:,} deals")
-        for name in ("Deal", "From", "To", "Change"):
-            table.add_column(name, justify="left" if name == "Deal" else "right")
-        for cells in rows:
-            table.add_row(*cells)
-        console.print(table)
+        title = f"{label}: {min(total, DEALS_SHOWN)} of {total:,} deals"
+        console.print(rich_table(title, DEAL_HEADERS, rows))
     return buffer.getvalue()
 
 
 def render_flow_markdown(flow: Flow) -> str:
     """The waterfall and the first deals of each category as Markdown."""
-    out = [f"# {_title(flow)}", "", "| Step | Deals | Change |", "|---|---:|---:|"]
-    out += [f"| {step} | {deals} | {change} |" for step, deals, change in _lines(flow)]
+    out = [f"# {_title(flow)}", ""]
+    out += md_table(["Step", "Deals", "Change"], _lines(flow), right_from=1)
     for label, rows, total in _listed(flow):
         out += ["", f"## {label} ({min(total, DEALS_SHOWN)} of {total:,} deals)", ""]
-        out += ["| Deal | From | To | Change |", "|---|---:|---:|---:|"]
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        out += md_table(DEAL_HEADERS, rows, right_from=1)
     return "\n".join(out) + "\n"
 
 

@@ -9,22 +9,9 @@ from pipereview.render.changes import (
     rep_rows,
     untracked_note,
 )
-from pipereview.render.text import cell, summary_rows
+from pipereview.render.text import cell, from_history, md_table, summary_rows
 from pipereview.render.velocity import render_velocity_markdown
 from pipereview.report import Changes, Report
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    def esc(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
-    return lines
-
-
-def _from_history(source: str) -> str:
-    return " (history)" if source == "history" else ""
 
 
 def _changes(changes: Changes | None) -> list[str]:
@@ -32,15 +19,15 @@ def _changes(changes: Changes | None) -> list[str]:
     if changes is None:
         return []
     out = ["", f"## {changes_title(changes)}", ""]
-    out += _table(["Metric", "Before", "After", "Change"], pipeline_rows(changes))
+    out += md_table(["Metric", "Before", "After", "Change"], pipeline_rows(changes))
     out += ["", "### Deal movements", ""]
-    out += _table(["Movement", "Deals", "Value", "Biggest"], movement_rows(changes))
+    out += md_table(["Movement", "Deals", "Value", "Biggest"], movement_rows(changes))
     note = untracked_note(changes)
     if note:
         out += ["", note]
     if changes.reps:
         out += ["", "### Reps that moved", ""]
-        out += _table(["Rep", "Name", "Figure", "Before", "After", "Change"], rep_rows(changes))
+        out += md_table(["Rep", "Name", "Figure", "Before", "After", "Change"], rep_rows(changes))
     return out
 
 
@@ -54,10 +41,10 @@ def render_markdown(report: Report) -> str:
         "## Pipeline summary",
         "",
     ]
-    out += _table(["Metric", "Value"], [[k, v] for k, v in summary_rows(report.pipeline_summary)])
+    out += md_table(["Metric", "Value"], [[k, v] for k, v in summary_rows(report.pipeline_summary)])
     out += _changes(report.changes)
     out += ["", "## Rep performance", ""]
-    out += _table(
+    out += md_table(
         ["Rep", "Name", "Active", "Pipeline", "Close rate", "Quota ach.", "Coaching", "Top deals"],
         [
             [
@@ -74,7 +61,7 @@ def render_markdown(report: Report) -> str:
         ],
     )
     out += ["", "## Rep trajectory", ""]
-    out += _table(
+    out += md_table(
         [
             "Rep",
             "Attainment",
@@ -89,9 +76,9 @@ def render_markdown(report: Report) -> str:
             [
                 t.rep_id,
                 cell(t.quota_attainment_pct, "pct"),
-                t.pipeline_trend + _from_history(t.previous_pipeline_source),
+                t.pipeline_trend + from_history(t.previous_pipeline_source),
                 cell(t.pipeline_change_pct, "pct"),
-                cell(t.risk_velocity_flag) + _from_history(t.risk_velocity_source),
+                cell(t.risk_velocity_flag) + from_history(t.risk_velocity_source),
                 cell(t.coaching_candidate),
                 cell(t.benchmark),
                 cell(t.risk_score_current),
@@ -100,7 +87,7 @@ def render_markdown(report: Report) -> str:
         ],
     )
     out += ["", "## Flags", ""]
-    out += _table(
+    out += md_table(
         ["Rule", "Severity", "Total", "Listed"],
         [[c.rule, c.severity, cell(c.total), cell(c.shown)] for c in report.flag_counts],
     )

@@ -15,7 +15,7 @@ from pipereview.render.changes import (
     rep_rows,
     untracked_note,
 )
-from pipereview.render.text import cell, summary_rows
+from pipereview.render.text import cell, from_history, rich_table, summary_rows
 from pipereview.render.velocity import velocity_renderables
 from pipereview.report import Changes, Report
 
@@ -63,7 +63,7 @@ def report_renderables(report: Report) -> Group:
             cell(r.close_rate),
             cell(r.quota_achievement),
             cell(t.quota_attainment_pct if t else None, "pct"),
-            (t.pipeline_trend + _from_history(t.previous_pipeline_source)) if t else "—",
+            (t.pipeline_trend + from_history(t.previous_pipeline_source)) if t else "—",
             ", ".join(marks),
         )
 
@@ -93,28 +93,15 @@ def report_renderables(report: Report) -> Group:
     return Group(*parts, quality)
 
 
-def _from_history(source: str) -> str:
-    return " (history)" if source == "history" else ""
-
-
-def _simple(title: str, headers: list[str], rows: list[list[str]], right: int = 1) -> Table:
-    table = Table(title=title)
-    for i, name in enumerate(headers):
-        table.add_column(name, justify="right" if i > 0 and i >= right else "left")
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
 def _changes(changes: Changes | None) -> list[Table]:
     """The changes section: pipeline numbers, deal movements, reps that moved."""
     if changes is None:
         return []
     tables = [
-        _simple(
+        rich_table(
             changes_title(changes), ["Metric", "Before", "After", "Change"], pipeline_rows(changes)
         ),
-        _simple(
+        rich_table(
             "Deal movements",
             ["Movement", "Deals", "Value", "Biggest"],
             movement_rows(changes),
@@ -125,11 +112,11 @@ def _changes(changes: Changes | None) -> list[Table]:
         tables[-1].caption = note
     if changes.reps:
         tables.append(
-            _simple(
+            rich_table(
                 "Reps that moved",
                 ["Rep", "Name", "Figure", "Before", "After", "Change"],
                 rep_rows(changes),
-                right=3,
+                right_from=3,
             )
         )
     return tables

@@ -1,8 +1,10 @@
-"""Shared cell formatting for the human-readable renderers."""
+"""Shared cell formatting and table builders for the human-readable renderers."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from rich.table import Table
 
 from pipereview.report import PipelineSummary
 
@@ -44,3 +46,28 @@ def summary_rows(summary: PipelineSummary) -> list[tuple[str, str]]:
     """(label, formatted value) for every pipeline metric, in model order."""
     data = summary.model_dump()
     return [(SUMMARY_LABELS[k], cell(v, "usd" if k in MONEY else "")) for k, v in data.items()]
+
+
+def md_table(headers: list[str], rows: list[list[str]], right_from: int | None = None) -> list[str]:
+    """A Markdown table (cells with ``|`` escaped); columns from ``right_from`` on are
+    right-aligned (None: no alignment marks)."""
+    marks = [
+        "---:" if right_from is not None and i >= right_from else "---" for i in range(len(headers))
+    ]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(marks) + "|"]
+    return lines + ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+
+
+def rich_table(title: str, headers: list[str], rows: list[list[str]], right_from: int = 1) -> Table:
+    """A Rich table; columns from ``right_from`` on are right-justified."""
+    table = Table(title=title)
+    for i, name in enumerate(headers):
+        table.add_column(name, justify="right" if i >= right_from else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def from_history(source: str) -> str:
+    """The note a human format adds to a trajectory value filled from an earlier snapshot."""
+    return " (history)" if source == "history" else ""

@@ -6,10 +6,9 @@ import io
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from pipereview.render.text import cell
+from pipereview.render.text import cell, md_table, rich_table
 from pipereview.report.model import CycleTime, Velocity
 
 STAGE_HEADERS = [
@@ -79,16 +78,10 @@ def velocity_notes(v: Velocity) -> list[str]:
 def velocity_renderables(v: Velocity) -> list[Any]:
     """Rich renderables: the stage table, the cycle times by close month, any notes."""
     out: list[Any] = []
-    for title, headers, rows in (
-        (velocity_title(v), STAGE_HEADERS, stage_rows(v)),
-        ("Cycle time, created to won, by close month", CYCLE_HEADERS, cycle_rows(v)),
-    ):
-        table = Table(title=title)
-        for i, name in enumerate(headers):
-            table.add_column(name, justify="left" if i == 0 else "right")
-        for cells in rows:
-            table.add_row(*cells)
-        out.append(table)
+    out.append(rich_table(velocity_title(v), STAGE_HEADERS, stage_rows(v)))
+    out.append(
+        rich_table("Cycle time, created to won, by close month", CYCLE_HEADERS, cycle_rows(v))
+    )
     out += [Text(note) for note in velocity_notes(v)]
     return out
 
@@ -102,17 +95,12 @@ def render_velocity_table(v: Velocity, width: int = 140) -> str:
     return buffer.getvalue()
 
 
-def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(headers) + " |", "|---" + "|---:" * (len(headers) - 1) + "|"]
-    return out + ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
-
-
 def render_velocity_markdown(v: Velocity) -> str:
     """The same as Markdown."""
     out = [f"# {velocity_title(v)}", ""]
-    out += _md_table(STAGE_HEADERS, stage_rows(v))
+    out += md_table(STAGE_HEADERS, stage_rows(v), right_from=1)
     out += ["", "## Cycle time, created to won, by close month", ""]
-    out += _md_table(CYCLE_HEADERS, cycle_rows(v))
+    out += md_table(CYCLE_HEADERS, cycle_rows(v), right_from=1)
     notes = velocity_notes(v)
     if notes:
         out += [""] + [f"- {n}" for n in notes]
