@@ -79,11 +79,15 @@ def with_earlier(
     )
 
 
-def one_history(stage_history: Any, field_history: Any) -> None:
-    if (stage_history is None) == (field_history is None):
+def one_history(**given: Any) -> None:
+    """InputError unless exactly one of the velocity sources (named by their CLI flags:
+    stage_history, field_history, store) is given."""
+    if sum(v is not None for v in given.values()) != 1:
+        flags = [f"--{name.replace('_', '-')}" for name in given]
+        kinds = [name.replace("_", " ") for name in given]
         raise InputError(
-            "velocity needs one history: a stage history or a field history",
-            hint="pass --stage-history F or --field-history F (not both)",
+            f"velocity needs one history: a {', a '.join(kinds[:-1])} or a {kinds[-1]}",
+            hint=f"pass one of {', '.join(flags)} (not several)",
         )
 
 

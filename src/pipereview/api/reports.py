@@ -67,7 +67,7 @@ def build_report(
     """
     resolved = resolve_policy(policy)
     if stage_history is not None and field_history is not None:
-        one_history(stage_history, field_history)
+        one_history(stage_history=stage_history, field_history=field_history)
     inputs = load_inputs(deals, reps, engine=engine, progress=progress)
     if store is None:
         if compare_to is not None:
@@ -140,12 +140,7 @@ def velocity(
     exited_at]), a field history (deal_id, field, old_value, new_value, changed_at), or the
     consecutive snapshots in a ``store``. ``deals`` gives each deal's outcome, created and
     close dates (with a store and no ``deals``: the latest snapshot on or before ``as_of``)."""
-    given = [h for h in (stage_history, field_history, store) if h is not None]
-    if len(given) != 1:
-        raise InputError(
-            "velocity needs one history: a stage history, a field history or a store",
-            hint="pass one of --stage-history F, --field-history F, --store S",
-        )
+    one_history(stage_history=stage_history, field_history=field_history, store=store)
     resolved = resolve_policy(policy)
     runner = Engine.of(engine)
     if store is None:
