@@ -1,10 +1,10 @@
 """Deal movements between an earlier snapshot and today's deals, as Ibis expressions.
 
 Deals are followed by deal_id; a deal without one cannot be followed and is left out (the
-report counts them). Each side is reduced to one row per deal_id: the id is won, lost,
-stalled or at risk when any of its rows is (an id is on one row unless the export repeats
-it, which data quality reports), and its value in that state is the sum of those rows'
-values. Both sides are judged with today's policy, so a movement is a change in the data,
+report counts them: data quality's missing_deal_id). Each side is reduced to one row per
+deal_id: the id is won, lost, stalled or at risk when any of its rows is (an id is on one
+row unless the export repeats it, which data quality reports), and its value in that state
+is the sum of those rows' values. Both sides are judged with today's policy, so a movement is a change in the data,
 never in a threshold:
 
 - ``won_since``: won today, not won at the earlier date (or absent then); today's value.
@@ -93,8 +93,3 @@ def movement_totals(moved: ir.Table) -> ir.Table:
     return moved.group_by("movement").aggregate(
         deals=moved.count(), value=money_sum(moved.value, ibis.literal(True), MONEY_WIDE)
     )
-
-
-def deals_without_id(d: ir.Table) -> ir.IntegerScalar:
-    """Rows that cannot be followed from one snapshot to the next."""
-    return d.count(where=d.deal_id.isnull())

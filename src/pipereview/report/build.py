@@ -164,6 +164,7 @@ def build_report(
             summary=summary,
             performance=performance,
             trajectory=trajectory,
+            untracked=int(known["missing_deal_id"]),
         )
     return Report(
         schema_version=SCHEMA_VERSION,

@@ -21,7 +21,6 @@ from pipereview.metrics.base import Unit
 from pipereview.metrics.changes import (
     MOVEMENTS,
     deal_movements,
-    deals_without_id,
     movement_totals,
 )
 from pipereview.policy import Policy
@@ -153,15 +152,16 @@ def build_changes(
     summary: PipelineSummary,
     performance: list[RepPerformance],
     trajectory: list[RepTrajectory],
+    untracked: int,
 ) -> Changes:
-    """The changes since ``earlier`` for today's deals and report sections."""
+    """The changes since ``earlier`` for today's deals and report sections. ``untracked``:
+    today's rows without a deal_id (the missing_deal_id count of the report's scan)."""
     stored = json.loads(earlier.report_json, parse_float=Decimal)
-    untracked = engine.one(deals.aggregate(n=deals_without_id(deals)))["n"]
     return Changes(
         compared_to=earlier.as_of,
         same_policy=stored.get("policy_fingerprint") == policy.fingerprint(),
         pipeline=_pipeline(stored.get("pipeline_summary", {}), summary),
         deals=_movements(engine, earlier, deals, policy),
-        deals_without_id=int(untracked or 0),
+        deals_without_id=untracked,
         reps=_reps(stored, performance, trajectory),
     )
