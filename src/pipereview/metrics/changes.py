@@ -4,8 +4,8 @@ Deals are followed by deal_id; a deal without one cannot be followed and is left
 report counts them: data quality's missing_deal_id). Each side is reduced to one row per
 deal_id: the id is won, lost, stalled or at risk when any of its rows is (an id is on one
 row unless the export repeats it, which data quality reports), and its value in that state
-is the sum of those rows' values. Both sides are judged with today's policy, so a movement is a change in the data,
-never in a threshold:
+is the sum of those rows' values. Both sides are judged with today's policy, so a movement
+is a change in the data, never in a threshold:
 
 - ``won_since``: won today, not won at the earlier date (or absent then); today's value.
 - ``lost_since``: lost today, not lost then; today's value.
