@@ -63,16 +63,18 @@ def replayed_changes(history: ir.Table) -> ir.Table:
 
 def bad_values(changes: ir.Table) -> ir.Table:
     """Replayed changes whose ``old_value`` cannot be used (refused by the caller): a value,
-    close date or probability that does not parse, or a probability outside 0..1."""
-    text = changes.old_value.strip().nullif("")
-    number = text.try_cast("float64")
+    close date or probability that ``_parsed`` (the replay's own parse) cannot read, or a
+    probability outside 0..1."""
+    given = changes.old_value.strip().nullif("").notnull()
+    value = {c: _parsed(changes.old_value, c) for c in ("close_date", "deal_value_usd")}
+    chance = _parsed(changes.old_value, "probability")
     unusable = ibis.cases(
-        (changes._col == "close_date", text.substr(0, 10).try_cast("date").isnull()),
-        (changes._col == "deal_value_usd", text.try_cast(MONEY).isnull()),
-        (changes._col == "probability", number.isnull() | (number < 0) | (number > 1)),
+        (changes._col == "close_date", value["close_date"].isnull()),
+        (changes._col == "deal_value_usd", value["deal_value_usd"].isnull()),
+        (changes._col == "probability", chance.isnull() | (chance < 0) | (chance > 1)),
         else_=False,
     )
-    return changes.filter(text.notnull() & unusable)
+    return changes.filter(given & unusable)
 
 
 def deals_on(
