@@ -54,3 +54,37 @@ def test_input_fingerprint_changes_with_one_value() -> None:
         deals.schema.get_field_index("deal_value_usd"), "deal_value_usd", pa.array(values)
     )
     assert build_report(changed, reps, as_of=AS_OF).input_fingerprint != before
+
+
+def test_changes_and_velocity_ignore_row_order(tmp_path: Path) -> None:
+    # Today's deals against a snapshot of other deals with the same ids (every movement
+    # has members), with a stage history built from today's stages and days.
+    import datetime as dt
+
+    from pipereview.api import snapshot
+
+    earlier, reps = synthetic.generate(n_deals=3000, n_reps=30, seed=12)
+    deals, _ = synthetic.generate(n_deals=3000, n_reps=30, seed=11)
+    store = tmp_path / "s.duckdb"
+    snapshot(earlier, reps, as_of=AS_OF - dt.timedelta(days=7), store=store)
+    history = pa.table(
+        {
+            "deal_id": deals["deal_id"],
+            "stage": deals["stage"],
+            "entered_at": [
+                AS_OF - dt.timedelta(days=int(d or 0)) for d in deals["days_in_stage"].to_pylist()
+            ],
+        }
+    )
+    baseline = build_report(deals, reps, as_of=AS_OF, store=store, stage_history=history)
+    assert baseline.changes is not None and baseline.velocity is not None
+    assert all(m.deals for m in baseline.changes.deals)
+    rng = np.random.default_rng(5)
+
+    def shuffled(t: pa.Table) -> pa.Table:
+        return t.take(pa.array(rng.permutation(t.num_rows)))
+
+    again = build_report(
+        shuffled(deals), shuffled(reps), as_of=AS_OF, store=store, stage_history=shuffled(history)
+    )
+    assert again.to_json() == baseline.to_json()
