@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench mutation clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test lint bench mutation clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +22,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-base
 	$(BIN)/pipereview demo --out demo
 
-test: $(VENV)/.installed-dev
+# The browser tests drive Debian's Chromium (never a downloaded browser): install it when
+# missing (needs root or sudo, and Debian's package registry).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }; }
+	@test -x $(CHROMIUM) || { echo "error: $(CHROMIUM) is missing; apt-get install chromium"; exit 1; }
+
+test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
@@ -38,4 +50,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py --sizes 100k,1M,10M --out benchmarks/results.md
 
 clean:
-	rm -rf $(VENV) demo mutants .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo mutants test-artifacts .pytest_cache .mypy_cache .ruff_cache

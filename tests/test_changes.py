@@ -318,10 +318,13 @@ def test_the_cli_shows_the_changes(store: Path, tmp_path: Path) -> None:
         check=True,
     )
     assert "## Changes since 2026-11-10" in done.stdout
-    assert "| Total pipeline | $5,500.00 | $1,750.00 | -$3,750.00 (-68.2%) |" in done.stdout
+    assert (
+        "- **Total pipeline:** $1.8K ($1,750.00), -$3,750.00 (-68.2%) since 2026-11-10"
+        in done.stdout
+    )
     assert "| Resolved stalls | 3 | $3,200.00 | B, J, E |" in done.stdout
-    assert "| R1 | r1 | Quota ach. | 0.50 | 0.62 | +0.12 |" in done.stdout
-    assert "declining (history)" in done.stdout
+    assert "- r1 (Quota ach.): 50% → 62% (+12 pts)" in done.stdout
+    assert "(history)" in done.stdout
     table = subprocess.run(
         [*base, "--as-of", "2026-11-17", "--format", "table"],
         capture_output=True,
@@ -329,6 +332,8 @@ def test_the_cli_shows_the_changes(store: Path, tmp_path: Path) -> None:
         check=True,
     )
     assert "Changes since 2026-11-10" in table.stdout and "Deal movements" in table.stdout
+    assert "| Total pipeline | $5,500.00 | $1,750.00 | -$3,750.00 (-68.2%) |" not in table.stdout
+    assert "$5,500.00" in table.stdout and "-$3,750.00 (-68.2%)" in table.stdout
     early = subprocess.run(
         [*base, "--as-of", "2026-11-01", "--format", "json"],
         capture_output=True,
@@ -416,3 +421,49 @@ def test_flags_say_what_came_from_history(report: Any) -> None:
     declining = by_rule[("pipeline_declining", "R1")]
     assert declining.observed["previous_pipeline_source"] == "history"
     assert "($5,500.00 at the last snapshot to $1,750.00)" in declining.message
+
+
+def _dated(deal_id: str, status: str, value: float, close: str) -> dict[str, Any]:
+    return {**_deal(deal_id, status, value, 1), "close_date": close}
+
+
+def test_the_report_carries_this_quarters_flow(tmp_path: Path) -> None:
+    store = tmp_path / "flow.duckdb"
+    before = [
+        _dated("X", "active", 1000, "2026-12-01"),
+        _dated("Y", "active", 500, "2026-12-15"),
+        _dated("Z", "active", 300, "2027-02-01"),  # next quarter then
+    ]
+    after = [
+        _dated("X", "won", 1000, "2026-11-12"),  # won: -1000
+        _dated("Y", "active", 800, "2026-12-15"),  # increased: +300
+        _dated("Z", "active", 300, "2026-12-20"),  # moved into the quarter: +300
+        _dated("W", "active", 200, "2026-11-30"),  # new: +200
+    ]
+    api.snapshot(before, REPS_BEFORE, as_of=THEN, store=store)
+    flow = api.build_report(after, REPS_AFTER, as_of=NOW, store=store).flow
+    assert flow is not None
+    assert (flow.compared_to, flow.period_start, flow.period_end) == (
+        THEN,
+        dt.date(2026, 10, 1),
+        dt.date(2026, 12, 31),
+    )
+    assert (flow.start_open_pipeline, flow.end_open_pipeline) == (1500, 1300)
+    moved = {s.category: (s.change, s.deals) for s in flow.steps if s.deals}
+    assert moved == {
+        "won": (-1000, 1),
+        "increased": (300, 1),
+        "moved_in": (300, 1),
+        "new": (200, 1),
+    }
+    # the same numbers as the flow command between the two snapshots
+    api.snapshot(after, REPS_AFTER, as_of=NOW, store=store)
+    command = api.flow(THEN, NOW, store=store)
+    assert [(c.category, c.change, c.deals) for c in command.categories] == [
+        (s.category, s.change, s.deals) for s in flow.steps
+    ]
+
+
+def test_no_flow_when_deals_cannot_be_matched_by_id(report: Any) -> None:
+    assert report.changes is not None  # AFTER has a deal without an id
+    assert report.flow is None and '"flow"' not in report.to_json()

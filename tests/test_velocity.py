@@ -209,7 +209,7 @@ def test_the_velocity_command(files: dict[str, Path], tmp_path: Path) -> None:
         "markdown",
     )
     assert done.returncode == 0, done.stderr
-    assert "| Discovery | 4 | 24.50 | 20.00 | 2 | 4 | 3 | 0.75 → Proposal | 0 | 0 | — |" in (
+    assert "| Discovery | 4 | 24.50 | 20.00 | 2 | 4 | 3 | 75% → Proposal | 0 | 0 | — |" in (
         done.stdout
     )
     assert "| all | 2 | 35.00 | 35.00 |" in done.stdout
@@ -256,7 +256,7 @@ def test_the_report_carries_a_velocity_section(files: dict[str, Path]) -> None:
     assert plain.velocity is None and '"velocity"' not in plain.to_json()
     from pipereview.render import RENDERERS
 
-    assert "## Stage velocity as of 2026-03-31" in RENDERERS["markdown"](report)
+    assert "## Stage velocity\n\nThe slowest stage is " in RENDERERS["markdown"](report)
     assert "Cycle time, created to won" in RENDERERS["table"](report)
     with pytest.raises(InputError, match="needs one history"):
         api.build_report(

@@ -256,6 +256,15 @@ class VelocityPolicy(_Section):
         return value
 
 
+class OutputPolicy(_Section):
+    """How the human formats are laid out (never the numbers, so not in the fingerprint)."""
+
+    key: ClassVar[str] = "output"
+    page_size: Literal["A4", "Letter"] = Field(
+        "A4", description='Paper size of the PDF and of the printed HTML report: "A4" or "Letter".'
+    )
+
+
 class Policy(_Section):
     """All thresholds. ``Policy()`` is the reference behaviour."""
 
@@ -265,10 +274,13 @@ class Policy(_Section):
     flags: FlagsPolicy = FlagsPolicy()
     calendar: CalendarPolicy = CalendarPolicy()
     velocity: VelocityPolicy = VelocityPolicy()
+    output: OutputPolicy = OutputPolicy()
 
     def fingerprint(self) -> str:
-        """sha256 of the canonical JSON of every value (defaults included)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """sha256 of the canonical JSON of every value that can change a number (defaults
+        included; the ``output`` layout section is left out)."""
+        values = self.model_dump(mode="json", exclude={"output"})
+        payload = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -22,6 +22,7 @@ from pipereview.policy import Policy
 from pipereview.report import Inputs, Progress, Report
 from pipereview.report import build_report as _build
 from pipereview.report.flow import Flow, build_flow, check_identity
+from pipereview.schema import ROW_COLUMN
 from pipereview.sources.backfill import bad_values, deals_on, replayed_changes
 from pipereview.sources.engine import Engine
 from pipereview.sources.ingest import load
@@ -186,3 +187,15 @@ def backfill(
             infos.append(_store_day(opened, day_inputs, day, resolved, replace, progress))
             inputs.engine.release(then)  # one day's deals at a time, however many dates
     return infos
+
+
+def snapshot_inputs(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> tuple[Any, Any]:
+    """The canonical deals and reps stored with one snapshot, as Arrow tables in their
+    source row order, to explain a deal or rep of that day. StoreError when there is none."""
+    with Store(Engine("duckdb"), store, read_only=True) as opened:
+        opened.require(as_of)
+        deals, reps = opened.table("deals", as_of), opened.table("reps", as_of)
+        return (
+            deals.order_by(ROW_COLUMN).drop(ROW_COLUMN).to_pyarrow(),
+            reps.order_by(ROW_COLUMN).drop(ROW_COLUMN).to_pyarrow(),
+        )

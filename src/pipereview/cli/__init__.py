@@ -5,6 +5,7 @@
 
 from pipereview.cli import history as _history  # noqa: F401  (registers the commands)
 from pipereview.cli import reports as _reports  # noqa: F401  (registers the commands)
+from pipereview.cli import serve as _serve  # noqa: F401  (registers the commands)
 from pipereview.cli import velocity as _velocity  # noqa: F401  (registers the commands)
 from pipereview.cli.common import app
 

@@ -39,6 +39,29 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    md = "md"
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+
+
+class PageSize(StrEnum):
+    A4 = "A4"
+    Letter = "Letter"
+
+
+PageSizeOpt = Annotated[
+    PageSize | None,
+    typer.Option(
+        "--page-size", help="Paper for html/pdf (default: the policy's output.page_size)."
+    ),
+]
 
 
 class EngineName(StrEnum):
@@ -127,13 +150,13 @@ def fail(exc: PipereviewError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
+def emit(content: str | bytes, output: Path | None) -> None:
+    """Write a command's output to stdout or ``--output`` (see ``cli/output.py``)."""
+    from pipereview.cli.output import write_output
+
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise fail(PipereviewError(f"{output}: cannot write ({exc.strerror})")) from None
-    err_console.print(f"wrote {output}", highlight=False)
+        written = write_output(content, output)
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    if written is not None:
+        err_console.print(f"wrote {written}", highlight=False)

@@ -13,7 +13,10 @@ from pipereview.cli.common import (
     EngineName,
     Format,
     MemoryOpt,
+    PageSize,
+    PageSizeOpt,
     PolicyOpt,
+    ReportFormat,
     RepsOpt,
     app,
     emit,
@@ -180,19 +183,22 @@ def history_list(
 def history_show(
     as_of: DateArg,
     store: StoreOpt = DEFAULT_STORE,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="Output format.")
+    ] = ReportFormat.table,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    page_size: PageSizeOpt = None,
 ) -> None:
     """Print the report stored with one snapshot."""
     from pipereview import api
-    from pipereview.render import RENDERERS
+    from pipereview.render import render
 
     date = parse_date(as_of, "AS_OF")
     try:
         result = api.stored_report(date, store)
     except PipereviewError as exc:
         raise fail(exc) from None
-    emit(RENDERERS[fmt.value](result), output)
+    emit(render(result, fmt.value, (page_size or PageSize.A4).value), output)
 
 
 @history_app.command("delete")
@@ -231,6 +237,7 @@ def flow(
     new, increased, decreased, unchanged. Reconciles exactly."""
     from pipereview import api
     from pipereview.history.calendar import PERIODS
+    from pipereview.render import ALIASES
     from pipereview.render.flow import FLOW_RENDERERS
 
     start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
@@ -243,4 +250,4 @@ def flow(
         result = api.flow(start, end, store=store, period=period, policy=policy)
     except PipereviewError as exc:
         raise fail(exc) from None
-    emit(FLOW_RENDERERS[fmt.value](result), output)
+    emit(FLOW_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output)

@@ -13,9 +13,10 @@ from pipereview.cli.common import (
     DealsOpt,
     EngineName,
     EngineOpt,
-    Format,
     MemoryOpt,
+    PageSizeOpt,
     PolicyOpt,
+    ReportFormat,
     RepsOpt,
     SparkConfOpt,
     SparkMasterOpt,
@@ -39,8 +40,11 @@ def report(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="Output format.")
+    ] = ReportFormat.table,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    page_size: PageSizeOpt = None,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
     spark_master: SparkMasterOpt = None,
@@ -68,12 +72,14 @@ def report(
 ) -> None:
     """Build the pipeline review from a deals file and a reps file."""
     from pipereview import api
-    from pipereview.render import RENDERERS
+    from pipereview.policy import load_policy
+    from pipereview.render import render
     from pipereview.render.table import report_renderables
 
     date = parse_date(as_of)
     earlier = parse_date(compare_to, "--compare-to") if compare_to else None
     try:
+        paper = page_size.value if page_size else load_policy(policy).output.page_size
         with progress() as step:
             if step:
                 step("starting the engine")
@@ -98,10 +104,17 @@ def report(
             "changes section",
             err=True,
         )
-    if fmt is Format.table and output is None and sys.stdout.isatty():
+    if fmt is ReportFormat.table and output is None and sys.stdout.isatty():
         Console().print(report_renderables(result))
         return
-    emit(RENDERERS[fmt.value](result), output)
+    try:
+        with progress() as step:
+            if step and fmt in (ReportFormat.html, ReportFormat.pdf):
+                step(f"rendering {fmt.value}")
+            content = render(result, fmt.value, paper)
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    emit(content, output)
 
 
 @app.command()
@@ -180,8 +193,9 @@ def demo(
 ) -> None:
     """Generate a realistic synthetic dataset (fixed seed), then report on it."""
     from pipereview import api
-    from pipereview.render import RENDERERS
-    from pipereview.render.table import report_renderables
+    from pipereview.render.html import render_html
+    from pipereview.render.markdown import render_markdown
+    from pipereview.render.table import render_table, report_renderables
 
     try:
         with progress() as step:
@@ -191,17 +205,26 @@ def demo(
             result = api.build_report(deals_path, reps_path, as_of=api.DEMO_AS_OF, progress=step)
     except PipereviewError as exc:
         raise fail(exc) from None
+    try:
+        with progress() as step:
+            if step:
+                step("rendering the HTML report")
+            page = render_html(result)
+    except PipereviewError as exc:
+        raise fail(exc) from None
     (out / "report.json").write_text(result.to_json(), encoding="utf-8")
-    (out / "report.md").write_text(RENDERERS["markdown"](result), encoding="utf-8")
+    (out / "report.md").write_text(render_markdown(result), encoding="utf-8")
+    (out / "report.html").write_text(page, encoding="utf-8")
     if sys.stdout.isatty():
         Console().print(report_renderables(result))
     else:
-        sys.stdout.write(RENDERERS["table"](result))
+        sys.stdout.write(render_table(result))
     err_console.print(
         f"wrote {deals_path}, {reps_path}, {out / 'report.json'}, "
         f"{out / 'report.md'} (as of {api.DEMO_AS_OF.isoformat()})",
         highlight=False,
     )
+    err_console.print(f"HTML report: {(out / 'report.html').resolve()}", highlight=False)
 
 
 @policy_app.command("init")

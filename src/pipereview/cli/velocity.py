@@ -59,6 +59,7 @@ def velocity(
     median days in each stage, conversion to the next, win rate by furthest stage reached,
     cycle time by close month."""
     from pipereview import api
+    from pipereview.render import ALIASES
     from pipereview.render.velocity import VELOCITY_RENDERERS
 
     date = parse_date(as_of)
@@ -75,4 +76,4 @@ def velocity(
         )
     except PipereviewError as exc:
         raise fail(exc) from None
-    emit(VELOCITY_RENDERERS[fmt.value](result), output)
+    emit(VELOCITY_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output)

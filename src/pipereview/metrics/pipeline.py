@@ -98,3 +98,32 @@ def pipeline_summary(row: dict[str, Any]) -> dict[str, Any]:
         derived = {m.name: m.expr(row) for m in DERIVED_PIPELINE_METRICS}
     names = [m.name for m in PIPELINE_METRICS]
     return {**{n: row[n] for n in names[:6]}, **derived, **{n: row[n] for n in names[6:]}}
+
+
+# Grain: one row per stage of the active deals (a missing stage is its own row, null).
+STAGE_PIPELINE_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "active_deals", "count", "Active deals in the stage.", lambda d: count_if(d, is_active(d))
+    ),
+    Metric(
+        "pipeline_value",
+        "usd",
+        "Sum of the stage's active deal values.",
+        lambda d: money_sum(deal_value(d), is_active(d), MONEY_SUM),
+    ),
+    Metric(
+        "weighted_pipeline_value",
+        "usd",
+        "Sum of the stage's active value x probability.",
+        lambda d: money_sum(expected_value(d), is_active(d), WEIGHTED),
+    ),
+)
+
+
+def pipeline_by_stage(deals: ir.Table) -> ir.Table:
+    """Active deals grouped by stage (as written, null included): count, value, weighted
+    value, exact. The rows add up to the pipeline summary's active figures."""
+    active = deals.filter(is_active(deals))
+    return active.group_by("stage").aggregate(
+        **{m.name: m.expr(active) for m in STAGE_PIPELINE_METRICS}
+    )

@@ -1,17 +1,21 @@
 """Renderers: one Report, many formats. ``RENDERERS`` maps a format name to a function
-``(report) -> str``; add your own with ``register_renderer``."""
+``(report) -> str | bytes`` (bytes for PDF); add your own with ``register_renderer``.
+``render`` applies the page size to the formats that have pages (HTML, PDF)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from pipereview.render.markdown import render_markdown
 from pipereview.render.table import render_table
 from pipereview.report import Report
 
-Renderer = Callable[[Report], str]
+Renderer = Callable[[Report], str | bytes]
 
 RENDERERS: dict[str, Renderer] = {}
+ALIASES = {"md": "markdown"}
+PAGED = {"html", "pdf"}
 
 
 def register_renderer(name: str, renderer: Renderer) -> None:
@@ -19,8 +23,30 @@ def register_renderer(name: str, renderer: Renderer) -> None:
     RENDERERS[name] = renderer
 
 
+def _html(report: Report, page_size: str = "A4") -> str:
+    from pipereview.render.html import render_html
+
+    return render_html(report, page_size)  # type: ignore[arg-type]
+
+
+def _pdf(report: Report, page_size: str = "A4") -> bytes:
+    from pipereview.render.pdf import render_pdf
+
+    return render_pdf(report, page_size)  # type: ignore[arg-type]
+
+
+def render(report: Report, fmt: str, page_size: str = "A4") -> str | bytes:
+    """The report in format ``fmt`` (``md`` = ``markdown``); HTML and PDF on ``page_size``."""
+    name = ALIASES.get(fmt, fmt)
+    if name in PAGED:
+        return (_html if name == "html" else _pdf)(report, page_size)
+    return RENDERERS[name](report)
+
+
 register_renderer("table", render_table)
 register_renderer("json", Report.to_json)
 register_renderer("markdown", render_markdown)
+register_renderer("html", partial(_html, page_size="A4"))
+register_renderer("pdf", partial(_pdf, page_size="A4"))
 
-__all__ = ["RENDERERS", "Renderer", "register_renderer"]
+__all__ = ["ALIASES", "RENDERERS", "Renderer", "register_renderer", "render"]

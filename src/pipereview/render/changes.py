@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipereview.render.text import SUMMARY_LABELS, cell
+from pipereview.render.text import SUMMARY_LABELS, cell, summary_kind
 from pipereview.report import Changes
 
 MOVEMENT_LABELS: dict[str, str] = {
@@ -16,7 +16,6 @@ MOVEMENT_LABELS: dict[str, str] = {
 }
 REP_METRIC_LABELS = {"quota_achievement": "Quota ach.", "quota_attainment_pct": "3m attain."}
 DEALS_NAMED = 5  # deal ids named per movement in the human formats; the JSON lists more
-MONEY_METRICS = {"total_pipeline_value", "weighted_pipeline_value"}
 
 
 def _signed(value: Any, kind: str = "") -> str:
@@ -37,8 +36,8 @@ def pipeline_rows(changes: Changes) -> list[list[str]]:
     """Metric, before, after, change (with the percent for money)."""
     rows = []
     for c in changes.pipeline:
-        kind = "usd" if c.metric in MONEY_METRICS else ""
-        change = _signed(c.change, kind)
+        kind = summary_kind(c.metric)
+        change = _signed(c.change, "points" if kind == "rate" else kind)
         if c.change_pct is not None:
             change += f" ({_signed(c.change_pct, 'pct')})"
         rows.append([SUMMARY_LABELS[c.metric], cell(c.before, kind), cell(c.after, kind), change])
@@ -63,12 +62,16 @@ def rep_rows(changes: Changes) -> list[list[str]]:
             r.rep_id,
             cell(r.rep_name),
             REP_METRIC_LABELS[r.metric],
-            cell(r.before, "pct" if r.metric == "quota_attainment_pct" else ""),
-            cell(r.after, "pct" if r.metric == "quota_attainment_pct" else ""),
-            _signed(r.change, "pct" if r.metric == "quota_attainment_pct" else ""),
+            cell(r.before, _rep_kind(r.metric)),
+            cell(r.after, _rep_kind(r.metric)),
+            _signed(r.change, "points" if r.metric == "quota_achievement" else "pct_points"),
         ]
         for r in changes.reps
     ]
+
+
+def _rep_kind(metric: str) -> str:
+    return "pct" if metric == "quota_attainment_pct" else "rate"
 
 
 def untracked_note(changes: Changes) -> str | None:

@@ -1,4 +1,6 @@
-"""Markdown renderer: the report as a document for a wiki, email or pull request."""
+"""Markdown renderer: a short summary for chat or email. The headline numbers (and how they
+moved), the top movements, who needs coaching and why, and the five biggest risks; the full
+tables are in the HTML report."""
 
 from __future__ import annotations
 
@@ -9,106 +11,170 @@ from pipereview.render.changes import (
     rep_rows,
     untracked_note,
 )
-from pipereview.render.text import cell, from_history, md_table, summary_rows
-from pipereview.render.velocity import render_velocity_markdown
-from pipereview.report import Changes, Report
+from pipereview.render.flow import LABELS, exact_usd
+from pipereview.render.text import (
+    HEADLINE,
+    SUMMARY_LABELS,
+    cell,
+    from_history,
+    md_table,
+    summary_kind,
+)
+from pipereview.report import Report
+from pipereview.report.model import DealDetail
+
+RISKS_SHOWN = 5
+COACHING_SHOWN = 10
+REPS_MOVED_SHOWN = 5
+COACHING_RULES = ("needs_coaching", "coaching_candidate")
 
 
-def _changes(changes: Changes | None) -> list[str]:
-    """The changes section: pipeline numbers, deal movements, reps that moved."""
+def headline(report: Report) -> list[str]:
+    """One bullet per headline number, with its change when there is history."""
+    summary = report.pipeline_summary.model_dump()
+    moved = {}
+    if report.changes is not None:
+        moved = {row[0]: row[3] for row in pipeline_rows(report.changes)}
+    out = []
+    for metric, kind in HEADLINE:
+        label = SUMMARY_LABELS[metric]
+        exact = cell(summary[metric], summary_kind(metric))
+        shown = cell(summary[metric], kind)
+        line = f"- **{label}:** {shown}" + (f" ({exact})" if exact != shown else "")
+        if label in moved:
+            line += f", {moved[label]} since {report.changes.compared_to.isoformat()}"  # type: ignore[union-attr]
+        out.append(line)
+    return out
+
+
+def movements(report: Report) -> list[str]:
+    """The deal movements and the reps that moved most, when there is history."""
+    changes = report.changes
     if changes is None:
         return []
     out = ["", f"## {changes_title(changes)}", ""]
-    out += md_table(["Metric", "Before", "After", "Change"], pipeline_rows(changes))
-    out += ["", "### Deal movements", ""]
     out += md_table(["Movement", "Deals", "Value", "Biggest"], movement_rows(changes))
     note = untracked_note(changes)
     if note:
         out += ["", note]
-    if changes.reps:
-        out += ["", "### Reps that moved", ""]
-        out += md_table(["Rep", "Name", "Figure", "Before", "After", "Change"], rep_rows(changes))
+    if report.flow is not None:
+        f = report.flow
+        biggest = sorted(
+            (s for s in f.steps if s.change), key=lambda s: (-abs(s.change), s.category)
+        )[:3]
+        steps = ", ".join(f"{LABELS[s.category].lower()} {exact_usd(s.change)}" for s in biggest)
+        out += [
+            "",
+            f"This quarter's open pipeline went from {exact_usd(f.start_open_pipeline)} to "
+            f"{exact_usd(f.end_open_pipeline)}" + (f" (biggest moves: {steps})." if steps else "."),
+        ]
+    moved = rep_rows(changes)
+    if moved:
+        out += ["", "Reps that moved most:", ""]
+        out += [
+            f"- {name if name != '—' else rep} ({figure}): {before} → {after} ({change})"
+            for rep, name, figure, before, after, change in moved[:REPS_MOVED_SHOWN]
+        ]
+        if len(moved) > REPS_MOVED_SHOWN:
+            out.append(f"- and {len(moved) - REPS_MOVED_SHOWN} more")
     return out
 
 
+def coaching(report: Report) -> list[str]:
+    """Who needs coaching and why: the coaching flags' sentences, by rep."""
+    names = {r.rep_id: r.rep_name for r in report.rep_performance}
+    flags = [f for f in report.flags if f.subject_type == "rep" and f.rule in COACHING_RULES]
+    out = ["", "## Who needs coaching", ""]
+    if not flags:
+        return [*out, "No rep is flagged for coaching."]
+    reps = list(dict.fromkeys(f.subject_id for f in flags))
+    for rep in reps[:COACHING_SHOWN]:
+        why = " ".join(f.message for f in flags if f.subject_id == rep)
+        out.append(f"- **{names.get(rep) or rep}** ({rep}): {why}")
+    if len(reps) > COACHING_SHOWN:
+        out.append(f"- and {len(reps) - COACHING_SHOWN} more reps (see the HTML report)")
+    return out
+
+
+def biggest_risks(report: Report) -> list[str]:
+    """The five most valuable flagged deals, each with owner, stage and every reason."""
+    details = {d.deal_id: d for d in report.deal_details}
+    reasons: dict[str, list[str]] = {}
+    for f in report.flags:
+        if f.subject_type == "deal":
+            reasons.setdefault(f.subject_id, []).append(f.message)
+    out = ["", f"## The {RISKS_SHOWN} biggest risks", ""]
+    if not reasons:
+        return [*out, "No deal is flagged."]
+
+    def size(deal_id: str) -> tuple[object, ...]:
+        d = details.get(deal_id)
+        return (-(d.deal_value_usd if d else 0), deal_id)
+
+    for deal_id in sorted(reasons, key=size)[:RISKS_SHOWN]:
+        out.append(f"- **{deal_id}** {_about(details.get(deal_id))}: {' '.join(reasons[deal_id])}")
+    flagged = sum(c.total for c in report.flag_counts if c.subject_type == "deal")
+    out += ["", f"{flagged:,} deal flags in all; the HTML report lists them by rule."]
+    return out
+
+
+def _about(deal: DealDetail | None) -> str:
+    if deal is None:
+        return ""
+    owner = deal.rep_name or deal.rep_id or "no owner"
+    stage = f", {deal.stage}" if deal.stage else ""
+    return f"({cell(deal.deal_value_usd, 'usd')}{stage}, {owner})"
+
+
+def velocity_line(report: Report) -> list[str]:
+    """One line on stage velocity: the slowest stage and the cycle time of won deals."""
+    v = report.velocity
+    if v is None:
+        return []
+    timed = [s for s in v.stages if s.mean_days is not None]
+    parts = []
+    if timed:
+        slow = max(timed, key=lambda s: (s.mean_days, s.stage))
+        parts.append(f"the slowest stage is {slow.stage} ({cell(slow.mean_days)} days on average)")
+    if v.cycle_time.mean_days is not None:
+        parts.append(
+            f"won deals took {cell(v.cycle_time.mean_days)} days from creation on average "
+            f"({cell(v.cycle_time.won_deals)} deals)"
+        )
+    if not parts:
+        return []
+    return ["", "## Stage velocity", "", "; ".join(parts).capitalize() + "."]
+
+
+def quality_line(report: Report) -> list[str]:
+    """How many data-quality findings, by severity."""
+    if not report.data_quality:
+        return ["", "No data-quality findings."]
+    by_severity: dict[str, int] = {}
+    for q in report.data_quality:
+        by_severity[q.severity] = by_severity.get(q.severity, 0) + 1
+    found = ", ".join(f"{n} {s}" for s, n in sorted(by_severity.items()))
+    checks = ", ".join(q.check for q in report.data_quality)
+    return ["", f"Data quality: {found} ({checks})."]
+
+
 def render_markdown(report: Report) -> str:
-    """The whole report as GitHub-flavoured Markdown."""
-    out = [
-        f"# Pipeline review — as of {report.as_of.isoformat()}",
+    """The report as a short GitHub-flavoured Markdown summary."""
+    trend = [
+        (t.rep_name or t.rep_id) + from_history(t.previous_pipeline_source)
+        for t in report.rep_trajectory
+        if t.pipeline_trend == "declining"
+    ]
+    out = [f"# Pipeline review — as of {report.as_of.isoformat()}", "", *headline(report)]
+    if trend:
+        out.append(f"- **Pipeline declining:** {len(trend)} rep(s): {', '.join(trend[:10])}")
+    out += movements(report)
+    out += coaching(report)
+    out += biggest_risks(report)
+    out += velocity_line(report)
+    out += quality_line(report)
+    out += [
         "",
         f"Policy `{report.policy_fingerprint[:19]}` · input `{report.input_fingerprint[:19]}`",
-        "",
-        "## Pipeline summary",
-        "",
     ]
-    out += md_table(["Metric", "Value"], [[k, v] for k, v in summary_rows(report.pipeline_summary)])
-    out += _changes(report.changes)
-    out += ["", "## Rep performance", ""]
-    out += md_table(
-        ["Rep", "Name", "Active", "Pipeline", "Close rate", "Quota ach.", "Coaching", "Top deals"],
-        [
-            [
-                r.rep_id,
-                cell(r.rep_name),
-                cell(r.active_deals),
-                cell(r.pipeline_value, "usd"),
-                f"{cell(r.close_rate)} ({r.close_rate_source})",
-                cell(r.quota_achievement),
-                cell(r.needs_coaching),
-                cell(r.top_opportunities),
-            ]
-            for r in report.rep_performance
-        ],
-    )
-    out += ["", "## Rep trajectory", ""]
-    out += md_table(
-        [
-            "Rep",
-            "Attainment",
-            "Trend",
-            "Change",
-            "Risk velocity",
-            "Coaching cand.",
-            "Benchmark",
-            "Risk score",
-        ],
-        [
-            [
-                t.rep_id,
-                cell(t.quota_attainment_pct, "pct"),
-                t.pipeline_trend + from_history(t.previous_pipeline_source),
-                cell(t.pipeline_change_pct, "pct"),
-                cell(t.risk_velocity_flag) + from_history(t.risk_velocity_source),
-                cell(t.coaching_candidate),
-                cell(t.benchmark),
-                cell(t.risk_score_current),
-            ]
-            for t in report.rep_trajectory
-        ],
-    )
-    out += ["", "## Flags", ""]
-    out += md_table(
-        ["Rule", "Severity", "Total", "Listed"],
-        [[c.rule, c.severity, cell(c.total), cell(c.shown)] for c in report.flag_counts],
-    )
-    out.append("")
-    for rule in dict.fromkeys(f.rule for f in report.flags):
-        out += [f"### {rule}", ""]
-        out += [f"- {f.message}" for f in report.flags if f.rule == rule]
-        out.append("")
-    if report.velocity is not None:
-        out += [
-            "#" + line if line.startswith("#") else line
-            for line in render_velocity_markdown(report.velocity).splitlines()
-        ]
-        out.append("")
-    out += ["## Data quality", ""]
-    if report.data_quality:
-        out += [
-            f"- **{q.check}** ({q.table}, {q.severity}): {q.message}"
-            + (f" Examples: {', '.join(q.examples)}." if q.examples else "")
-            for q in report.data_quality
-        ]
-    else:
-        out.append("No data-quality findings.")
     return "\n".join(out) + "\n"

@@ -15,7 +15,7 @@ from pipereview.render.changes import (
     rep_rows,
     untracked_note,
 )
-from pipereview.render.text import cell, from_history, rich_table, summary_rows
+from pipereview.render.text import cell, from_history, rep_marks, rich_table, summary_rows
 from pipereview.render.velocity import velocity_renderables
 from pipereview.report import Changes, Report
 
@@ -46,22 +46,14 @@ def report_renderables(report: Report) -> Group:
         reps.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in report.rep_performance:
         t = trajectory.get(r.rep_id)
-        marks = [
-            m
-            for m, on in (
-                ("coach", r.needs_coaching),
-                ("candidate", bool(t and t.coaching_candidate)),
-                ("benchmark", bool(t and t.benchmark)),
-            )
-            if on
-        ]
+        marks = rep_marks(r.needs_coaching, t)
         reps.add_row(
             r.rep_id,
             cell(r.rep_name),
             cell(r.active_deals),
             cell(r.pipeline_value, "usd"),
-            cell(r.close_rate),
-            cell(r.quota_achievement),
+            cell(r.close_rate, "rate"),
+            cell(r.quota_achievement, "rate"),
             cell(t.quota_attainment_pct if t else None, "pct"),
             (t.pipeline_trend + from_history(t.previous_pipeline_source)) if t else "—",
             ", ".join(marks),
@@ -75,12 +67,18 @@ def report_renderables(report: Report) -> Group:
         counts.add_row(c.rule, c.severity, cell(c.total), cell(c.shown), cell(shown_here))
 
     top = Table(title=f"Top flags (the first {FLAGS_SHOWN} of each rule)", show_lines=False)
-    top.add_column("Rule")
-    top.add_column("Subject")
-    top.add_column("Why")
+    for name in ("Rule", "Subject", "Owner", "Stage", "Why"):
+        top.add_column(name)
+    details = {d.deal_id: d for d in report.deal_details}
+    names = {r.rep_id: r.rep_name for r in report.rep_performance}
     for rule in dict.fromkeys(f.rule for f in report.flags):
         for flag in [f for f in report.flags if f.rule == rule][:FLAGS_SHOWN]:
-            top.add_row(flag.rule, flag.subject_id, flag.message)
+            deal = details.get(flag.subject_id) if flag.subject_type == "deal" else None
+            owner = names.get(flag.subject_id) if flag.subject_type == "rep" else None
+            if deal is not None:
+                owner = deal.rep_name or deal.rep_id
+            stage = deal.stage if deal is not None else None
+            top.add_row(flag.rule, flag.subject_id, cell(owner), cell(stage), flag.message)
 
     quality = Table(title="Data quality")
     for name in ("Check", "Table", "Count", "What it means", "Examples"):

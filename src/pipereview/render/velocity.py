@@ -43,10 +43,10 @@ def stage_rows(v: Velocity) -> list[list[str]]:
             cell(s.open_deals),
             cell(s.reached),
             cell(s.advanced),
-            f"{cell(s.conversion_rate)} → {s.next_stage}",
+            f"{cell(s.conversion_rate, 'rate')} → {s.next_stage}",
             cell(s.won),
             cell(s.lost),
-            cell(s.win_rate),
+            cell(s.win_rate, "rate"),
         ]
         for s in v.stages
     ]

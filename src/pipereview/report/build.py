@@ -32,6 +32,8 @@ from pipereview.metrics.reps import (
 from pipereview.metrics.trajectory import TRAJECTORY_METRICS, rep_trajectory
 from pipereview.policy import Policy
 from pipereview.report.changes import build_changes
+from pipereview.report.details import details, stage_pipeline
+from pipereview.report.flow import quarter_flow
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import (
     SCHEMA_VERSION,
@@ -153,7 +155,7 @@ def build_report(
 
     step("data quality")
     quality = data_quality(inputs, known, per_rep)
-    changes = None
+    changes, flow = None, None
     if inputs.earlier is not None:
         step("changes")
         changes = build_changes(
@@ -166,6 +168,14 @@ def build_report(
             trajectory=trajectory,
             untracked=int(known["missing_deal_id"]),
         )
+        flow = quarter_flow(
+            engine,
+            inputs.earlier.deals,
+            deals,
+            compared_to=inputs.earlier.as_of,
+            as_of=as_of,
+            start_month=policy.calendar.fiscal_year_start_month,
+        )
     return Report(
         schema_version=SCHEMA_VERSION,
         as_of=as_of,
@@ -177,7 +187,10 @@ def build_report(
         flags=flags,
         flag_counts=counts,
         data_quality=quality,
+        pipeline_by_stage=stage_pipeline(engine, deals),
+        deal_details=details(engine, deals, flags, performance),
         changes=changes,
+        flow=flow,
     )
 
 

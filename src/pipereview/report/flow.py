@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import Field
 
 from pipereview.errors import InputError
-from pipereview.history.calendar import PeriodName
+from pipereview.history.calendar import PeriodName, period_range
 from pipereview.metrics.flow import CATEGORIES, flow_deals, flow_totals, identity_counts
-from pipereview.report.model import Money, _Model, dumps
+from pipereview.report.model import FlowStep, Money, PeriodFlow, _Model, dumps
 from pipereview.sources.engine import Engine
 
 FLOW_SCHEMA_VERSION = "1.0"
@@ -32,12 +32,8 @@ class FlowDeal(_Model):
     change: Money
 
 
-class FlowCategory(_Model):
-    """One category: the signed change it contributes and how many deals it holds."""
-
-    category: str
-    change: Money
-    deals: int
+# One category: the signed change it contributes and how many deals it holds.
+FlowCategory = FlowStep
 
 
 class Flow(_Model):
@@ -70,6 +66,14 @@ class Flow(_Model):
 
 def _exact(value: Any) -> Decimal:
     return Decimal(0) if value is None else Decimal(value)
+
+
+def steps_of(totals: dict[str, Any]) -> list[FlowStep]:
+    """Each category's signed change and deal count, in CATEGORIES order."""
+    return [
+        FlowStep(category=name, change=_exact(totals[name]), deals=totals[f"n_{name}"])
+        for name in CATEGORIES
+    ]
 
 
 def check_identity(engine: Engine, deals: Any, label: str) -> None:
@@ -117,10 +121,7 @@ def build_flow(
         period_start=first,
         period_end=last,
         start_open_pipeline=_exact(totals["start_open_pipeline"]),
-        categories=[
-            FlowCategory(category=name, change=_exact(totals[name]), deals=totals[f"n_{name}"])
-            for name in CATEGORIES
-        ],
+        categories=steps_of(totals),
         end_open_pipeline=_exact(totals["end_open_pipeline"]),
         deals=[
             FlowDeal(
@@ -132,4 +133,32 @@ def build_flow(
             )
             for row in listed
         ],
+    )
+
+
+def quarter_flow(
+    engine: Engine,
+    before: Any,
+    after: Any,
+    *,
+    compared_to: dt.date,
+    as_of: dt.date,
+    start_month: int,
+) -> PeriodFlow | None:
+    """The report's flow section: this fiscal quarter's open pipeline from the compared
+    snapshot to today. None when either side has deals without an id or a repeated id (the
+    flow matches deals by id; ``changes`` still covers such data)."""
+    for table in (before, after):
+        counts = engine.one(identity_counts(table))
+        if not counts["rows"] == counts["with_id"] == counts["ids"]:
+            return None
+    first, last = period_range("this-quarter", as_of, start_month)
+    totals = engine.one(flow_totals(flow_deals(before, after, first, last)))
+    return PeriodFlow(
+        compared_to=compared_to,
+        period_start=first,
+        period_end=last,
+        start_open_pipeline=_exact(totals["start_open_pipeline"]),
+        steps=steps_of(totals),
+        end_open_pipeline=_exact(totals["end_open_pipeline"]),
     )

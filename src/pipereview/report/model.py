@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 from pipereview.metrics.base import Unit
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 CENT = Decimal("0.01")
 _EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)  # wide enough for any decimal(38, s)
 # In ``model_dump(mode="json")`` (for callers that want plain Python numbers) money is a
@@ -87,6 +87,33 @@ class RepTrajectory(_Model):
     coaching_candidate: bool
     benchmark: bool
     risk_score_current: int | None
+
+
+class StagePipeline(_Model):
+    """Grain: one row per stage of the active deals (null: deals without a stage), biggest
+    pipeline first, then by stage. The rows add up to the pipeline summary."""
+
+    stage: str | None
+    active_deals: int
+    pipeline_value: Money
+    weighted_pipeline_value: Money
+
+
+class DealDetail(_Model):
+    """Grain: one row per deal row the report names (a flag or a top opportunity), ordered
+    by deal_id then content: what a reader needs beside the id."""
+
+    deal_id: str
+    rep_id: str | None
+    rep_name: str | None
+    stage: str | None
+    status: str | None
+    deal_value_usd: Money
+    probability: float
+    expected_value: Money
+    days_in_stage: float
+    close_date: dt.date | None
+    risk_flags: list[str]
 
 
 class Flag(_Model):
@@ -177,6 +204,26 @@ class Changes(_Model):
     reps: list[RepChange]
 
 
+class FlowStep(_Model):
+    """One waterfall step: the signed change a category contributes, and its deals."""
+
+    category: str
+    change: Money
+    deals: int
+
+
+class PeriodFlow(_Model):
+    """How the open pipeline of this fiscal quarter moved since the compared snapshot
+    (exact, not rounded: start + every change = end, decisions D20)."""
+
+    compared_to: dt.date
+    period_start: dt.date | None
+    period_end: dt.date | None
+    start_open_pipeline: Money
+    steps: list[FlowStep]
+    end_open_pipeline: Money
+
+
 VELOCITY_SCHEMA_VERSION = "1.0"
 VelocitySource = Literal["stage_history", "field_history", "snapshots"]
 
@@ -241,15 +288,19 @@ class Report(_Model):
     flags: list[Flag]
     flag_counts: list[FlagCount]
     data_quality: list[DataQualityItem]
+    # Added in schema 1.1; a report stored before then reads with these empty.
+    pipeline_by_stage: list[StagePipeline] = []
+    deal_details: list[DealDetail] = []
     changes: Changes | None = None
+    flow: PeriodFlow | None = None
     velocity: Velocity | None = None
 
     def to_json(self) -> str:
         """Indented JSON, keys in model order, newline-terminated; money digits exact.
-        ``changes`` is written only when there is an earlier snapshot to compare with,
-        ``velocity`` only when a stage or field history was given."""
+        ``changes`` and ``flow`` are written only when there is an earlier snapshot to
+        compare with, ``velocity`` only when a stage or field history was given."""
         data = self.model_dump(mode="python")
-        for optional in ("changes", "velocity"):
+        for optional in ("changes", "flow", "velocity"):
             if data[optional] is None:
                 del data[optional]
         return dumps(data)

@@ -1,0 +1,53 @@
+"""The report's reading aids: pipeline by stage, and the details of the deals it names.
+
+Both are small: one row per stage, and one row per deal that a flag or a top opportunity
+names (at most ``flags.max_per_rule`` per deal rule plus ``reps.top_opportunities`` per rep).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipereview.metrics.details import DEAL_DETAIL_METRICS, deal_details
+from pipereview.metrics.pipeline import STAGE_PIPELINE_METRICS, pipeline_by_stage
+from pipereview.report.model import (
+    DealDetail,
+    Flag,
+    RepPerformance,
+    StagePipeline,
+    row_rounder,
+)
+from pipereview.sources.engine import Engine
+
+
+def stage_pipeline(engine: Engine, deals: Any) -> list[StagePipeline]:
+    """Pipeline by stage, biggest pipeline first, then by stage (missing last)."""
+    round_row = row_rounder({m.name: m.unit for m in STAGE_PIPELINE_METRICS})
+    rows = [StagePipeline(**round_row(row)) for row in engine.rows(pipeline_by_stage(deals))]
+    return sorted(rows, key=lambda s: (-s.pipeline_value, s.stage is None, s.stage or ""))
+
+
+def named_deals(flags: list[Flag], performance: list[RepPerformance]) -> list[str]:
+    """Every deal id the report names: deal flags' subjects and top opportunities."""
+    ids = {f.subject_id for f in flags if f.subject_type == "deal"}
+    ids.update(i for rep in performance for i in rep.top_opportunities)
+    return sorted(ids)
+
+
+def details(
+    engine: Engine, deals: Any, flags: list[Flag], performance: list[RepPerformance]
+) -> list[DealDetail]:
+    """The details of every deal the report names, ordered by deal_id then content."""
+    ids = named_deals(flags, performance)
+    if not ids:
+        return []
+    names = {r.rep_id: r.rep_name for r in performance}
+    round_row = row_rounder({m.name: m.unit for m in DEAL_DETAIL_METRICS})
+    found = [
+        DealDetail(
+            rep_name=names.get(row["rep_id"]),
+            **round_row({**row, "risk_flags": row["risk_flags"] or []}),
+        )
+        for row in engine.rows(deal_details(deals, ids))
+    ]
+    return sorted(found, key=lambda d: (d.deal_id, d.model_dump_json()))

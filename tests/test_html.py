@@ -1,0 +1,186 @@
+"""The HTML and PDF reports, the Markdown summary and the human formats (no browser here;
+``test_browser.py`` loads the page in Chromium)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from pipereview.api import build_report, generate_demo
+from pipereview.render import render
+from pipereview.render.html import render_html
+from pipereview.render.pdf import render_pdf
+from pipereview.render.text import cell, compact_money
+
+from .conftest import AS_OF
+
+GOLDEN = Path(__file__).parent / "golden"
+DEMO_POLICY = {"flags": {"max_per_rule": 8}}
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: every text node outside <style>, <svg> and <head>, one line
+    per block of text, whitespace collapsed."""
+
+    SKIP = frozenset({"style", "svg", "head", "script"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.lines: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        text = " ".join(data.split())
+        if text and not self.depth:
+            self.lines.append(text)
+
+
+def text_of(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    return "\n".join(parser.lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def small_report(small_files: tuple[Path, Path]):  # type: ignore[no-untyped-def]
+    return build_report(*small_files, as_of=AS_OF)
+
+
+def test_the_page_is_self_contained(small_report) -> None:  # type: ignore[no-untyped-def]
+    page = render_html(small_report)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page and '<link rel="stylesheet"' not in page
+    assert "@import" not in page and "url(" not in page
+    # the only absolute URLs are SVG's XML namespaces, which are names, not requests
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    assert page.count("<svg") == 2  # weighted vs total, pipeline by stage
+    assert "default-src 'none'" in page
+    assert "@page { size: A4;" in page
+    assert "@page { size: Letter;" in render_html(small_report, "Letter")
+
+
+def test_the_page_reads_naturally(small_report) -> None:  # type: ignore[no-untyped-def]
+    text = text_of(render_html(small_report))
+    # headline KPIs: compact money with the exact figure beside it, rates as percentages
+    assert "Total pipeline\n$270.0K\n$270,000.00" in text
+    assert "Win rate\n75%" in text
+    # a flagged deal names its owner, stage, value and probability, then why
+    assert "D1\nAda Lovelace\nProposal\n$100,000.00\n50%\n30.00\nDeal D1 in stage" in text
+    # a deal whose rep is not in the reps input shows its rep id
+    assert "D8\nR9\nProspecting\n$5,000.00" in text
+    # top opportunities: id, value and probability
+    assert "D1 ($100.0K, 50%), D2 ($50.0K, 80%)" in text
+    assert "No data-quality findings." not in text and "duplicate_deal_id" in text
+
+
+def test_the_demo_page_text_matches_the_golden(tmp_path: Path) -> None:
+    """The text content of the demo report (a smaller demo, fewer flags listed)."""
+    deals, reps = generate_demo(tmp_path, n_deals=600, n_reps=12)
+    report = build_report(deals, reps, as_of=AS_OF, policy=DEMO_POLICY)
+    text = text_of(render_html(report))
+    path = GOLDEN / "demo_report.html.txt"
+    if os.environ.get("PIPEREVIEW_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_pipeline_by_stage_adds_up(small_report) -> None:  # type: ignore[no-untyped-def]
+    stages = small_report.pipeline_by_stage
+    assert [(s.stage, s.active_deals, s.pipeline_value) for s in stages] == [
+        ("Proposal", 1, Decimal("100000.00")),
+        ("Qualification", 1, Decimal("75000.00")),
+        ("Negotiation", 1, Decimal("50000.00")),
+        ("Discovery", 2, Decimal("40000.00")),
+        ("Prospecting", 1, Decimal("5000.00")),
+    ]
+    summary = small_report.pipeline_summary
+    assert sum(s.pipeline_value for s in stages) == summary.total_pipeline_value
+    assert sum(s.weighted_pipeline_value for s in stages) == summary.weighted_pipeline_value
+    assert sum(s.active_deals for s in stages) == summary.active_deals
+
+
+def test_deal_details_name_owner_stage_and_value(small_report) -> None:  # type: ignore[no-untyped-def]
+    by_id = {d.deal_id: d for d in small_report.deal_details}
+    d1 = by_id["D1"]
+    assert (d1.rep_name, d1.stage, d1.deal_value_usd, d1.probability) == (
+        "Ada Lovelace",
+        "Proposal",
+        Decimal("100000.00"),
+        0.5,
+    )
+    assert d1.expected_value == Decimal("50000.00")
+    assert by_id["D8"].rep_name is None and by_id["D8"].rep_id == "R9"
+    named = {f.subject_id for f in small_report.flags if f.subject_type == "deal"}
+    named |= {i for r in small_report.rep_performance for i in r.top_opportunities}
+    assert set(by_id) == named
+
+
+def test_the_pdf_has_pages_and_the_headline_numbers(small_report) -> None:  # type: ignore[no-untyped-def]
+    a4 = pypdf.PdfReader(io.BytesIO(render_pdf(small_report)))
+    letter = pypdf.PdfReader(io.BytesIO(render_pdf(small_report, "Letter")))
+    assert len(a4.pages) >= 2
+    width, height = (float(v) for v in a4.pages[0].mediabox.upper_right)
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    width, height = (float(v) for v in letter.pages[0].mediabox.upper_right)
+    assert (round(width), round(height)) == (612, 792)  # US Letter
+    first = a4.pages[0].extract_text()
+    for headline in ("$270.0K", "$98.5K", "75%", "Pipeline review — as of 2026-11-20"):
+        assert headline in first
+    everything = "".join(p.extract_text() for p in a4.pages)
+    assert "Ada Lovelace" in everything and "Stalled deals" in everything
+
+
+def test_the_markdown_summary_is_short(small_report) -> None:  # type: ignore[no-untyped-def]
+    md = render(small_report, "md")
+    assert md == render(small_report, "markdown")
+    assert md.startswith("# Pipeline review — as of 2026-11-20\n\n- **Total pipeline:** $270.0K")
+    assert "## Who needs coaching\n\n- **Grace Hopper** (R2): Rep R2 (Grace Hopper) has" in md
+    risks = md.split("## The 5 biggest risks\n\n")[1].split("\n\n")[0].splitlines()
+    assert [r.split("**")[1] for r in risks] == ["D1", "D4", "D6", "D8"]
+    assert risks[0].startswith("- **D1** ($100,000.00, Proposal, Ada Lovelace): Deal D1")
+    assert len(md.splitlines()) < 40
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "text"),
+    [
+        (0.57, "rate", "57%"),
+        (1.27, "rate", "127%"),
+        (0.005, "rate", "0.5%"),
+        (85.0, "pct", "85%"),
+        (85.3, "pct", "85.3%"),
+        (-0.0, "pct", "0%"),
+        (0.12, "points", "12 pts"),
+        (Decimal("107600000"), "compact", "$107.6M"),
+        (Decimal("999960"), "compact", "$1.0M"),
+        (Decimal("950200"), "compact", "$950.2K"),
+        (Decimal("740"), "compact", "$740"),
+        (Decimal("-2500000"), "compact", "-$2.5M"),
+        (Decimal("1234.5"), "usd", "$1,234.50"),
+        (None, "rate", "—"),
+    ],
+)
+def test_human_formats(value: object, kind: str, text: str) -> None:
+    assert cell(value, kind) == text
+
+
+def test_compact_money_rounds_to_the_nearest_unit() -> None:
+    assert compact_money(Decimal("1049999")) == "$1.0M"
+    assert compact_money(Decimal("1050001")) == "$1.1M"
+    assert compact_money(Decimal("999999999999")) == "$1.0T"
