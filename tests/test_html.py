@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -184,3 +186,60 @@ def test_compact_money_rounds_to_the_nearest_unit() -> None:
     assert compact_money(Decimal("1049999")) == "$1.0M"
     assert compact_money(Decimal("1050001")) == "$1.1M"
     assert compact_money(Decimal("999999999999")) == "$1.0T"
+
+
+def test_the_print_limit_says_what_it_leaves_out(small_report) -> None:  # type: ignore[no-untyped-def]
+    text = text_of(render_html(small_report, limit=1))
+    assert "… and 2 more reps: the HTML and JSON reports list them all." in text
+    assert "Stalled deals\n(3, the 1 with the highest priority listed)" in text
+    full = text_of(render_html(small_report))
+    assert "more reps" not in full and "Stalled deals\n(3)" in full
+    assert text_of(render_html(small_report, limit=3)) == full
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipereview", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+def test_the_cli_writes_html_and_pdf_and_guards_output(
+    small_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    deals, reps = (str(p) for p in small_files)
+    base = ["report", "--deals", deals, "--reps", reps, "--as-of", "2026-11-20"]
+    done = _cli(*base, "--format", "html", "--output", "r.html", cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == "wrote r.html\n"
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    done = _cli(
+        *base, "--format", "pdf", "--page-size", "Letter", "--output", "r.pdf", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    letter = pypdf.PdfReader(tmp_path / "r.pdf").pages[0].mediabox
+    assert (round(float(letter.width)), round(float(letter.height))) == (612, 792)
+    policy = tmp_path / "p.toml"
+    policy.write_text('[output]\npage_size = "Letter"\n')
+    done = _cli(
+        *base, "--policy", str(policy), "--format", "pdf", "--output", "p.pdf", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert round(float(pypdf.PdfReader(tmp_path / "p.pdf").pages[0].mediabox.width)) == 612
+    # refusals: a mismatched name, another kind of file, a missing directory
+    wrong = _cli(*base, "--format", "pdf", "--output", "r.html", cwd=tmp_path)
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith("error: r.html: a .html file would get PDF content")
+    (tmp_path / "notes.txt").write_bytes(b"%PDF-1.7 not really")
+    kind = _cli(*base, "--format", "markdown", "--output", "notes.txt", cwd=tmp_path)
+    assert kind.returncode == 1
+    assert "notes.txt: exists and holds PDF, not text; refusing to overwrite it" in kind.stderr
+    assert (tmp_path / "notes.txt").read_bytes() == b"%PDF-1.7 not really"
+    nodir = _cli(*base, "--format", "md", "--output", "new/r.md", cwd=tmp_path)
+    assert nodir.returncode == 1 and "the directory new does not exist" in nodir.stderr
+    assert not (tmp_path / "new").exists()
+    again = _cli(*base, "--format", "md", "--output", "r.md", cwd=tmp_path)
+    assert again.returncode == 0 and (tmp_path / "r.md").read_text().startswith("# Pipeline")
+    assert _cli(*base, "--format", "md", "--output", "r.md", cwd=tmp_path).returncode == 0
+    piped = subprocess.run(
+        [sys.executable, "-m", "pipereview", *base, "--format", "pdf"], capture_output=True
+    )
+    assert piped.returncode == 0 and piped.stdout.startswith(b"%PDF")

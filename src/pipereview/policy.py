@@ -263,6 +263,13 @@ class OutputPolicy(_Section):
     page_size: Literal["A4", "Letter"] = Field(
         "A4", description='Paper size of the PDF and of the printed HTML report: "A4" or "Letter".'
     )
+    pdf_rows: int = Field(
+        100,
+        ge=0,
+        description="The PDF lists at most this many rows per long list (reps, coaching, each "
+        "deal rule, other rep flags) and says how many it leaves out (0 = all); the HTML and "
+        "JSON list everything.",
+    )
 
 
 class Policy(_Section):

@@ -79,7 +79,8 @@ def report(
     date = parse_date(as_of)
     earlier = parse_date(compare_to, "--compare-to") if compare_to else None
     try:
-        paper = page_size.value if page_size else load_policy(policy).output.page_size
+        output_policy = load_policy(policy).output
+        paper = page_size.value if page_size else output_policy.page_size
         with progress() as step:
             if step:
                 step("starting the engine")
@@ -111,7 +112,7 @@ def report(
         with progress() as step:
             if step and fmt in (ReportFormat.html, ReportFormat.pdf):
                 step(f"rendering {fmt.value}")
-            content = render(result, fmt.value, paper)
+            content = render(result, fmt.value, paper, output_policy.pdf_rows)
     except PipereviewError as exc:
         raise fail(exc) from None
     emit(content, output)

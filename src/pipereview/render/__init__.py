@@ -15,7 +15,6 @@ Renderer = Callable[[Report], str | bytes]
 
 RENDERERS: dict[str, Renderer] = {}
 ALIASES = {"md": "markdown"}
-PAGED = {"html", "pdf"}
 
 
 def register_renderer(name: str, renderer: Renderer) -> None:
@@ -29,17 +28,22 @@ def _html(report: Report, page_size: str = "A4") -> str:
     return render_html(report, page_size)  # type: ignore[arg-type]
 
 
-def _pdf(report: Report, page_size: str = "A4") -> bytes:
-    from pipereview.render.pdf import render_pdf
+def _pdf(report: Report, page_size: str = "A4", limit: int | None = None) -> bytes:
+    from pipereview.render.pdf import PDF_ROWS, render_pdf
 
-    return render_pdf(report, page_size)  # type: ignore[arg-type]
+    return render_pdf(report, page_size, PDF_ROWS if limit is None else limit)  # type: ignore[arg-type]
 
 
-def render(report: Report, fmt: str, page_size: str = "A4") -> str | bytes:
-    """The report in format ``fmt`` (``md`` = ``markdown``); HTML and PDF on ``page_size``."""
+def render(
+    report: Report, fmt: str, page_size: str = "A4", pdf_rows: int | None = None
+) -> str | bytes:
+    """The report in format ``fmt`` (``md`` = ``markdown``); HTML and PDF on ``page_size``,
+    the PDF's long lists capped at ``pdf_rows`` (None: the default, 0: none)."""
     name = ALIASES.get(fmt, fmt)
-    if name in PAGED:
-        return (_html if name == "html" else _pdf)(report, page_size)
+    if name == "html":
+        return _html(report, page_size)
+    if name == "pdf":
+        return _pdf(report, page_size, pdf_rows)
     return RENDERERS[name](report)
 
 

@@ -226,9 +226,25 @@ def flow_view(flow: PeriodFlow | None) -> dict[str, Any] | None:
     }
 
 
-def context(report: Report, page_size: PageSize = "A4") -> dict[str, Any]:
-    """Everything the report body shows, formatted."""
+def _capped(rows: list[Any], limit: int) -> tuple[list[Any], int]:
+    """The first ``limit`` rows (all when 0) and how many are left out."""
+    if not limit or len(rows) <= limit:
+        return rows, 0
+    return rows[:limit], len(rows) - limit
+
+
+def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[str, Any]:
+    """Everything the report body shows, formatted. ``limit`` (0 = none) caps every long
+    list (reps, coaching, each deal rule, other rep flags) for print; the page says how many
+    rows it leaves out."""
     changes, velocity = report.changes, report.velocity
+    reps, reps_more = _capped(rep_rows(report), limit)
+    coached, coaching_more = _capped(coaching(report), limit)
+    others = [f for f in report.flags if f.subject_type == "rep" and f.rule not in COACHING_RULES]
+    rep_flags, rep_flags_more = _capped(others, limit)
+    lists = deal_lists(report)
+    for listed in lists:
+        listed.rows = listed.rows[: limit or None]
     return {
         "report": report,
         "links": False,
@@ -249,10 +265,13 @@ def context(report: Report, page_size: PageSize = "A4") -> dict[str, Any]:
             ]
             for s in report.pipeline_by_stage
         ],
-        "reps": rep_rows(report),
-        "coaching": coaching(report),
-        "deal_lists": deal_lists(report),
-        "rep_flags": [f for f in report.flags if f.subject_type == "rep"],
+        "reps": reps,
+        "reps_more": reps_more,
+        "coaching": coached,
+        "coaching_more": coaching_more,
+        "deal_lists": lists,
+        "rep_flags": rep_flags,
+        "rep_flags_more": rep_flags_more,
         "counts": report.flag_counts,
         "quality": report.data_quality,
         "changes": None
@@ -276,6 +295,8 @@ def context(report: Report, page_size: PageSize = "A4") -> dict[str, Any]:
     }
 
 
-def render_html(report: Report, page_size: PageSize = "A4") -> str:
-    """The report as one self-contained HTML page."""
-    return _report_environment().get_template("report.html.j2").render(**context(report, page_size))
+def render_html(report: Report, page_size: PageSize = "A4", limit: int = 0) -> str:
+    """The report as one self-contained HTML page (every long list capped at ``limit``
+    rows when it is not 0: the PDF's print limit)."""
+    values = context(report, page_size, limit)
+    return _report_environment().get_template("report.html.j2").render(**values)
