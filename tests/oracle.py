@@ -543,10 +543,27 @@ def oracle_report(deals: list[dict], reps: list[dict], policy: dict | None = Non
         row["benchmark"] = benchmark is not None and row["rep_id"] == benchmark
 
     flag_counts = dict.fromkeys(RULE_ORDER, 0)
+    stages: dict[Any, dict] = {}
+    for d in _active(deals):
+        row = stages.setdefault(
+            d.get("stage"),
+            {"stage": d.get("stage"), "active_deals": 0, "pipeline_value": Decimal(0)}
+            | {"weighted_pipeline_value": Decimal(0)},
+        )
+        row["active_deals"] += 1
+        row["pipeline_value"] += dec(d.get("deal_value_usd"))
+        row["weighted_pipeline_value"] += _weighted(d)
+    by_stage = [
+        {**row, "pipeline_value": cents(row["pipeline_value"])}
+        | {"weighted_pipeline_value": cents(row["weighted_pipeline_value"])}
+        for row in stages.values()
+    ]
+    by_stage.sort(key=lambda r: (-r["pipeline_value"], r["stage"] is None, r["stage"] or ""))
     flag_counts.update(Counter(f["rule"] for f in oracle_flags(deals, reps, settings)))
     return {
         "pipeline_summary": summary,
         "rep_performance": performance,
         "rep_trajectory": trajectory,
         "flag_counts": flag_counts,
+        "pipeline_by_stage": by_stage,
     }

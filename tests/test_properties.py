@@ -9,6 +9,7 @@ exact ``Decimal`` (model_dump in Python mode), so a float sum or a half-up round
 from __future__ import annotations
 
 import random
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from pipereview.rules import RULES
 from .conftest import AS_OF
 from .oracle import (
     CENT,
+    _deal_name,
     oracle_flags,
     oracle_quality,
     oracle_report,
@@ -62,6 +64,7 @@ DEAL_FIELDS = {
     "probability": maybe(probability),
     "days_in_stage": maybe(days),
     "risk_flags": maybe(st.lists(st.sampled_from(FLAGS), max_size=2)),
+    "stage": maybe(st.sampled_from(["Discovery", "Proposal", "discovery", " Proposal"])),
 }
 deal = st.fixed_dictionaries(DEAL_FIELDS)
 rep_money = st.one_of(
@@ -125,6 +128,13 @@ def test_engine_matches_oracle(data: tuple[list[dict], list[dict]]) -> None:
     assert _pick(report.rep_performance, want["rep_performance"]) == want["rep_performance"]
     assert _pick(report.rep_trajectory, want["rep_trajectory"]) == want["rep_trajectory"]
     assert {c.rule: c.total for c in report.flag_counts} == want["flag_counts"]
+    by_stage = [s.model_dump() for s in report.pipeline_by_stage]
+    assert by_stage == want["pipeline_by_stage"]
+    named = {f.subject_id for f in report.flags if f.subject_type == "deal"}
+    named |= {i for r in report.rep_performance for i in r.top_opportunities}
+    assert sorted({d.deal_id for d in report.deal_details}) == sorted(named)
+    rows = Counter(_deal_name(d, i) for i, d in enumerate(deals, 1))
+    assert len(report.deal_details) == sum(rows[i] for i in named)  # every row of an id
 
 
 @SETTINGS
