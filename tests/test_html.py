@@ -228,11 +228,26 @@ def test_the_cli_writes_html_and_pdf_and_guards_output(
     wrong = _cli(*base, "--format", "pdf", "--output", "r.html", cwd=tmp_path)
     assert wrong.returncode == 1
     assert wrong.stderr.startswith("error: r.html: a .html file would get PDF content")
-    (tmp_path / "notes.txt").write_bytes(b"%PDF-1.7 not really")
-    kind = _cli(*base, "--format", "markdown", "--output", "notes.txt", cwd=tmp_path)
+    (tmp_path / "notes").write_bytes(b"%PDF-1.7 not really")
+    kind = _cli(*base, "--format", "markdown", "--output", "notes", cwd=tmp_path)
     assert kind.returncode == 1
-    assert "notes.txt: exists and holds PDF, not text; refusing to overwrite it" in kind.stderr
-    assert (tmp_path / "notes.txt").read_bytes() == b"%PDF-1.7 not really"
+    assert "notes: exists and holds PDF, not text; refusing to overwrite it" in kind.stderr
+    assert (tmp_path / "notes").read_bytes() == b"%PDF-1.7 not really"
+    # a name that says what it is for may be overwritten with that kind (JSON -> Markdown)
+    assert _cli(*base, "--format", "json", "--output", "was.md", cwd=tmp_path).returncode == 0
+    assert _cli(*base, "--format", "md", "--output", "was.md", cwd=tmp_path).returncode == 0
+    # a symlink's target gets the output, with its permissions kept; a FIFO is not read
+    (tmp_path / "real.md").write_text("old")
+    (tmp_path / "real.md").chmod(0o600)
+    (tmp_path / "link.md").symlink_to(tmp_path / "real.md")
+    assert _cli(*base, "--format", "md", "--output", "link.md", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "link.md").is_symlink()
+    assert (tmp_path / "real.md").read_text().startswith("# Pipeline review")
+    assert (tmp_path / "real.md").stat().st_mode & 0o777 == 0o600
+    (tmp_path / "own.md").write_text("old")
+    (tmp_path / "own.md").chmod(0o640)
+    assert _cli(*base, "--format", "md", "--output", "own.md", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "own.md").stat().st_mode & 0o777 == 0o640
     nodir = _cli(*base, "--format", "md", "--output", "new/r.md", cwd=tmp_path)
     assert nodir.returncode == 1 and "the directory new does not exist" in nodir.stderr
     assert not (tmp_path / "new").exists()
@@ -243,3 +258,41 @@ def test_the_cli_writes_html_and_pdf_and_guards_output(
         [sys.executable, "-m", "pipereview", *base, "--format", "pdf"], capture_output=True
     )
     assert piped.returncode == 0 and piped.stdout.startswith(b"%PDF")
+
+
+def test_repeated_ids_show_the_row_each_flag_judged(tmp_path: Path) -> None:
+    deals = [
+        {"deal_id": "dup", "rep_id": "R1", "status": "active", "deal_value_usd": 5000.0,
+         "probability": 0.5, "days_in_stage": 30, "stage": "Proposal"},
+        {"deal_id": "dup", "rep_id": "R2", "status": "active", "deal_value_usd": 6000.0,
+         "probability": 0.2, "days_in_stage": 40, "stage": "Discovery"},
+    ]  # fmt: skip
+    reps = [{"rep_id": "R1", "rep_name": "Ann"}, {"rep_id": "R2", "rep_name": "Bo"}]
+    report = build_report(deals, reps, as_of=AS_OF)
+    text = text_of(render_html(report))
+    assert "dup\nAnn\nProposal\n$5,000.00\n—\n30.00\nDeal dup in stage Proposal" in text
+    assert "dup\nBo\nDiscovery\n$6,000.00\n—\n40.00\nDeal dup in stage Discovery" in text
+    md = render(report, "md")
+    assert "- **dup** ($6,000.00, Discovery, Bo): Deal dup in stage Discovery" in md
+    assert "- **dup** ($5,000.00, Proposal, Ann): Deal dup in stage Proposal" in md
+
+
+def test_kpi_colours_say_good_or_bad_not_up_or_down(tmp_path: Path) -> None:
+    from pipereview.api import snapshot
+    from pipereview.render.html import kpis
+
+    def deal(i: int, days: int) -> dict[str, object]:
+        value = {"deal_value_usd": 1000.0 * i, "probability": 0.5, "days_in_stage": days}
+        return {"deal_id": f"D{i}", "rep_id": "R1", "status": "active", **value}
+
+    reps = [{"rep_id": "R1", "rep_name": "Ann"}]
+    store = tmp_path / "s.duckdb"
+    snapshot([deal(1, 1), deal(2, 1)], reps, as_of=AS_OF, store=store)
+    later = build_report(
+        [deal(1, 30), deal(2, 30), deal(3, 1)], reps, as_of=AS_OF.replace(day=27), store=store
+    )
+    shown = {k.label: (k.direction, k.tone) for k in kpis(later)}
+    assert shown["Total pipeline"] == ("up", "good")  # $3,000 -> $6,000
+    assert shown["Stalled deals"] == ("up", "bad")  # 0 -> 2
+    assert shown["At-risk deals"] == ("", "")  # 0 -> 0
+    assert all(k.tone == "" for k in kpis(build_report([deal(1, 1)], reps, as_of=AS_OF)))

@@ -256,7 +256,10 @@ def test_the_report_carries_a_velocity_section(files: dict[str, Path]) -> None:
     assert plain.velocity is None and '"velocity"' not in plain.to_json()
     from pipereview.render import RENDERERS
 
-    assert "## Stage velocity\n\nThe slowest stage is " in RENDERERS["markdown"](report)
+    assert (
+        "## Stage velocity\n\nThe slowest stage is Discovery (24.50 days on average); won "
+        "deals took 35.00 days from creation on average (2 deals)."
+    ) in RENDERERS["markdown"](report)
     assert "Cycle time, created to won" in RENDERERS["table"](report)
     with pytest.raises(InputError, match="needs one history"):
         api.build_report(

@@ -153,3 +153,29 @@ def test_serve_refuses_a_public_address_without_a_token(small_files: tuple[Path,
         [sys.executable, "-m", "pipereview", "serve"], capture_output=True, text=True
     )
     assert neither.returncode == 1 and "needs either --store or both" in neither.stderr
+
+
+def test_odd_requests_get_pages_with_headers(client: TestClient, source: FileSource) -> None:
+    guarded = TestClient(create_app(source, token=TOKEN), follow_redirects=False)
+    nul = client.get("/deals/%00")
+    assert nul.status_code == 404 and "default-src 'none'" in nul.headers["content-security-policy"]
+    put = client.put("/")
+    assert put.status_code == 405 and "<h1>Method not allowed</h1>" in put.text
+    assert put.headers["allow"] == "GET" and "content-security-policy" in put.headers
+    # the page asked for comes back after login exactly as it was sent (%25 stays encoded)
+    went = guarded.get("/deals/50%2525off?date=2026-11-20")
+    assert went.headers["location"] == "/login?next=%2Fdeals%2F50%252525off%3Fdate%3D2026-11-20"
+    back = guarded.post("/login", data={"token": TOKEN, "next": "/deals/50%2525off?date=x"})
+    assert back.headers["location"] == "/deals/50%2525off?date=x"
+
+
+def test_a_crash_is_one_line_with_headers(source: FileSource) -> None:
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    app = create_app(source)
+    app.add_api_route("/broken", broken)
+    client = TestClient(app, raise_server_exceptions=False)
+    got = client.get("/broken")
+    assert got.status_code == 500 and "boom" not in got.text and "Traceback" not in got.text
+    assert "default-src 'none'" in got.headers["content-security-policy"]

@@ -1,13 +1,18 @@
 """Writing a command's output: to stdout, or to ``--output`` without surprises.
 
-``--output`` never creates a directory, and never overwrites a file of another kind (a PDF
-with HTML, a JSON report with a table, a binary file with text); the name's extension must
-match what is written (``report.pdf`` gets PDF). The file is written whole or not at all.
+``--output`` never creates a directory. A name with a known extension must get that kind of
+content (``report.pdf`` gets PDF); a name without one never overwrites a file that holds
+another kind (a PDF with HTML, a JSON report with a table, a binary file with text). A
+regular file is replaced whole or not at all (a temporary file beside it, renamed over it,
+with the old file's permissions); a symlink, a file with other hard links, a FIFO or a
+device is written in place, so the link's target, the other names or the device get the
+output.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -16,6 +21,7 @@ from pipereview.errors import PipereviewError
 
 EXTENSION_KINDS = {".pdf": "PDF", ".html": "HTML", ".htm": "HTML", ".json": "JSON"}
 TEXT_EXTENSIONS = {".md", ".markdown", ".txt", ".toml"}
+BOM = b"\xef\xbb\xbf"
 
 
 def kind_of(content: str | bytes) -> str:
@@ -23,8 +29,11 @@ def kind_of(content: str | bytes) -> str:
     head = content[:1024] if isinstance(content, bytes) else content[:1024].encode("utf-8")
     if head.startswith(b"%PDF"):
         return "PDF"
-    start = head.lstrip()
-    if start[:15].lower().startswith((b"<!doctype html", b"<html")):
+    start = head.removeprefix(BOM).lstrip()
+    lowered = start.lower()
+    if lowered.startswith((b"<!doctype html", b"<html")) or (
+        lowered.startswith(b"<!--") and (b"<html" in lowered or b"<!doctype html" in lowered)
+    ):
         return "HTML"
     if start[:1] in (b"{", b"["):
         return "JSON"
@@ -36,6 +45,12 @@ def kind_of(content: str | bytes) -> str:
     return "text"
 
 
+def _expected(output: Path) -> str | None:
+    """The kind a file name declares by its extension (None: it declares none)."""
+    suffix = output.suffix.lower()
+    return EXTENSION_KINDS.get(suffix) or ("text" if suffix in TEXT_EXTENSIONS else None)
+
+
 def _refusal(output: Path, content: str | bytes) -> PipereviewError | None:
     new = kind_of(content)
     if not output.parent.is_dir():
@@ -45,21 +60,21 @@ def _refusal(output: Path, content: str | bytes) -> PipereviewError | None:
         )
     if output.is_dir():
         return PipereviewError(f"{output}: is a directory", hint="name a file")
-    expected = EXTENSION_KINDS.get(output.suffix.lower())
-    if expected is None and output.suffix.lower() in TEXT_EXTENSIONS:
-        expected = "text"
-    if expected is not None and expected != new and not (expected == "text" and new == "JSON"):
-        return PipereviewError(
-            f"{output}: a {output.suffix} file would get {new} content",
-            hint=f"name the file for its format (e.g. report{_suffix(new)}) or change --format",
-        )
-    if output.exists():
+    expected = _expected(output)
+    if expected is not None:
+        if expected != new and not (expected == "text" and new == "JSON"):
+            return PipereviewError(
+                f"{output}: a {output.suffix} file would get {new} content",
+                hint=f"name the file for its format (e.g. report{_suffix(new)}) or change --format",
+            )
+        return None  # the name says what the file is for; the new content is that
+    if output.is_file() and output.stat().st_size > 0:  # never open a FIFO or device to sniff
         try:
             with output.open("rb") as f:
                 old = kind_of(f.read(1024))
         except OSError as exc:
             return PipereviewError(f"{output}: cannot read ({exc.strerror})")
-        if old != new and os.path.getsize(output) > 0:
+        if old != new:
             return PipereviewError(
                 f"{output}: exists and holds {old}, not {new}; refusing to overwrite it",
                 hint="remove it or choose another --output",
@@ -72,8 +87,8 @@ def _suffix(kind: str) -> str:
 
 
 def write_output(content: str | bytes, output: Path | None) -> Path | None:
-    """Write ``content`` to ``output`` (atomically), or to stdout when it is None. PDF is
-    not written to a terminal. Raises PipereviewError with the reason and the fix."""
+    """Write ``content`` to ``output``, or to stdout when it is None. PDF is not written to
+    a terminal. Raises PipereviewError with the reason and the fix."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     if output is None:
         if isinstance(content, bytes) and sys.stdout.isatty():
@@ -87,18 +102,34 @@ def write_output(content: str | bytes, output: Path | None) -> Path | None:
     refusal = _refusal(output, content)
     if refusal is not None:
         raise refusal
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, output)
+        _write(output, data)
     except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         raise PipereviewError(f"{output}: cannot write ({exc.strerror})") from None
     return output
+
+
+def _write(output: Path, data: bytes) -> None:
+    """Replace a regular file (or create one) atomically; write anything else in place."""
+    try:
+        found = os.lstat(output)
+    except FileNotFoundError:
+        found = None
+    if found is not None and (not stat.S_ISREG(found.st_mode) or found.st_nlink > 1):
+        with open(output, "wb") as f:  # a symlink's target, other hard links, a FIFO, a device
+            f.write(data)
+        return
+    mode = stat.S_IMODE(found.st_mode) if found is not None else 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, output)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _umask() -> int:

@@ -122,7 +122,7 @@ STAGE_PIPELINE_METRICS: tuple[Metric, ...] = (
 
 def pipeline_by_stage(deals: ir.Table) -> ir.Table:
     """Active deals grouped by stage (as written, null included): count, value, weighted
-    value, exact. The rows add up to the pipeline summary's active figures."""
+    value, exact. The exact rows add up to the pipeline summary's active figures."""
     active = deals.filter(is_active(deals))
     return active.group_by("stage").aggregate(
         **{m.name: m.expr(active) for m in STAGE_PIPELINE_METRICS}

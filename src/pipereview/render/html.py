@@ -29,13 +29,15 @@ from pipereview.render.text import (
     HEADLINE,
     SUMMARY_LABELS,
     cell,
+    deal_facts,
+    details_by_id,
     from_history,
     rep_marks,
     summary_kind,
     summary_rows,
 )
 from pipereview.render.velocity import cycle_rows, stage_rows, velocity_title
-from pipereview.report.model import DealDetail, Flag, PeriodFlow, Report
+from pipereview.report.model import Flag, PeriodFlow, Report
 
 PageSize = Literal["A4", "Letter"]
 DEAL_RULE_TITLES = {
@@ -44,6 +46,7 @@ DEAL_RULE_TITLES = {
     "stale_high_probability": "Stale high-probability deals",
 }
 COACHING_RULES = ("needs_coaching", "coaching_candidate")
+LOWER_IS_BETTER = {"stalled_deals_count", "at_risk_deals_count"}
 TREND_ARROWS = {"improving": "▲", "stable": "▶", "declining": "▼"}
 BAR_FULL = 1.5  # the attainment bar is full at 150% of quota
 
@@ -56,7 +59,8 @@ class Kpi:
     value: str
     exact: str
     change: str = ""
-    direction: str = ""  # "up", "down" or "" (no history, or no change)
+    direction: str = ""  # "up", "down" or "" (no history, or no change): the arrow
+    tone: str = ""  # "good" or "bad": the colour (fewer stalled deals is good)
 
 
 @dataclass
@@ -108,35 +112,38 @@ def kpis(report: Report) -> list[Kpi]:
         if change is not None:
             kpi.change = written[kpi.label]
             kpi.direction = "up" if change.change > 0 else "down" if change.change < 0 else ""
+            better = "down" if metric in LOWER_IS_BETTER else "up"
+            kpi.tone = "" if not kpi.direction else "good" if kpi.direction == better else "bad"
         out.append(kpi)
     return out
 
 
-def _deal_row(flag: Flag, deal: DealDetail | None) -> list[str]:
+def _deal_row(flag: Flag, facts: dict[str, Any]) -> list[str]:
     """Deal, owner, stage, value, probability, days in stage, and why it is flagged."""
-    if deal is None:
-        return [flag.subject_id, "—", "—", "—", "—", "—", flag.message]
     return [
         flag.subject_id,
-        deal.rep_name or deal.rep_id or "—",
-        deal.stage or "—",
-        cell(deal.deal_value_usd, "usd"),
-        cell(deal.probability, "rate"),
-        cell(deal.days_in_stage),
+        cell(facts["owner"]),
+        cell(facts["stage"]),
+        cell(facts["value"], "usd"),
+        cell(facts["probability"], "rate"),
+        cell(facts["days"]),
         flag.message,
     ]
 
 
 def deal_lists(report: Report) -> list[DealList]:
     """Each deal rule's listed flags with owner, stage, value, probability and the reason."""
-    details = {d.deal_id: d for d in report.deal_details}
+    details = details_by_id(report.deal_details)
+    names = {r.rep_id: r.rep_name for r in report.rep_performance}
     lists = []
     for count in report.flag_counts:
         if count.subject_type != "deal":
             continue
         listed = DealList(count.rule, DEAL_RULE_TITLES.get(count.rule, count.rule), count.total)
         listed.rows = [
-            _deal_row(f, details.get(f.subject_id)) for f in report.flags if f.rule == count.rule
+            _deal_row(f, deal_facts(f, details, names))
+            for f in report.flags
+            if f.rule == count.rule
         ]
         lists.append(listed)
     return lists

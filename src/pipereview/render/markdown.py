@@ -4,6 +4,8 @@ tables are in the HTML report."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipereview.render.changes import (
     changes_title,
     movement_rows,
@@ -16,17 +18,19 @@ from pipereview.render.text import (
     HEADLINE,
     SUMMARY_LABELS,
     cell,
+    deal_facts,
+    details_by_id,
     from_history,
     md_table,
     summary_kind,
 )
 from pipereview.report import Report
-from pipereview.report.model import DealDetail
 
 RISKS_SHOWN = 5
 COACHING_SHOWN = 10
 REPS_MOVED_SHOWN = 5
 COACHING_RULES = ("needs_coaching", "coaching_candidate")
+REPS_NAMED = 10
 
 
 def headline(report: Report) -> list[str]:
@@ -62,7 +66,10 @@ def movements(report: Report) -> list[str]:
         biggest = sorted(
             (s for s in f.steps if s.change), key=lambda s: (-abs(s.change), s.category)
         )[:3]
-        steps = ", ".join(f"{LABELS[s.category].lower()} {exact_usd(s.change)}" for s in biggest)
+        steps = ", ".join(
+            f"{LABELS[s.category].lower()} {'+' if s.change > 0 else ''}{exact_usd(s.change)}"
+            for s in biggest
+        )
         out += [
             "",
             f"This quarter's open pipeline went from {exact_usd(f.start_open_pipeline)} to "
@@ -98,32 +105,33 @@ def coaching(report: Report) -> list[str]:
 
 def biggest_risks(report: Report) -> list[str]:
     """The five most valuable flagged deals, each with owner, stage and every reason."""
-    details = {d.deal_id: d for d in report.deal_details}
-    reasons: dict[str, list[str]] = {}
+    details = details_by_id(report.deal_details)
+    names = {r.rep_id: r.rep_name for r in report.rep_performance}
+    # one entry per flagged deal row: a repeated id's rows (other values) stay apart
+    reasons: dict[tuple[Any, ...], list[str]] = {}
     for f in report.flags:
         if f.subject_type == "deal":
-            reasons.setdefault(f.subject_id, []).append(f.message)
+            facts = deal_facts(f, details, names)
+            key = (f.subject_id, facts["value"], facts["owner"], facts["stage"])
+            reasons.setdefault(key, []).append(f.message)
     out = ["", f"## The {RISKS_SHOWN} biggest risks", ""]
     if not reasons:
         return [*out, "No deal is flagged."]
 
-    def size(deal_id: str) -> tuple[object, ...]:
-        d = details.get(deal_id)
-        return (-(d.deal_value_usd if d else 0), deal_id)
+    def size(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (key[1] is None, -(key[1] or 0), key[0], str(key[2:]))
 
-    for deal_id in sorted(reasons, key=size)[:RISKS_SHOWN]:
-        out.append(f"- **{deal_id}** {_about(details.get(deal_id))}: {' '.join(reasons[deal_id])}")
+    for key in sorted(reasons, key=size)[:RISKS_SHOWN]:
+        out.append(f"- **{key[0]}** {_about(*key[1:])}: {' '.join(reasons[key])}")
     flagged = sum(c.total for c in report.flag_counts if c.subject_type == "deal")
     out += ["", f"{flagged:,} deal flags in all; the HTML report lists them by rule."]
     return out
 
 
-def _about(deal: DealDetail | None) -> str:
-    if deal is None:
-        return ""
-    owner = deal.rep_name or deal.rep_id or "no owner"
-    stage = f", {deal.stage}" if deal.stage else ""
-    return f"({cell(deal.deal_value_usd, 'usd')}{stage}, {owner})"
+def _about(value: Any, owner: Any, stage: Any) -> str:
+    """(value, stage, owner) of a flagged deal row."""
+    shown = [cell(value, "usd"), *([stage] if stage else []), owner or "no owner"]
+    return f"({', '.join(str(x) for x in shown)})"
 
 
 def velocity_line(report: Report) -> list[str]:
@@ -143,7 +151,8 @@ def velocity_line(report: Report) -> list[str]:
         )
     if not parts:
         return []
-    return ["", "## Stage velocity", "", "; ".join(parts).capitalize() + "."]
+    sentence = "; ".join(parts)
+    return ["", "## Stage velocity", "", sentence[:1].upper() + sentence[1:] + "."]
 
 
 def quality_line(report: Report) -> list[str]:
@@ -167,7 +176,10 @@ def render_markdown(report: Report) -> str:
     ]
     out = [f"# Pipeline review — as of {report.as_of.isoformat()}", "", *headline(report)]
     if trend:
-        out.append(f"- **Pipeline declining:** {len(trend)} rep(s): {', '.join(trend[:10])}")
+        named = ", ".join(trend[:REPS_NAMED]) + (
+            f" and {len(trend) - REPS_NAMED} more" if len(trend) > REPS_NAMED else ""
+        )
+        out.append(f"- **Pipeline declining:** {len(trend)} rep(s): {named}")
     out += movements(report)
     out += coaching(report)
     out += biggest_risks(report)

@@ -15,7 +15,15 @@ from pipereview.render.changes import (
     rep_rows,
     untracked_note,
 )
-from pipereview.render.text import cell, from_history, rep_marks, rich_table, summary_rows
+from pipereview.render.text import (
+    cell,
+    deal_facts,
+    details_by_id,
+    from_history,
+    rep_marks,
+    rich_table,
+    summary_rows,
+)
 from pipereview.render.velocity import velocity_renderables
 from pipereview.report import Changes, Report
 
@@ -69,15 +77,15 @@ def report_renderables(report: Report) -> Group:
     top = Table(title=f"Top flags (the first {FLAGS_SHOWN} of each rule)", show_lines=False)
     for name in ("Rule", "Subject", "Owner", "Stage", "Why"):
         top.add_column(name)
-    details = {d.deal_id: d for d in report.deal_details}
+    details = details_by_id(report.deal_details)
     names = {r.rep_id: r.rep_name for r in report.rep_performance}
     for rule in dict.fromkeys(f.rule for f in report.flags):
         for flag in [f for f in report.flags if f.rule == rule][:FLAGS_SHOWN]:
-            deal = details.get(flag.subject_id) if flag.subject_type == "deal" else None
-            owner = names.get(flag.subject_id) if flag.subject_type == "rep" else None
-            if deal is not None:
-                owner = deal.rep_name or deal.rep_id
-            stage = deal.stage if deal is not None else None
+            if flag.subject_type == "deal":
+                facts = deal_facts(flag, details, names)
+                owner, stage = facts["owner"], facts["stage"]
+            else:
+                owner, stage = names.get(flag.subject_id) or flag.subject_id, None
             top.add_row(flag.rule, flag.subject_id, cell(owner), cell(stage), flag.message)
 
     quality = Table(title="Data quality")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from rich.table import Table
@@ -41,17 +42,21 @@ def percent_text(pct: float) -> str:
 
 def compact_money(value: Any) -> str:
     """Money for a headline: $107.6M, $950.2K, $1.2B, $740 (exact figures stay in tables)."""
-    amount = float(value)
-    sign = "-" if amount < 0 else ""
-    steps = ((1e3, "K"), (1e6, "M"), (1e9, "B"), (1e12, "T"))
-    fits = [i for i, (size, _) in enumerate(steps) if abs(amount) >= size]
-    if not fits:
-        return f"{sign}${abs(amount):,.0f}"
-    i = fits[-1]
-    shown = round(abs(amount) / steps[i][0], 1)
-    if shown >= 1000 and i + 1 < len(steps):  # 999.96K reads as $1.0M
-        i, shown = i + 1, round(abs(amount) / steps[i + 1][0], 1)
-    return f"{sign}${shown:,.1f}{steps[i][1]}"
+    amount = abs(Decimal(value))  # exact: rounded half-even once, like the report
+    steps = ((1, ""), (1000, "K"), (10**6, "M"), (10**9, "B"), (10**12, "T"))
+    i = max(i for i, (size, _) in enumerate(steps) if amount >= size or i == 0)
+    shown = _rounded(amount, steps[i][0], i)
+    if i + 1 < len(steps) and shown >= 1000:  # $999.96K reads as $1.0M, $999.6 as $1.0K
+        i += 1
+        shown = _rounded(amount, steps[i][0], i)
+    sign = "-" if Decimal(value) < 0 and shown != 0 else ""
+    return f"{sign}${shown:,}{steps[i][1]}"
+
+
+def _rounded(amount: Decimal, size: int, step: int) -> Decimal:
+    """``amount / size`` half-even to one decimal (whole dollars below $1,000)."""
+    places = Decimal(1) if step == 0 else Decimal("0.1")
+    return (amount / size).quantize(places, rounding=ROUND_HALF_EVEN)
 
 
 def cell(value: Any, kind: str = "") -> str:
@@ -129,3 +134,34 @@ def rep_marks(needs_coaching: bool, trajectory: Any) -> list[str]:
         )
         if on
     ]
+
+
+def details_by_id(details: list[Any]) -> dict[str, list[Any]]:
+    """The report's deal details grouped by deal id (a repeated id has several rows)."""
+    grouped: dict[str, list[Any]] = {}
+    for d in details:
+        grouped.setdefault(d.deal_id, []).append(d)
+    return grouped
+
+
+def deal_facts(flag: Any, details: dict[str, list[Any]], names: dict[str, Any]) -> dict[str, Any]:
+    """Owner, stage, value, probability and days in stage of the deal row a flag judged:
+    from the flag's own evidence first (the very row), else from the deal's details when
+    its id is on one row only (a repeated id's rows may differ)."""
+    observed = flag.observed
+    rows = details.get(flag.subject_id, [])
+    one = rows[0] if len(rows) == 1 else None
+
+    def fact(name: str) -> Any:
+        if name in observed:
+            return observed[name]
+        return getattr(one, name) if one is not None else None
+
+    rep_id = fact("rep_id")
+    return {
+        "owner": names.get(rep_id) or rep_id,
+        "stage": fact("stage"),
+        "value": fact("deal_value_usd"),
+        "probability": fact("probability"),
+        "days": fact("days_in_stage"),
+    }

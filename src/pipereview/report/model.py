@@ -91,7 +91,8 @@ class RepTrajectory(_Model):
 
 class StagePipeline(_Model):
     """Grain: one row per stage of the active deals (null: deals without a stage), biggest
-    pipeline first, then by stage. The rows add up to the pipeline summary."""
+    pipeline first, then by stage. The exact sums add up to the pipeline summary's; each
+    row is rounded to the cent on its own."""
 
     stage: str | None
     active_deals: int

@@ -22,11 +22,19 @@ from pipereview.errors import NotFoundError, PipereviewError
 from pipereview.render.html import context as report_context
 from pipereview.render.html import environment
 from pipereview.report import Report, dumps
-from pipereview.web.auth import COOKIE, Guard, safe_next, session_value, token_matches
+from pipereview.web.auth import (
+    COOKIE,
+    HEADERS,
+    Guard,
+    safe_next,
+    session_value,
+    token_matches,
+)
 from pipereview.web.source import Source
 from pipereview.web.views import deal_view, history_chart, rep_view
 
 TEMPLATES = Path(__file__).parent / "templates"
+ERROR_TITLES = {404: "Not found", 405: "Method not allowed", 401: "Not allowed"}
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -66,8 +74,24 @@ def create_app(source: Source, token: str | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/api/"):
-            return _json({"detail": str(exc.detail)}, exc.status_code)
-        return page("error.html.j2", exc.status_code, title="Not found", message=str(exc.detail))
+            response = _json({"detail": str(exc.detail)}, exc.status_code)
+        else:
+            title = ERROR_TITLES.get(exc.status_code, "Error")
+            response = page("error.html.j2", exc.status_code, title=title, message=str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        """A bug, not bad input: one line, never a traceback, and the security headers
+        (this handler runs outside the Guard middleware)."""
+        message = "the dashboard failed on this request; the server log has the details"
+        if request.url.path.startswith("/api/"):
+            response = _json({"detail": message}, 500)
+        else:
+            response = page("error.html.j2", 500, title="Something went wrong", message=message)
+        response.headers.update(HEADERS)
+        return response
 
     @app.exception_handler(PipereviewError)
     async def failed(request: Request, exc: PipereviewError) -> Response:

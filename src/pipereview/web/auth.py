@@ -86,8 +86,12 @@ class Guard(BaseHTTPMiddleware):
                     headers={"WWW-Authenticate": "Bearer"},
                 )
             else:
-                wanted = path + (f"?{request.url.query}" if request.url.query else "")
-                response = RedirectResponse(f"/login?next={quote(wanted)}", status_code=303)
+                raw = request.scope.get("raw_path") or path.encode()
+                query = f"?{request.url.query}" if request.url.query else ""
+                wanted = raw.decode("latin-1") + query  # as sent: %2F and %25 stay encoded
+                response = RedirectResponse(
+                    f"/login?next={quote(wanted, safe='')}", status_code=303
+                )
         else:
             response = await call_next(request)
         for name, value in HEADERS.items():

@@ -74,9 +74,16 @@ def verdict_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
     ]
 
 
+def _plain(subject_id: str, kind: str, when: dt.date) -> None:
+    """NotFoundError for an id no input can hold (a NUL character: the engine refuses it)."""
+    if "\x00" in subject_id:
+        raise NotFoundError(f"no {kind} {subject_id!r} in the report of {when.isoformat()}")
+
+
 def rep_view(source: Source, when: dt.date, rep_id: str) -> dict[str, Any]:
     """The rep's figures, trajectory, flags, verdicts and flagged deals; 404 if unknown."""
     report = source.report(when)
+    _plain(rep_id, "rep", when)
     performance = next((r for r in report.rep_performance if r.rep_id == rep_id), None)
     if performance is None:
         raise NotFoundError(f"no rep {rep_id!r} in the report of {when.isoformat()}")
@@ -107,6 +114,7 @@ def rep_view(source: Source, when: dt.date, rep_id: str) -> dict[str, Any]:
 def deal_view(source: Source, when: dt.date, deal_id: str) -> dict[str, Any]:
     """The deal's details (every row with that id) and every rule's verdict; 404 if none."""
     report = source.report(when)
+    _plain(deal_id, "deal", when)
     verdicts = [v for v in source.explain(deal_id, when) if v.subject_type == "deal"]
     if not verdicts:
         raise NotFoundError(f"no deal {deal_id!r} in the report of {when.isoformat()}")
