@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -103,11 +104,16 @@ def test_pages_need_a_login(guarded: TestClient) -> None:
     assert good.status_code == 303 and good.headers["location"] == "/reps/R1"
     cookie = good.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and TOKEN not in cookie
+    assert "Max-Age=43200" in cookie
     with TestClient(guarded.app, follow_redirects=False) as browser:
         browser.cookies.set(COOKIE, session_value(TOKEN))
         assert browser.get("/reps/R1").status_code == 200
         browser.cookies.set(COOKIE, session_value("another"))
         assert browser.get("/reps/R1").status_code == 303
+        browser.cookies.set(COOKIE, session_value(TOKEN, expires=int(time.time()) - 1))
+        assert browser.get("/reps/R1").status_code == 303  # expired
+        browser.cookies.set(COOKIE, "9999999999." + session_value(TOKEN).split(".")[1])
+        assert browser.get("/reps/R1").status_code == 303  # expiry changed: signature fails
 
 
 def test_login_only_goes_back_to_this_site() -> None:

@@ -9,6 +9,7 @@ mirrors them: ``/api/report``, ``/api/reps/{rep_id}``, ``/api/deals/{deal_id}``,
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from pipereview.report import Report, dumps
 from pipereview.web.auth import (
     COOKIE,
     HEADERS,
+    SESSION_SECONDS,
     Guard,
     safe_next,
     session_value,
@@ -34,6 +36,7 @@ from pipereview.web.source import Source
 from pipereview.web.views import deal_view, history_chart, rep_view
 
 TEMPLATES = Path(__file__).parent / "templates"
+FAILED_LOGIN_WAIT = 1.0  # seconds
 ERROR_TITLES = {404: "Not found", 405: "Method not allowed", 401: "Not allowed"}
 
 
@@ -131,13 +134,22 @@ def create_app(source: Source, token: str | None = None) -> FastAPI:
         return page("login.html.j2", 401 if failed else 200, next=safe_next(next), failed=failed)
 
     @app.post("/login", include_in_schema=False)
-    def login(token_field: str = Form("", alias="token"), next: str = Form("/")) -> Response:
+    def login(
+        request: Request, token_field: str = Form("", alias="token"), next: str = Form("/")
+    ) -> Response:
         target = safe_next(next)
         if not token or not token_matches(token_field, token):
+            time.sleep(FAILED_LOGIN_WAIT)  # a worker thread waits, not the server
             return RedirectResponse(f"/login?failed=true&next={quote(target)}", status_code=303)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
-            COOKIE, session_value(token), httponly=True, samesite="strict", path="/"
+            COOKIE,
+            session_value(token),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
         )
         return response
 

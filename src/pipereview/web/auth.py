@@ -1,8 +1,10 @@
 """Token auth for the dashboard, and the security headers on every response.
 
 With a token, every route but the login page needs it: the API takes it as a Bearer header,
-the browser gets an HttpOnly, SameSite=Strict cookie after logging in. The cookie holds an
-HMAC of the token, not the token; every comparison is constant-time (``hmac.compare_digest``).
+the browser gets an HttpOnly, SameSite=Strict cookie after logging in (Secure over HTTPS).
+The cookie holds an expiry (12 hours) and an HMAC of it under the token and a key made at
+server start, never the token; every comparison is constant-time (``hmac.compare_digest``).
+A refused login waits a second, so guessing is slow.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import secrets
+import time
 from urllib.parse import quote
 
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -41,9 +45,26 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def session_value(token: str) -> str:
-    """What the cookie holds: an HMAC of the token (the token itself never leaves)."""
-    return hmac.new(token.encode(), b"pipereview-session", hashlib.sha256).hexdigest()
+SESSION_SECONDS = 12 * 3600
+_SERVER_KEY = secrets.token_bytes(32)  # new at every start: a restart ends every session
+
+
+def session_value(token: str, expires: int | None = None) -> str:
+    """What the cookie holds: its expiry and an HMAC of it under the token and this server
+    process's key (the token itself never leaves; a restart or the expiry ends it)."""
+    until = int(time.time()) + SESSION_SECONDS if expires is None else expires
+    signed = hmac.new(token.encode() + _SERVER_KEY, str(until).encode(), hashlib.sha256)
+    return f"{until}.{signed.hexdigest()}"
+
+
+def session_valid(cookie: str | None, token: str) -> bool:
+    """True for a cookie this server signed with the token and that has not expired."""
+    if not cookie or "." not in cookie:
+        return False
+    until, _, _ = cookie.partition(".")
+    if not until.isdigit() or int(until) < time.time():
+        return False
+    return hmac.compare_digest(cookie.encode(), session_value(token, int(until)).encode())
 
 
 def token_matches(given: str | None, token: str) -> bool:
@@ -56,10 +77,7 @@ def _authorised(request: Request, token: str) -> bool:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and token_matches(value.strip(), token):
         return True
-    cookie = request.cookies.get(COOKIE)
-    return cookie is not None and hmac.compare_digest(
-        cookie.encode(), session_value(token).encode()
-    )
+    return session_valid(request.cookies.get(COOKIE), token)
 
 
 def safe_next(target: str | None) -> str:
