@@ -142,6 +142,12 @@ def test_a_store_shows_every_date_with_history(small_files: tuple[Path, Path], t
     deal = client.get("/deals/D1?date=2026-11-13")
     assert deal.status_code == 200 and "at_risk_deal" in deal.text
     assert "Open pipeline at each snapshot" in client.get("/reps/R1").text
+    # a snapshot taken while the dashboard runs shows at once
+    api.snapshot(*small_files, as_of=dt.date(2026, 11, 27), store=store)
+    assert client.get("/api/dates").json() == ["2026-11-13", "2026-11-20", "2026-11-27"]
+    assert "as of 2026-11-27" in client.get("/").text
+    api.delete_snapshot(dt.date(2026, 11, 27), store)
+    assert client.get("/?date=2026-11-27").status_code == 404
 
 
 def test_serve_refuses_a_public_address_without_a_token(small_files: tuple[Path, Path]) -> None:

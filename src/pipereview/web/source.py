@@ -115,24 +115,33 @@ class FileSource(Source):
 
 @dataclass
 class StoreSource(Source):
-    """Every snapshot of a store; each report is the one stored that day."""
+    """Every snapshot of a store; each report is the one stored that day. The list of
+    snapshots is read again at every request, so a snapshot taken (or replaced, or deleted)
+    while the dashboard runs shows at once; the kept reports and explanations are dropped
+    whenever the list changes."""
 
     store: str
     policy: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self._dates = [info.as_of for info in api.history(self.store)]
-        if not self._dates:
-            raise NotFoundError(
-                f"{self.store}: no snapshots yet", hint="take one with `pipereview snapshot`"
-            )
+        self._seen: list[Any] = []
         self._report = lru_cache(maxsize=64)(self._read)
         self._explain = lru_cache(maxsize=EXPLAINED_KEPT)(self._explain_now)
         self._inputs = lru_cache(maxsize=2)(self._inputs_now)
+        if not self.dates():
+            raise NotFoundError(
+                f"{self.store}: no snapshots yet", hint="take one with `pipereview snapshot`"
+            )
 
     def dates(self) -> list[dt.date]:
-        return list(self._dates)
+        with self._lock:
+            infos = api.history(self.store)
+            if infos != self._seen:  # a snapshot was added, replaced or deleted
+                self._seen = infos
+                for kept in (self._report, self._explain, self._inputs):
+                    kept.cache_clear()
+        return [info.as_of for info in infos]
 
     def report(self, as_of: dt.date) -> Report:
         return self._report(as_of)
