@@ -79,7 +79,8 @@ def report(
     date = parse_date(as_of)
     earlier = parse_date(compare_to, "--compare-to") if compare_to else None
     try:
-        output_policy = load_policy(policy).output
+        resolved = load_policy(policy)  # read once: the report and the page layout
+        output_policy = resolved.output
         paper = page_size.value if page_size else output_policy.page_size
         with progress() as step:
             if step:
@@ -89,7 +90,7 @@ def report(
                 deals,
                 reps,
                 as_of=date,
-                policy=policy,
+                policy=resolved,
                 engine=runner,
                 progress=step,
                 store=store,

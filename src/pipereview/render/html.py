@@ -33,6 +33,7 @@ from pipereview.render.text import (
     details_by_id,
     from_history,
     rep_marks,
+    rep_names,
     summary_kind,
     summary_rows,
 )
@@ -134,7 +135,7 @@ def _deal_row(flag: Flag, facts: dict[str, Any]) -> list[str]:
 def deal_lists(report: Report) -> list[DealList]:
     """Each deal rule's listed flags with owner, stage, value, probability and the reason."""
     details = details_by_id(report.deal_details)
-    names = {r.rep_id: r.rep_name for r in report.rep_performance}
+    names = rep_names(report)
     lists = []
     for count in report.flag_counts:
         if count.subject_type != "deal":
@@ -151,7 +152,7 @@ def deal_lists(report: Report) -> list[DealList]:
 
 def coaching(report: Report) -> list[dict[str, Any]]:
     """Reps flagged for coaching, each with the sentences that say why."""
-    names = {r.rep_id: r.rep_name for r in report.rep_performance}
+    names = rep_names(report)
     reasons: dict[str, list[str]] = {}
     for f in report.flags:
         if f.subject_type == "rep" and f.rule in COACHING_RULES:

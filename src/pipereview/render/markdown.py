@@ -22,6 +22,7 @@ from pipereview.render.text import (
     details_by_id,
     from_history,
     md_table,
+    rep_names,
     summary_kind,
 )
 from pipereview.report import Report
@@ -89,7 +90,7 @@ def movements(report: Report) -> list[str]:
 
 def coaching(report: Report) -> list[str]:
     """Who needs coaching and why: the coaching flags' sentences, by rep."""
-    names = {r.rep_id: r.rep_name for r in report.rep_performance}
+    names = rep_names(report)
     flags = [f for f in report.flags if f.subject_type == "rep" and f.rule in COACHING_RULES]
     out = ["", "## Who needs coaching", ""]
     if not flags:
@@ -106,7 +107,7 @@ def coaching(report: Report) -> list[str]:
 def biggest_risks(report: Report) -> list[str]:
     """The five most valuable flagged deals, each with owner, stage and every reason."""
     details = details_by_id(report.deal_details)
-    names = {r.rep_id: r.rep_name for r in report.rep_performance}
+    names = rep_names(report)
     # one entry per flagged deal row: a repeated id's rows (other values) stay apart
     reasons: dict[tuple[Any, ...], list[str]] = {}
     for f in report.flags:

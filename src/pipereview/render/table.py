@@ -21,6 +21,7 @@ from pipereview.render.text import (
     details_by_id,
     from_history,
     rep_marks,
+    rep_names,
     rich_table,
     summary_rows,
 )
@@ -78,7 +79,7 @@ def report_renderables(report: Report) -> Group:
     for name in ("Rule", "Subject", "Owner", "Stage", "Why"):
         top.add_column(name)
     details = details_by_id(report.deal_details)
-    names = {r.rep_id: r.rep_name for r in report.rep_performance}
+    names = rep_names(report)
     for rule in dict.fromkeys(f.rule for f in report.flags):
         for flag in [f for f in report.flags if f.rule == rule][:FLAGS_SHOWN]:
             if flag.subject_type == "deal":

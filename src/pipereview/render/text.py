@@ -165,3 +165,8 @@ def deal_facts(flag: Any, details: dict[str, list[Any]], names: dict[str, Any]) 
         "probability": fact("probability"),
         "days": fact("days_in_stage"),
     }
+
+
+def rep_names(report: Any) -> dict[str, str | None]:
+    """Each rep's name by rep_id, from the report's rep rows."""
+    return {r.rep_id: r.rep_name for r in report.rep_performance}

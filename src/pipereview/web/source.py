@@ -13,6 +13,7 @@ from typing import Any
 from pipereview import api
 from pipereview.api.history import snapshot_inputs
 from pipereview.errors import NotFoundError
+from pipereview.history.store import store_path
 from pipereview.report import Report, Verdict
 
 EXPLAINED_KEPT = 256  # deal and rep explanations kept per source
@@ -116,9 +117,10 @@ class FileSource(Source):
 @dataclass
 class StoreSource(Source):
     """Every snapshot of a store; each report is the one stored that day. The list of
-    snapshots is read again at every request, so a snapshot taken (or replaced, or deleted)
-    while the dashboard runs shows at once; the kept reports and explanations are dropped
-    whenever the list changes."""
+    snapshots is read again whenever the store's files change (their size and modification
+    time, looked at on every request), so a snapshot taken, replaced or deleted while the
+    dashboard runs shows at once; the kept reports and explanations are dropped whenever
+    the list changes."""
 
     store: str
     policy: Any = None
@@ -126,6 +128,7 @@ class StoreSource(Source):
 
     def __post_init__(self) -> None:
         self._seen: list[Any] = []
+        self._stamp: tuple[Any, ...] | None = None
         self._report = lru_cache(maxsize=64)(self._read)
         self._explain = lru_cache(maxsize=EXPLAINED_KEPT)(self._explain_now)
         self._inputs = lru_cache(maxsize=2)(self._inputs_now)
@@ -136,12 +139,15 @@ class StoreSource(Source):
 
     def dates(self) -> list[dt.date]:
         with self._lock:
-            infos = api.history(self.store)
-            if infos != self._seen:  # a snapshot was added, replaced or deleted
-                self._seen = infos
-                for kept in (self._report, self._explain, self._inputs):
-                    kept.cache_clear()
-        return [info.as_of for info in infos]
+            stamp = _file_stamp(store_path(self.store))
+            if stamp != self._stamp:  # something was written: read the list again
+                infos = api.history(self.store)
+                if infos != self._seen:  # a snapshot was added, replaced or deleted
+                    self._seen = infos
+                    for kept in (self._report, self._explain, self._inputs):
+                        kept.cache_clear()
+                self._stamp = stamp
+            return [info.as_of for info in self._seen]
 
     def report(self, as_of: dt.date) -> Report:
         return self._report(as_of)
@@ -160,3 +166,17 @@ class StoreSource(Source):
         with self._lock:
             deals, reps = self._inputs(as_of)
             return tuple(api.explain(subject_id, deals, reps, policy=self.policy))
+
+
+def _file_stamp(path: Path) -> tuple[Any, ...]:
+    """Size and modification time of a DuckDB file and its write-ahead log: any write to
+    the store changes one of them."""
+    stamp: list[Any] = []
+    for part in (path, path.with_name(path.name + ".wal")):
+        try:
+            found = part.stat()
+        except FileNotFoundError:
+            stamp.append(None)
+        else:
+            stamp.append((found.st_mtime_ns, found.st_size))
+    return tuple(stamp)
