@@ -467,3 +467,13 @@ def test_the_report_carries_this_quarters_flow(tmp_path: Path) -> None:
 def test_no_flow_when_deals_cannot_be_matched_by_id(report: Any) -> None:
     assert report.changes is not None  # AFTER has a deal without an id
     assert report.flow is None and '"flow"' not in report.to_json()
+
+
+def test_no_flow_when_the_earlier_snapshot_repeats_an_id(tmp_path: Path) -> None:
+    store = tmp_path / "dup.duckdb"
+    before = [_dated("X", "active", 1000, "2026-12-01"), _dated("X", "active", 5, "2026-12-02")]
+    api.snapshot(before, REPS_BEFORE, as_of=THEN, store=store)
+    report = api.build_report(
+        [_dated("X", "active", 900, "2026-12-01")], REPS_AFTER, as_of=NOW, store=store
+    )
+    assert report.changes is not None and report.flow is None

@@ -33,7 +33,7 @@ from pipereview.metrics.trajectory import TRAJECTORY_METRICS, rep_trajectory
 from pipereview.policy import Policy
 from pipereview.report.changes import build_changes
 from pipereview.report.details import details, stage_pipeline
-from pipereview.report.flow import quarter_flow
+from pipereview.report.flow import matchable, quarter_flow
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import (
     SCHEMA_VERSION,
@@ -168,14 +168,18 @@ def build_report(
             trajectory=trajectory,
             untracked=int(known["missing_deal_id"]),
         )
-        flow = quarter_flow(
-            engine,
-            inputs.earlier.deals,
-            deals,
-            compared_to=inputs.earlier.as_of,
-            as_of=as_of,
-            start_month=policy.calendar.fiscal_year_start_month,
-        )
+        then = inputs.earlier.stored.get("data_quality", [])
+        if matchable((q.check, q.count) for q in quality) and matchable(
+            (q["check"], q["count"]) for q in then
+        ):  # both sides' ids are known unique from their data quality: no extra scan
+            flow = quarter_flow(
+                engine,
+                inputs.earlier.deals,
+                deals,
+                compared_to=inputs.earlier.as_of,
+                as_of=as_of,
+                start_month=policy.calendar.fiscal_year_start_month,
+            )
     return Report(
         schema_version=SCHEMA_VERSION,
         as_of=as_of,

@@ -11,7 +11,6 @@ with the same policy.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -156,7 +155,7 @@ def build_changes(
 ) -> Changes:
     """The changes since ``earlier`` for today's deals and report sections. ``untracked``:
     today's rows without a deal_id (the missing_deal_id count of the report's scan)."""
-    stored = json.loads(earlier.report_json, parse_float=Decimal)
+    stored = earlier.stored
     return Changes(
         compared_to=earlier.as_of,
         same_policy=stored.get("policy_fingerprint") == policy.fingerprint(),

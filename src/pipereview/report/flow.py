@@ -8,6 +8,7 @@ rounded to cents, so that ``start_open_pipeline`` plus every category's change e
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -136,6 +137,16 @@ def build_flow(
     )
 
 
+# The data-quality checks that say deals cannot be matched by id.
+ID_CHECKS = ("missing_deal_id", "duplicate_deal_id")
+
+
+def matchable(quality: Iterable[tuple[str, int]]) -> bool:
+    """True when a report's data-quality (check, count) pairs show every deal row with its
+    own id: no missing_deal_id and no duplicate_deal_id finding."""
+    return not any(check in ID_CHECKS and count for check, count in quality)
+
+
 def quarter_flow(
     engine: Engine,
     before: Any,
@@ -144,14 +155,10 @@ def quarter_flow(
     compared_to: dt.date,
     as_of: dt.date,
     start_month: int,
-) -> PeriodFlow | None:
+) -> PeriodFlow:
     """The report's flow section: this fiscal quarter's open pipeline from the compared
-    snapshot to today. None when either side has deals without an id or a repeated id (the
-    flow matches deals by id; ``changes`` still covers such data)."""
-    for table in (before, after):
-        counts = engine.one(identity_counts(table))
-        if not counts["rows"] == counts["with_id"] == counts["ids"]:
-            return None
+    snapshot to today. Both sides must be ``matchable`` (the flow matches deals by id;
+    ``changes`` still covers data that is not)."""
     first, last = period_range("this-quarter", as_of, start_month)
     totals = engine.one(flow_totals(flow_deals(before, after, first, last)))
     return PeriodFlow(

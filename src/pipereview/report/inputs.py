@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 import ibis.expr.types as ir
 
@@ -20,6 +24,12 @@ class Earlier:
     deals: ir.Table
     reps: ir.Table
     report_json: str
+
+    @cached_property
+    def stored(self) -> dict[str, Any]:
+        """The stored report, parsed once (numbers with a fraction as exact Decimals)."""
+        parsed: dict[str, Any] = json.loads(self.report_json, parse_float=Decimal)
+        return parsed
 
 
 @dataclass(frozen=True)
