@@ -143,7 +143,9 @@ def test_empty_list_of_dicts_has_no_records(tmp_path: Path) -> None:
     assert "has no records" in str(err)
 
 
-@pytest.mark.parametrize(("name", "shown"), [("deals.xlsx", "'.xlsx'"), ("deals", "'(none)'")])
+@pytest.mark.parametrize(
+    ("name", "shown"), [("deals.numbers", "'.numbers'"), ("deals", "'(none)'")]
+)
 def test_unsupported_extension(tmp_path: Path, name: str, shown: str) -> None:
     path = write(tmp_path, name, "deal_id\nD1\n")
     err = input_error(path, reps_csv(tmp_path))

@@ -12,6 +12,7 @@ from pipereview.metrics.trajectory import BENCHMARK, TRAJECTORY_METRICS
 from pipereview.policy import Policy
 from pipereview.rules import RULES
 from pipereview.sources.checks import CHECKS
+from pipereview.sources.mapping import DERIVED, INTAKE_CHECKS, STAGE_FIELDS, Field, TableMapping
 
 DOC = (Path(__file__).parents[1] / "docs" / "metrics.md").read_text()
 
@@ -37,8 +38,11 @@ def _names() -> list[str]:
         [m.name for m in metrics]
         + [r.id for r in RULES]
         + [c.id for c in CHECKS]
-        + ["absent_column"]
+        + ["absent_column", *INTAKE_CHECKS]
         + _policy_keys()
+        + list(Field.model_fields)
+        + [k for k in TableMapping.model_fields if k != "fields"]
+        + ["deals_column", *DERIVED, *STAGE_FIELDS, "period_start", "quota"]
     )
 
 

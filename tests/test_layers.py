@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).parents[1] / "src" / "pipereview"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "policy": 1,
+    "policy_check": 1,
     "schema": 1,
     "sources": 2,
     "history": 2,

@@ -8,7 +8,6 @@ range name the key. One unit convention (decisions D17): a share is a ratio betw
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import tomllib
@@ -18,14 +17,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipereview.errors import PolicyError
+from pipereview.policy_check import check_keys
 
 RiskVelocity = Literal["increasing", "stable", "decreasing"]
-
-# Keys that were renamed when percents became ratios: old dotted key -> (new key, factor).
-RENAMED: dict[str, tuple[str, float]] = {
-    "trajectory.trend_band_pct": ("trajectory.trend_band", 0.01),
-    "trajectory.coaching_attainment_below_pct": ("trajectory.coaching_attainment_below", 0.01),
-}
 
 
 def _ratio(default: float, description: str) -> Any:
@@ -52,63 +46,6 @@ def _distinct_stages(stages: list[str]) -> None:
         seen[folded] = stage
 
 
-def _check_keys(data: dict[str, Any], model: type[BaseModel], source: str, prefix: str) -> None:
-    """Unknown keys (with "did you mean"), renamed keys, non-table sections and ratio keys
-    written as percents, each named by its dotted key."""
-    for key, value in data.items():
-        dotted = f"{prefix}{key}"
-        if dotted in RENAMED:
-            new, factor = RENAMED[dotted]
-            suggestion = (
-                f"{new.split('.')[-1]} = {_plain(value * factor)}"
-                if _is_number(value)
-                else f"{new.split('.')[-1]} = <ratio>"
-            )
-            raise PolicyError(
-                f"was renamed to {new!r}, a ratio between 0 and 1",
-                source=source,
-                key=dotted,
-                hint=f"write {suggestion}",
-            )
-        if key not in model.model_fields:
-            choices = list(model.model_fields)
-            close = difflib.get_close_matches(key, choices, n=1)
-            hint = (
-                f"did you mean {prefix + close[0]!r}?"
-                if close
-                else (f"known keys here: {', '.join(prefix + c for c in choices)}")
-            )
-            raise PolicyError("unknown key", source=source, key=dotted, hint=hint)
-        field = model.model_fields[key]
-        sub = field.annotation
-        if isinstance(sub, type) and issubclass(sub, BaseModel):
-            if not isinstance(value, dict):
-                raise PolicyError(
-                    f"must be a [{dotted}] table, got {type(value).__name__}",
-                    source=source,
-                    key=dotted,
-                )
-            _check_keys(value, sub, source, f"{dotted}.")
-        extra = field.json_schema_extra
-        ratio = isinstance(extra, dict) and extra.get("ratio")
-        if ratio and _is_number(value) and value > 1:
-            ratio_hint = f"did you mean {value / 100:.2f}?" if value <= 100 else None
-            raise PolicyError(
-                f"is a ratio between 0 and 1 (0.7 = 70%), got {_plain(value)}",
-                source=source,
-                key=dotted,
-                hint=ratio_hint,
-            )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _plain(value: float) -> str:
-    return f"{value:.10g}"
-
-
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     key: ClassVar[str] = ""
@@ -117,7 +54,7 @@ class _Section(BaseModel):
     @classmethod
     def _known_keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            _check_keys(data, cls, "<policy>", f"{cls.key}." if cls.key else "")
+            check_keys(data, cls, "<policy>", f"{cls.key}." if cls.key else "")
         return data
 
 
@@ -256,6 +193,37 @@ class VelocityPolicy(_Section):
         return value
 
 
+class CurrencyPolicy(_Section):
+    """Money in several currencies: the report's currency and the rates into it."""
+
+    key: ClassVar[str] = "currency"
+    base: str = Field(
+        "USD",
+        min_length=1,
+        description="The report's currency (ISO code). Deals with an amount in another "
+        "currency are converted into it when rates are given.",
+    )
+    rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Units of the base currency per unit of each currency (code -> rate, "
+        "> 0); a --rates file (currency, rate, optional date) is used instead when given.",
+        json_schema_extra={"example": '"EUR" = 1.08'},
+    )
+
+    @field_validator("rates")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        seen: dict[str, str] = {}
+        for code, rate in value.items():
+            if rate <= 0:
+                raise ValueError(f"the rate for {code!r} must be above 0, got {rate}")
+            folded = fold_stage(code)
+            if not folded or folded in seen:
+                raise ValueError(f"currency {code!r} is blank or listed twice")
+            seen[folded] = code
+        return dict(sorted(value.items()))
+
+
 class OutputPolicy(_Section):
     """How the human formats are laid out (never the numbers, so not in the fingerprint)."""
 
@@ -281,12 +249,16 @@ class Policy(_Section):
     flags: FlagsPolicy = FlagsPolicy()
     calendar: CalendarPolicy = CalendarPolicy()
     velocity: VelocityPolicy = VelocityPolicy()
+    currency: CurrencyPolicy = CurrencyPolicy()
     output: OutputPolicy = OutputPolicy()
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of every value that can change a number (defaults
-        included; the ``output`` layout section is left out)."""
-        values = self.model_dump(mode="json", exclude={"output"})
+        included; the ``output`` layout section is left out, and so is ``currency`` while it
+        has no rates, when it cannot change a number: fingerprints from before it existed
+        stay the same)."""
+        left_out = {"output"} | (set() if self.currency.rates else {"currency"})
+        values = self.model_dump(mode="json", exclude=left_out)
         payload = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
 
@@ -299,7 +271,7 @@ def policy_from_dict(data: dict[str, Any], source: str = "<policy>") -> Policy:
             source=source,
             hint="e.g. {'pipeline': {'stalled_deal_days_in_stage': 30}}",
         )
-    _check_keys(data, Policy, source, "")
+    check_keys(data, Policy, source, "")
     try:
         return Policy.model_validate(data, strict=True)
     except ValidationError as exc:
@@ -365,6 +337,9 @@ def default_policy_toml() -> str:
             lines.append(f"{key} = {json.dumps(default)}")
         for key, sub, default in tables:
             lines += ["", f"# {sub.description}", f"[{section_name}.{key}]"]
-            lines.append('# "Negotiation" = 14')
+            extra = sub.json_schema_extra
+            example = extra.get("example") if isinstance(extra, dict) else None
+            shown = example or '"Negotiation" = 14'
+            lines.append(f"# {shown}")
             lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in default.items()]
     return "\n".join(lines) + "\n"

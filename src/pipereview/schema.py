@@ -9,7 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["id", "text", "status", "money", "number", "integer", "probability", "date", "flags"]
+Kind = Literal[
+    "id",
+    "text",
+    "status",
+    "money",
+    "number",
+    "integer",
+    "probability",
+    "date",
+    "flags",
+    "boolean",
+    "rate",
+]
 
 ROW_COLUMN = "_row"  # 1-based data-row number in the source (header excluded)
 
@@ -21,6 +33,7 @@ MONEY = "decimal(18,4)"
 PROBABILITY = "decimal(18,6)"
 WEIGHTED = "decimal(38,10)"
 MONEY_SUM = "decimal(38,4)"
+RATE = "decimal(18,8)"  # an exchange rate: base-currency units per unit
 STATUSES = (ACTIVE, WON, LOST)
 
 
@@ -46,6 +59,8 @@ class Column:
             "probability": PROBABILITY,
             "date": "date",
             "flags": "array<string>",
+            "boolean": "boolean",
+            "rate": RATE,
         }[self.kind]
 
 
@@ -108,11 +123,38 @@ FIELD_HISTORY_COLUMNS: tuple[Column, ...] = (
 # The field-history names (folded) of the stage field: Salesforce, canonical, HubSpot.
 STAGE_FIELDS = ("stagename", "stage", "dealstage")
 
+# A stage table (from a mapping): what each stage means, for deals that lack it.
+STAGE_COLUMNS: tuple[Column, ...] = (
+    Column("stage", "id", True, "The stage as deals name it (a name or a CRM stage id)."),
+    Column("label", "text", False, "The stage's display name; becomes the deal's stage."),
+    Column("probability", "probability", False, "Win probability 0..1 of a deal in it."),
+    Column("closed", "boolean", False, "A deal in this stage is closed."),
+    Column("won", "boolean", False, "A closed deal in this stage is won."),
+    Column("order", "integer", False, "Position in the pipeline."),
+)
+
+# Quotas: one row per rep and period (from a mapping's quota table).
+QUOTA_COLUMNS: tuple[Column, ...] = (
+    Column("rep_id", "id", True, "The rep; matches reps.rep_id."),
+    Column("period_start", "date", True, "The first day of the quota's period."),
+    Column("quota", "money", True, "The quota for that period."),
+)
+
+# Exchange rates (``--rates`` or the policy's ``[currency.rates]``).
+RATE_COLUMNS: tuple[Column, ...] = (
+    Column("currency", "id", True, "ISO currency code (trimmed, A-Z case-insensitive)."),
+    Column("rate", "rate", True, "Units of the base currency per unit of this one (> 0)."),
+    Column("date", "date", False, "From when the rate holds; missing = always."),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "deals": DEAL_COLUMNS,
     "reps": REP_COLUMNS,
     "stage_history": STAGE_HISTORY_COLUMNS,
     "field_history": FIELD_HISTORY_COLUMNS,
+    "stages": STAGE_COLUMNS,
+    "rates": RATE_COLUMNS,
+    "quotas": QUOTA_COLUMNS,
 }
 
 

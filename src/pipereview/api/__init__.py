@@ -4,7 +4,15 @@ Nothing here reads the clock: ``as_of`` is always an argument. ``reports`` build
 velocity; ``history`` keeps snapshots and reads them back; ``common`` is what both share.
 """
 
-from pipereview.api.common import DEMO_AS_OF, EngineLike, PolicyLike, StoreLike, load_inputs
+from pipereview.api.common import (
+    DEMO_AS_OF,
+    EngineLike,
+    Intake,
+    MappingLike,
+    PolicyLike,
+    StoreLike,
+    load_inputs,
+)
 from pipereview.api.history import (
     backfill,
     delete_snapshot,
@@ -25,11 +33,15 @@ from pipereview.policy import Policy, default_policy_toml, load_policy
 from pipereview.report import Report
 from pipereview.report.flow import Flow
 from pipereview.report.model import Velocity
+from pipereview.sources.mapping import Mapping, load_mapping, load_preset, preset_text
 
 __all__ = [
     "DEMO_AS_OF",
     "EngineLike",
     "Flow",
+    "Intake",
+    "Mapping",
+    "MappingLike",
     "Policy",
     "PolicyLike",
     "Report",
@@ -45,7 +57,10 @@ __all__ = [
     "generate_demo",
     "history",
     "load_inputs",
+    "load_mapping",
     "load_policy",
+    "load_preset",
+    "preset_text",
     "snapshot",
     "stored_report",
     "validate",

@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
+
+from typing_extensions import Unpack
 
 from pipereview.errors import InputError, StoreError
 from pipereview.history.store import Store
@@ -16,11 +18,16 @@ from pipereview.report import Earlier, Inputs, Progress
 from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
 from pipereview.sources import synthetic
+from pipereview.sources.currency import convert, load_rates
 from pipereview.sources.engine import Engine
 from pipereview.sources.ingest import load
+from pipereview.sources.intake import derive, load_mapped, quotas_from_table
+from pipereview.sources.mapped import Plan
+from pipereview.sources.mapping import Mapping, resolve_mapping
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession
+MappingLike = str | Path | Mapping | None  # a mapping TOML path or a Mapping
 DEMO_AS_OF = synthetic.ANCHOR  # the demo data is dated relative to this day
 
 
@@ -29,21 +36,83 @@ def resolve_policy(policy: PolicyLike) -> Policy:
     return policy if isinstance(policy, Policy) else load_policy(policy)
 
 
+class Intake(TypedDict, total=False):
+    """How CRM exports are read; every key is optional (the keyword arguments that
+    ``build_report``, ``validate``, ``explain``, ``snapshot`` and ``velocity`` pass on).
+
+    ``preset`` (a shipped mapping: "salesforce", "hubspot") or ``mapping`` (a TOML path or a
+    ``Mapping``) says how CRM columns feed the canonical ones; ``stages`` is the stage table
+    the mapping describes; ``quotas`` (rep_id, period_start, quota) fills reps' missing
+    ``quota_usd`` and ``quota_3m``; ``rates`` (currency, rate, optional date) converts
+    amounts in other currencies into the policy's base currency (as the policy's
+    ``[currency.rates]`` does); ``sheet`` names the sheet of Excel inputs.
+    """
+
+    preset: str | None
+    mapping: MappingLike
+    stages: Any
+    quotas: Any
+    rates: Any
+    sheet: str | None
+
+
 def load_inputs(
-    deals: Any, reps: Any, *, engine: EngineLike = "duckdb", progress: Progress | None = None
+    deals: Any,
+    reps: Any,
+    *,
+    engine: EngineLike = "duckdb",
+    progress: Progress | None = None,
+    as_of: dt.date | None = None,
+    policy: Policy | None = None,
+    **intake: Unpack[Intake],
 ) -> Inputs:
     """Read, check and canonicalise both inputs inside the engine.
 
     Files are opened by the engine's own readers; no row passes through Python unless a
     value is unusable (then the error names file, row and column). ``None`` for either
     input means "no records" (used by ``compat`` for functions that take only one).
+    ``intake`` (see ``Intake``) says how CRM exports are read; ``as_of`` is needed with a
+    mapping or rates (``since`` columns, derived rep figures and dated rates count to it).
     """
+    preset, mapping = intake.get("preset"), intake.get("mapping")
+    stages, quotas, rates = intake.get("stages"), intake.get("quotas"), intake.get("rates")
+    sheet = intake.get("sheet")
     step = progress or (lambda _: None)
     runner = Engine.of(engine)
-    step("read deals")
-    loaded_deals = load(runner, deals, "deals")
-    step("read reps")
-    loaded_reps = load(runner, reps, "reps")
+    chosen = resolve_mapping(preset, mapping)
+    if chosen is None and (stages is not None or quotas is not None):
+        chosen = Mapping()
+    resolved = policy or Policy()
+    converting = rates is not None or bool(resolved.currency.rates)
+    if as_of is None and (chosen is not None or converting):
+        raise InputError(
+            "reading through a mapping or converting currencies needs the report date",
+            hint="pass as_of (days in stage, derived rep figures and dated rates count to it)",
+        )
+    if chosen is not None:
+        assert as_of is not None
+        step("read through the mapping")
+        loaded_deals, loaded_reps = load_mapped(runner, deals, reps, chosen, stages, as_of, sheet)
+    else:
+        step("read deals")
+        loaded_deals = load(runner, deals, "deals", sheet=sheet)
+        step("read reps")
+        loaded_reps = load(runner, reps, "reps", sheet=sheet)
+    if converting:
+        assert as_of is not None
+        step("convert currencies")
+        found = load_rates(runner, rates, resolved.currency.rates, as_of)
+        if found is not None:
+            convert(runner, loaded_deals, *found, resolved.currency.base)
+    start_month = resolved.calendar.fiscal_year_start_month
+    if chosen is not None and chosen.reps.derive:
+        assert as_of is not None
+        derive(runner, loaded_reps, loaded_deals, chosen.reps.derive, as_of, start_month)
+    if quotas is not None:
+        assert as_of is not None and chosen is not None
+        step("read quotas")
+        loaded_quotas = load(runner, quotas, "quotas", Plan(chosen.quotas, as_of), sheet)
+        quotas_from_table(runner, loaded_reps, loaded_quotas, as_of, start_month)
     return Inputs(engine=runner, loaded_deals=loaded_deals, loaded_reps=loaded_reps)
 
 
@@ -98,14 +167,19 @@ def velocity_of(
     field_history: Any,
     as_of: dt.date,
     policy: Policy,
+    mapping: Mapping | None = None,
 ) -> Velocity:
-    """Read the one history given and build the Velocity over the canonical ``deals``."""
+    """Read the one history given (through ``mapping``'s ``[stage_history]`` or
+    ``[field_history]`` when there is one) and build the Velocity over the canonical
+    ``deals``."""
     if stage_history is not None:
-        history_input = load(runner, stage_history, "stage_history")
+        plan = Plan(mapping.stage_history, as_of) if mapping is not None else None
+        history_input = load(runner, stage_history, "stage_history", plan)
         history_input.ensure_checked()
         intervals = from_stage_history(history_input.table)
     else:
-        history_input = load(runner, field_history, "field_history")
+        plan = Plan(mapping.field_history, as_of) if mapping is not None else None
+        history_input = load(runner, field_history, "field_history", plan)
         history_input.ensure_checked()
         intervals = from_field_history(history_input.table, deals)
     return build_velocity(

@@ -6,8 +6,11 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from typing_extensions import Unpack
+
 from pipereview.api.common import (
     EngineLike,
+    Intake,
     PolicyLike,
     StoreLike,
     load_inputs,
@@ -39,12 +42,22 @@ def snapshot(
     engine: EngineLike = "duckdb",
     progress: Progress | None = None,
     wait: float = DEFAULT_WAIT,
+    **intake: Unpack[Intake],
 ) -> SnapshotInfo:
     """Build the report for ``as_of`` (against the latest earlier snapshot, like
     ``build_report`` with a store) and store it with both canonical inputs, in one
-    transaction. A snapshot for a date that exists is refused unless ``replace``."""
+    transaction. A snapshot for a date that exists is refused unless ``replace``. A
+    ``intake`` (see ``Intake``) reads CRM exports as ``build_report`` does."""
     resolved = resolve_policy(policy)
-    inputs = load_inputs(deals, reps, engine=engine, progress=progress)
+    inputs = load_inputs(
+        deals,
+        reps,
+        engine=engine,
+        progress=progress,
+        as_of=as_of,
+        policy=resolved,
+        **intake,
+    )
     with Store(inputs.engine, store, wait=wait) as opened:
         opened.check_new(as_of, replace)  # before the report is built, not after
         return _store_day(opened, inputs, as_of, resolved, replace, progress)

@@ -6,8 +6,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import Unpack
+
 from pipereview.api.common import (
     EngineLike,
+    Intake,
     PolicyLike,
     StoreLike,
     load_inputs,
@@ -33,6 +36,8 @@ from pipereview.report.velocity import build_velocity
 from pipereview.sources import synthetic
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import load
+from pipereview.sources.intake import load_mapped_deals
+from pipereview.sources.mapping import resolve_mapping
 from pipereview.sources.quality import deal_label
 
 
@@ -48,6 +53,7 @@ def build_report(
     compare_to: dt.date | None = None,
     stage_history: Any = None,
     field_history: Any = None,
+    **intake: Unpack[Intake],
 ) -> Report:
     """The whole pipeline review.
 
@@ -64,11 +70,22 @@ def build_report(
 
     With a ``stage_history`` or a ``field_history`` (see ``velocity``), the report adds a
     ``velocity`` section.
+
+    CRM exports are read as ``intake`` says (see ``Intake``): a ``preset`` ("salesforce",
+    "hubspot") or a ``mapping``, with ``stages``, ``quotas``, ``rates`` and ``sheet``.
     """
     resolved = resolve_policy(policy)
     if stage_history is not None and field_history is not None:
         one_history(stage_history=stage_history, field_history=field_history)
-    inputs = load_inputs(deals, reps, engine=engine, progress=progress)
+    inputs = load_inputs(
+        deals,
+        reps,
+        engine=engine,
+        progress=progress,
+        as_of=as_of,
+        policy=resolved,
+        **intake,
+    )
     if store is None:
         if compare_to is not None:
             raise StoreError("--compare-to needs --store", hint="name the snapshot store")
@@ -81,13 +98,33 @@ def build_report(
         return result
     if progress:
         progress("velocity")
-    found = velocity_of(inputs.engine, inputs.deals, stage_history, field_history, as_of, resolved)
+    chosen = resolve_mapping(intake.get("preset"), intake.get("mapping"))
+    found = velocity_of(
+        inputs.engine, inputs.deals, stage_history, field_history, as_of, resolved, chosen
+    )
     return result.model_copy(update={"velocity": found})
 
 
-def validate(deals: Any, reps: Any, *, engine: EngineLike = "duckdb") -> list[DataQualityItem]:
-    """Check both inputs: raises InputError on unusable data, returns the data-quality items."""
-    inputs = load_inputs(deals, reps, engine=engine)
+def validate(
+    deals: Any,
+    reps: Any,
+    *,
+    engine: EngineLike = "duckdb",
+    as_of: dt.date | None = None,
+    policy: PolicyLike = None,
+    **intake: Unpack[Intake],
+) -> list[DataQualityItem]:
+    """Check both inputs: raises InputError on unusable data, returns the data-quality items.
+    ``intake`` (see ``Intake``) says how CRM exports are read (``as_of`` needed with a
+    mapping or rates)."""
+    inputs = load_inputs(
+        deals,
+        reps,
+        engine=engine,
+        as_of=as_of,
+        policy=resolve_policy(policy),
+        **intake,
+    )
     inputs.ensure_checked()
     return data_quality(inputs)
 
@@ -99,12 +136,21 @@ def explain(
     *,
     policy: PolicyLike = None,
     engine: EngineLike = "duckdb",
+    as_of: dt.date | None = None,
+    **intake: Unpack[Intake],
 ) -> list[Verdict]:
     """Every rule's verdict on one deal or rep: the flags it raises and, for the rules that
     do not fire, the values and why (never capped). ``subject_id`` is any name the report
     uses: a deal_id, "row N" for a deal without one, or a rep_id. NotFoundError if unknown."""
     resolved = resolve_policy(policy)
-    inputs = load_inputs(deals, reps, engine=engine)
+    inputs = load_inputs(
+        deals,
+        reps,
+        engine=engine,
+        as_of=as_of,
+        policy=resolved,
+        **intake,
+    )
     inputs.ensure_checked()
     d, r = inputs.deals, inputs.reps
     found = inputs.engine.one(d.aggregate(n=count_if(d, deal_label(d) == subject_id)))["n"]
@@ -135,20 +181,29 @@ def velocity(
     store: StoreLike | None = None,
     policy: PolicyLike = None,
     engine: EngineLike = "duckdb",
+    **intake: Unpack[Intake],
 ) -> Velocity:
     """Stage velocity from one history: a stage history (deal_id, stage, entered_at[,
     exited_at]), a field history (deal_id, field, old_value, new_value, changed_at), or the
     consecutive snapshots in a ``store``. ``deals`` gives each deal's outcome, created and
-    close dates (with a store and no ``deals``: the latest snapshot on or before ``as_of``)."""
+    close dates (with a store and no ``deals``: the latest snapshot on or before ``as_of``).
+    A ``preset`` or ``mapping`` in ``intake`` reads the deals (with its ``stages``) and the
+    history file through it."""
     one_history(stage_history=stage_history, field_history=field_history, store=store)
     resolved = resolve_policy(policy)
     runner = Engine.of(engine)
+    chosen = resolve_mapping(intake.get("preset"), intake.get("mapping"))
     if store is None:
         if deals is None:
             raise InputError("velocity needs the deals", hint="pass --deals F")
-        loaded = load(runner, deals, "deals")
+        if chosen is not None:
+            loaded = load_mapped_deals(runner, deals, chosen, intake.get("stages"), as_of)
+        else:
+            loaded = load(runner, deals, "deals")
         loaded.ensure_checked()
-        return velocity_of(runner, loaded.table, stage_history, field_history, as_of, resolved)
+        return velocity_of(
+            runner, loaded.table, stage_history, field_history, as_of, resolved, chosen
+        )
     with Store(runner, store, read_only=True) as opened:
         dates = [d for d in opened.dates() if d <= as_of]
         if not dates:

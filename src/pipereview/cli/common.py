@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(no_args_is_help=True, help="Policy files.")
 app.add_typer(policy_app, name="policy")
+preset_app = typer.Typer(no_args_is_help=True, help="Shipped mappings for CRM exports.")
+app.add_typer(preset_app, name="preset")
 err_console = Console(stderr=True)
 
 
@@ -40,6 +42,11 @@ class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     md = "md"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
 
 
 class ReportFormat(StrEnum):
@@ -73,6 +80,45 @@ DealsOpt = Annotated[Path, typer.Option("--deals", help="Deals file (CSV, Parque
 RepsOpt = Annotated[Path, typer.Option("--reps", help="Reps file (CSV, Parquet, JSON, JSONL).")]
 PolicyOpt = Annotated[
     Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")
+]
+PresetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--preset", help="Read CRM exports through a shipped mapping: salesforce or hubspot."
+    ),
+]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="Read the inputs through this mapping TOML."),
+]
+StagesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--stages",
+        help="Stage table (stage, probability, closed, won, order) for deals that lack them.",
+    ),
+]
+RatesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rates",
+        help="Exchange rates (currency, rate, optional date) into the policy's base currency.",
+    ),
+]
+QuotasOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--quotas",
+        help="Quota table (rep_id, period_start, quota) for reps without quota_usd/quota_3m.",
+    ),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        help="The sheet of Excel inputs to read (default: the first); or name it per file, "
+        "as book.xlsx#Sheet.",
+    ),
 ]
 EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Compute engine.")]
 MemoryOpt = Annotated[
@@ -114,6 +160,26 @@ def engine_for(
             param_hint="--memory-limit",
         )
     return Engine(name.value, memory_limit=memory_limit, spark_master=master, spark_conf=settings)
+
+
+def intake_of(
+    preset: str | None,
+    mapping: Path | None,
+    stages: Path | None,
+    sheet: str | None = None,
+    rates: Path | None = None,
+    quotas: Path | None = None,
+) -> dict[str, Any]:
+    """The ``api.Intake`` options of a command, from its CRM-input options."""
+    given = {
+        "preset": preset,
+        "mapping": mapping,
+        "stages": stages,
+        "sheet": sheet,
+        "rates": rates,
+        "quotas": quotas,
+    }
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def parse_date(value: str | None, param: str = "--as-of") -> dt.date:

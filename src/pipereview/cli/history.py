@@ -12,17 +12,24 @@ from pipereview.cli.common import (
     DealsOpt,
     EngineName,
     Format,
+    MappingOpt,
     MemoryOpt,
     PageSize,
     PageSizeOpt,
     PolicyOpt,
+    PresetOpt,
+    QuotasOpt,
+    RatesOpt,
     ReportFormat,
     RepsOpt,
+    SheetOpt,
+    StagesOpt,
     app,
     emit,
     engine_for,
     err_console,
     fail,
+    intake_of,
     parse_date,
     progress,
 )
@@ -83,6 +90,12 @@ def snapshot(
     every_step: Annotated[
         str, typer.Option("--every", help="With --backfill: day, week or month.")
     ] = "week",
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    stages: StagesOpt = None,
+    sheet: SheetOpt = None,
+    rates: RatesOpt = None,
+    quotas: QuotasOpt = None,
 ) -> None:
     """Store the canonical inputs and the report for one date (one transaction), or with
     --backfill one snapshot per date replayed from a field history."""
@@ -95,6 +108,12 @@ def snapshot(
             raise typer.BadParameter(
                 "--field-history, --from and --to go with --backfill", param_hint="--backfill"
             )
+    elif preset or mapping or stages or rates or quotas:
+        raise typer.BadParameter(
+            "--backfill reads canonical files; --preset, --mapping, --stages, --rates and "
+            "--quotas go with a plain snapshot",
+            param_hint="--backfill",
+        )
     elif field_history is None or from_date is None or to_date is None:
         raise typer.BadParameter(
             "--backfill needs --field-history, --from and --to", param_hint="--backfill"
@@ -140,6 +159,7 @@ def snapshot(
                         engine=runner,
                         progress=step,
                         wait=wait,
+                        **intake_of(preset, mapping, stages, sheet, rates, quotas),
                     )
                 ]
     except PipereviewError as exc:

@@ -4,29 +4,39 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Column, Table
 
 from pipereview.cli.common import (
     DealsOpt,
     EngineName,
     EngineOpt,
+    ListFormat,
+    MappingOpt,
     MemoryOpt,
     PageSizeOpt,
     PolicyOpt,
+    PresetOpt,
+    QuotasOpt,
+    RatesOpt,
     ReportFormat,
     RepsOpt,
+    SheetOpt,
     SparkConfOpt,
     SparkMasterOpt,
+    StagesOpt,
     app,
     emit,
     engine_for,
     err_console,
     fail,
+    intake_of,
     parse_date,
     policy_app,
+    preset_app,
     progress,
 )
 from pipereview.errors import PipereviewError
@@ -69,6 +79,12 @@ def report(
         Path | None,
         typer.Option("--field-history", help="Add a velocity section from this field history."),
     ] = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    stages: StagesOpt = None,
+    sheet: SheetOpt = None,
+    rates: RatesOpt = None,
+    quotas: QuotasOpt = None,
 ) -> None:
     """Build the pipeline review from a deals file and a reps file."""
     from pipereview import api
@@ -97,6 +113,7 @@ def report(
                 compare_to=earlier,
                 stage_history=stage_history,
                 field_history=field_history,
+                **intake_of(preset, mapping, stages, sheet, rates, quotas),
             )
     except PipereviewError as exc:
         raise fail(exc) from None
@@ -123,25 +140,44 @@ def report(
 def validate(
     deals: DealsOpt,
     reps: RepsOpt,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    stages: StagesOpt = None,
+    sheet: SheetOpt = None,
+    rates: RatesOpt = None,
+    quotas: QuotasOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="YYYY-MM-DD for a mapping's dates (default: today)."),
+    ] = None,
+    policy: PolicyOpt = None,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", help="table (default) or json.")
+    ] = ListFormat.table,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
     spark_master: SparkMasterOpt = None,
     spark_conf: SparkConfOpt = None,
 ) -> None:
-    """Check both inputs and list the data-quality findings. Exit 1 on unusable data, or when
-    a finding makes the report meaningless (no deal joins a rep, no known status)."""
+    """Check both inputs (through the mapping, if any) and list the data-quality findings.
+    Exit 1 on unusable data, or when a finding makes the report meaningless (no deal joins a
+    rep, no known status)."""
     from pipereview import api
 
+    date = parse_date(as_of)
     try:
         runner = engine_for(engine, memory_limit, spark_master, spark_conf)
-        items = api.validate(deals, reps, engine=runner)
+        items = api.validate(
+            deals,
+            reps,
+            engine=runner,
+            as_of=date,
+            policy=policy,
+            **intake_of(preset, mapping, stages, sheet, rates, quotas),
+        )
     except PipereviewError as exc:
         raise fail(exc) from None
-    if not items:
-        typer.echo("ok: no data-quality findings")
-    for item in items:
-        examples = f" (e.g. {', '.join(item.examples)})" if item.examples else ""
-        typer.echo(f"{item.severity}: {item.table}.{item.check}: {item.message}{examples}")
+    _print_findings(items, fmt)
     errors = [item.check for item in items if item.severity == "error"]
     if errors:
         typer.echo(
@@ -152,6 +188,40 @@ def validate(
         raise typer.Exit(1)
 
 
+def _print_findings(items: list[Any], fmt: ListFormat) -> None:
+    """validate's findings: code, severity, count, examples and the fix, as JSON, a Rich
+    table on a terminal, or one line each (and its fix) otherwise."""
+    from pipereview.report import dumps
+    from pipereview.sources.fixes import fix_for
+
+    rows = [item.model_dump() | {"fix": fix_for(item.check)} for item in items]
+    if fmt is ListFormat.json:
+        sys.stdout.write(dumps(rows))
+        return
+    if not rows:
+        typer.echo("ok: no data-quality findings")
+        return
+    if sys.stdout.isatty():
+        table = Table("severity", "count", "finding", "examples", "fix")
+        table.columns.insert(0, Column("code", no_wrap=True))
+        for row in rows:
+            table.add_row(
+                f"{row['table']}.{row['check']}",
+                row["severity"],
+                f"{row['count']:,}",
+                row["message"],
+                ", ".join(row["examples"]),
+                row["fix"],
+            )
+        Console().print(table)
+        return
+    for row in rows:
+        examples = f" (e.g. {', '.join(row['examples'])})" if row["examples"] else ""
+        typer.echo(f"{row['severity']}: {row['table']}.{row['check']}: {row['message']}{examples}")
+        if row["fix"]:
+            typer.echo(f"    fix: {row['fix']}")
+
+
 @app.command()
 def explain(
     subject_id: Annotated[str, typer.Argument(help="A deal_id or rep_id.")],
@@ -159,6 +229,16 @@ def explain(
     reps: RepsOpt,
     policy: PolicyOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the flags as JSON.")] = False,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    stages: StagesOpt = None,
+    sheet: SheetOpt = None,
+    rates: RatesOpt = None,
+    quotas: QuotasOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="YYYY-MM-DD for a mapping's dates (default: today)."),
+    ] = None,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
     spark_master: SparkMasterOpt = None,
@@ -170,7 +250,15 @@ def explain(
 
     try:
         runner = engine_for(engine, memory_limit, spark_master, spark_conf)
-        verdicts = api.explain(subject_id, deals, reps, policy=policy, engine=runner)
+        verdicts = api.explain(
+            subject_id,
+            deals,
+            reps,
+            policy=policy,
+            engine=runner,
+            as_of=parse_date(as_of),
+            **intake_of(preset, mapping, stages, sheet, rates, quotas),
+        )
     except PipereviewError as exc:
         raise fail(exc) from None
     if as_json:
@@ -242,3 +330,18 @@ def policy_init(
     if output.exists() and not force:
         raise fail(PipereviewError(f"{output}: already exists", hint="use --force to overwrite"))
     emit(default_policy_toml(), output)
+
+
+@preset_app.command("show")
+def preset_show(
+    name: Annotated[str, typer.Argument(help="salesforce or hubspot.")],
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+) -> None:
+    """Print a shipped mapping, to copy, edit and pass with --mapping."""
+    from pipereview.sources.mapping import preset_text
+
+    try:
+        text = preset_text(name)
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    emit(text, output)

@@ -10,12 +10,16 @@ import typer
 from pipereview.cli.common import (
     EngineName,
     Format,
+    MappingOpt,
     MemoryOpt,
     PolicyOpt,
+    PresetOpt,
+    StagesOpt,
     app,
     emit,
     engine_for,
     fail,
+    intake_of,
     parse_date,
 )
 from pipereview.errors import PipereviewError
@@ -54,6 +58,9 @@ def velocity(
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
     memory_limit: MemoryOpt = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    stages: StagesOpt = None,
 ) -> None:
     """Stage velocity from a stage history, a field history or a snapshot store: mean and
     median days in each stage, conversion to the next, win rate by furthest stage reached,
@@ -73,6 +80,7 @@ def velocity(
             store=store,
             policy=policy,
             engine=runner,
+            **intake_of(preset, mapping, stages),
         )
     except PipereviewError as exc:
         raise fail(exc) from None

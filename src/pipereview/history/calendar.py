@@ -85,3 +85,12 @@ def every(first: dt.date, last: dt.date, step: Step) -> list[dt.date]:
             return days
         days.append(day)
         n += 1
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months earlier, or that month's last day when it is
+    shorter (May 31 minus 3 months is Feb 28)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    first = dt.date(year, month + 1, 1)
+    last = _month_start(first.year, first.month + 1) - dt.timedelta(days=1)
+    return min(first + dt.timedelta(days=day.day - 1), last)

@@ -105,6 +105,17 @@ def data_quality(
                     examples=[],
                 )
             )
+        items += [
+            DataQualityItem(
+                check=f.check,
+                table=table,
+                severity=f.severity,
+                count=f.count,
+                message=f.message,
+                examples=list(f.examples),
+            )
+            for f in loaded.findings
+        ]
         columns = loaded.absent_columns
         if columns:
             items.append(

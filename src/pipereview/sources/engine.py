@@ -75,6 +75,7 @@ class Engine:
             # Exact decimal arithmetic: a product keeps its full scale (or fails) rather
             # than being rounded to fit 38 digits.
             self._spark.conf.set("spark.sql.decimalOperations.allowPrecisionLoss", "false")
+            _spark_trims_whitespace_only()
             self.con = ibis.pyspark.connect(self._spark)
         self.data_errors = _data_errors(name)
 
@@ -302,6 +303,20 @@ def _starts_with_bracket(path: Path) -> bool:
     with path.open("rb") as handle:
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     return head.startswith(b"[")
+
+
+def _spark_trims_whitespace_only() -> None:
+    """Work around Ibis 12's Spark ``strip()``: it compiles to TRIM(' \\t\\n\\r\\v\\f' FROM x),
+    and Spark SQL reads the unknown escapes \\v and \\f in a literal as the letters v and f, so
+    "false" was trimmed to "alse" and a stage "Sales Dev" to "Sales De". Trim the whitespace
+    Spark's literals spell (space, tab, newline, return; vertical tab and form feed are not
+    trimmed on Spark). Only the Spark compiler changes."""
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    def visit_strip(self: Any, op: Any, *, arg: Any) -> Any:
+        return self.f.trim(arg, " \t\n\r")
+
+    PySparkCompiler.visit_Strip = visit_strip
 
 
 def _spark_session(master: str | None, conf: Mapping[str, str]) -> Any:

@@ -11,9 +11,10 @@ the file, row, column and value.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -26,12 +27,26 @@ from pipereview.sources.canonical import BAD, canonical
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.readers import (
     CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
     csv_line,
     csv_structure_error,
     file_kind,
+    read_excel,
     read_memory,
     read_source,
 )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something reading an input found that the report's data quality should say (rows a
+    mapping left out, figures derived, columns a mapping names but the file lacks)."""
+
+    check: str
+    severity: str
+    count: int
+    message: str
+    examples: tuple[str, ...] = ()
 
 
 @dataclass
@@ -54,6 +69,9 @@ class Loaded:
     notes: tuple[str, ...] = ()  # how the file was read, when not as plain UTF-8 CSV
     delimiter: str | None = None
     scratch: Any = None  # keeps a UTF-8 copy of the file alive while the table may read it
+    # A mapped input names its unusable values itself (reason, row -> the located error).
+    locate: Callable[[str, int | None], InputError] | None = None
+    findings: tuple[Finding, ...] = ()
 
     def check_counts(self) -> dict[str, ir.Scalar]:
         """Aggregates over ``table``: its row count and its unusable rows."""
@@ -68,6 +86,8 @@ class Loaded:
             first_bad = t.filter(t[BAD]).order_by(ROW_COLUMN).limit(1).select(ROW_COLUMN)
             rows = self.engine.rows(first_bad)
             first = rows[0][ROW_COLUMN] if rows else None
+            if self.locate is not None:
+                raise self.locate("a value pipereview cannot use", first)
             raise _locate(
                 self.obj,
                 self.name,
@@ -93,6 +113,8 @@ def run_checked(loaded: Loaded, query: Any) -> Any:
     except PipereviewError:
         raise
     except loaded.engine.data_errors as exc:
+        if loaded.locate is not None and not loaded.engine.out_of_memory(exc):
+            raise loaded.locate(_first_line(exc), None) from None
         raise _failure(
             loaded.engine, exc, loaded.obj, loaded.name, loaded.source, loaded.delimiter
         ) from None
@@ -115,40 +137,82 @@ def _failure(
     return _locate(obj, table, source, _first_line(exc), delimiter=delimiter)
 
 
-def load(engine: Engine, obj: Any, table: str) -> Loaded:
-    """Read ``obj`` (a path, in-memory data, or None for no records) as canonical ``table``."""
+class Plan(Protocol):
+    """A mapping to apply (``sources/mapped.py``): builds the canonical table itself."""
+
+    def build(
+        self,
+        engine: Engine,
+        raw: ir.Table,
+        obj: Any,
+        table: str,
+        source: str,
+        kind: str,
+        notes: tuple[str, ...],
+        delimiter: str | None,
+    ) -> Loaded: ...
+
+
+def load(
+    engine: Engine, obj: Any, table: str, plan: Plan | None = None, sheet: str | None = None
+) -> Loaded:
+    """Read ``obj`` (a path, in-memory data, or None for no records) as canonical ``table``,
+    through the mapping ``plan`` when one is given. ``sheet``: a workbook's sheet to read
+    (default: the first)."""
     if isinstance(obj, str | Path):
-        path = Path(obj)
+        path, sheet = _sheet_in_path(Path(obj), sheet)
         kind = file_kind(path, table)
+        if kind == "excel":  # read in Python (fastexcel), then as in-memory data
+            workbook = read_excel(path, sheet)
+            return _load_memory(engine, workbook.data, workbook.source, table, plan)
         if kind == "parquet":
-            return _load_file(engine, path, table, kind, None)
+            return _load_file(engine, path, table, kind, None, plan)
         text = sniff.open_text(path, kind)
         try:
-            return _load_file(engine, path, table, kind, text)
+            return _load_file(engine, path, table, kind, text, plan)
         except InputError:
             # The engine refused the file: if it is not UTF-8 further down than the head the
             # sniffer read, read a UTF-8 copy instead; else the located error stands.
             whole = sniff.open_text(path, kind, whole=True)
             if whole.path == path:
                 raise
-            return _load_file(engine, path, table, kind, whole)
+            return _load_file(engine, path, table, kind, whole, plan)
     if obj is None:
         source = "(none)"
         empty = pa.table({c.name: pa.nulls(0) for c in TABLES[table]})
-        raw = engine.from_arrow(empty)
-    else:
-        memory = read_memory(obj, table)
-        source = memory.source
-        data = memory.data
-        if data.num_rows == 0 and not data.column_names:
-            raise _locate(obj, table, source, "no records")  # zero rows with columns: empty
-        sniff.check_header(data.column_names, source)
-        raw = engine.from_arrow(data)
-    return _canonical(engine, raw, obj, table, source, "memory", ())
+        return _canonical(engine, engine.from_arrow(empty), obj, table, source, "memory", ())
+    memory = read_memory(obj, table)
+    return _load_memory(engine, memory.data, memory.source, table, plan)
+
+
+def _sheet_in_path(path: Path, sheet: str | None) -> tuple[Path, str | None]:
+    """``book.xlsx#Reps`` names a workbook and its sheet (when no such file exists)."""
+    name, sep, picked = path.name.rpartition("#")
+    if sep and not path.exists() and Path(name).suffix.lower() in EXCEL_SUFFIXES and picked:
+        return path.with_name(name), picked
+    return path, sheet
+
+
+def _load_memory(
+    engine: Engine, data: pa.Table, source: str, table: str, plan: Plan | None
+) -> Loaded:
+    """Arrow data (from Python, or a workbook) as canonical ``table``."""
+    if data.num_rows == 0 and not data.column_names:
+        raise _locate(data, table, source, "no records")  # zero rows with columns: empty
+    sniff.check_header(data.column_names, source)
+    raw = engine.from_arrow(data)
+    if plan is not None:
+        return plan.build(engine, raw, data, table, source, "memory", (), None)
+    return _canonical(engine, raw, data, table, source, "memory", ())
 
 
 def _load_file(
-    engine: Engine, path: Path, table: str, kind: str, text: sniff.TextFile | None
+    engine: Engine,
+    path: Path,
+    table: str,
+    kind: str,
+    text: sniff.TextFile | None,
+    plan: Plan | None = None,
 ) -> Loaded:
     source = str(path)
     if kind == "parquet":
@@ -170,7 +234,10 @@ def _load_file(
         if [sniff.normalise(c) for c in names] != [sniff.normalise(h) for h in text.header]:
             # the engine's CSV sniffer read another header than the first line: a ragged row
             raise _locate(read_path, table, source, "the header was not read", None, delimiter)
-    loaded = _canonical(engine, raw, read_path, table, source, kind, notes, delimiter)
+    if plan is not None:
+        loaded = plan.build(engine, raw, read_path, table, source, kind, notes, delimiter)
+    else:
+        loaded = _canonical(engine, raw, read_path, table, source, kind, notes, delimiter)
     loaded.scratch = text
     return loaded
 
@@ -248,7 +315,7 @@ def _delimiter(path: Path) -> str:
     return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
-def _with_line(err: InputError, obj: Any, delimiter: str | None) -> InputError:
+def with_line(err: InputError, obj: Any, delimiter: str | None) -> InputError:
     """For a CSV file, name the line a spreadsheet shows rather than the data row."""
     if err.row is None or err.line is not None or not isinstance(obj, str | Path):
         return err
@@ -275,7 +342,7 @@ def _locate(
     try:
         locate.canonicalize(read_source(obj, table, delimiter, source), table)
     except InputError as err:
-        return _with_line(err, obj, delimiter)
+        return with_line(err, obj, delimiter)
     if isinstance(obj, str | Path) and Path(obj).suffix.lower() in CSV_SUFFIXES:
         # every value parses: the engine refused the file's structure (e.g. an open quote)
         problem = csv_structure_error(Path(obj), delimiter or _delimiter(Path(obj)), source)

@@ -25,6 +25,7 @@ from pipereview.sources.canonical import CSV_NULLS
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def read_source(
     name errors give the file (the user's path when ``obj`` is a UTF-8 copy of it)."""
     if isinstance(obj, str | Path):
         return _read_file(Path(obj), table, delimiter, source)
-    return _read_memory(obj, table)
+    memory = _read_memory(obj, table)
+    return RawTable(memory.data, source or memory.source)
 
 
 def _records(reader: Any) -> Iterator[tuple[int, int, list[str]]]:
@@ -73,7 +75,8 @@ def csv_line(path: Path, row: int, delimiter: str) -> int | None:
 
 
 def file_kind(path: Path, table: str) -> str:
-    """Check that ``path`` is a readable, non-empty file; return csv, tsv, parquet or json."""
+    """Check that ``path`` is a readable, non-empty file; return csv, tsv, parquet, json or
+    excel."""
     source = str(path)
     if not path.exists():
         flag = table.replace("_", "-")
@@ -93,11 +96,41 @@ def file_kind(path: Path, table: str) -> str:
         return "parquet"
     if suffix in JSON_SUFFIXES:
         return "json"
+    if suffix in EXCEL_SUFFIXES:
+        return "excel"
     raise InputError(
         f"unsupported file type {suffix or '(none)'!r}",
         source=source,
-        hint="use .csv, .parquet, .json (array of records) or .jsonl (one record per line)",
+        hint="use .csv, .parquet, .json (array of records), .jsonl (one record per line) or .xlsx",
     )
+
+
+def read_excel(path: Path, sheet: str | None) -> RawTable:
+    """A workbook's sheet (the first, or ``sheet`` by name) as Arrow, header in its first
+    row, read by fastexcel (Rust calamine): cell types are kept (numbers, dates, booleans);
+    a column of mixed types is read as text."""
+    import fastexcel
+
+    source = str(path)
+    try:
+        workbook = fastexcel.read_excel(path)
+    except Exception as exc:  # fastexcel raises its own hierarchy for unreadable files
+        raise InputError(f"not a readable workbook ({exc})", source=source) from None
+    names = list(workbook.sheet_names)
+    if sheet is not None and sheet not in names:
+        raise InputError(
+            f"has no sheet named {sheet!r}",
+            source=source,
+            hint=f"sheets: {', '.join(names) or '(none)'}; pass one with --sheet",
+        )
+    chosen = sheet if sheet is not None else (names[0] if names else None)
+    if chosen is None:
+        raise InputError("has no sheets", source=source)
+    try:
+        batch = workbook.load_sheet(chosen, whitespace_as_null=True).to_arrow()
+    except Exception as exc:
+        raise InputError(f"sheet {chosen!r} cannot be read ({exc})", source=source) from None
+    return RawTable(pa.Table.from_batches([batch]), f"{source} (sheet {chosen!r})")
 
 
 def _read_file(path: Path, table: str, delimiter: str | None, source: str | None) -> RawTable:
