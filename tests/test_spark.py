@@ -112,3 +112,19 @@ def test_spark_trims_whitespace_not_letters(spark_engine) -> None:  # type: igno
     spark = build_report(deals, reps, as_of=AS_OF, engine=spark_engine)
     assert spark.to_json() == duck.to_json()
     assert [d.risk_flags for d in spark.deal_details] == [["staff", "no budget"]]
+
+
+def test_spark_catalog_tables(spark_engine, small_files) -> None:  # type: ignore[no-untyped-def]
+    """--source spark reads tables of the session's catalog in place."""
+    from pipereview.api import table
+
+    session = spark_engine.con._session
+    for name, path in zip(("crm_deals", "crm_reps"), small_files, strict=True):
+        frame = session.read.option("header", True).csv(str(path))
+        frame.createOrReplaceTempView(name)
+    duck = build_report(*small_files, as_of=AS_OF)
+    spark = build_report(
+        table("crm_deals", "spark"), table("crm_reps", "spark"), as_of=AS_OF, engine=spark_engine
+    )
+    assert spark.pipeline_summary == duck.pipeline_summary
+    assert spark.rep_performance == duck.rep_performance

@@ -34,6 +34,7 @@ from pipereview.report import Report
 from pipereview.report.flow import Flow
 from pipereview.report.model import Velocity
 from pipereview.sources.mapping import Mapping, load_mapping, load_preset, preset_text
+from pipereview.sources.warehouse import SourceTable, table
 
 __all__ = [
     "DEMO_AS_OF",
@@ -46,6 +47,7 @@ __all__ = [
     "PolicyLike",
     "Report",
     "SnapshotInfo",
+    "SourceTable",
     "StoreLike",
     "Velocity",
     "backfill",
@@ -63,6 +65,7 @@ __all__ = [
     "preset_text",
     "snapshot",
     "stored_report",
+    "table",
     "validate",
     "velocity",
 ]

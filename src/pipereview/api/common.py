@@ -24,6 +24,7 @@ from pipereview.sources.ingest import load
 from pipereview.sources.intake import derive, load_mapped, quotas_from_table
 from pipereview.sources.mapped import Plan
 from pipereview.sources.mapping import Mapping, resolve_mapping
+from pipereview.sources.warehouse import SourceTable
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession
@@ -70,7 +71,8 @@ def load_inputs(
 
     Files are opened by the engine's own readers; no row passes through Python unless a
     value is unusable (then the error names file, row and column). ``None`` for either
-    input means "no records" (used by ``compat`` for functions that take only one).
+    input means "no records" (used by ``compat`` for functions that take only one). A
+    ``SourceTable`` (``api.table(name, source)``) is a warehouse table read in place.
     ``intake`` (see ``Intake``) says how CRM exports are read; ``as_of`` is needed with a
     mapping or rates (``since`` columns, derived rep figures and dated rates count to it).
     """
@@ -80,8 +82,9 @@ def load_inputs(
     step = progress or (lambda _: None)
     runner = Engine.of(engine)
     chosen = resolve_mapping(preset, mapping)
-    if chosen is None and (stages is not None or quotas is not None):
-        chosen = Mapping()
+    in_place = isinstance(deals, SourceTable) or isinstance(reps, SourceTable)
+    if chosen is None and (stages is not None or quotas is not None or in_place):
+        chosen = Mapping()  # these are read through plans (and located from the engine)
     resolved = policy or Policy()
     converting = rates is not None or bool(resolved.currency.rates)
     if as_of is None and (chosen is not None or converting):

@@ -76,8 +76,28 @@ class EngineName(StrEnum):
     spark = "spark"
 
 
-DealsOpt = Annotated[Path, typer.Option("--deals", help="Deals file (CSV, Parquet, JSON, JSONL).")]
-RepsOpt = Annotated[Path, typer.Option("--reps", help="Reps file (CSV, Parquet, JSON, JSONL).")]
+DealsOpt = Annotated[
+    Path | None,
+    typer.Option("--deals", help="Deals file (CSV, Parquet, JSON, JSONL, Excel)."),
+]
+RepsOpt = Annotated[
+    Path | None,
+    typer.Option("--reps", help="Reps file (CSV, Parquet, JSON, JSONL, Excel)."),
+]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        help="Read --deals-table/--reps-table in place: a DuckDB database "
+        "(duckdb:///path.duckdb) or, with --engine spark, the Spark catalog (spark).",
+    ),
+]
+DealsTableOpt = Annotated[
+    str | None, typer.Option("--deals-table", help="The deals table in --source.")
+]
+RepsTableOpt = Annotated[
+    str | None, typer.Option("--reps-table", help="The reps table in --source.")
+]
 PolicyOpt = Annotated[
     Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")
 ]
@@ -160,6 +180,39 @@ def engine_for(
             param_hint="--memory-limit",
         )
     return Engine(name.value, memory_limit=memory_limit, spark_master=master, spark_conf=settings)
+
+
+def inputs_of(
+    deals: Path | None,
+    reps: Path | None,
+    source: str | None,
+    deals_table: str | None,
+    reps_table: str | None,
+) -> tuple[Any, Any]:
+    """The deals and reps a command reads: two files, or two tables of ``--source``."""
+    from pipereview.sources.warehouse import table
+
+    if source is None and deals_table is None and reps_table is None:
+        for given, flag in ((deals, "--deals"), (reps, "--reps")):
+            if given is None:
+                raise typer.BadParameter(
+                    f"{flag} is required (or --source with --deals-table and --reps-table)",
+                    param_hint=flag,
+                )
+        return deals, reps
+    if deals is not None or reps is not None:
+        raise typer.BadParameter(
+            "give files (--deals, --reps) or tables (--source, --deals-table, --reps-table)",
+            param_hint="--source",
+        )
+    if source is None or deals_table is None or reps_table is None:
+        raise typer.BadParameter(
+            "--source, --deals-table and --reps-table go together", param_hint="--source"
+        )
+    try:
+        return table(deals_table, source), table(reps_table, source)
+    except PipereviewError as exc:
+        raise fail(exc) from None
 
 
 def intake_of(

@@ -10,6 +10,7 @@ import typer
 
 from pipereview.cli.common import (
     DealsOpt,
+    DealsTableOpt,
     EngineName,
     Format,
     MappingOpt,
@@ -22,13 +23,16 @@ from pipereview.cli.common import (
     RatesOpt,
     ReportFormat,
     RepsOpt,
+    RepsTableOpt,
     SheetOpt,
+    SourceOpt,
     StagesOpt,
     app,
     emit,
     engine_for,
     err_console,
     fail,
+    inputs_of,
     intake_of,
     parse_date,
     progress,
@@ -50,14 +54,14 @@ DateArg = Annotated[str, typer.Argument(help="The snapshot's as-of date, YYYY-MM
 
 @app.command()
 def snapshot(
-    deals: DealsOpt,
-    reps: RepsOpt,
     as_of: Annotated[
         str,
         typer.Option(
             "--as-of", help="The snapshot's date (with --backfill: the day of the export)."
         ),
     ],
+    deals: DealsOpt = None,
+    reps: RepsOpt = None,
     store: StoreOpt = DEFAULT_STORE,
     policy: PolicyOpt = None,
     replace: Annotated[
@@ -94,6 +98,9 @@ def snapshot(
     mapping: MappingOpt = None,
     stages: StagesOpt = None,
     sheet: SheetOpt = None,
+    source: SourceOpt = None,
+    deals_table: DealsTableOpt = None,
+    reps_table: RepsTableOpt = None,
     rates: RatesOpt = None,
     quotas: QuotasOpt = None,
 ) -> None:
@@ -108,10 +115,10 @@ def snapshot(
             raise typer.BadParameter(
                 "--field-history, --from and --to go with --backfill", param_hint="--backfill"
             )
-    elif preset or mapping or stages or rates or quotas:
+    elif preset or mapping or stages or rates or quotas or source or deals_table or reps_table:
         raise typer.BadParameter(
-            "--backfill reads canonical files; --preset, --mapping, --stages, --rates and "
-            "--quotas go with a plain snapshot",
+            "--backfill reads canonical files; --preset, --mapping, --stages, --rates, "
+            "--quotas and tables (--source) go with a plain snapshot",
             param_hint="--backfill",
         )
     elif field_history is None or from_date is None or to_date is None:
@@ -122,6 +129,7 @@ def snapshot(
         raise typer.BadParameter(
             f"{every_step!r} is not a step; use one of: {', '.join(STEPS)}", param_hint="--every"
         )
+    deals, reps = inputs_of(deals, reps, source, deals_table, reps_table)
     dates = []
     if backfill:
         first, last = parse_date(from_date, "--from"), parse_date(to_date, "--to")

@@ -12,6 +12,7 @@ from rich.table import Column, Table
 
 from pipereview.cli.common import (
     DealsOpt,
+    DealsTableOpt,
     EngineName,
     EngineOpt,
     ListFormat,
@@ -24,7 +25,9 @@ from pipereview.cli.common import (
     RatesOpt,
     ReportFormat,
     RepsOpt,
+    RepsTableOpt,
     SheetOpt,
+    SourceOpt,
     SparkConfOpt,
     SparkMasterOpt,
     StagesOpt,
@@ -33,6 +36,7 @@ from pipereview.cli.common import (
     engine_for,
     err_console,
     fail,
+    inputs_of,
     intake_of,
     parse_date,
     policy_app,
@@ -44,8 +48,8 @@ from pipereview.errors import PipereviewError
 
 @app.command()
 def report(
-    deals: DealsOpt,
-    reps: RepsOpt,
+    deals: DealsOpt = None,
+    reps: RepsOpt = None,
     policy: PolicyOpt = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
@@ -83,6 +87,9 @@ def report(
     mapping: MappingOpt = None,
     stages: StagesOpt = None,
     sheet: SheetOpt = None,
+    source: SourceOpt = None,
+    deals_table: DealsTableOpt = None,
+    reps_table: RepsTableOpt = None,
     rates: RatesOpt = None,
     quotas: QuotasOpt = None,
 ) -> None:
@@ -93,6 +100,7 @@ def report(
     from pipereview.render.table import report_renderables
 
     date = parse_date(as_of)
+    deals, reps = inputs_of(deals, reps, source, deals_table, reps_table)
     earlier = parse_date(compare_to, "--compare-to") if compare_to else None
     try:
         resolved = load_policy(policy)  # read once: the report and the page layout
@@ -138,12 +146,15 @@ def report(
 
 @app.command()
 def validate(
-    deals: DealsOpt,
-    reps: RepsOpt,
+    deals: DealsOpt = None,
+    reps: RepsOpt = None,
     preset: PresetOpt = None,
     mapping: MappingOpt = None,
     stages: StagesOpt = None,
     sheet: SheetOpt = None,
+    source: SourceOpt = None,
+    deals_table: DealsTableOpt = None,
+    reps_table: RepsTableOpt = None,
     rates: RatesOpt = None,
     quotas: QuotasOpt = None,
     as_of: Annotated[
@@ -165,6 +176,7 @@ def validate(
     from pipereview import api
 
     date = parse_date(as_of)
+    deals, reps = inputs_of(deals, reps, source, deals_table, reps_table)
     try:
         runner = engine_for(engine, memory_limit, spark_master, spark_conf)
         items = api.validate(
@@ -225,14 +237,17 @@ def _print_findings(items: list[Any], fmt: ListFormat) -> None:
 @app.command()
 def explain(
     subject_id: Annotated[str, typer.Argument(help="A deal_id or rep_id.")],
-    deals: DealsOpt,
-    reps: RepsOpt,
+    deals: DealsOpt = None,
+    reps: RepsOpt = None,
     policy: PolicyOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the flags as JSON.")] = False,
     preset: PresetOpt = None,
     mapping: MappingOpt = None,
     stages: StagesOpt = None,
     sheet: SheetOpt = None,
+    source: SourceOpt = None,
+    deals_table: DealsTableOpt = None,
+    reps_table: RepsTableOpt = None,
     rates: RatesOpt = None,
     quotas: QuotasOpt = None,
     as_of: Annotated[
@@ -247,6 +262,8 @@ def explain(
     """Print every rule's verdict on one deal or rep: fired or not, with values and thresholds."""
     from pipereview import api
     from pipereview.report import dumps
+
+    deals, reps = inputs_of(deals, reps, source, deals_table, reps_table)
 
     try:
         runner = engine_for(engine, memory_limit, spark_master, spark_conf)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,8 +20,10 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from pipereview.errors import EngineError
+from pipereview.errors import EngineError, InputError
 from pipereview.schema import ROW_COLUMN
+from pipereview.sources.spark import spark_session, spark_trims_whitespace_only
+from pipereview.sources.warehouse import SourceTable, source_kind
 
 ENGINES = ("duckdb", "spark")
 _names = itertools.count()
@@ -52,6 +53,7 @@ class Engine:
             raise EngineError(f"unknown engine {name!r}", hint=f"use one of: {', '.join(ENGINES)}")
         self.name = name
         self._spark: Any = None
+        self._attached: dict[str, str] = {}  # database file -> its alias in this connection
         if name == "duckdb":
             config: dict[str, Any] = {}
             if memory_limit:
@@ -71,11 +73,11 @@ class Engine:
                     f"cannot start DuckDB: {exc}", hint="memory limits look like 4GB or 512MB"
                 ) from None
         else:
-            self._spark = session or _spark_session(spark_master, spark_conf or {})
+            self._spark = session or spark_session(spark_master, spark_conf or {})
             # Exact decimal arithmetic: a product keeps its full scale (or fails) rather
             # than being rounded to fit 38 digits.
             self._spark.conf.set("spark.sql.decimalOperations.allowPrecisionLoss", "false")
-            _spark_trims_whitespace_only()
+            spark_trims_whitespace_only()
             self.con = ibis.pyspark.connect(self._spark)
         self.data_errors = _data_errors(name)
 
@@ -136,6 +138,41 @@ class Engine:
             multiline = _starts_with_bracket(path)
             frame = reader.option("multiLine", multiline).option("mode", "FAILFAST").json(str(path))
         return self._view(frame)
+
+    def read_table(self, source: SourceTable) -> ir.Table:
+        """A warehouse table, read in place: a DuckDB database file is attached read-only
+        to this connection (once); ``spark`` is the Spark session's catalog."""
+        kind, location = source_kind(source.source)
+        if (kind == "spark") != (self._spark is not None):
+            raise InputError(
+                f"a {'Spark catalog' if kind == 'spark' else 'DuckDB database'} table is read "
+                f"with --engine {kind}",
+                source=source.source,
+                hint=f"pass --engine {kind}",
+            )
+        *schema, name = source.name.split(".")
+        if self._spark is not None:
+            try:
+                return self._view(self._spark.table(source.name))
+            except Exception as exc:  # pyspark's AnalysisException: no such table
+                raise InputError(
+                    f"no table {source.name!r} in the Spark catalog ({_last_line(exc)})",
+                    source=source.source,
+                ) from None
+        alias = self._attached.get(location)
+        if alias is None:
+            alias = f"pipereview_source_{len(self._attached)}"
+            self.con.attach(location, name=alias, read_only=True)
+            self._attached[location] = alias
+        database = (alias, schema[0] if schema else "main")
+        tables = self.con.list_tables(database=database)
+        if name not in tables:
+            raise InputError(
+                f"no table {source.name!r}",
+                source=source.source,
+                hint=f"tables: {', '.join(sorted(tables)[:12]) or '(none)'}",
+            )
+        return self.con.table(name, database=database)
 
     def from_arrow(self, table: pa.Table) -> ir.Table:
         """In-memory data (already in Python) as a raw engine table."""
@@ -303,63 +340,3 @@ def _starts_with_bracket(path: Path) -> bool:
     with path.open("rb") as handle:
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     return head.startswith(b"[")
-
-
-def _spark_trims_whitespace_only() -> None:
-    """Work around Ibis 12's Spark ``strip()``: it compiles to TRIM(' \\t\\n\\r\\v\\f' FROM x),
-    and Spark SQL reads the unknown escapes \\v and \\f in a literal as the letters v and f, so
-    "false" was trimmed to "alse" and a stage "Sales Dev" to "Sales De". Trim the whitespace
-    Spark's literals spell (space, tab, newline, return; vertical tab and form feed are not
-    trimmed on Spark). Only the Spark compiler changes."""
-    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
-
-    def visit_strip(self: Any, op: Any, *, arg: Any) -> Any:
-        return self.f.trim(arg, " \t\n\r")
-
-    PySparkCompiler.visit_Strip = visit_strip
-
-
-def _spark_session(master: str | None, conf: Mapping[str, str]) -> Any:
-    """A SparkSession; a new driver JVM writes its own output to a log file, not stderr."""
-    try:
-        from pyspark import SparkConf, SparkContext
-        from pyspark.java_gateway import launch_gateway
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise EngineError(
-            "the spark engine needs pyspark", hint="pip install 'pipereview[spark]'"
-        ) from None
-    # Python workers run PYSPARK_PYTHON (read from the environment when the context starts):
-    # by default the interpreter running pipereview, which has pyarrow and duckdb.
-    python = os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    settings = {
-        "spark.master": master or "local[2]",
-        "spark.app.name": "pipereview",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "4",
-        "spark.sql.ansi.enabled": "false",
-        "spark.pyspark.python": python,
-        "spark.pyspark.driver.python": sys.executable,
-        **conf,
-    }
-    spark_conf = SparkConf().setAll(list(settings.items()))
-    log = Path(tempfile.mkdtemp(prefix="pipereview-spark-")) / "driver.log"
-    try:
-        if SparkContext._active_spark_context is not None:  # one per process: reuse it
-            spark = SparkSession.builder.config(conf=spark_conf).getOrCreate()
-        else:
-            with log.open("ab") as handle:
-                gateway = launch_gateway(
-                    spark_conf, popen_kwargs={"stdout": handle, "stderr": handle}
-                )
-            context = SparkContext(conf=spark_conf, gateway=gateway)
-            spark = SparkSession(context)
-    except Exception as exc:  # py4j / Java errors: one line for the user
-        raise EngineError(
-            f"cannot start Spark: {str(exc).strip().splitlines()[0]}",
-            hint=f"check --spark-master, Java 17 and the driver log {log}",
-        ) from None
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark

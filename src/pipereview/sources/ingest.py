@@ -35,6 +35,7 @@ from pipereview.sources.readers import (
     read_memory,
     read_source,
 )
+from pipereview.sources.warehouse import SourceTable
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,11 @@ def load(
             if whole.path == path:
                 raise
             return _load_file(engine, path, table, kind, whole, plan)
+    if isinstance(obj, SourceTable):  # read in place; always through a plan (engine errors)
+        if plan is None:
+            raise InputError("a warehouse table is read through a mapping", source=obj.source)
+        raw = engine.read_table(obj)
+        return plan.build(engine, raw, obj, table, obj.describe(), "table", (), None)
     if obj is None:
         source = "(none)"
         empty = pa.table({c.name: pa.nulls(0) for c in TABLES[table]})

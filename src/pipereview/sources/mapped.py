@@ -100,7 +100,7 @@ class Plan:
         kept = run_checked(loaded, lambda: engine.keep(parsed.table))
         live = kept.filter(~kept[DELETED]) if DELETED in kept.columns else kept
         loaded.locate = locator(
-            engine, live, obj, table, source, delimiter, sources, self.described, self.needs
+            engine, live, obj, table, source, delimiter, sources, self.described, self.needs, raw
         )
         if self.stages is not None and STAGE_KEY in live.columns:
             live = self._with_stages(live)

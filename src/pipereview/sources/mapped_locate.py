@@ -15,6 +15,7 @@ from pipereview.sources.canonical import BAD, BAD_OF
 from pipereview.sources.engine import Engine
 from pipereview.sources.ingest import with_line
 from pipereview.sources.readers import read_source
+from pipereview.sources.warehouse import SourceTable
 
 DELETED_FIELD = "_deleted"  # how the deleted marker's problems are named (BAD_OF + this)
 
@@ -42,6 +43,7 @@ def locator(
     sources: dict[str, str],
     described: dict[str, str],
     needs: dict[str, str],
+    raw: ir.Table,
 ) -> Callable[[str, int | None], InputError]:
     """How a mapped input names its first unusable value: the row and canonical column from
     the engine, the raw value from the source (read again, on this path only)."""
@@ -68,7 +70,11 @@ def locator(
         name = next(c.removeprefix(BAD_OF) for c in flags if first[c])
         at = int(first[ROW_COLUMN])
         column = sources.get(name, name)
-        value = _raw_value(obj, table, delimiter, source, column, at)
+        value = (
+            _table_value(engine, raw, column, at)
+            if isinstance(obj, SourceTable)
+            else _raw_value(obj, table, delimiter, source, column, at)
+        )
         how = described.get(name)
         what = name if how is None or how == column else f"{name} (from {how})"
         if name == DELETED_FIELD:
@@ -89,6 +95,15 @@ def locator(
         return with_line(err, obj, delimiter)
 
     return locate
+
+
+def _table_value(engine: Engine, raw: ir.Table, column: str, row: int) -> Any:
+    """A warehouse table's value at ``row`` (its scan order, as the kept copy numbers rows)."""
+    try:
+        found = engine.rows(raw.select(column).limit(1, offset=row - 1))
+    except engine.data_errors:
+        return "?"
+    return found[0][column] if found else "?"
 
 
 def _raw_value(
