@@ -322,7 +322,7 @@ def test_cli_preset_show_and_errors(tmp_path: Path) -> None:
     unknown = _cli("preset", "show", "zoho")
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines() == [
-        "error: no preset named 'zoho' (presets: salesforce, hubspot)"
+        "error: no preset named 'zoho' (presets: salesforce, salesforce-report, hubspot)"
     ]
     crm = Path(__file__).parent / "fixtures" / "crm" / "salesforce"
     bad_map = write(tmp_path, "bad.toml", "[deals]\nammount = 'Amount'\n")

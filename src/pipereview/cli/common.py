@@ -104,7 +104,9 @@ PolicyOpt = Annotated[
 PresetOpt = Annotated[
     str | None,
     typer.Option(
-        "--preset", help="Read CRM exports through a shipped mapping: salesforce or hubspot."
+        "--preset",
+        help="Read CRM exports through a shipped mapping: salesforce, salesforce-report or "
+        "hubspot.",
     ),
 ]
 MappingOpt = Annotated[

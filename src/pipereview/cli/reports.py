@@ -351,7 +351,7 @@ def policy_init(
 
 @preset_app.command("show")
 def preset_show(
-    name: Annotated[str, typer.Argument(help="salesforce or hubspot.")],
+    name: Annotated[str, typer.Argument(help="salesforce, salesforce-report or hubspot.")],
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
 ) -> None:
     """Print a shipped mapping, to copy, edit and pass with --mapping."""

@@ -42,7 +42,7 @@ STAGE_FIELDS = ("stage", "label", "probability", "closed", "won", "order")
 # Date formats beyond strftime: epoch milliseconds or seconds, or either ISO text or epoch
 # milliseconds (HubSpot exports give one or the other).
 EPOCH_FORMATS = ("epoch_ms", "epoch_s", "epoch_ms_or_iso")
-PRESETS = ("salesforce", "hubspot")
+PRESETS = ("salesforce", "salesforce-report", "hubspot")
 # Data-quality findings reading through a mapping can add (docs/metrics.md lists them).
 INTAKE_CHECKS = (
     "deleted_rows",
