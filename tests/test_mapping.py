@@ -333,3 +333,38 @@ def test_cli_preset_show_and_errors(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert "key 'deals.ammount': unknown key (did you mean 'amount'?)" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_no_reps_input_takes_the_deals_owners(tmp_path: Path) -> None:
+    """An opportunities export alone (no users export): reps are its owners, and the rep
+    figures come from the deals (the 44 lines of pandas a user once wrote for this)."""
+    deals = write(
+        tmp_path,
+        "opps.csv",
+        "opportunity_id,owner,stage,amount,is_closed,is_won,close_date\n"
+        "O1,Zara Ito,Proposal,1000,False,False,2026-12-01\n"
+        "O2,Zara Ito,Closed Won,500,True,True,2026-10-01\n"
+        "O3,Ethan Sharma,Closed Won,700,True,True,2026-02-01\n"
+        "O4,Ethan Sharma,Closed Lost,300,True,False,2026-09-15\n",
+    )
+    mapping = write(
+        tmp_path,
+        "m.toml",
+        '[deals]\ndeal_id = "opportunity_id"\nrep_id = "owner"\nstage = "stage"\n'
+        'deal_value_usd = "amount"\nstatus = { closed = "is_closed", won = "is_won" }\n'
+        'close_date = "close_date"\n'
+        "[stages.values]\nProposal = { probability = 0.5 }\n"
+        '[reps]\nderive = ["year_to_date_revenue_usd", "closed_won_3m_current", '
+        '"current_pipeline_value"]\n',
+    )
+    report = build_report(deals, None, as_of=AS_OF, mapping=mapping)
+    assert [r.rep_id for r in report.rep_performance] == ["Ethan Sharma", "Zara Ito"]
+    trajectory = {r.rep_id: r for r in report.rep_trajectory}
+    assert str(trajectory["Zara Ito"].closed_won_3m_current) == "500.00"
+    assert str(trajectory["Ethan Sharma"].closed_won_3m_current) == "0.00"  # Feb: too early
+    assert str(trajectory["Zara Ito"].current_pipeline_value) == "1000.00"
+    (owners,) = [i for i in report.data_quality if i.check == "reps_from_deals"]
+    assert owners.count == 2
+    cli = _cli("report", "--deals", deals, "--mapping", mapping, "--as-of", "2026-11-22")
+    assert cli.returncode == 0, cli.stderr
+    assert "Zara Ito" in cli.stdout

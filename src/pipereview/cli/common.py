@@ -190,15 +190,22 @@ def inputs_of(
     source: str | None,
     deals_table: str | None,
     reps_table: str | None,
+    mapped: bool = False,
 ) -> tuple[Any, Any]:
-    """The deals and reps a command reads: two files, or two tables of ``--source``."""
+    """The deals and reps a command reads: two files, or two tables of ``--source``. With a
+    mapping (``mapped``) the reps may be left out: they are then the deals' owners."""
     from pipereview.sources.warehouse import table
 
     if source is None and deals_table is None and reps_table is None:
         for given, flag in ((deals, "--deals"), (reps, "--reps")):
-            if given is None:
+            if given is None and not (mapped and flag == "--reps"):
                 raise typer.BadParameter(
-                    f"{flag} is required (or --source with --deals-table and --reps-table)",
+                    f"{flag} is required (or --source with --deals-table and --reps-table"
+                    + (
+                        "; --reps may be left out with --preset or --mapping)"
+                        if flag == "--reps"
+                        else ")"
+                    ),
                     param_hint=flag,
                 )
         return deals, reps
@@ -207,12 +214,13 @@ def inputs_of(
             "give files (--deals, --reps) or tables (--source, --deals-table, --reps-table)",
             param_hint="--source",
         )
-    if source is None or deals_table is None or reps_table is None:
+    if source is None or deals_table is None or (reps_table is None and not mapped):
         raise typer.BadParameter(
             "--source, --deals-table and --reps-table go together", param_hint="--source"
         )
     try:
-        return table(deals_table, source), table(reps_table, source)
+        reps_in = table(reps_table, source) if reps_table is not None else None
+        return table(deals_table, source), reps_in
     except PipereviewError as exc:
         raise fail(exc) from None
 

@@ -129,7 +129,9 @@ def snapshot(
         raise typer.BadParameter(
             f"{every_step!r} is not a step; use one of: {', '.join(STEPS)}", param_hint="--every"
         )
-    deals, reps = inputs_of(deals, reps, source, deals_table, reps_table)
+    deals, reps = inputs_of(
+        deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
+    )
     dates = []
     if backfill:
         first, last = parse_date(from_date, "--from"), parse_date(to_date, "--to")

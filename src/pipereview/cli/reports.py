@@ -100,7 +100,9 @@ def report(
     from pipereview.render.table import report_renderables
 
     date = parse_date(as_of)
-    deals, reps = inputs_of(deals, reps, source, deals_table, reps_table)
+    deals, reps = inputs_of(
+        deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
+    )
     earlier = parse_date(compare_to, "--compare-to") if compare_to else None
     try:
         resolved = load_policy(policy)  # read once: the report and the page layout
@@ -176,7 +178,9 @@ def validate(
     from pipereview import api
 
     date = parse_date(as_of)
-    deals, reps = inputs_of(deals, reps, source, deals_table, reps_table)
+    deals, reps = inputs_of(
+        deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
+    )
     try:
         runner = engine_for(engine, memory_limit, spark_master, spark_conf)
         items = api.validate(
@@ -263,7 +267,9 @@ def explain(
     from pipereview import api
     from pipereview.report import dumps
 
-    deals, reps = inputs_of(deals, reps, source, deals_table, reps_table)
+    deals, reps = inputs_of(
+        deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
+    )
 
     try:
         runner = engine_for(engine, memory_limit, spark_master, spark_conf)

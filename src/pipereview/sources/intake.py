@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 from pipereview.errors import InputError
 from pipereview.history.calendar import fiscal_year_start, months_before, period_range
 from pipereview.schema import ACTIVE, MONEY, WON
-from pipereview.sources.canonical import fold_case
+from pipereview.sources.canonical import canonical, fold_case
 from pipereview.sources.engine import Engine
 from pipereview.sources.ingest import Finding, Loaded, load
 from pipereview.sources.mapped import Plan
@@ -72,6 +72,27 @@ def load_stages(engine: Engine, mapping: Mapping, stages: Any, as_of: dt.date) -
     return table
 
 
+def reps_from_deals(engine: Engine, deals: Loaded) -> Loaded:
+    """With no reps input, the reps are the deals' distinct owners (by ``rep_id``), every
+    other rep column missing (a mapping's ``derive`` then fills the figures)."""
+    deals.ensure_checked()
+    d = deals.table
+    owners = d.filter(d.rep_id.notnull()).select("rep_id").distinct().order_by("rep_id")
+    parsed = canonical(owners, "reps", csv_text=False)
+    table = engine.materialize(parsed.table)
+    n = int(engine.one(table.aggregate(n=table.count()))["n"])
+    loaded = Loaded(engine, None, "reps", table, "the deals' owners", parsed.absent, checked=True)
+    loaded.findings = (
+        Finding(
+            "reps_from_deals",
+            "info",
+            n,
+            f"No reps input: the reps are the {n} distinct owners (rep_id) of the deals.",
+        ),
+    )
+    return loaded
+
+
 def load_mapped(
     engine: Engine,
     deals: Any,
@@ -84,6 +105,8 @@ def load_mapped(
     """Deals and reps read through ``mapping``, with the stage table (the rep figures it
     derives come after any currency conversion: ``derive``)."""
     loaded_deals = load_mapped_deals(engine, deals, mapping, stages, as_of, sheet)
+    if reps is None:
+        return loaded_deals, reps_from_deals(engine, loaded_deals)
     loaded_reps = load(engine, reps, "reps", Plan(mapping.reps, as_of), sheet)
     return loaded_deals, loaded_reps
 

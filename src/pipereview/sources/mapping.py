@@ -51,6 +51,7 @@ INTAKE_CHECKS = (
     "derived_from_deals",
     "converted_currency",
     "quota_from_table",
+    "reps_from_deals",
 )
 Columns = str | list[str]
 
