@@ -368,3 +368,21 @@ def test_no_reps_input_takes_the_deals_owners(tmp_path: Path) -> None:
     cli = _cli("report", "--deals", deals, "--mapping", mapping, "--as-of", "2026-11-22")
     assert cli.returncode == 0, cli.stderr
     assert "Zara Ito" in cli.stdout
+
+
+def test_parquet_error_row_and_a_dict_mapping(tmp_path: Path) -> None:
+    rows = [{"Id": f"A{i}", "Owner": "U1", "Amount": 10.0, "P": 0.5} for i in range(5)]
+    rows[3]["P"] = 45.0
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "deals.parquet")
+    mapping = {
+        "deals": {
+            "deal_id": "Id",
+            "rep_id": "Owner",
+            "deal_value_usd": "Amount",
+            "probability": "P",
+            "status": {"value": "active"},
+        }
+    }
+    with pytest.raises(InputError) as caught:
+        build_report(tmp_path / "deals.parquet", None, as_of=AS_OF, mapping=mapping)
+    assert (caught.value.row, caught.value.column) == (4, "P")

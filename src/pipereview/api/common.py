@@ -28,7 +28,7 @@ from pipereview.sources.warehouse import SourceTable
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession
-MappingLike = str | Path | Mapping | None  # a mapping TOML path or a Mapping
+MappingLike = str | Path | Mapping | dict[str, Any] | None  # TOML path, Mapping or dict
 DEMO_AS_OF = synthetic.ANCHOR  # the demo data is dated relative to this day
 
 

@@ -1,11 +1,14 @@
 """Inputs into the engine: open with the engine's reader, canonicalise, keep, check.
 
 A file is opened by the engine (DuckDB ``read_csv``/``read_parquet``/``read_json``, Spark's
-``spark.read``); in-memory data goes in as an engine table. The canonical expression is
-computed once and kept (a DuckDB temp table, which spills to disk under a memory limit, or a
-persisted Spark DataFrame), and one aggregate counts the rows and the unusable values. Only
-when something is wrong does Python look at rows: ``locate.py`` re-reads the source to name
-the file, row, column and value.
+``spark.read``); a warehouse table is read in place (``warehouse.py``); in-memory data and
+Excel workbooks (read by fastexcel) go in as an engine table. A mapping ``Plan``
+(``mapped.py``) may stand between the raw table and the canonical one. The canonical
+expression is computed once and kept (a DuckDB temp table, which spills to disk under a
+memory limit, or a persisted Spark DataFrame), and one aggregate counts the rows and the
+unusable values. Only when something is wrong does Python look at rows: ``locate.py``
+re-reads the source to name the file, row, column and value (a mapped input is located from
+the engine instead).
 """
 
 from __future__ import annotations

@@ -260,8 +260,11 @@ def _parse(text: str, source: str) -> Mapping:
     return mapping_from_dict(data, source)
 
 
-def resolve_mapping(preset: str | None, mapping: str | Path | Mapping | None) -> Mapping | None:
-    """The mapping a run uses: a preset by name or a mapping file (not both), or none."""
+def resolve_mapping(
+    preset: str | None, mapping: str | Path | Mapping | dict[str, Any] | None
+) -> Mapping | None:
+    """The mapping a run uses: a preset by name, or a mapping (a TOML path, a ``Mapping`` or
+    a dict of tables validated like a file), not both; or none."""
     if preset is not None and mapping is not None:
         raise PolicyError(
             "give a preset or a mapping, not both",
@@ -271,4 +274,6 @@ def resolve_mapping(preset: str | None, mapping: str | Path | Mapping | None) ->
         return load_preset(preset)
     if mapping is None or isinstance(mapping, Mapping):
         return mapping
+    if isinstance(mapping, dict):
+        return mapping_from_dict(mapping)
     return load_mapping(mapping)
