@@ -115,14 +115,26 @@ def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
     for name in raw.columns:
         value = raw[name]
         if csv_text and value.type().is_string():
-            value = ibis.ifelse(value.isin(CSV_NULLS), ibis.null("string"), value)
+            value = _csv_null(value)
         if value.type().is_string() and kinds.get(name) in _TRIMMED:
             value = _blank_to_null(value)
         columns[name] = value
     return raw.select(**columns)
 
 
-# The kinds ``_number`` and ``_date`` parse from text: they read the prepared value as is.
+def clean_text(value: ir.Value, csv_text: bool) -> ir.Value:
+    """A raw value as the parsers read text: CSV null spellings (for CSV text) and blank as
+    null, surrounding blanks trimmed; other types as they are (``_prepared``, per value)."""
+    if not value.type().is_string():
+        return value
+    return _blank_to_null(_csv_null(value) if csv_text else value)
+
+
+def _csv_null(value: ir.StringValue) -> ir.StringValue:
+    return ibis.ifelse(value.isin(CSV_NULLS), ibis.null("string"), value)
+
+
+# The kinds ``_number`` and ``iso_date`` parse from text: they read the prepared value as is.
 _TRIMMED = ("money", "probability", "number", "integer", "date", "rate")
 
 
@@ -139,7 +151,7 @@ def _parse(
         text, problem = _text(value)
         return _status(text), problem
     if kind == "date":
-        return _date(value)
+        return iso_date(value)
     if kind == "flags":
         return _flags(value)
     if kind == "boolean":
@@ -265,7 +277,9 @@ def _out_of_range(number: ir.NumericValue, column: Column) -> ir.BooleanValue:
     return ibis.literal(False)
 
 
-def _date(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
+def iso_date(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
+    """A date from a date, a timestamp, or prepared ISO text (a date-time is read as its
+    first 10 characters); and when the value is unusable."""
     vtype = value.type()
     if vtype.is_date():
         return value, None

@@ -57,7 +57,7 @@ def load_stages(engine: Engine, mapping: Mapping, stages: Any, as_of: dt.date) -
     table = loaded.table
     twice = (
         table.group_by(key=fold_case(table.stage))
-        .aggregate(n=table.count(), names=table.stage.collect())
+        .aggregate(n=table.count())
         .filter(lambda t: t.n > 1)
     )
     repeated = engine.rows(twice.order_by("key").limit(1))

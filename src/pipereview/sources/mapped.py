@@ -24,17 +24,12 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.schema import TABLES, Column
-from pipereview.sources.canonical import (
-    BAD_OF,
-    HIDDEN,
-    canonical,
-    fold_case,
-)
+from pipereview.sources.canonical import BAD_OF, HIDDEN, canonical, clean_text, fold_case
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import Finding, Loaded, run_checked
 from pipereview.sources.mapped_locate import DELETED_FIELD, locator
 from pipereview.sources.mapping import Field, TableMapping
-from pipereview.sources.transforms import SourceColumns, feed, status_of, text_of
+from pipereview.sources.transforms import SourceColumns, feed, status_of
 
 STAGE_KEY = HIDDEN + "stage_key"
 DELETED = HIDDEN + "deleted"
@@ -175,7 +170,7 @@ class Plan:
                 raise cols.missing(self.stage_key.sources()[0], "stages.deals_column")
             key_value = key.value if key is not None else exprs.get("stage")
             exprs[STAGE_KEY] = (
-                text_of(key_value.cast("string"), csv_text)
+                clean_text(key_value.cast("string"), csv_text)
                 if key_value is not None
                 else ibis.null("string")
             )

@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 
 from pipereview.errors import InputError
 from pipereview.schema import ACTIVE, LOST, WON, Column
-from pipereview.sources.canonical import CSV_NULLS, DATE_SHAPE, boolean, fold_case
+from pipereview.sources.canonical import boolean, clean_text, fold_case, iso_date
 from pipereview.sources.mapping import EPOCH_FORMATS, Field, match_key
 
 
@@ -50,7 +50,7 @@ class SourceColumns:
             return
         for index, name in enumerate(unique):
             self.texts[name] = f"_m_t{index}"
-        cleaned = {self.texts[n]: text_of(self.raw[n], csv_text) for n in unique}
+        cleaned = {self.texts[n]: clean_text(self.raw[n], csv_text) for n in unique}
         prepared = self.raw.mutate(**cleaned)
         extra: dict[str, ir.Value] = {}
         for index, name in enumerate(dict.fromkeys(booleans)):
@@ -64,14 +64,14 @@ class SourceColumns:
         """Source column ``name`` cleaned (trimmed, null spellings and blank as null)."""
         if name in self.texts:
             return self.raw[self.texts[name]]
-        return text_of(self.raw[name], csv_text)
+        return clean_text(self.raw[name], csv_text)
 
     def boolean(self, name: str, csv_text: bool) -> tuple[ir.BooleanValue, ir.BooleanValue]:
         """Source column ``name`` as a boolean and when it is not one."""
         if name in self.parsed:
             value, bad = self.parsed[name]
             return self.raw[value], self.raw[bad]
-        parsed, problem = boolean(text_of(self.raw[name], csv_text))
+        parsed, problem = boolean(clean_text(self.raw[name], csv_text))
         return parsed, problem if problem is not None else ibis.literal(False)
 
     def find(self, names: str | list[str] | None) -> str | None:
@@ -110,15 +110,6 @@ def status_of(closed: ir.BooleanValue, won: ir.BooleanValue) -> ir.StringValue:
     )
 
 
-def text_of(value: ir.Value, csv_text: bool) -> ir.Value:
-    """A raw value ready to parse: text trimmed, CSV null spellings and blank as null."""
-    if not value.type().is_string():
-        return value
-    if csv_text:
-        value = ibis.ifelse(value.isin(CSV_NULLS), ibis.null("string"), value)
-    return value.strip().nullif("")  # NULLIF: the value is written once in the SQL
-
-
 _STRFTIME = {
     "%Y": r"\d{4}",
     "%y": r"\d{2}",
@@ -145,7 +136,7 @@ def _format_pattern(fmt: str) -> str:
 def date_of(value: ir.Value, fmt: str | None, csv_text: bool) -> tuple[ir.Value, ir.BooleanValue]:
     """A date from a raw value: ISO text or a date/timestamp (no format), epoch seconds or
     milliseconds, or text in a strftime ``fmt``; and when the value is unusable."""
-    text = text_of(value, csv_text)
+    text = clean_text(value, csv_text)
     vtype = text.type()
     if fmt in EPOCH_FORMATS and not vtype.is_temporal():
         number = text.try_cast("int64") if vtype.is_string() else text.cast("int64")
@@ -157,15 +148,11 @@ def date_of(value: ir.Value, fmt: str | None, csv_text: bool) -> tuple[ir.Value,
         iso, iso_bad = date_of(text, None, csv_text=False)
         digits = text.re_search(r"^\d+$")
         return ibis.ifelse(digits, epoch, iso), ibis.ifelse(digits, number.isnull(), iso_bad)
-    if vtype.is_date():
-        return text, ibis.literal(False)
-    if vtype.is_timestamp():
-        return text.date(), ibis.literal(False)
-    if not vtype.is_string():
+    if not (vtype.is_string() or vtype.is_temporal()):
         return ibis.null("date"), text.notnull()
-    if fmt is None:
-        parsed = text.substr(0, 10).try_cast("date")
-        return parsed, text.notnull() & (~text.re_search(DATE_SHAPE) | parsed.isnull())
+    if fmt is None or vtype.is_temporal():
+        parsed, problem = iso_date(text)
+        return parsed, problem if problem is not None else ibis.literal(False)
     fits = text.re_search(_format_pattern(fmt))
     parsed = ibis.ifelse(fits, text.as_date(fmt), ibis.null("date"))
     return parsed, text.notnull() & ~fits
@@ -192,7 +179,7 @@ def feed(
         names = [cols.find(name) for name in spec.columns]
         if None in names:
             return None
-        parts = [text_of(raw[n].cast("string"), csv_text) for n in names if n is not None]
+        parts = [clean_text(raw[n].cast("string"), csv_text) for n in names if n is not None]
         joined = ibis.literal(spec.separator).join([p.fill_null("") for p in parts]).strip()
         return Fed(
             ibis.ifelse(joined == "", ibis.null("string"), joined), None, None, names[0] or ""
@@ -216,7 +203,7 @@ def feed(
     value: ir.Value = raw[name]
     problem: ir.BooleanValue | None = None
     if spec.values is not None:
-        text = fold_case(text_of(value.cast("string"), csv_text))
+        text = fold_case(clean_text(value.cast("string"), csv_text))
         pairs = [(fold_case(ibis.literal(k)), ibis.literal(v)) for k, v in spec.values.items()]
         other = ibis.literal(spec.default) if spec.default is not None else text
         mapped = ibis.cases(*[(text == k, v) for k, v in pairs], else_=other)
