@@ -12,6 +12,7 @@ Inputs are canonical rows (dicts whose keys may be missing or None).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -28,6 +29,7 @@ DEFAULT_POLICY: dict[str, Any] = {
 }
 
 CENT = Decimal("0.01")
+AS_OF = dt.date(2026, 11, 20)  # the tests' report date (conftest.AS_OF)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -186,7 +188,9 @@ def _achievement(rep: dict) -> float | None:
     return _ratio(rep.get("year_to_date_revenue_usd"), rep.get("quota_usd"))
 
 
-def _rep_performance_row(rep: dict, deals: list[dict], policy: dict) -> dict:
+def _rep_performance_row(rep: dict, deals: list[dict], policy: dict, as_of: dt.date) -> dict:
+    from .oracle_forecast import pace as pace_of
+
     rep_id = rep.get("rep_id")
     own = [d for d in deals if d.get("rep_id") == rep_id]
     active = _active(own)
@@ -201,6 +205,8 @@ def _rep_performance_row(rep: dict, deals: list[dict], policy: dict) -> dict:
         source = "deals" if won + lost > 0 else "none"
 
     achievement = _achievement(rep)
+    pace = pace_of(rep, as_of)
+    basis = pace if policy.get("needs_coaching_basis") == "pace" else achievement
     scored = [
         (_weighted(d), _deal_name(d, row))
         for row, d in enumerate(deals, 1)
@@ -215,7 +221,8 @@ def _rep_performance_row(rep: dict, deals: list[dict], policy: dict) -> dict:
         "close_rate": _round_or_none(close_rate, 2),
         "close_rate_source": source,
         "quota_achievement": _round_or_none(achievement, 2),
-        "needs_coaching": achievement is not None and achievement < policy["needs_coaching_below"],
+        "pace": _round_or_none(pace, 2),
+        "needs_coaching": basis is not None and basis < policy["needs_coaching_below"],
         "top_opportunities": [i for _, i in scored[: policy["top_opportunities"]]],
     }
 
@@ -452,18 +459,25 @@ RULE_ORDER = (
     "stalled_deal",
     "at_risk_deal",
     "stale_high_probability",
+    "past_close_date",
     "needs_coaching",
     "coaching_candidate",
     "benchmark",
     "pipeline_declining",
+    "low_coverage",
 )
 
 
-def oracle_flags(deals: list[dict], reps: list[dict], policy: dict | None = None) -> list[dict]:
+def oracle_flags(
+    deals: list[dict], reps: list[dict], policy: dict | None = None, as_of: dt.date = AS_OF
+) -> list[dict]:
     """Every flag, uncapped, in report order: by rule, then priority (highest first), then
     subject id; flags of one subject that tie on both keep no particular order."""
+    from .oracle_forecast import forecast_flags
+
     settings = {**DEFAULT_POLICY, **(policy or {})}
     flags = _deal_flags_expected(deals, settings) + _rep_flags_expected(rep_rows(reps), settings)
+    flags += forecast_flags(deals, reps, as_of, policy)
     flags.sort(key=lambda f: f["subject_id"])
     flags.sort(key=lambda f: f["priority"], reverse=True)
     flags.sort(key=lambda f: RULE_ORDER.index(f["rule"]))
@@ -529,14 +543,18 @@ def oracle_quality(deals: list[dict], reps: list[dict]) -> dict[str, int]:
     return {k: v for k, v in counts.items() if v}
 
 
-def oracle_report(deals: list[dict], reps: list[dict], policy: dict | None = None) -> dict:
-    """Compute the reference report sections from canonical deal and rep rows."""
+def oracle_report(
+    deals: list[dict], reps: list[dict], policy: dict | None = None, as_of: dt.date = AS_OF
+) -> dict:
+    """Compute the report sections from canonical deal and rep rows."""
+    from .oracle_forecast import oracle_forecast
+
     settings = {**DEFAULT_POLICY, **(policy or {})}
     _check_probabilities(deals)
 
     summary = _pipeline_summary(deals, settings)
     rows = rep_rows(reps)
-    performance = [_rep_performance_row(rep, deals, settings) for rep in rows]
+    performance = [_rep_performance_row(rep, deals, settings, as_of) for rep in rows]
     trajectory = [_trajectory_row(rep, settings) for rep in rows]
     benchmark = benchmark_rep_id(rows)
     for row in trajectory:
@@ -559,11 +577,12 @@ def oracle_report(deals: list[dict], reps: list[dict], policy: dict | None = Non
         for row in stages.values()
     ]
     by_stage.sort(key=lambda r: (-r["pipeline_value"], r["stage"] is None, r["stage"] or ""))
-    flag_counts.update(Counter(f["rule"] for f in oracle_flags(deals, reps, settings)))
+    flag_counts.update(Counter(f["rule"] for f in oracle_flags(deals, reps, settings, as_of)))
     return {
         "pipeline_summary": summary,
         "rep_performance": performance,
         "rep_trajectory": trajectory,
         "flag_counts": flag_counts,
         "pipeline_by_stage": by_stage,
+        "forecast": oracle_forecast(deals, reps, as_of, policy),
     }

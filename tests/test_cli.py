@@ -128,9 +128,17 @@ def test_policy_init_writes_loadable_defaults(tmp_path: Path) -> None:
 
 
 def test_explain_and_validate(small_files) -> None:
-    proc = run("explain", "D1", "--deals", small_files[0], "--reps", small_files[1])
+    files = ("--deals", small_files[0], "--reps", small_files[1])
+    proc = run("explain", "D1", *files, "--as-of", "2026-11-20")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("D1: 2 of 3 rule verdicts raise a flag\n")
+    assert proc.stdout.startswith("D1: 2 of 4 rule verdicts raise a flag\n")
+    # D1 closes 2026-12-15: not past it on 2026-11-20, 1 day past it on 2026-12-16
+    assert "[ok] past_close_date: Deal D1's close date 2026-12-15 is not before 2026-11-20" in (
+        proc.stdout
+    )
+    later = run("explain", "D1", *files, "--as-of", "2026-12-16")
+    assert later.stdout.startswith("D1: 3 of 4 rule verdicts raise a flag\n")
+    assert "is still active 1 day after its close date 2026-12-15" in later.stdout
     assert "[FLAG warning] stalled_deal: Deal D1 in stage Proposal" in proc.stdout
     assert "[FLAG warning] at_risk_deal: Deal D1 carries 2 risk flags" in proc.stdout
     quiet = run("explain", "R1", "--deals", small_files[0], "--reps", small_files[1])

@@ -43,6 +43,18 @@ def test_rep_rows_keep_the_given_order_and_id_values() -> None:
     assert (bo["quota_achievement"], bo["needs_coaching"]) == (0.5, True)
     assert ann["top_opportunities"] == ["#3"]  # a deal without an id: its position
     assert (ann["quota_achievement"], ann["needs_coaching"]) == (0.9, False)
+    # the reference keys only: no pace (it needs a report date, which these do not take)
+    assert list(bo) == [
+        "rep_id",
+        "rep_name",
+        "active_deals",
+        "pipeline_value",
+        "close_rate",
+        "close_rate_source",
+        "quota_achievement",
+        "needs_coaching",
+        "top_opportunities",
+    ]
 
 
 def test_a_rep_given_twice_gets_a_row_each_time() -> None:

@@ -6,11 +6,15 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from pipereview.metrics.hierarchy import MANAGER_LOOP
 from pipereview.metrics.pipeline import DERIVED_PIPELINE_METRICS, PIPELINE_METRICS
 from pipereview.metrics.reps import REP_PERFORMANCE_METRICS
 from pipereview.metrics.trajectory import BENCHMARK, TRAJECTORY_METRICS
-from pipereview.policy import Policy
+from pipereview.policy import Policy, UserRule
+from pipereview.report.forecast_model import Forecast, ForecastRow
 from pipereview.rules import RULES
+from pipereview.rules.custom import DEAL_COLUMNS, REP_COLUMNS
+from pipereview.rules.predicate import FUNCTIONS
 from pipereview.sources.checks import CHECKS
 from pipereview.sources.mapping import DERIVED, INTAKE_CHECKS, STAGE_FIELDS, Field, TableMapping
 
@@ -21,6 +25,8 @@ def _policy_keys() -> list[str]:
     keys = []
     for section, field in Policy.model_fields.items():
         model = field.annotation
+        if section == "rules":  # a list of [[rules]] tables
+            model = UserRule
         assert isinstance(model, type) and issubclass(model, BaseModel)
         keys += [f"{section}.{key}" for key in model.model_fields]
     return keys
@@ -38,11 +44,14 @@ def _names() -> list[str]:
         [m.name for m in metrics]
         + [r.id for r in RULES]
         + [c.id for c in CHECKS]
-        + ["absent_column", *INTAKE_CHECKS]
+        + ["absent_column", MANAGER_LOOP, *INTAKE_CHECKS]
         + _policy_keys()
         + list(Field.model_fields)
         + [k for k in TableMapping.model_fields if k != "fields"]
         + ["deals_column", *DERIVED, *STAGE_FIELDS, "period_start", "quota"]
+        + [f for f in ForecastRow.model_fields if f not in ("level", "id", "name", "parent")]
+        + [f for f in Forecast.model_fields if f.startswith("by_")]
+        + [*DEAL_COLUMNS, *REP_COLUMNS, *FUNCTIONS]
     )
 
 

@@ -8,6 +8,7 @@ inactive deals, and a duplicate deal id (one verdict per row).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from pipereview.api import explain
 from pipereview.errors import NotFoundError
 from pipereview.rules import RULES
 from pipereview.rules.base import register
+
+AS_OF = dt.date(2026, 11, 20)
 
 DEALS: list[dict[str, Any]] = [
     {"deal_id": "D1", "rep_id": "R1", "status": "active", "deal_value_usd": 1000,
@@ -51,7 +54,7 @@ REPS: list[dict[str, Any]] = [
 
 
 def verdicts(subject: str) -> list[tuple[str, bool, str]]:
-    return [(v.rule, v.fired, v.message) for v in explain(subject, DEALS, REPS)]
+    return [(v.rule, v.fired, v.message) for v in explain(subject, DEALS, REPS, as_of=AS_OF)]
 
 
 def test_a_deal_that_fires_both_deal_rules() -> None:
@@ -61,6 +64,7 @@ def test_a_deal_that_fires_both_deal_rules() -> None:
         ("at_risk_deal", True, "Deal D1 carries a risk flag: no_champion (value $1,000.00)."),
         ("stale_high_probability", False, "Deal D1 is not a stale high-probability deal: "
          "probability 50% is below 70% and 30 days in its stage are below 60."),
+        ("past_close_date", False, "Deal D1 has no close date, so it cannot be past it."),
     ]  # fmt: skip
 
 
@@ -70,17 +74,19 @@ def test_inactive_deals_are_not_judged() -> None:
         ("stalled_deal", False, won),
         ("at_risk_deal", False, won),
         ("stale_high_probability", False, won),
+        ("past_close_date", False, won),
     ]
     none = "Deal D5 is not active (no status); only active deals are judged."
     assert verdicts("D5") == [
         ("stalled_deal", False, none),
         ("at_risk_deal", False, none),
         ("stale_high_probability", False, none),
+        ("past_close_date", False, none),
     ]
 
 
 def test_an_active_deal_below_the_thresholds() -> None:
-    at_risk = explain("D3", DEALS, REPS)[1]
+    at_risk = explain("D3", DEALS, REPS, as_of=AS_OF)[1]
     assert (at_risk.observed["risk_flags"], at_risk.observed["risk_flag_count"]) == (None, 0)
     assert verdicts("D3") == [
         ("stalled_deal", False, "Deal D3 in stage Proposal has been in its stage 5 days, "
@@ -89,6 +95,7 @@ def test_an_active_deal_below_the_thresholds() -> None:
         ("stale_high_probability", False, "Deal D3 in stage Proposal is not a stale "
          "high-probability deal: probability 20% is below 70% and 5 days in its stage are "
          "below 60."),
+        ("past_close_date", False, "Deal D3 has no close date, so it cannot be past it."),
     ]  # fmt: skip
 
 
@@ -104,7 +111,7 @@ def test_stale_high_probability_on_each_side_of_both_thresholds() -> None:
     reps = [{"rep_id": "R1"}]
 
     def stale(subject: str) -> tuple[bool, str]:
-        verdict = explain(subject, deals, reps)[2]
+        verdict = explain(subject, deals, reps, as_of=AS_OF)[2]
         assert verdict.rule == "stale_high_probability"
         return verdict.fired, verdict.message
 
@@ -133,6 +140,8 @@ def test_a_duplicate_deal_id_gets_a_verdict_per_row() -> None:
          "probability 10% is below 70% and 25 days in its stage are below 60."),
         ("stale_high_probability", False, "Deal D4 is not a stale high-probability deal: "
          "probability 10% is below 70% and 1 days in its stage are below 60."),
+        ("past_close_date", False, "Deal D4 has no close date, so it cannot be past it."),
+        ("past_close_date", False, "Deal D4 has no close date, so it cannot be past it."),
     ])  # fmt: skip
 
 
@@ -146,6 +155,9 @@ def test_a_rep_flagged_by_three_rules() -> None:
          "closed $20,000.00 of a $25,000.00 3-month quota (80%)."),
         ("pipeline_declining", True, "Rep R2 (Bo)'s pipeline fell 20% ($50,000.00 to "
          "$40,000.00), more than the 2% band."),
+        ("low_coverage", True, "Rep R2 (Bo) has $0.00 of open pipeline closing in FY2026-Q4 "
+         "against a $25,000.00 gap to quota ($25,000.00 quota, $0.00 closed won): coverage "
+         "0x, below 3x."),
     ]  # fmt: skip
 
 
@@ -160,6 +172,9 @@ def test_the_benchmark_rep_and_sentences_that_do_not_fire() -> None:
          "$60,000.00 of a $50,000.00 3-month quota (120%)."),
         ("pipeline_declining", False, "Rep R1 (Ann)'s pipeline did not change ($100,000.00 to "
          "$100,000.00), not a fall of more than the 2% band."),
+        ("low_coverage", True, "Rep R1 (Ann) has $0.00 of open pipeline closing in FY2026-Q4 "
+         "against a $25,000.00 gap to quota ($25,000.00 quota, $0.00 closed won): coverage "
+         "0x, below 3x."),
     ]  # fmt: skip
 
 
@@ -172,6 +187,8 @@ def test_a_rep_without_a_name_or_figures() -> None:
         ("benchmark", False, "Rep R3 has no 3-month attainment (quota_3m missing or zero)."),
         ("pipeline_declining", False, "Rep R3's pipeline rose 1% ($100,000.00 to $101,000.00), "
          "not a fall of more than the 2% band."),
+        ("low_coverage", False, "Rep R3 has no quota for FY2026-Q4, so coverage is not "
+         "judged."),
     ]  # fmt: skip
 
 
@@ -182,6 +199,9 @@ def test_zero_quota_no_previous_pipeline_and_a_fall_inside_the_band() -> None:
         "revenue), so it is not judged."
     )
     assert r4[0] == ("needs_coaching", False, no_quota)
+    # a zero annual quota is no quarter's quota either
+    assert r4[4] == ("low_coverage", False, "Rep R4 (Cy) has no quota for FY2026-Q4, so "
+                     "coverage is not judged.")  # fmt: skip
     assert r4[3] == ("pipeline_declining", False, "Rep R4 (Cy) has no pipeline change (current "
                      "or previous pipeline missing, or the previous one not positive), so the "
                      "trend is stable.")  # fmt: skip
@@ -192,20 +212,25 @@ def test_zero_quota_no_previous_pipeline_and_a_fall_inside_the_band() -> None:
 
 
 def test_verdicts_carry_the_values_and_thresholds() -> None:
-    verdict = explain("R2", DEALS, REPS)[0]
+    verdict = explain("R2", DEALS, REPS, as_of=AS_OF)[0]
+    # 2026-11-20 is day 324 of 365 (304 days to 1 November, then 20): 324/365 = 0.8877 of
+    # the year has passed, so 50,000 / (100,000 x 0.8877) = 0.5633 of pace
     assert verdict.observed == {
         "rep_name": "Bo",
         "quota_achievement": 0.5,
+        "pace": 0.56,
+        "days_elapsed": 324,
+        "days_in_year": 365,
         "year_to_date_revenue_usd": 50_000,
         "quota_usd": 100_000,
     }
-    assert verdict.thresholds == {"needs_coaching_below": 0.7}
+    assert verdict.thresholds == {"needs_coaching_below": 0.7, "needs_coaching_basis": "annual"}
     assert (verdict.subject_type, verdict.severity) == ("rep", "warning")
 
 
 def test_an_unknown_id_is_not_found() -> None:
     with pytest.raises(NotFoundError, match="no deal or rep with id 'D9'"):
-        explain("D9", DEALS, REPS)
+        explain("D9", DEALS, REPS, as_of=AS_OF)
 
 
 def test_a_rule_id_registers_once() -> None:
@@ -218,7 +243,7 @@ def test_a_rule_id_registers_once() -> None:
         assert RULES[-1] is own
     finally:
         RULES.remove(own)
-    assert len({r.id for r in RULES}) == len(RULES) == 7
+    assert len({r.id for r in RULES}) == len(RULES) == 9
 
 
 def test_the_number_formats_sentences_use() -> None:
@@ -242,6 +267,6 @@ def test_the_number_formats_sentences_use() -> None:
 def test_a_deal_without_days_in_stage_has_been_there_zero_days() -> None:
     deals = [{"deal_id": "D9", "rep_id": "R1", "status": "active", "deal_value_usd": 5,
               "probability": 0.5, "days_in_stage": None}]  # fmt: skip
-    stalled = explain("D9", deals, REPS)[0]
+    stalled = explain("D9", deals, REPS, as_of=AS_OF)[0]
     assert stalled.observed["days_in_stage"] == 0
     assert stalled.message == "Deal D9 has been in its stage 0 days, below the 21-day threshold."

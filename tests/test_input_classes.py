@@ -212,7 +212,9 @@ def test_risk_flags_json_is_parsed_as_json(tmp_path: Path) -> None:
         "D4,R1,active,1,0.5,1,a;b",
     ]
     path = deals(tmp_path, HEADER.rsplit(",", 1)[0] + "\n" + "\n".join(rows) + "\n")
-    verdicts = {d: explain(d, path, reps(tmp_path))[1] for d in ("D1", "D2", "D3", "D4")}
+    verdicts = {
+        d: explain(d, path, reps(tmp_path), as_of=AS_OF)[1] for d in ("D1", "D2", "D3", "D4")
+    }
     assert {d: v.observed["risk_flags"] for d, v in verdicts.items()} == {
         "D1": ["budget, cut"],
         "D2": [],

@@ -12,6 +12,8 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "policy": 1,
     "policy_check": 1,
+    "policy_rules": 1,
+    "policy_sections": 1,
     "schema": 1,
     "sources": 2,
     "history": 2,

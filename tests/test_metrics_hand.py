@@ -188,6 +188,8 @@ def test_rep_performance_rows(report: dict[str, Any]) -> None:
             "close_rate": 0.4,
             "close_rate_source": "record",
             "quota_achievement": 0.67,  # 66660 / 100000 = 0.6666
+            # 2026-01-15 is day 15 of 365: 66660 / (100000 x 15/365) = 16.2206
+            "pace": 16.22,
             "needs_coaching": True,  # 0.6666 < 0.7
             # ev: D2 750, D3 750 (tie -> D2 first by id), D1 500; D4 (100) beyond the cap of 3
             "top_opportunities": ["D2", "D3", "D1"],
@@ -200,6 +202,7 @@ def test_rep_performance_rows(report: dict[str, Any]) -> None:
             "close_rate": 0.5,
             "close_rate_source": "deals",  # no record: 1 won / (1 + 1)
             "quota_achievement": 0.7,  # 69999.99 / 100000 = 0.6999999 -> 0.70
+            "pace": 17.03,  # 69999.99 x 365 / 1,500,000 = 17.0333
             "needs_coaching": True,  # unrounded 0.6999999 < 0.7
             "top_opportunities": ["D7"],
         },
@@ -211,6 +214,7 @@ def test_rep_performance_rows(report: dict[str, Any]) -> None:
             "close_rate": 0.0,
             "close_rate_source": "deals",  # 0 won / (0 + 1 lost)
             "quota_achievement": 0.7,  # 70000 / 100000
+            "pace": 17.03,  # 70000 x 365 / 1,500,000 = 17.0333
             "needs_coaching": False,  # 0.7 is not < 0.7
             "top_opportunities": [],
         },
@@ -222,6 +226,7 @@ def test_rep_performance_rows(report: dict[str, Any]) -> None:
             "close_rate": None,
             "close_rate_source": "none",  # no record, no closed deals
             "quota_achievement": None,  # no quota
+            "pace": None,
             "needs_coaching": False,
             "top_opportunities": [],
         },
@@ -413,10 +418,13 @@ def test_needs_coaching_flag(report: dict[str, Any]) -> None:
         "observed": {
             "rep_name": "Ann",
             "quota_achievement": 0.67,
+            "pace": 16.22,  # see test_rep_performance_rows
+            "days_elapsed": 15,  # 2026-01-15 is day 15
+            "days_in_year": 365,
             "year_to_date_revenue_usd": 66660.0,
             "quota_usd": 100000.0,
         },
-        "thresholds": {"needs_coaching_below": 0.7},
+        "thresholds": {"needs_coaching_below": 0.7, "needs_coaching_basis": "annual"},
         "message": "Rep R1 (Ann) has achieved 67% of quota ($66,660.00 of $100,000.00 year "
         "to date), below the 70% threshold.",
     }
@@ -524,6 +532,9 @@ def test_flag_counts(report: dict[str, Any]) -> None:
             "total": 0,
             "shown": 0,
         },
+        # no deal has a close date: none is past it
+        {"rule": "past_close_date", "subject_type": "deal", "severity": "warning"}
+        | {"total": 0, "shown": 0},
         {
             "rule": "needs_coaching",
             "subject_type": "rep",
@@ -546,12 +557,19 @@ def test_flag_counts(report: dict[str, Any]) -> None:
             "total": 1,
             "shown": 1,
         },
+        # FY2026-Q1 (January to March 2026): no deal has a close date, so R1, R2 and R3 have
+        # no pipeline against a quarter of their 100,000 quota (coverage 0x < 3x); R4 has no
+        # quota
+        {"rule": "low_coverage", "subject_type": "rep", "severity": "warning"}
+        | {"total": 3, "shown": 3},
     ]
     # flags are listed in rule order
     rules = [f["rule"] for f in report["flags"]]
     assert rules == ["stalled_deal"] * 3 + ["at_risk_deal"] * 3 + ["needs_coaching"] * 2 + [
         "coaching_candidate"
-    ] * 2 + ["benchmark", "pipeline_declining"]
+    ] * 2 + ["benchmark", "pipeline_declining"] + ["low_coverage"] * 3
+    # coverage ties at 0x: by rep id
+    assert [f["subject_id"] for f in _flags(report, "low_coverage")] == ["R1", "R2", "R3"]
 
 
 def test_max_per_rule_keeps_highest_value_deals() -> None:
@@ -564,10 +582,12 @@ def test_max_per_rule_keeps_highest_value_deals() -> None:
         "stalled_deal": (3, 2),
         "at_risk_deal": (3, 2),
         "stale_high_probability": (0, 0),
+        "past_close_date": (0, 0),
         "needs_coaching": (2, 2),
         "coaching_candidate": (2, 2),
         "benchmark": (1, 1),
         "pipeline_declining": (1, 1),
+        "low_coverage": (3, 2),  # R1, R2 listed (ties by id), R3 cut
     }
     # the summary counts are never capped
     assert report["pipeline_summary"]["stalled_deals_count"] == 3
@@ -588,11 +608,12 @@ def test_custom_stalled_threshold() -> None:
 
 # --- explain -------------------------------------------------------------------------------
 def test_explain_deal_gives_every_verdict(report: dict[str, Any]) -> None:
-    verdicts = [v.model_dump(mode="json") for v in explain("D1", DEALS, REPS)]
+    verdicts = [v.model_dump(mode="json") for v in explain("D1", DEALS, REPS, as_of=AS_OF)]
     assert [(v["rule"], v["fired"]) for v in verdicts] == [
         ("stalled_deal", True),
         ("at_risk_deal", True),
         ("stale_high_probability", False),
+        ("past_close_date", False),
     ]
     assert [{k: v for k, v in verdict.items() if k != "fired"} for verdict in verdicts[:2]] == [
         _flag(report, "stalled_deal", "D1"),
@@ -603,20 +624,22 @@ def test_explain_deal_gives_every_verdict(report: dict[str, Any]) -> None:
 def test_explain_is_never_capped() -> None:
     policy = policy_from_dict({"flags": {"max_per_rule": 1}})
     # D7 is 3rd by value among stalled deals and 2nd among at-risk ones: capped in the report
-    assert [(v.rule, v.fired) for v in explain("D7", DEALS, REPS, policy=policy)] == [
+    assert [(v.rule, v.fired) for v in explain("D7", DEALS, REPS, policy=policy, as_of=AS_OF)] == [
         ("stalled_deal", True),
         ("at_risk_deal", True),
         ("stale_high_probability", False),
+        ("past_close_date", False),
     ]
 
 
 def test_explain_rep_says_why_a_rule_does_not_fire() -> None:
-    verdicts = {v.rule: v for v in explain("R2", DEALS, REPS)}
+    verdicts = {v.rule: v for v in explain("R2", DEALS, REPS, as_of=AS_OF)}
     assert [(rule, v.fired) for rule, v in verdicts.items()] == [
         ("needs_coaching", True),
         ("coaching_candidate", True),
         ("benchmark", True),
         ("pipeline_declining", False),
+        ("low_coverage", True),
     ]
     quiet = verdicts["pipeline_declining"]
     assert quiet.observed["pipeline_change_pct"] == 2.0
@@ -628,24 +651,25 @@ def test_explain_rep_says_why_a_rule_does_not_fire() -> None:
 
 
 def test_explain_deal_without_flags() -> None:
-    verdicts = explain("D3", DEALS, REPS)
+    verdicts = explain("D3", DEALS, REPS, as_of=AS_OF)
     assert [(v.rule, v.fired) for v in verdicts] == [
         ("stalled_deal", False),
         ("at_risk_deal", False),
         ("stale_high_probability", False),
+        ("past_close_date", False),
     ]
     assert verdicts[0].message == (
         "Deal D3 has been in its stage 20 days, below the 21-day threshold."
     )
     assert verdicts[1].message == "Deal D3 carries no risk flag."
-    won = explain("D5", DEALS, REPS)
-    assert [v.observed["status"] for v in won] == ["won", "won", "won"]
+    won = explain("D5", DEALS, REPS, as_of=AS_OF)
+    assert [v.observed["status"] for v in won] == ["won", "won", "won", "won"]
     assert won[0].message == "Deal D5 is not active (status 'won'); only active deals are judged."
 
 
 def test_explain_unknown_id() -> None:
     with pytest.raises(NotFoundError) as info:
-        explain("d1", DEALS, REPS)  # ids are case-sensitive
+        explain("d1", DEALS, REPS, as_of=AS_OF)  # ids are case-sensitive
     assert str(info.value) == (
         "no deal or rep with id 'd1' (ids are case-sensitive; a deal without an id is named "
         '"row N" (its data row, header excluded))'

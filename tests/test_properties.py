@@ -8,6 +8,7 @@ exact ``Decimal`` (model_dump in Python mode), so a float sum or a half-up round
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections import Counter
 from decimal import Decimal
@@ -65,6 +66,26 @@ DEAL_FIELDS = {
     "days_in_stage": maybe(days),
     "risk_flags": maybe(st.lists(st.sampled_from(FLAGS), max_size=2)),
     "stage": maybe(st.sampled_from(["Discovery", "Proposal", "discovery", " Proposal"])),
+    # around the report's quarter (FY2026-Q4 holds AS_OF, 2026-11-20) and its edges
+    "close_date": maybe(
+        st.one_of(
+            st.dates(dt.date(2026, 6, 1), dt.date(2027, 6, 30)),
+            st.sampled_from(
+                [
+                    *(dt.date(2026, 9, 30), dt.date(2026, 10, 1), dt.date(2026, 11, 19), AS_OF),
+                    *(dt.date(2026, 12, 31), dt.date(2027, 1, 1)),
+                ]
+            ),
+        )
+    ),
+    "forecast_category": maybe(
+        st.sampled_from(
+            [
+                *("Commit", "Best Case", "Pipeline", "Omitted", "Closed", "Forecast"),
+                *(" most likely ", "best_case", "BestCase", "not-forecasted", "bogus", ""),
+            ]
+        )
+    ),
 }
 deal = st.fixed_dictionaries(DEAL_FIELDS)
 rep_money = st.one_of(
@@ -128,6 +149,12 @@ def test_engine_matches_oracle(data: tuple[list[dict], list[dict]]) -> None:
     assert _pick(report.rep_performance, want["rep_performance"]) == want["rep_performance"]
     assert _pick(report.rep_trajectory, want["rep_trajectory"]) == want["rep_trajectory"]
     assert {c.rule: c.total for c in report.flag_counts} == want["flag_counts"]
+    forecast = report.forecast
+    assert forecast is not None
+    assert _pick([forecast.company], [want["forecast"]["company"]]) == [
+        want["forecast"]["company"]
+    ]
+    assert _pick(forecast.by_rep, want["forecast"]["by_rep"]) == want["forecast"]["by_rep"]
     by_stage = [s.model_dump() for s in report.pipeline_by_stage]
     assert by_stage == want["pipeline_by_stage"]
     named = {f.subject_id for f in report.flags if f.subject_type == "deal"}
@@ -262,4 +289,14 @@ def test_every_flag_satisfies_its_rule(data: tuple[list[dict], list[dict]]) -> N
         elif flag["rule"] == "pipeline_declining":
             assert o["current_pipeline_value"] < o["previous_pipeline_value"]
             assert -o["pipeline_change_pct"] > t["trend_band"] * 100
+        elif flag["rule"] == "past_close_date":
+            assert o["status"] == "active"
+            assert o["close_date"] < t["as_of"] == AS_OF.isoformat()
+            assert o["days_past_close_date"] > 0
+        elif flag["rule"] == "low_coverage":
+            assert o["gap_to_quota"] > 0
+            assert o["open_pipeline"] / o["gap_to_quota"] < t["low_coverage_below"]
+            assert o["coverage"] < t["low_coverage_below"]  # the shown value too
+        else:
+            raise AssertionError(f"no check for rule {flag['rule']}")
         assert str(o.get("rep_name") or "") in flag["message"] or flag["subject_type"] == "deal"

@@ -53,7 +53,8 @@ def test_same_report_on_duckdb_and_spark(spark_engine, seed: int) -> None:  # ty
 
 
 def test_explain_on_spark(spark_engine, small_files) -> None:  # type: ignore[no-untyped-def]
-    assert explain("D1", *small_files, engine=spark_engine) == explain("D1", *small_files)
+    on_spark = explain("D1", *small_files, engine=spark_engine, as_of=AS_OF)
+    assert on_spark == explain("D1", *small_files, as_of=AS_OF)
 
 
 def test_non_ascii_case_folding_and_empty_deals(spark_engine) -> None:  # type: ignore[no-untyped-def]

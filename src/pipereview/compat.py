@@ -82,7 +82,9 @@ def build_rep_performance_summary(
 ) -> list[dict[str, Any]]:
     """One dict per rep with a rep_id, in the order of ``sales_reps``."""
     report = api.build_report(_deals(deals) or None, list(sales_reps) or None, as_of=_AS_OF)
-    return _in_order([r.model_dump() for r in report.rep_performance], sales_reps, deals)
+    # pace needs the report date, which the reference functions do not take
+    rows = [r.model_dump(exclude={"pace"}) for r in report.rep_performance]
+    return _in_order(rows, sales_reps, deals)
 
 
 def build_rep_performance(sales_reps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ percents. Each error names the dotted key."""
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -47,6 +47,23 @@ def check_keys(data: dict[str, Any], model: type[BaseModel], source: str, prefix
             raise PolicyError("unknown key", source=source, key=dotted, hint=hint)
         field = model.model_fields[key]
         sub = field.annotation
+        item = _table_list(sub)
+        if item is not None:
+            if not isinstance(value, list):
+                raise PolicyError(
+                    f"must be a list of tables ([[{dotted}]]), got {type(value).__name__}",
+                    source=source,
+                    key=dotted,
+                )
+            for i, entry in enumerate(value):
+                if not isinstance(entry, dict):
+                    raise PolicyError(
+                        f"must be a table, got {type(entry).__name__}",
+                        source=source,
+                        key=f"{dotted}[{i}]",
+                    )
+                check_keys(entry, item, source, f"{dotted}[{i}].")
+            continue
         if isinstance(sub, type) and issubclass(sub, BaseModel):
             if not isinstance(value, dict):
                 raise PolicyError(
@@ -65,6 +82,15 @@ def check_keys(data: dict[str, Any], model: type[BaseModel], source: str, prefix
                 key=dotted,
                 hint=ratio_hint,
             )
+
+
+def _table_list(annotation: Any) -> type[BaseModel] | None:
+    """The model of a ``list[Model]`` field (a TOML array of tables), else None."""
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return item
+    return None
 
 
 def is_number(value: Any) -> bool:

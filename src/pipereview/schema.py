@@ -36,6 +36,31 @@ MONEY_SUM = "decimal(38,4)"
 RATE = "decimal(18,8)"  # an exchange rate: base-currency units per unit
 STATUSES = (ACTIVE, WON, LOST)
 
+# Forecast categories (the forecast call). A won deal is ``closed``; an active deal is in one
+# of the open categories. The open pipeline is commit + best case + pipeline.
+CLOSED, COMMIT, BEST_CASE, PIPELINE, OMITTED = (
+    "closed",
+    "commit",
+    "best_case",
+    "pipeline",
+    "omitted",
+)
+OPEN_CATEGORIES = (COMMIT, BEST_CASE, PIPELINE)
+# forecast_category as CRMs write it, folded (A-Z lower-cased, without spaces, underscores and
+# hyphens): Salesforce labels and API names (Forecast = Commit; Most Likely sits between Commit
+# and Best Case in every cumulative roll-up, so it counts as best case), HubSpot's values.
+CATEGORY_SPELLINGS: dict[str, str] = {
+    "closed": CLOSED,
+    "commit": COMMIT,
+    "forecast": COMMIT,
+    "mostlikely": BEST_CASE,
+    "bestcase": BEST_CASE,
+    "pipeline": PIPELINE,
+    "omitted": OMITTED,
+    "omit": OMITTED,
+    "notforecasted": OMITTED,
+}
+
 
 @dataclass(frozen=True)
 class Column:

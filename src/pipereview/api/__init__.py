@@ -12,6 +12,7 @@ from pipereview.api.common import (
     PolicyLike,
     StoreLike,
     load_inputs,
+    load_policy,
 )
 from pipereview.api.history import (
     backfill,
@@ -24,14 +25,18 @@ from pipereview.api.history import (
 from pipereview.api.reports import (
     build_report,
     explain,
+    forecast,
     generate_demo,
+    list_rules,
+    test_rules,
     validate,
     velocity,
 )
 from pipereview.history.store import SnapshotInfo
-from pipereview.policy import Policy, default_policy_toml, load_policy
+from pipereview.policy import Policy, default_policy_toml
 from pipereview.report import Report
 from pipereview.report.flow import Flow
+from pipereview.report.forecast_model import Forecast
 from pipereview.report.model import Velocity
 from pipereview.sources.mapping import Mapping, load_mapping, load_preset, preset_text
 from pipereview.sources.warehouse import SourceTable, table
@@ -40,6 +45,7 @@ __all__ = [
     "DEMO_AS_OF",
     "EngineLike",
     "Flow",
+    "Forecast",
     "Intake",
     "Mapping",
     "MappingLike",
@@ -56,8 +62,10 @@ __all__ = [
     "delete_snapshot",
     "explain",
     "flow",
+    "forecast",
     "generate_demo",
     "history",
+    "list_rules",
     "load_inputs",
     "load_mapping",
     "load_policy",
@@ -66,6 +74,7 @@ __all__ = [
     "snapshot",
     "stored_report",
     "table",
+    "test_rules",
     "validate",
     "velocity",
 ]

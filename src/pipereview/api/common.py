@@ -11,12 +11,15 @@ from typing import Any, TypedDict
 from typing_extensions import Unpack
 
 from pipereview.errors import InputError, StoreError
+from pipereview.history.calendar import FIRST_YEAR, LAST_YEAR, in_calendar
 from pipereview.history.store import Store
 from pipereview.metrics.velocity import from_field_history, from_stage_history
-from pipereview.policy import Policy, load_policy
+from pipereview.policy import Policy
+from pipereview.policy import load_policy as _load_policy
 from pipereview.report import Earlier, Inputs, Progress
 from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
+from pipereview.rules.custom import check_rules
 from pipereview.sources import synthetic
 from pipereview.sources.currency import convert, load_rates
 from pipereview.sources.engine import Engine
@@ -32,9 +35,22 @@ MappingLike = str | Path | Mapping | dict[str, Any] | None  # TOML path, Mapping
 DEMO_AS_OF = synthetic.ANCHOR  # the demo data is dated relative to this day
 
 
+def load_policy(path: str | Path | dict[str, Any] | None = None) -> Policy:
+    """A TOML policy file (or a mapping) validated, user rules included: each rule's
+    condition and message are checked against its subject's columns, so a bad rule is
+    refused before any data is read. ``None`` gives the defaults."""
+    loaded = _load_policy(path)
+    check_rules(loaded, str(path) if isinstance(path, str | Path) else "<policy>")
+    return loaded
+
+
 def resolve_policy(policy: PolicyLike) -> Policy:
-    """A Policy as given, or loaded from a TOML path or a mapping (None: the defaults)."""
-    return policy if isinstance(policy, Policy) else load_policy(policy)
+    """A Policy as given (its user rules checked), or loaded from a TOML path or a mapping
+    (None: the defaults)."""
+    if isinstance(policy, Policy):
+        check_rules(policy)
+        return policy
+    return load_policy(policy)
 
 
 class Intake(TypedDict, total=False):
@@ -76,6 +92,12 @@ def load_inputs(
     ``intake`` (see ``Intake``) says how CRM exports are read; ``as_of`` is needed with a
     mapping or rates (``since`` columns, derived rep figures and dated rates count to it).
     """
+    if as_of is not None and not in_calendar(as_of):
+        raise InputError(
+            f"the report date {as_of.isoformat()} is outside the years pipereview reports on "
+            f"({FIRST_YEAR:04d} to {LAST_YEAR})",
+            hint="pass the date the data was exported (--as-of YYYY-MM-DD)",
+        )
     preset, mapping = intake.get("preset"), intake.get("mapping")
     stages, quotas, rates = intake.get("stages"), intake.get("quotas"), intake.get("rates")
     sheet = intake.get("sheet")
@@ -111,12 +133,18 @@ def load_inputs(
     if chosen is not None and chosen.reps.derive:
         assert as_of is not None
         derive(runner, loaded_reps, loaded_deals, chosen.reps.derive, as_of, start_month)
+    loaded_quotas = None
     if quotas is not None:
         assert as_of is not None and chosen is not None
         step("read quotas")
         loaded_quotas = load(runner, quotas, "quotas", Plan(chosen.quotas, as_of), sheet)
         quotas_from_table(runner, loaded_reps, loaded_quotas, as_of, start_month)
-    return Inputs(engine=runner, loaded_deals=loaded_deals, loaded_reps=loaded_reps)
+    return Inputs(
+        engine=runner,
+        loaded_deals=loaded_deals,
+        loaded_reps=loaded_reps,
+        loaded_quotas=loaded_quotas,
+    )
 
 
 StoreLike = str | Path

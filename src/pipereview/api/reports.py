@@ -31,7 +31,12 @@ from pipereview.report import (
     judge_subject,
 )
 from pipereview.report import build_report as _build
+from pipereview.report.forecast import build_forecast, loop_error, manager_tree
+from pipereview.report.forecast_model import Forecast
 from pipereview.report.model import Velocity
+from pipereview.report.ruleset import RuleInfo, RuleTest
+from pipereview.report.ruleset import list_rules as _list_rules
+from pipereview.report.ruleset import test_rules as _test_rules
 from pipereview.report.velocity import build_velocity
 from pipereview.sources import synthetic
 from pipereview.sources.engine import Engine, count_if
@@ -105,6 +110,68 @@ def build_report(
     return result.model_copy(update={"velocity": found})
 
 
+def forecast(
+    deals: Any,
+    reps: Any,
+    *,
+    as_of: dt.date,
+    period: str = "this-quarter",
+    policy: PolicyLike = None,
+    engine: EngineLike = "duckdb",
+    progress: Progress | None = None,
+    **intake: Unpack[Intake],
+) -> Forecast:
+    """The forecast call for one fiscal quarter: ``period`` is "this-quarter" (the one
+    holding ``as_of``), "next-quarter" or a name such as "FY2026-Q3". Forecast categories,
+    the cumulative roll-ups, quota, gap and coverage for every rep, manager (recursively),
+    team, region and the company, and the open pipeline by close month. A ``quotas`` table
+    (``intake``) gives each rep's quota for the quarter; else a quarter of ``quota_usd``."""
+    resolved = resolve_policy(policy)
+    inputs = load_inputs(
+        deals, reps, engine=engine, progress=progress, as_of=as_of, policy=resolved, **intake
+    )
+    inputs.ensure_checked()
+    if progress:
+        progress("forecast")
+    tree = manager_tree(inputs)
+    if tree.loops:
+        raise loop_error(tree)
+    return build_forecast(inputs, resolved, as_of, period, tree=tree)
+
+
+def list_rules(policy: PolicyLike = None) -> list[RuleInfo]:
+    """Every rule the policy runs: the built-in ones (with the policy values they read),
+    then the policy's own ``[[rules]]`` (with their conditions; disabled ones too)."""
+    return _list_rules(resolve_policy(policy))
+
+
+def test_rules(
+    deals: Any,
+    reps: Any,
+    *,
+    as_of: dt.date,
+    policy: PolicyLike = None,
+    engine: EngineLike = "duckdb",
+    examples: int = 3,
+    progress: Progress | None = None,
+    **intake: Unpack[Intake],
+) -> list[RuleTest]:
+    """Each enabled rule's count on the data and its first ``examples`` flags, without the
+    rest of the report: try a rule before relying on it."""
+    resolved = resolve_policy(policy)
+    inputs = load_inputs(
+        deals, reps, engine=engine, progress=progress, as_of=as_of, policy=resolved, **intake
+    )
+    inputs.ensure_checked()
+    if progress:
+        progress("rules")
+    return _test_rules(inputs, resolved, as_of, examples)
+
+
+# not a pytest test, though its name starts with test_
+test_rules.__test__ = False  # type: ignore[attr-defined]
+
+
 def validate(
     deals: Any,
     reps: Any,
@@ -134,14 +201,17 @@ def explain(
     deals: Any,
     reps: Any,
     *,
+    as_of: dt.date,
     policy: PolicyLike = None,
     engine: EngineLike = "duckdb",
-    as_of: dt.date | None = None,
+    forecast: Forecast | None = None,
     **intake: Unpack[Intake],
 ) -> list[Verdict]:
-    """Every rule's verdict on one deal or rep: the flags it raises and, for the rules that
-    do not fire, the values and why (never capped). ``subject_id`` is any name the report
-    uses: a deal_id, "row N" for a deal without one, or a rep_id. NotFoundError if unknown."""
+    """Every rule's verdict on one deal or rep as of ``as_of``: the flags it raises and, for
+    the rules that do not fire, the values and why (never capped). ``subject_id`` is any name
+    the report uses: a deal_id, "row N" for a deal without one, or a rep_id. NotFoundError if
+    unknown. ``forecast``: the forecast section of the report being explained (a stored
+    one: its quarter's quotas may come from a quota table the store does not keep)."""
     resolved = resolve_policy(policy)
     inputs = load_inputs(
         deals,
@@ -161,7 +231,7 @@ def explain(
             hint='ids are case-sensitive; a deal without an id is named "row N" '
             "(its data row, header excluded)",
         )
-    return judge_subject(inputs, resolved, subject_id)
+    return judge_subject(inputs, resolved, subject_id, as_of, forecast)
 
 
 def generate_demo(

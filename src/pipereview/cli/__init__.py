@@ -3,8 +3,10 @@
 ``common`` holds the app and what the commands share; each module registers its commands.
 """
 
+from pipereview.cli import forecast as _forecast  # noqa: F401  (registers the commands)
 from pipereview.cli import history as _history  # noqa: F401  (registers the commands)
 from pipereview.cli import reports as _reports  # noqa: F401  (registers the commands)
+from pipereview.cli import rules as _rules  # noqa: F401  (registers the commands)
 from pipereview.cli import serve as _serve  # noqa: F401  (registers the commands)
 from pipereview.cli import velocity as _velocity  # noqa: F401  (registers the commands)
 from pipereview.cli.common import app

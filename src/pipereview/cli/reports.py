@@ -95,7 +95,6 @@ def report(
 ) -> None:
     """Build the pipeline review from a deals file and a reps file."""
     from pipereview import api
-    from pipereview.policy import load_policy
     from pipereview.render import render
     from pipereview.render.table import report_renderables
 
@@ -105,7 +104,7 @@ def report(
     )
     earlier = parse_date(compare_to, "--compare-to") if compare_to else None
     try:
-        resolved = load_policy(policy)  # read once: the report and the page layout
+        resolved = api.load_policy(policy)  # read once: the report and the page layout
         output_policy = resolved.output
         paper = page_size.value if page_size else output_policy.page_size
         with progress() as step:
@@ -256,7 +255,7 @@ def explain(
     quotas: QuotasOpt = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="YYYY-MM-DD for a mapping's dates (default: today)."),
+        typer.Option("--as-of", help="YYYY-MM-DD the rules judge at (default: today)."),
     ] = None,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,

@@ -7,6 +7,7 @@ three months each from there. Periods are inclusive date ranges.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 PeriodName = Literal["this-quarter", "next-quarter", "this-year", "all"]
@@ -42,6 +43,37 @@ def quarter_label(day: dt.date, start_month: int = 1) -> str:
     number = ((first.year - year_start.year) * 12 + first.month - year_start.month) // 3 + 1
     ends = year_start.year + (1 if start_month > 1 else 0)
     return f"FY{ends}-Q{number}"
+
+
+def quarter_named(name: str, start_month: int = 1) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of a quarter named ``FY2026-Q3`` or ``2026-Q3`` (the fiscal
+    year named by the calendar year it ends in, as ``quarter_label``); None when ``name`` is
+    not such a name."""
+    match = re.fullmatch(r"(?:FY)?(\d{4})-?Q([1-4])", name.strip().upper())
+    if match is None or not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        return None
+    ends, number = int(match[1]), int(match[2])
+    year_start = dt.date(ends - (1 if start_month > 1 else 0), start_month, 1)
+    return fiscal_quarter(
+        _month_start(year_start.year, start_month + 3 * (number - 1)), start_month
+    )
+
+
+FIRST_YEAR, LAST_YEAR = 2, 9998  # every period around a day of these years is a real date
+
+
+def in_calendar(day: dt.date) -> bool:
+    """True when every fiscal period around ``day`` (its year, the quarter before and after)
+    has dates Python can hold."""
+    return FIRST_YEAR <= day.year <= LAST_YEAR
+
+
+def year_days(day: dt.date, start_month: int = 1) -> tuple[int, int]:
+    """``day``'s number in the fiscal year holding it (its first day is 1) and the number of
+    days in that year."""
+    first, last = period_range("this-year", day, start_month)
+    assert first is not None and last is not None
+    return (day - first).days + 1, (last - first).days + 1
 
 
 def period_range(

@@ -19,7 +19,7 @@ from pipereview.sources.canonical import fold_case
 
 MONEY_WIDE, PROBABILITY_WIDE = "decimal(38,4)", "decimal(38,6)"
 
-Unit = Literal["count", "usd", "ratio", "pct", "days", "flag", "text", "ids", "integer"]
+Unit = Literal["count", "usd", "ratio", "pct", "days", "number", "flag", "text", "ids", "integer"]
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.history.calendar import year_days
 from pipereview.metrics.base import (
     Metric,
     as_float,
@@ -59,10 +62,18 @@ REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
         lambda r, p: quota_achievement(r),
     ),
     Metric(
+        "pace",
+        "ratio",
+        "year_to_date_revenue_usd / (quota_usd x the share of the fiscal year elapsed at "
+        "as_of); null when the quota is missing or zero.",
+        lambda r, p: pace(r),
+    ),
+    Metric(
         "needs_coaching",
         "flag",
-        "quota_achievement < reps.needs_coaching_below (unrounded; false when null).",
-        lambda r, p: (quota_achievement(r) < p.reps.needs_coaching_below).fill_null(False),
+        'quota_achievement (or pace, with reps.needs_coaching_basis = "pace") < '
+        "reps.needs_coaching_below (unrounded; false when null).",
+        lambda r, p: (coaching_basis(r, p) < p.reps.needs_coaching_below).fill_null(False),
     ),
 )
 
@@ -70,6 +81,17 @@ REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
 def quota_achievement(r: ir.Table) -> ir.FloatingValue:
     """Year-to-date revenue over annual quota (null without a positive quota)."""
     return safe_ratio(r.year_to_date_revenue_usd, r.quota_usd)
+
+
+def pace(r: ir.Table) -> ir.FloatingValue:
+    """Year-to-date revenue over the part of the annual quota due by as_of (``_elapsed``,
+    the share of the fiscal year passed; null without a positive quota)."""
+    return safe_ratio(r.year_to_date_revenue_usd, as_float(r.quota_usd) * r._elapsed)
+
+
+def coaching_basis(r: ir.Table, p: Policy) -> ir.FloatingValue:
+    """What needs_coaching compares: pace or quota achievement (reps.needs_coaching_basis)."""
+    return pace(r) if p.reps.needs_coaching_basis == "pace" else quota_achievement(r)
 
 
 def deals_by_rep(deals: ir.Table) -> ir.Table:
@@ -85,9 +107,11 @@ def deals_by_rep(deals: ir.Table) -> ir.Table:
     )
 
 
-def rep_performance(per_rep: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table:
-    """One row per rep with rep_id, rep_name and every rep performance metric, unrounded.
-    ``per_rep`` is ``deals_by_rep(deals)``."""
+def rep_performance(per_rep: ir.Table, reps: ir.Table, policy: Policy, as_of: dt.date) -> ir.Table:
+    """One row per rep with rep_id, rep_name, every rep performance metric (unrounded), and
+    ``days_elapsed`` of the ``days_in_year`` of the fiscal year at ``as_of`` (pace's
+    basis). ``per_rep`` is ``deals_by_rep(deals)``."""
+    number, length = year_days(as_of, policy.calendar.fiscal_year_start_month)
     per_rep = per_rep.filter(per_rep.rep_id.notnull())
     joined = unique_reps(reps).left_join(per_rep, "rep_id")
     joined = joined.select(
@@ -100,10 +124,15 @@ def rep_performance(per_rep: ir.Table, reps: ir.Table, policy: Policy) -> ir.Tab
         pipeline_value=joined.pipeline_value.fill_null(ibis.literal(0, MONEY_SUM)),
         won_deals=joined.won_deals.fill_null(0),
         lost_deals=joined.lost_deals.fill_null(0),
+        _elapsed=ibis.literal(number / length, "float64"),
+        days_elapsed=ibis.literal(number, "int64"),
+        days_in_year=ibis.literal(length, "int64"),
     )
-    return joined.mutate(
-        **{m.name: m.expr(joined, policy) for m in REP_PERFORMANCE_METRICS}
-    ).order_by("rep_id")
+    return (
+        joined.mutate(**{m.name: m.expr(joined, policy) for m in REP_PERFORMANCE_METRICS})
+        .drop("_elapsed")
+        .order_by("rep_id")
+    )
 
 
 def top_opportunities(deals: ir.Table, policy: Policy) -> ir.Table:

@@ -44,6 +44,12 @@ def pipeline_rows(changes: Changes) -> list[list[str]]:
     return rows
 
 
+def movement_label(movement: str) -> str:
+    """A movement as people read it; a user rule's is "Newly flagged by <rule id>"."""
+    rule = movement.removeprefix("newly_flagged:")
+    return MOVEMENT_LABELS.get(movement) or f"Newly flagged by {rule}"
+
+
 def movement_rows(changes: Changes) -> list[list[str]]:
     """Movement, deal count, value, the biggest deals by id."""
     rows = []
@@ -51,7 +57,7 @@ def movement_rows(changes: Changes) -> list[list[str]]:
         named = ", ".join(m.deal_ids[:DEALS_NAMED])
         if m.deals > DEALS_NAMED:
             named += f" and {m.deals - DEALS_NAMED:,} more"
-        rows.append([MOVEMENT_LABELS[m.movement], cell(m.deals), cell(m.value, "usd"), named])
+        rows.append([movement_label(m.movement), cell(m.deals), cell(m.value, "usd"), named])
     return rows
 
 

@@ -25,6 +25,7 @@ from pipereview.render.changes import (
 from pipereview.render.changes import rep_rows as changed_rep_rows
 from pipereview.render.flow import LABELS as FLOW_LABELS
 from pipereview.render.flow import exact_usd
+from pipereview.render.forecast import forecast_view, report_level
 from pipereview.render.text import (
     HEADLINE,
     SUMMARY_LABELS,
@@ -45,6 +46,7 @@ DEAL_RULE_TITLES = {
     "stalled_deal": "Stalled deals",
     "at_risk_deal": "At-risk deals",
     "stale_high_probability": "Stale high-probability deals",
+    "past_close_date": "Deals past their close date",
 }
 COACHING_RULES = ("needs_coaching", "coaching_candidate")
 LOWER_IS_BETTER = {"stalled_deals_count", "at_risk_deals_count"}
@@ -292,6 +294,9 @@ def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[
             "reps": changed_rep_rows(changes),
         },
         "flow": flow_view(report.flow),
+        "forecast": None
+        if report.forecast is None
+        else forecast_view(report.forecast, report_level(report.forecast), limit),
         "velocity": None
         if velocity is None
         else {
@@ -308,3 +313,9 @@ def render_html(report: Report, page_size: PageSize = "A4", limit: int = 0) -> s
     rows when it is not 0: the PDF's print limit)."""
     values = context(report, page_size, limit)
     return _report_environment().get_template("report.html.j2").render(**values)
+
+
+def forecast_page(view: dict[str, Any] | None, page_size: str = "A4") -> str:
+    """A self-contained HTML page of one forecast view (``render.forecast``)."""
+    template = _report_environment().get_template("forecast.html.j2")
+    return template.render(forecast=view, page_size=page_size)

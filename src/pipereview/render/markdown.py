@@ -26,6 +26,7 @@ from pipereview.render.text import (
     summary_kind,
 )
 from pipereview.report import Report
+from pipereview.rules.base import number
 
 RISKS_SHOWN = 5
 COACHING_SHOWN = 10
@@ -156,6 +157,37 @@ def velocity_line(report: Report) -> list[str]:
     return ["", "## Stage velocity", "", sentence[:1].upper() + sentence[1:] + "."]
 
 
+def forecast_lines(report: Report) -> list[str]:
+    """The company's forecast for the quarter: the cumulative roll-ups against quota."""
+    f = report.forecast
+    if f is None:
+        return []
+    c = f.company
+    quota = (
+        f" against a {cell(c.quota, 'usd')} quota (gap {cell(c.gap_to_quota, 'usd')}, coverage "
+        f"{'—' if c.coverage is None else f'{c.coverage:,.2f}x'})"
+        if c.quota is not None
+        else ""
+    )
+    low = sum(1 for r in f.by_rep if r.low_coverage)
+    out = [
+        "",
+        f"## Forecast {f.period}",
+        "",
+        f"- Closed won {cell(c.closed_won, 'usd')}; commit forecast "
+        f"{cell(c.commit_forecast, 'usd')}; best-case forecast "
+        f"{cell(c.best_case_forecast, 'usd')}; open pipeline {cell(c.open_pipeline, 'usd')}"
+        f"{quota}.",
+    ]
+    if low:
+        reps = "rep is" if low == 1 else "reps are"
+        out.append(f"- {low:,} {reps} below {number(f.low_coverage_below)}x coverage.")
+    if c.slipped_deals:
+        deals = "deal is" if c.slipped_deals == 1 else "deals are"
+        out.append(f"- {c.slipped_deals:,} active {deals} past their close date.")
+    return out
+
+
 def quality_line(report: Report) -> list[str]:
     """How many data-quality findings, by severity."""
     if not report.data_quality:
@@ -184,6 +216,7 @@ def render_markdown(report: Report) -> str:
     out += movements(report)
     out += coaching(report)
     out += biggest_risks(report)
+    out += forecast_lines(report)
     out += velocity_line(report)
     out += quality_line(report)
     out += [

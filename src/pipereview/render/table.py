@@ -15,6 +15,7 @@ from pipereview.render.changes import (
     rep_rows,
     untracked_note,
 )
+from pipereview.render.forecast import forecast_renderables, report_level
 from pipereview.render.text import (
     cell,
     deal_facts,
@@ -95,6 +96,9 @@ def report_renderables(report: Report) -> Group:
     for q in report.data_quality:
         quality.add_row(q.check, q.table, cell(q.count), q.message, ", ".join(q.examples))
     parts: list[Any] = [summary, *_changes(report.changes), reps, counts, top]
+    if report.forecast is not None:
+        level = report_level(report.forecast)
+        parts += forecast_renderables(report.forecast, level, compact=True)
     if report.velocity is not None:
         parts += velocity_renderables(report.velocity)
     return Group(*parts, quality)

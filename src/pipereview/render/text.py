@@ -109,10 +109,11 @@ def md_table(headers: list[str], rows: list[list[str]], right_from: int | None =
 
 
 def rich_table(title: str, headers: list[str], rows: list[list[str]], right_from: int = 1) -> Table:
-    """A Rich table; columns from ``right_from`` on are right-justified."""
+    """A Rich table; columns from ``right_from`` on are right-justified. A value too wide
+    for its column wraps onto the next line, never cut short with an ellipsis."""
     table = Table(title=title)
     for i, name in enumerate(headers):
-        table.add_column(name, justify="right" if i >= right_from else "left")
+        table.add_column(name, justify="right" if i >= right_from else "left", overflow="fold")
     for row in rows:
         table.add_row(*row)
     return table

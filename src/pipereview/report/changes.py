@@ -11,6 +11,7 @@ with the same policy.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +35,8 @@ from pipereview.report.model import (
     RepTrajectory,
     round_value,
 )
+from pipereview.rules import Rule
+from pipereview.rules.custom import user_rules
 from pipereview.sources.engine import Engine
 
 # Pipeline numbers compared, with their unit (which decides how the change is rounded).
@@ -119,12 +122,19 @@ def _reps(
     return moved
 
 
-def _movements(engine: Engine, earlier: Earlier, deals: Any, policy: Policy) -> list[DealMovement]:
-    moved = engine.cache(deal_movements(earlier.deals, deals, policy))
+def _movements(
+    engine: Engine, earlier: Earlier, deals: Any, policy: Policy, as_of: dt.date
+) -> list[DealMovement]:
+    flagged = {
+        rule.id: _judged_at(rule, policy, earlier.as_of, as_of)
+        for rule in user_rules(policy)
+        if rule.where is not None
+    }
+    moved = engine.cache(deal_movements(earlier.deals, deals, policy, flagged))
     totals = {row["movement"]: row for row in engine.rows(movement_totals(moved))}
     cap = policy.flags.max_per_rule
     out = []
-    for movement in MOVEMENTS:
+    for movement in [*MOVEMENTS, *(f"newly_flagged:{rule}" for rule in flagged)]:
         total = totals.get(movement)
         ids: list[str] = []
         if total:
@@ -142,6 +152,13 @@ def _movements(engine: Engine, earlier: Earlier, deals: Any, policy: Policy) -> 
     return out
 
 
+def _judged_at(rule: Rule, policy: Policy, then: dt.date, now: dt.date) -> tuple[Any, Any]:
+    """A deal rule's condition at the earlier snapshot's date and at today's."""
+    where = rule.where
+    assert where is not None
+    return (lambda d: where(d, policy, then)), (lambda d: where(d, policy, now))
+
+
 def build_changes(
     engine: Engine,
     earlier: Earlier,
@@ -152,6 +169,7 @@ def build_changes(
     performance: list[RepPerformance],
     trajectory: list[RepTrajectory],
     untracked: int,
+    as_of: dt.date,
 ) -> Changes:
     """The changes since ``earlier`` for today's deals and report sections. ``untracked``:
     today's rows without a deal_id (the missing_deal_id count of the report's scan)."""
@@ -160,7 +178,7 @@ def build_changes(
         compared_to=earlier.as_of,
         same_policy=stored.get("policy_fingerprint") == policy.fingerprint(),
         pipeline=_pipeline(stored.get("pipeline_summary", {}), summary),
-        deals=_movements(engine, earlier, deals, policy),
+        deals=_movements(engine, earlier, deals, policy, as_of),
         deals_without_id=untracked,
         reps=_reps(stored, performance, trajectory),
     )

@@ -40,6 +40,7 @@ class Inputs:
     loaded_deals: Loaded
     loaded_reps: Loaded
     earlier: Earlier | None = None
+    loaded_quotas: Loaded | None = None  # a quota table (rep_id, period_start, quota)
 
     @property
     def deals(self) -> ir.Table:
@@ -48,6 +49,10 @@ class Inputs:
     @property
     def reps(self) -> ir.Table:
         return self.loaded_reps.table
+
+    @property
+    def quotas(self) -> ir.Table | None:
+        return self.loaded_quotas.table if self.loaded_quotas is not None else None
 
     def ensure_checked(self) -> None:
         """Check both inputs now (when no report scan will)."""

@@ -8,32 +8,30 @@ days are rounded to 2 places, percentages to 1, risk scores truncated to an inte
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_EVEN, Context, Decimal
-from functools import partial
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import Field
 
-from pipereview.metrics.base import Unit
+from pipereview.report.forecast_model import Forecast
+from pipereview.report.rounding import (  # noqa: F401  (re-exported: the model's rounding)
+    CENT,
+    ROUNDERS,
+    UNIT_PLACES,
+    not_falsely_whole,
+    round_value,
+    rounded,
+    row_rounder,
+    widened,
+)
+from pipereview.report.types import Model as _Model
+from pipereview.report.types import Money
 
-SCHEMA_VERSION = "1.1"
-CENT = Decimal("0.01")
-_EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)  # wide enough for any decimal(38, s)
-# In ``model_dump(mode="json")`` (for callers that want plain Python numbers) money is a
-# float; ``Report.to_json`` writes the exact decimal digits instead.
-Money = Annotated[
-    Decimal,
-    PlainSerializer(float, return_type=float, when_used="json"),
-    WithJsonSchema({"type": "number"}),
-]
+SCHEMA_VERSION = "1.2"
 
 # One observed value of a flag's evidence (money stays exact).
 Observed = bool | int | Money | float | str | list[str] | None
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PipelineSummary(_Model):
@@ -61,6 +59,7 @@ class RepPerformance(_Model):
     close_rate: float | None
     close_rate_source: Literal["record", "deals", "none"]
     quota_achievement: float | None
+    pace: float | None = None  # added in schema 1.2
     needs_coaching: bool
     top_opportunities: list[str]
 
@@ -290,18 +289,19 @@ class Report(_Model):
     flag_counts: list[FlagCount]
     data_quality: list[DataQualityItem]
     # Added in schema 1.1; a report stored before then reads with these empty.
-    pipeline_by_stage: list[StagePipeline] = []
-    deal_details: list[DealDetail] = []
+    pipeline_by_stage: list[StagePipeline] = Field(default_factory=list)
+    deal_details: list[DealDetail] = Field(default_factory=list)
     changes: Changes | None = None
     flow: PeriodFlow | None = None
     velocity: Velocity | None = None
+    forecast: Forecast | None = None  # added in schema 1.2
 
     def to_json(self) -> str:
         """Indented JSON, keys in model order, newline-terminated; money digits exact.
         ``changes`` and ``flow`` are written only when there is an earlier snapshot to
         compare with, ``velocity`` only when a stage or field history was given."""
         data = self.model_dump(mode="python")
-        for optional in ("changes", "flow", "velocity"):
+        for optional in ("changes", "flow", "velocity", "forecast"):
             if data[optional] is None:
                 del data[optional]
         return dumps(data)
@@ -329,53 +329,3 @@ def dumps(data: Any, indent: int | None = 2) -> str:
     exact number. Indented by 2 unless ``indent`` is None (then compact)."""
     option = orjson.OPT_INDENT_2 if indent else 0
     return orjson.dumps(data, default=_fragment, option=option).decode() + "\n"
-
-
-def _money(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        raise TypeError("money reached the report as a float; it must stay a Decimal")
-    return Decimal(value).quantize(CENT, context=_EXACT)
-
-
-def _to_places(value: Any, places: int) -> float | None:
-    return None if value is None else round(float(value), places)
-
-
-def _whole(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-# Decimal places by unit (money: cents).
-UNIT_PLACES: dict[str, int] = {"usd": 2, "ratio": 2, "days": 2, "pct": 1}
-
-# The one rounding rule, by unit.
-ROUNDERS: dict[str, Any] = {
-    "usd": _money,
-    "ratio": partial(_to_places, places=UNIT_PLACES["ratio"]),
-    "days": partial(_to_places, places=UNIT_PLACES["days"]),
-    "pct": partial(_to_places, places=UNIT_PLACES["pct"]),
-    "count": _whole,
-    "integer": _whole,
-}
-
-
-def round_value(unit: Unit, value: Any) -> Any:
-    """The one rounding rule, by unit. Money must arrive exact (Decimal or int)."""
-    return ROUNDERS.get(unit, _same)(value)
-
-
-def rounded(row: dict[str, Any], units: dict[str, Unit]) -> dict[str, Any]:
-    """Every value of ``row`` rounded by its unit (values without a unit unchanged)."""
-    return row_rounder(units)(row)
-
-
-def row_rounder(units: dict[str, Unit]) -> Any:
-    """A function rounding each value of a row by its unit, for many rows of one shape."""
-    rounders = {k: ROUNDERS.get(u, _same) for k, u in units.items()}
-    return lambda row: {k: rounders.get(k, _same)(v) for k, v in row.items()}

@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 import ibis.expr.types as ir
 
+from pipereview.metrics.hierarchy import MANAGER_LOOP, Hierarchy
 from pipereview.metrics.reps import deals_by_rep
+from pipereview.report.forecast import manager_tree
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import DataQualityItem
 from pipereview.sources.checks import CHECKS
@@ -69,13 +71,17 @@ def counts_from_scan(scan: dict[str, Any]) -> dict[str, int]:
 
 
 def data_quality(
-    inputs: Inputs, known: dict[str, int] | None = None, per_rep: ir.Table | None = None
+    inputs: Inputs,
+    known: dict[str, int] | None = None,
+    per_rep: ir.Table | None = None,
+    tree: Hierarchy | None = None,
 ) -> list[DataQualityItem]:
     """Every check that found something, plus optional columns absent from an input.
 
     ``known``: counts of row-level checks already made in a scan; the others are counted
     here (row-level ones in one aggregate per table). ``per_rep``: the kept
-    ``deals_by_rep`` table, computed here when not given.
+    ``deals_by_rep`` table, computed here when not given; ``tree`` likewise the reps'
+    ``manager_tree`` (its loops are a finding).
     """
     facts = Facts(
         deals=inputs.deals,
@@ -148,4 +154,23 @@ def data_quality(
                 examples=[check.example(e["key"], e["n"]) for e in examples],
             )
         )
+    items += _loops(tree if tree is not None else manager_tree(inputs))
     return sorted(items, key=lambda item: (item.table, item.check))
+
+
+def _loops(tree: Hierarchy) -> list[DataQualityItem]:
+    """A manager_id loop leaves the forecast without manager roll-ups: say which reps."""
+    if not tree.loops:
+        return []
+    reps = len({rep for loop in tree.loops for rep in loop})
+    return [
+        DataQualityItem(
+            check=MANAGER_LOOP,
+            table="reps",
+            severity="warning",
+            count=reps,
+            message=f"{reps} reps' manager_id make a loop (a rep above its own manager), so "
+            "the forecast has no manager roll-up.",
+            examples=tree.loop_text()[:EXAMPLES],
+        )
+    ]

@@ -11,6 +11,7 @@ own rules with ``register``; the built-in ones use the same call.
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,12 +36,15 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 
 @dataclass(frozen=True)
 class RuleInputs:
-    """The tables a rule may read: canonical deals and reps, and the rep sections."""
+    """The tables a rule may read: canonical deals and reps, the rep sections, the reps'
+    forecast for the report's period, and the report date."""
 
     deals: ir.Table
     reps: ir.Table
     rep_performance: ir.Table
     rep_trajectory: ir.Table
+    rep_forecast: ir.Table
+    as_of: dt.date
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class Rule:
     compares: tuple[Compare, ...] = ()
     # Deal rules: the condition on one deal row, so the report counts the rule's flags
     # inside its one scan of the deals and lists them only when there are some.
-    where: Callable[[ir.Table, Policy], ir.BooleanValue] | None = None
+    where: Callable[[ir.Table, Policy, dt.date], ir.BooleanValue] | None = None
 
     def judged(self, inputs: RuleInputs, policy: Policy) -> ir.Table:
         """subject_id, _priority, _fired and the observed columns for every subject the rule

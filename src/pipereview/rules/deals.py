@@ -1,10 +1,12 @@
-"""Deal rules: stalled_deal, at_risk_deal and stale_high_probability (active deals only)."""
+"""Deal rules: stalled_deal, at_risk_deal, stale_high_probability and past_close_date
+(active deals only)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from pipereview.metrics.base import (
@@ -17,6 +19,7 @@ from pipereview.metrics.base import (
     risk_flag_count,
     stall_threshold,
 )
+from pipereview.metrics.forecast import is_past_close_date
 from pipereview.policy import Policy, fold_stage
 from pipereview.rules.base import Compare, Rule, RuleInputs, money, number, percent, register
 from pipereview.sources.quality import deal_label
@@ -120,7 +123,7 @@ STALLED_DEAL = register(
         description="Active deal with days_in_stage at or above its stage's threshold "
         "(pipeline.stalled_days_by_stage, else pipeline.stalled_deal_days_in_stage).",
         judge=_stalled_judge,
-        where=is_stalled,
+        where=lambda d, p, as_of: is_stalled(d, p),
         observed=(
             *DEAL_OBSERVED,
             ("days_in_stage", "days"),
@@ -139,7 +142,7 @@ AT_RISK_DEAL = register(
         severity="warning",
         description="Active deal with at least one risk flag.",
         judge=lambda i, p: _deals(i, is_at_risk(i.deals)),
-        where=lambda d, p: is_at_risk(d),
+        where=lambda d, p, as_of: is_at_risk(d),
         observed=(
             *DEAL_OBSERVED,
             ("risk_flags", "text"),
@@ -187,7 +190,7 @@ STALE_HIGH_PROBABILITY = register(
         judge=lambda i, p: _deals(
             i, is_stale_high_probability(i.deals, p), probability=probability(i.deals)
         ),
-        where=is_stale_high_probability,
+        where=lambda d, p, as_of: is_stale_high_probability(d, p),
         observed=(
             *DEAL_OBSERVED,
             ("probability", "ratio"),
@@ -204,5 +207,56 @@ STALE_HIGH_PROBABILITY = register(
             Compare("probability", ">=", "high_probability"),
             Compare("days_in_stage", ">=", "extreme_days_in_stage"),
         ),
+    )
+)
+
+
+def _past_judge(i: RuleInputs, p: Policy) -> ir.Table:
+    d = i.deals
+    return _deals(
+        i,
+        is_past_close_date(d, i.as_of),
+        close_date=d.close_date.cast("string"),
+        days_past_close_date=ibis.literal(i.as_of).delta(d.close_date, unit="day"),
+        _threshold=ibis.literal(i.as_of.isoformat()),
+    )
+
+
+def _past_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    days = o["days_past_close_date"]
+    return (
+        f"Deal {subject}{_in_stage(o)} is still active {number(days)} "
+        f"{'day' if days == 1 else 'days'} after its close date {o['close_date']} "
+        f"(value {money(o['deal_value_usd'])})."
+    )
+
+
+def _past_quiet(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    inactive = _inactive(subject, o)
+    if inactive:
+        return inactive
+    if o.get("close_date") is None:
+        return f"Deal {subject} has no close date, so it cannot be past it."
+    return f"Deal {subject}'s close date {o['close_date']} is not before {t['as_of']}."
+
+
+PAST_CLOSE_DATE = register(
+    Rule(
+        id="past_close_date",
+        subject_type="deal",
+        severity="warning",
+        description="Active deal whose close_date is before as_of (it slipped: the close date "
+        "needs updating or the deal closing).",
+        judge=_past_judge,
+        where=lambda d, p, as_of: is_past_close_date(d, as_of),
+        observed=(
+            *DEAL_OBSERVED,
+            ("close_date", "text"),
+            ("days_past_close_date", "count"),
+            ("deal_value_usd", "usd"),
+        ),
+        thresholds=lambda p, row: {"as_of": row["_threshold"]},
+        message=_past_message,
+        quiet=_past_quiet,
     )
 )

@@ -1,4 +1,4 @@
-"""Rep rules: needs_coaching, coaching_candidate, benchmark, pipeline_declining.
+"""Rep rules: needs_coaching, coaching_candidate, benchmark, pipeline_declining, low_coverage.
 
 They read the rep sections (metrics/), so a flag is raised exactly when the section's
 boolean or trend says so.
@@ -7,13 +7,16 @@ boolean or trend says so.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import ibis.expr.types as ir
 
 from pipereview.metrics.trajectory import attainment_below, velocity_matches
 from pipereview.policy import Policy
-from pipereview.rules.base import Compare, Rule, RuleInputs, money, percent, register
+from pipereview.rules.base import Compare, Rule, RuleInputs, money, number, percent, register
+
+CENT = Decimal("0.01")
 
 
 def _name(subject: str, o: Mapping[str, Any]) -> str:
@@ -22,10 +25,21 @@ def _name(subject: str, o: Mapping[str, Any]) -> str:
 
 def _performance(i: RuleInputs, p: Policy) -> ir.Table:
     r = i.rep_performance
-    return r.mutate(subject_id=r.rep_id, _priority=-r.quota_achievement, _fired=r.needs_coaching)
+    basis = r.pace if p.reps.needs_coaching_basis == "pace" else r.quota_achievement
+    return r.mutate(subject_id=r.rep_id, _priority=-basis, _fired=r.needs_coaching)
 
 
-def _achieved(s: str, o: Mapping[str, Any]) -> str:
+def _achieved(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    if t.get("needs_coaching_basis") == "pace":
+        day, length = o["days_elapsed"], o["days_in_year"]
+        quota = o["quota_usd"]
+        exact = None if quota is None else Decimal(quota) * day / length
+        due = None if exact is None else exact.quantize(CENT, ROUND_HALF_EVEN)
+        return (
+            f"{_name(s, o)} is at {percent(o['pace'])} of pace "
+            f"({money(o['year_to_date_revenue_usd'])} year to date against {money(due)} due "
+            f"by day {day} of the {length}-day fiscal year, of a {money(quota)} annual quota)"
+        )
     return (
         f"{_name(s, o)} has achieved {percent(o['quota_achievement'])} of quota "
         f"({money(o['year_to_date_revenue_usd'])} of {money(o['quota_usd'])} year to date)"
@@ -33,7 +47,7 @@ def _achieved(s: str, o: Mapping[str, Any]) -> str:
 
 
 def _needs_coaching_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
-    return f"{_achieved(s, o)}, below the {percent(t['needs_coaching_below'])} threshold."
+    return f"{_achieved(s, o, t)}, below the {percent(t['needs_coaching_below'])} threshold."
 
 
 def _needs_coaching_quiet(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
@@ -42,7 +56,7 @@ def _needs_coaching_quiet(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) ->
             f"{_name(s, o)} has no quota achievement (quota missing or zero, or no "
             "year-to-date revenue), so it is not judged."
         )
-    return f"{_achieved(s, o)}, not below the {percent(t['needs_coaching_below'])} threshold."
+    return f"{_achieved(s, o, t)}, not below the {percent(t['needs_coaching_below'])} threshold."
 
 
 def _trajectory(
@@ -133,18 +147,28 @@ NEEDS_COACHING = register(
         id="needs_coaching",
         subject_type="rep",
         severity="warning",
-        description="Quota achievement (YTD revenue / quota) below reps.needs_coaching_below.",
+        description="Quota achievement (YTD revenue / quota), or pace with "
+        'reps.needs_coaching_basis = "pace", below reps.needs_coaching_below.',
         judge=_performance,
         observed=(
             ("rep_name", "text"),
             ("quota_achievement", "ratio"),
+            ("pace", "ratio"),
+            ("days_elapsed", "count"),
+            ("days_in_year", "count"),
             ("year_to_date_revenue_usd", "usd"),
             ("quota_usd", "usd"),
         ),
-        thresholds=lambda p, row: {"needs_coaching_below": p.reps.needs_coaching_below},
+        thresholds=lambda p, row: {
+            "needs_coaching_below": p.reps.needs_coaching_below,
+            "needs_coaching_basis": p.reps.needs_coaching_basis,
+        },
         message=_needs_coaching_message,
         quiet=_needs_coaching_quiet,
-        compares=(Compare("quota_achievement", "<", "needs_coaching_below"),),
+        compares=(
+            Compare("quota_achievement", "<", "needs_coaching_below"),
+            Compare("pace", "<", "needs_coaching_below"),
+        ),
     )
 )
 
@@ -222,5 +246,67 @@ PIPELINE_DECLINING = register(
         message=_declining_message,
         quiet=_declining_quiet,
         compares=(Compare("pipeline_change_pct", "<", "trend_band", -100),),
+    )
+)
+
+
+def _coverage(s: str, o: Mapping[str, Any]) -> str:
+    return (
+        f"{_name(s, o)} has {money(o['open_pipeline'])} of open pipeline closing in "
+        f"{o['period']} against a {money(o['gap_to_quota'])} gap to quota "
+        f"({money(o['quota'])} quota, {money(o['closed_won'])} closed won)"
+    )
+
+
+def _low_coverage_message(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    return (
+        f"{_coverage(s, o)}: coverage {number(o['coverage'])}x, below "
+        f"{number(t['low_coverage_below'])}x."
+    )
+
+
+def _low_coverage_quiet(s: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
+    if o["quota"] is None or o["quota"] <= 0:
+        return f"{_name(s, o)} has no quota for {o['period']}, so coverage is not judged."
+    if o["coverage"] is None:
+        return (
+            f"{_name(s, o)} has closed {money(o['closed_won'])} of a {money(o['quota'])} "
+            f"quota for {o['period']}: nothing remains to cover."
+        )
+    return (
+        f"{_coverage(s, o)}: coverage {number(o['coverage'])}x, not below "
+        f"{number(t['low_coverage_below'])}x."
+    )
+
+
+def _low_coverage_judge(i: RuleInputs, p: Policy) -> ir.Table:
+    r = i.rep_forecast.filter(i.rep_forecast.in_reps)
+    return r.mutate(
+        subject_id=r.rep_id, _priority=-r.coverage, _fired=r.low_coverage, period=r._period
+    )
+
+
+LOW_COVERAGE = register(
+    Rule(
+        id="low_coverage",
+        subject_type="rep",
+        severity="warning",
+        description="Open pipeline closing in the report's fiscal quarter below "
+        "forecast.low_coverage_below times the gap to the quarter's quota (quota - closed "
+        "won, when above 0).",
+        judge=_low_coverage_judge,
+        observed=(
+            ("rep_name", "text"),
+            ("period", "text"),
+            ("coverage", "ratio"),
+            ("open_pipeline", "usd"),
+            ("gap_to_quota", "usd"),
+            ("quota", "usd"),
+            ("closed_won", "usd"),
+        ),
+        thresholds=lambda p, row: {"low_coverage_below": p.forecast.low_coverage_below},
+        message=_low_coverage_message,
+        quiet=_low_coverage_quiet,
+        compares=(Compare("coverage", "<", "low_coverage_below"),),
     )
 )

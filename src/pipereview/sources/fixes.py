@@ -37,6 +37,8 @@ FIXES: dict[str, str] = {
     "mapped_column_absent": "Export the named column, or remove it from the mapping.",
     "unknown_stage": "Add the stages to the stage table (or the mapping's [stages.values]).",
     "derived_from_deals": "Nothing to do: the figure comes from the deals, as the mapping says.",
+    "manager_loop": "Correct the manager_id of one rep in each loop: the top of a hierarchy "
+    "has none.",
     "reps_from_deals": "Pass --reps (a users or owners export) for names, quotas and teams.",
     "quota_from_table": "Nothing to do: check the quota table's periods if attainment looks off.",
     "converted_currency": "Nothing to do: check the rates' source and dates if the totals look "

@@ -111,7 +111,11 @@ class FileSource(Source):
 
     def _explain_now(self, subject_id: str) -> tuple[Verdict, ...]:
         with self._lock:  # one engine run at a time
-            return tuple(api.explain(subject_id, self.deals, self.reps, policy=self.policy))
+            return tuple(
+                api.explain(
+                    subject_id, self.deals, self.reps, as_of=self.as_of, policy=self.policy
+                )
+            )
 
 
 @dataclass
@@ -165,7 +169,12 @@ class StoreSource(Source):
     def _explain_now(self, subject_id: str, as_of: dt.date) -> tuple[Verdict, ...]:
         with self._lock:
             deals, reps = self._inputs(as_of)
-            return tuple(api.explain(subject_id, deals, reps, policy=self.policy))
+            stored = api.stored_report(as_of, self.store).forecast  # the day's quotas
+            return tuple(
+                api.explain(
+                    subject_id, deals, reps, as_of=as_of, policy=self.policy, forecast=stored
+                )
+            )
 
 
 def _file_stamp(path: Path) -> tuple[Any, ...]:

@@ -1,0 +1,132 @@
+"""The forecast command: the quarter's forecast categories, roll-ups, quota, gap and
+coverage, by rep, manager, team, region or for the company."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+
+from pipereview.cli.common import (
+    DealsOpt,
+    DealsTableOpt,
+    EngineName,
+    EngineOpt,
+    MappingOpt,
+    MemoryOpt,
+    PolicyOpt,
+    PresetOpt,
+    QuotasOpt,
+    RatesOpt,
+    RepsOpt,
+    RepsTableOpt,
+    SheetOpt,
+    SourceOpt,
+    SparkConfOpt,
+    SparkMasterOpt,
+    StagesOpt,
+    app,
+    emit,
+    engine_for,
+    fail,
+    inputs_of,
+    intake_of,
+    parse_date,
+    progress,
+)
+from pipereview.errors import PipereviewError
+
+
+class ForecastFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    md = "md"
+    html = "html"
+
+
+class By(StrEnum):
+    rep = "rep"
+    manager = "manager"
+    team = "team"
+    region = "region"
+    company = "company"
+
+
+@app.command()
+def forecast(
+    deals: DealsOpt = None,
+    reps: RepsOpt = None,
+    policy: PolicyOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
+    ] = None,
+    period: Annotated[
+        str,
+        typer.Option(
+            "--period",
+            help="this-quarter (the fiscal quarter holding --as-of), next-quarter, or a "
+            "fiscal quarter such as FY2026-Q3.",
+        ),
+    ] = "this-quarter",
+    by: Annotated[By, typer.Option("--by", help="The level the table shows.")] = By.rep,
+    fmt: Annotated[
+        ForecastFormat, typer.Option("--format", help="Output format (JSON has every level).")
+    ] = ForecastFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    engine: EngineOpt = EngineName.duckdb,
+    memory_limit: MemoryOpt = None,
+    spark_master: SparkMasterOpt = None,
+    spark_conf: SparkConfOpt = None,
+    preset: PresetOpt = None,
+    mapping: MappingOpt = None,
+    stages: StagesOpt = None,
+    sheet: SheetOpt = None,
+    source: SourceOpt = None,
+    deals_table: DealsTableOpt = None,
+    reps_table: RepsTableOpt = None,
+    rates: RatesOpt = None,
+    quotas: QuotasOpt = None,
+) -> None:
+    """The forecast call: closed won, commit, best case, pipeline and the cumulative
+    forecasts for a fiscal quarter, with quota, gap and coverage, rolled up by manager
+    (recursively), team and region."""
+    from pipereview import api
+    from pipereview.render.forecast import (
+        render_forecast_html,
+        render_forecast_markdown,
+        render_forecast_table,
+    )
+    from pipereview.report.forecast_model import Level
+
+    date = parse_date(as_of)
+    deals, reps = inputs_of(
+        deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
+    )
+    try:
+        resolved = api.load_policy(policy)  # read once: the forecast and the page layout
+        with progress() as step:
+            runner = engine_for(engine, memory_limit, spark_master, spark_conf)
+            result = api.forecast(
+                deals,
+                reps,
+                as_of=date,
+                period=period,
+                policy=resolved,
+                engine=runner,
+                progress=step,
+                **intake_of(preset, mapping, stages, sheet, rates, quotas),
+            )
+    except PipereviewError as exc:
+        raise fail(exc) from None
+    level = cast(Level, by.value)
+    renderers = {
+        "table": lambda: render_forecast_table(result, level),
+        "json": result.to_json,
+        "markdown": lambda: render_forecast_markdown(result, level),
+        "md": lambda: render_forecast_markdown(result, level),
+        "html": lambda: render_forecast_html(result, level, resolved.output.page_size),
+    }
+    emit(renderers[fmt.value](), output)

@@ -1,0 +1,210 @@
+"""Flags: every rule's judged rows, fetched in a stable order, capped, with their evidence
+rounded so that each comparison reads as the engine found it, and one sentence each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from pipereview.metrics.reps import deals_by_rep, rep_performance
+from pipereview.metrics.trajectory import rep_trajectory
+from pipereview.policy import Policy
+from pipereview.report.forecast import forecast_reps, stored_reps
+from pipereview.report.forecast_model import Forecast
+from pipereview.report.inputs import Inputs
+from pipereview.report.model import (
+    UNIT_PLACES,
+    Flag,
+    FlagCount,
+    Verdict,
+    not_falsely_whole,
+    round_value,
+    widened,
+)
+from pipereview.rules import Rule, RuleInputs
+from pipereview.rules.base import Compare
+from pipereview.rules.custom import rules_for
+from pipereview.sources.engine import Engine
+
+
+def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> dict[str, Any]:
+    """The observed values rounded by unit; a value the rule compares with a threshold keeps
+    as many more decimals as it needs for the comparison to read as the engine found it,
+    whether the rule fired or not (0.69996 is shown as 0.69996, not 0.7, beside a
+    threshold of 0.7)."""
+    units = dict(rule.observed)
+    observed = {name: round_value(units[name], row[name]) for name, _ in rule.observed}
+    for compare in rule.compares:
+        raw, limit = row.get(compare.observed), thresholds.get(compare.threshold)
+        if raw is None or limit is None or units[compare.observed] in ("count", "integer"):
+            continue  # a whole number reads as the engine compared it
+        limit = float(limit) * compare.scale
+        found = compare.holds(float(raw), limit)
+        places = UNIT_PLACES.get(units[compare.observed], 2)
+        observed[compare.observed] = widened(float(raw), places, _reads(compare, limit, found))
+    for name, unit in rule.observed:
+        observed[name] = not_falsely_whole(unit, row[name], observed[name])
+    return observed
+
+
+def _reads(compare: Compare, limit: float, found: bool) -> Callable[[float], bool]:
+    """True for a shown value that compares with ``limit`` as the engine found the raw one."""
+    return lambda shown: compare.holds(shown, limit) == found
+
+
+def make_flag(rule: Rule, row: dict[str, Any], policy: Policy) -> Flag:
+    """A Flag from one judged row: round the observed values, then write the sentence."""
+    return Flag(**_judgement(rule, row, policy))
+
+
+def _judgement(rule: Rule, row: dict[str, Any], policy: Policy) -> dict[str, Any]:
+    thresholds = rule.thresholds(policy, row)
+    observed = _evidence(rule, row, thresholds)
+    subject = str(row["subject_id"])
+    sentence = rule.message if row.get("_fired", True) else rule.quiet
+    return {
+        "rule": rule.id,
+        "subject_type": rule.subject_type,
+        "subject_id": subject,
+        "severity": rule.severity,
+        "observed": observed,
+        "thresholds": thresholds,
+        "message": sentence(subject, observed, thresholds),
+    }
+
+
+def shared_inputs(
+    inputs: Inputs,
+    policy: Policy,
+    as_of: dt.date,
+    *,
+    per_rep: ir.Table | None = None,
+    rep_forecast: ir.Table | None = None,
+) -> RuleInputs:
+    """The tables the rules read, kept in the engine (they are small). ``per_rep`` is
+    ``deals_by_rep`` and ``rep_forecast`` the report period's ``forecast_reps`` when the
+    caller already has them."""
+    engine = inputs.engine
+    if per_rep is None:
+        per_rep = deals_by_rep(inputs.deals)
+    if rep_forecast is None:
+        rep_forecast = forecast_reps(inputs, policy, as_of).reps
+    return RuleInputs(
+        deals=inputs.deals,
+        reps=inputs.reps,
+        rep_performance=engine.cache(rep_performance(per_rep, inputs.reps, policy, as_of)),
+        rep_trajectory=engine.cache(rep_trajectory(inputs.reps, policy, earlier_reps(inputs))),
+        rep_forecast=rep_forecast,
+        as_of=as_of,
+    )
+
+
+def earlier_reps(inputs: Inputs) -> ir.Table | None:
+    return inputs.earlier.reps if inputs.earlier is not None else None
+
+
+def _by_priority(table: ir.Table) -> ir.Table:
+    """Priority (highest first), then subject_id: the engine's part of the flag order."""
+    return table.order_by([ibis.desc("_priority"), "subject_id"])
+
+
+def _value_key(value: Any) -> tuple[bool, Any]:
+    """A sort key for one value: missing last, lists by their items."""
+    if value is None:
+        return (True, 0)
+    return (False, tuple(value) if isinstance(value, list) else value)
+
+
+def _content_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Priority (highest first), subject_id, then every other value of the row: a total
+    order over the row's content, so rows of a duplicate id list the same way whatever the
+    input order. The engine sorts by the first two (a cheap top-k); Python breaks ties."""
+    priority = row["_priority"]
+    rest = (_value_key(v) for k, v in row.items() if k not in ("_priority", "subject_id"))
+    return (priority is None, -priority if priority is not None else 0, row["subject_id"], *rest)
+
+
+def _fetch_ordered(engine: Engine, table: ir.Table, cap: int) -> list[dict[str, Any]]:
+    """The first ``cap`` rows (0 = all) of ``table`` in ``_content_key`` order. The engine
+    cuts at ``cap`` by priority and subject; when the row after the cut ties with the last
+    one on both, every row of that tie is fetched, so the cut does not depend on the
+    engine's choice among them."""
+    rows = engine.rows(_by_priority(table).limit(cap + 1) if cap else _by_priority(table))
+    if cap and len(rows) > cap:
+        last, next_one = rows[cap - 1], rows[cap]
+        key = (last["_priority"], last["subject_id"])
+        rows = rows[:cap]
+        if (next_one["_priority"], next_one["subject_id"]) == key:  # a tie across the cut
+            tied = engine.rows(
+                table.filter((table._priority == key[0]) & (table.subject_id == key[1]))
+            )
+            rows = [r for r in rows if (r["_priority"], r["subject_id"]) != key] + tied
+    return sorted(rows, key=_content_key)[: cap or None]
+
+
+def evaluate_rules(
+    inputs: Inputs,
+    policy: Policy,
+    as_of: dt.date,
+    *,
+    shared: RuleInputs | None = None,
+    totals: dict[str, int] | None = None,
+) -> tuple[list[Flag], list[FlagCount]]:
+    """Every rule's flags (capped per policy) and counts.
+
+    ``totals`` are rule totals already counted (in the deals scan): such a rule's list is
+    fetched only when its total is not zero. Other rules (on the small rep tables) are
+    fetched whole and counted here.
+    """
+    shared = shared or shared_inputs(inputs, policy, as_of)
+    known = totals or {}
+    cap = policy.flags.max_per_rule
+    flags: list[Flag] = []
+    counts: list[FlagCount] = []
+    for rule in rules_for(policy):
+        flagged = rule.flagged(shared, policy)
+        if rule.id in known:
+            total = int(known[rule.id])
+            rows = _fetch_ordered(inputs.engine, flagged, cap) if total else []
+        else:
+            rows = _fetch_ordered(inputs.engine, flagged, 0)
+            total = len(rows)
+            rows = rows[:cap] if cap else rows
+        flags.extend(make_flag(rule, row, policy) for row in rows)
+        counts.append(
+            FlagCount(
+                rule=rule.id,
+                subject_type=rule.subject_type,
+                severity=rule.severity,
+                total=total,
+                shown=len(rows),
+            )
+        )
+    return flags, counts
+
+
+def judge_subject(
+    inputs: Inputs,
+    policy: Policy,
+    subject_id: str,
+    as_of: dt.date,
+    forecast: Forecast | None = None,
+) -> list[Verdict]:
+    """Every rule's verdict on one subject (a deal id, a "row N" label or a rep id): fired
+    or not, with the values and thresholds, uncapped, in rule order. ``forecast``: a
+    report's forecast section to judge the forecast rules by (a stored report's, whose quota
+    table is not stored), instead of computing it from ``inputs``."""
+    rep_forecast = None if forecast is None else stored_reps(forecast)
+    shared = shared_inputs(inputs, policy, as_of, rep_forecast=rep_forecast)
+    verdicts: list[Verdict] = []
+    for rule in rules_for(policy):
+        judged = rule.judged(shared, policy)
+        rows = _fetch_ordered(inputs.engine, judged.filter(judged.subject_id == subject_id), 0)
+        verdicts.extend(
+            Verdict(fired=bool(row["_fired"]), **_judgement(rule, row, policy)) for row in rows
+        )
+    return verdicts

@@ -1,0 +1,275 @@
+"""Building the forecast section: one scan of the deals per rep, then every level from the
+(small, kept) rep rows, rounded once.
+
+The engine does every sum (``metrics.forecast``); the management hierarchy's pairs (rep,
+each manager above it) are worked out from the reps' ``manager_id`` and joined in the engine
+as a small table, so a manager's row is the same sum as any other level's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import ibis
+import ibis.expr.types as ir
+
+from pipereview.errors import InputError
+from pipereview.history.calendar import period_range, quarter_label, quarter_named
+from pipereview.metrics.base import Unit
+from pipereview.metrics.forecast import (
+    ADDITIVE_COUNTS,
+    ADDITIVE_MONEY,
+    category_lookup,
+    close_months,
+    deals_forecast,
+    period_quotas,
+    rep_forecast,
+    rollup,
+    with_coverage,
+)
+from pipereview.metrics.hierarchy import Hierarchy, hierarchy, manager_of
+from pipereview.policy import Policy
+from pipereview.report.forecast_model import CloseMonth, Forecast, ForecastRow, Level
+from pipereview.report.inputs import Inputs
+from pipereview.report.model import UNIT_PLACES, not_falsely_whole, row_rounder, widened
+from pipereview.schema import OPEN_CATEGORIES
+from pipereview.sources.engine import Engine
+from pipereview.sources.quality import unique_reps
+
+PERIOD_NAMES = ("this-quarter", "next-quarter")
+_UNITS: dict[str, Unit] = {
+    **{name: "usd" for name in ADDITIVE_MONEY},
+    **{name: "count" for name in ADDITIVE_COUNTS},
+    **{f"{name}_forecast": "usd" for name in ("commit", "best_case")},
+    "open_pipeline": "usd",
+    "gap_to_quota": "usd",
+    "coverage": "ratio",
+    "weighted_coverage": "ratio",
+}
+
+
+def resolve_period(period: str, as_of: dt.date, start_month: int) -> tuple[str, dt.date, dt.date]:
+    """The label, first and last day of ``period``: this-quarter (the fiscal quarter holding
+    ``as_of``), next-quarter, or a quarter by name (FY2026-Q3 or 2026-Q3)."""
+    if period in PERIOD_NAMES:
+        first, last = period_range(period, as_of, start_month)  # type: ignore[arg-type]
+        assert first is not None and last is not None
+    else:
+        named = quarter_named(period, start_month)
+        if named is None:
+            raise InputError(
+                f"unknown forecast period {period!r}",
+                hint="use this-quarter, next-quarter or a fiscal quarter such as FY2026-Q3 "
+                "(the fiscal year named by the calendar year it ends in)",
+            )
+        first, last = named
+    return quarter_label(first, start_month), first, last
+
+
+class Kept(NamedTuple):
+    """What ``forecast_reps`` keeps in the engine for one period: every rep's figures
+    (``reps``) and the deals' category lookup (``lookup``, ``category_lookup``)."""
+
+    reps: ir.Table
+    lookup: ir.Table
+
+
+def manager_tree(inputs: Inputs) -> Hierarchy:
+    """The management hierarchy of the reps input (``metrics.hierarchy``): its rep_id and
+    manager_id pairs are few (one per rep), so they are worked out here and joined back."""
+    return hierarchy(
+        (row["rep_id"], row["manager_id"])
+        for row in inputs.engine.rows(unique_reps(inputs.reps).select("rep_id", "manager_id"))
+    )
+
+
+def loop_error(tree: Hierarchy) -> InputError:
+    """The error for a forecast asked of a hierarchy with a loop."""
+    return InputError(
+        f"reps: manager_id makes a loop: {'; '.join(tree.loop_text())}",
+        hint="fix the manager_id of one of these reps (the top of a hierarchy has no "
+        "manager_id)",
+    )
+
+
+def build_forecast(
+    inputs: Inputs,
+    policy: Policy,
+    as_of: dt.date,
+    period: str = "this-quarter",
+    kept: Kept | None = None,
+    tree: Hierarchy | None = None,
+) -> Forecast:
+    """The forecast for ``period`` (see ``resolve_period``) at every level; ``kept`` is
+    that period's ``forecast_reps`` and ``tree`` the ``manager_tree`` when the caller
+    already has them. A hierarchy with a loop gives no manager rows."""
+    engine = inputs.engine
+    start_month = policy.calendar.fiscal_year_start_month
+    label, first, last = resolve_period(period, as_of, start_month)
+    if kept is None:
+        kept = forecast_reps(inputs, policy, as_of, period)
+    if tree is None:
+        tree = manager_tree(inputs)
+    reps = kept.reps
+    names = {
+        row["rep_id"]: row["rep_name"]
+        for row in engine.rows(reps.filter(reps.in_reps).select("rep_id", "rep_name"))
+    }
+    managers: list[dict[str, Any]] = []
+    if tree.pairs:
+        pairs = ibis.memtable(
+            {"_p_rep": [p[0] for p in tree.pairs], "_p_manager": [p[1] for p in tree.pairs]},
+            schema={"_p_rep": "string", "_p_manager": "string"},
+        )
+        under = reps.join(pairs, reps.rep_id == pairs._p_rep)
+        managers = _rows(engine, rollup(under, "_p_manager"), policy, "_p_manager")
+    _, next_last = period_range("next-quarter", first, start_month)
+    assert next_last is not None
+    company = _rows(engine, rollup(reps, None), policy, None)[0]
+    return Forecast(
+        period=label,
+        period_start=first,
+        period_end=last,
+        as_of=as_of,
+        low_coverage_below=policy.forecast.low_coverage_below,
+        company=_row("company", company, None, None, "reps"),
+        by_rep=[
+            _row("rep", row, row["rep_name"], _parent(row), row["quota_source"])
+            for row in _rows(engine, reps, policy, "rep_id")
+        ],
+        by_manager=[
+            _row("manager", row, names.get(key), tree.managers.get(key), "reps")
+            for row in managers
+            if (key := row["_p_manager"]) is not None
+        ],
+        by_team=[
+            _row("team", r, None, None, "reps")
+            for r in _rows(engine, rollup(reps, "team"), policy, "team")
+        ],
+        by_region=[
+            _row("region", r, None, None, "reps")
+            for r in _rows(engine, rollup(reps, "region"), policy, "region")
+        ],
+        by_close_month=_months(engine, inputs.deals, kept.lookup, first, next_last),
+    )
+
+
+def forecast_reps(
+    inputs: Inputs, policy: Policy, as_of: dt.date, period: str = "this-quarter"
+) -> Kept:
+    """Every rep's forecast figures for ``period`` with the derived ones and ``_period``
+    (its label), kept in the engine: one row per rep (the low_coverage rule reads it too);
+    and the category lookup the close months read."""
+    engine = inputs.engine
+    label, first, last = resolve_period(period, as_of, policy.calendar.fiscal_year_start_month)
+    lookup = engine.cache(category_lookup(inputs.deals, policy))
+    per_deals = deals_forecast(inputs.deals, lookup, first, last, as_of)
+    quotas = period_quotas(inputs.quotas, first, last) if inputs.quotas is not None else None
+    reps = rep_forecast(per_deals, inputs.reps, quotas, Decimal("0.25"))
+    kept = engine.cache(with_coverage(reps, policy).mutate(_period=ibis.literal(label)))
+    return Kept(kept, lookup)
+
+
+def stored_reps(forecast: Forecast) -> ir.Table:
+    """The rep rows of a report's forecast section as the table ``forecast_reps`` keeps (the
+    columns the forecast rules read), for judging a stored day by the figures it showed."""
+    import pyarrow as pa
+
+    rows = forecast.by_rep
+    money = pa.decimal128(38, 4)
+    columns: dict[str, tuple[pa.DataType, list[Any]]] = {
+        "rep_id": (pa.string(), [r.id for r in rows]),
+        "rep_name": (pa.string(), [r.name for r in rows]),
+        "in_reps": (pa.bool_(), [r.reps == 1 for r in rows]),
+        "coverage": (pa.float64(), [r.coverage for r in rows]),
+        "weighted_coverage": (pa.float64(), [r.weighted_coverage for r in rows]),
+        "slipped_deals": (pa.int64(), [r.slipped_deals for r in rows]),
+        "low_coverage": (pa.bool_(), [r.low_coverage for r in rows]),
+        **{name: (money, [getattr(r, name) for r in rows]) for name in _STORED_MONEY},
+        "_period": (pa.string(), [forecast.period] * len(rows)),
+    }
+    return ibis.memtable(
+        pa.table({name: pa.array(values, kind) for name, (kind, values) in columns.items()})
+    )
+
+
+_STORED_MONEY = (
+    "closed_won",
+    "commit_forecast",
+    "best_case_forecast",
+    "open_pipeline",
+    "weighted_open_pipeline",
+    "quota",
+    "gap_to_quota",
+    "slipped_value",
+)
+
+
+def _rows(engine: Engine, table: ir.Table, policy: Policy, key: str | None) -> list[dict[str, Any]]:
+    """A level's rows with the derived figures, ordered by key (missing last), rounded."""
+    if "open_pipeline" not in table.columns:
+        table = with_coverage(table, policy)
+    if key is not None:
+        table = table.order_by([table[key].isnull(), key]).mutate(_key=table[key])
+    else:
+        table = table.mutate(_key=ibis.null("string"))
+    rounder, below = row_rounder(_UNITS), policy.forecast.low_coverage_below
+    return [_coverage_shown(rounder(row), row["coverage"], below) for row in engine.rows(table)]
+
+
+def _coverage_shown(row: dict[str, Any], raw: float | None, below: float) -> dict[str, Any]:
+    """Coverage keeps the decimals that make it read against the threshold as the engine
+    found it (2.99999x is low, never shown as "3.00x (low)"), and never reads 0 when it is
+    not."""
+    if raw is not None:
+        low = raw < below
+        shown = widened(raw, UNIT_PLACES["ratio"], lambda v: (v < below) == low)
+        row["coverage"] = not_falsely_whole("ratio", raw, shown) if shown == 0 else shown
+    return row
+
+
+def _parent(row: dict[str, Any]) -> str | None:
+    """A rep's manager (``metrics.hierarchy.manager_of``)."""
+    return manager_of(row["rep_id"], row["manager_id"])
+
+
+def _row(
+    level: Level, row: dict[str, Any], name: str | None, parent: str | None, source: str
+) -> ForecastRow:
+    fields = set(ForecastRow.model_fields) - {"level", "id", "name", "parent", "quota_source"}
+    values = {k: v for k, v in row.items() if k in fields}
+    return ForecastRow(
+        **values, level=level, id=row["_key"], name=name, parent=parent, quota_source=source
+    )
+
+
+def _months(
+    engine: Engine, deals: ir.Table, lookup: ir.Table, first: dt.date, last: dt.date
+) -> list[CloseMonth]:
+    """Every month of [first, last] (zeros for a month without deals)."""
+    found = {
+        _day(row["month"]): row for row in engine.rows(close_months(deals, lookup, first, last))
+    }
+    units: dict[str, Unit] = {n: "usd" for n in (*OPEN_CATEGORIES, "open_pipeline")}
+    months, day = [], first
+    while day <= last:
+        row = found.get(day, {})
+        values = {n: row.get(n, Decimal(0)) for n in OPEN_CATEGORIES}
+        counts = {f"{n}_deals": int(row.get(f"{n}_deals", 0)) for n in OPEN_CATEGORIES}
+        values["open_pipeline"] = sum(values.values(), Decimal(0))
+        months.append(
+            CloseMonth(
+                month=day,
+                **row_rounder(units)(values),
+                **counts,
+                open_pipeline_deals=sum(counts.values()),
+            )
+        )
+        day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return months
+
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value

@@ -1,0 +1,100 @@
+"""The one rounding rule of the report, by unit, applied once when the model is built: money
+half-even to cents from the exact decimal, shares and days to 2 places, percents to 1; and
+the widening that keeps a value compared with a threshold readable as the engine found it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from functools import partial
+from typing import Any
+
+from pipereview.metrics.base import Unit
+
+CENT = Decimal("0.01")
+_EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)  # wide enough for any decimal(38, s)
+
+
+def _money(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        raise TypeError("money reached the report as a float; it must stay a Decimal")
+    exact = value if isinstance(value, Decimal) else Decimal(value)
+    return exact.quantize(CENT, context=_EXACT)
+
+
+def _to_places(value: Any, places: int) -> float | None:
+    return None if value is None else round(float(value), places)
+
+
+def _whole(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# Decimal places by unit (money: cents).
+UNIT_PLACES: dict[str, int] = {"usd": 2, "ratio": 2, "days": 2, "number": 2, "pct": 1}
+
+# The one rounding rule, by unit.
+ROUNDERS: dict[str, Any] = {
+    "usd": _money,
+    "ratio": partial(_to_places, places=UNIT_PLACES["ratio"]),
+    "days": partial(_to_places, places=UNIT_PLACES["days"]),
+    "number": partial(_to_places, places=UNIT_PLACES["number"]),
+    "pct": partial(_to_places, places=UNIT_PLACES["pct"]),
+    "count": _whole,
+    "integer": _whole,
+}
+
+
+# Shares that read as a whole statement: "fell 100%" (to nothing), "achieved 0%".
+_WHOLE = {"pct": (0.0, 100.0, -100.0), "ratio": (0.0, 1.0, -1.0)}
+
+
+def widened(raw: float, places: int, reads_true: Callable[[float], bool]) -> float:
+    """``raw`` rounded to the fewest places, from ``places`` up to 15, at which it reads
+    true (a value held against a threshold keeps the decimals that make the comparison read
+    as the engine found it: 0.69996 beside 0.7, not 0.7); ``raw`` itself when it never
+    does."""
+    for more in range(places, 16):
+        shown = round(raw, more)
+        if reads_true(shown):
+            return shown
+    return raw
+
+
+def not_falsely_whole(unit: str, raw: Any, shown: Any) -> Any:
+    """A share never reads as exactly 0% or 100% when it is not: a fall from $100,000 to
+    $14.90 is 99.9851%, not "100%"."""
+    if unit not in _WHOLE or raw is None or shown not in _WHOLE[unit] or float(raw) == shown:
+        return shown
+    return widened(float(raw), UNIT_PLACES[unit], lambda v: v not in _WHOLE[unit])
+
+
+def round_value(unit: Unit, value: Any) -> Any:
+    """The one rounding rule, by unit. Money must arrive exact (Decimal or int)."""
+    return ROUNDERS.get(unit, _same)(value)
+
+
+def rounded(row: dict[str, Any], units: dict[str, Unit]) -> dict[str, Any]:
+    """Every value of ``row`` rounded by its unit (values without a unit unchanged)."""
+    return row_rounder(units)(row)
+
+
+def row_rounder(units: dict[str, Unit]) -> Any:
+    """A function rounding each value of a row by its unit, for many rows of one shape
+    (a value without a unit, or of a unit kept as it is, is left alone)."""
+    rounders = [(k, ROUNDERS[u]) for k, u in units.items() if u in ROUNDERS]
+
+    def apply(row: dict[str, Any]) -> dict[str, Any]:
+        out = dict(row)
+        for key, rounder in rounders:
+            if key in out:
+                out[key] = rounder(out[key])
+        return out
+
+    return apply
