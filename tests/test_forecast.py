@@ -814,6 +814,16 @@ def test_a_quota_table_row_of_another_quarter_is_no_quota_for_this_one() -> None
     assert (v1.quota, v1.quota_source, v1.reps_without_quota) == (None, "none", 1)
 
 
+def test_a_quota_period_starting_on_the_quarter_s_last_day_is_in_it() -> None:
+    quotas = [
+        {"rep_id": "V1", "period_start": "2026-04-30", "quota": 40000.0},  # Q1's last day
+        {"rep_id": "V1", "period_start": "2026-05-01", "quota": 7.0},  # Q2's first
+        {"rep_id": "V1", "period_start": "2026-01-31", "quota": 9.0},  # the day before Q1
+    ]
+    v1 = next(r for r in _forecast(quotas=quotas).by_rep if r.id == "V1")
+    assert (v1.quota, v1.quota_source) == (D("40000"), "table")
+
+
 @pytest.mark.parametrize(
     ("below", "low"),
     [

@@ -515,6 +515,54 @@ def test_a_compared_count_stays_whole_in_the_evidence() -> None:
     assert [type(f["observed"]["active_deals"]) for f in low] == [int, int]
 
 
+def test_rules_read_created_date_and_the_rep_record_s_team_region_and_manager() -> None:
+    # Two deals created on either side of 2026-01-01; three reps with and without a team,
+    # region and manager. Each rule reads one column the main fixture leaves empty.
+    deals = [
+        {**DEALS[0], "created_date": "2025-12-31"},  # D1, R1
+        {**DEALS[2], "created_date": "2026-01-01"},  # D3, R2
+    ]
+    reps = [
+        {**REPS[0], "team": "Mid", "region": "EMEA", "manager_id": "R2"},
+        {**REPS[1], "team": "Ent", "region": "AMER", "manager_id": None},
+        {**REPS[3], "team": None, "region": "EMEA", "manager_id": "R2"},
+    ]
+    rules = [
+        _rule("old_deal", "deal", "created_date < DATE '2026-01-01'", "{deal_id} {created_date}"),
+        _rule("emea", "rep", "region = 'EMEA'", "{subject_id} in {region}"),
+        _rule("no_team", "rep", "team is null", "{subject_id}"),
+        _rule("under_r2", "rep", "manager_id = 'R2' and team = 'Mid'", "{subject_id}"),
+    ]
+    report = api.build_report(deals, reps, as_of=AS_OF, policy={"rules": rules})
+    flagged = report.model_dump(mode="json")
+    assert _ids(flagged, "old_deal") == ["D1"]  # 2025-12-31 < 2026-01-01; D3's is not
+    assert [f["message"] for f in _flags(flagged, "old_deal")] == ["D1 2025-12-31"]
+    assert _ids(flagged, "emea") == ["R1", "R4"]
+    assert [f["message"] for f in _flags(flagged, "emea")] == ["R1 in EMEA", "R4 in EMEA"]
+    assert _ids(flagged, "no_team") == ["R4"]
+    assert _ids(flagged, "under_r2") == ["R1"]  # R4 reports to R2 but has no team
+
+
+# The excerpt after a position is at most 20 characters, with "…" only when text is cut.
+@pytest.mark.parametrize(
+    ("when", "excerpt"),
+    [
+        ("zzzz > 1234567890123", "'zzzz > 1234567890123'"),  # 20: whole, no "…"
+        ("zzzz > 12345678901234", "'zzzz > 1234567890123…'"),  # 21: cut to 20
+    ],
+)
+def test_the_excerpt_is_cut_at_twenty_characters(when: str, excerpt: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        api.load_policy({"rules": [_rule("mine", "deal", when, "{deal_id}")]})
+    assert str(caught.value) == W + f"unknown column 'zzzz' (at character 1: {excerpt})"
+
+
+def test_an_unknown_template_name_far_from_every_column_has_no_hint() -> None:
+    with pytest.raises(PolicyError) as caught:
+        api.load_policy({"rules": [_with(message="{deal_id} {zzzz}")["rules"][0]]})
+    assert str(caught.value) == "<policy>, key 'rules[0].message': unknown column 'zzzz'"
+
+
 # --- (b) refused conditions and rules ------------------------------------------------------
 W = "<policy>, key 'rules[0].when': "  # the start of every error about a condition
 SEE = " (see `pipereview policy init` for the documented defaults)"  # the model's hint
@@ -676,6 +724,93 @@ REFUSED: list[tuple[str, str, str]] = [
         "rep",
         # "pipeline_trend = 'declining' and " is 33 characters
         W + "compares number with text (at character 34: \"coverage < 'x'\")",
+    ),
+    # Quoted text is never a keyword or a comment: positions skip 'select', 'like', '--'.
+    (
+        "stage = 'select' or deal_id in (select deal_id from x)",
+        "deal",
+        # "stage = 'select' or deal_id in (" is 32 characters
+        W + "may not contain a subquery (at character 33: 'select deal_id from …')",
+    ),
+    (
+        "stage = 'like it' or stage like 'N%'",
+        "deal",
+        W + "may not contain LIKE (at character 28: \"like 'N%'\")",
+    ),
+    (
+        "stage = 'a--b' -- note",
+        "deal",
+        W + "may not contain a comment (at character 16: '-- note')",
+    ),
+    (
+        "stage = 'a/*b' /* note */",
+        "deal",
+        W + "may not contain a comment (at character 16: '/* note */')",
+    ),
+    (
+        # the first of two comment markers
+        "stage = 'x' -- a -- b",
+        "deal",
+        W + "may not contain a comment (at character 13: '-- a -- b')",
+    ),
+    (
+        # a later 'case' (quoted) or case keyword does not move the position
+        "case when probability > 0.5 then 1 else 0 end = 1 and stage = 'case'",
+        "deal",
+        W + "may not contain CASE (at character 1: 'case when probabilit…')",
+    ),
+    (
+        "case when probability > 0.5 then 1 else 0 end = 1 or case when 1 then 1 end = 1",
+        "deal",
+        W + "may not contain CASE (at character 1: 'case when probabilit…')",
+    ),
+    (
+        "close_date > cast(5 as date)",
+        "deal",
+        W + "may not contain a cast (only DATE 'YYYY-MM-DD' is allowed) "
+        "(at character 14: 'cast(5 as date)')",
+    ),
+    (
+        "stage = 'x' and DATE '2026-01-01'",
+        "deal",
+        W + "and / or / not need conditions (at character 22: \"'2026-01-01'\")",
+    ),
+    (
+        # no column name is close: no hint
+        "zzzz > 1",
+        "deal",
+        W + "unknown column 'zzzz' (at character 1: 'zzzz > 1')",
+    ),
+    (
+        # DuckDB's ~~ is LIKE without the word: the position is the expression's
+        "stage ~~ 'N%'",
+        "deal",
+        W + "may not contain LIKE (at character 1: \"stage ~~ 'N%'\")",
+    ),
+    # Text the parser cannot read: the position is where it stopped, across lines.
+    (
+        "stage = 'x' and\n  deal_value_usd >> (1",
+        "deal",
+        # 16 characters on the first line with its newline, then 22 on the second
+        W + "is not a condition pipereview can read (at character 38: '1')",
+    ),
+    (
+        "probability in (1,",
+        "deal",
+        W + "is not a condition pipereview can read (at character 18: ',')",
+    ),
+    (
+        "deal_value_usd > 1 stage",
+        "deal",
+        W + "has 'stage' after a whole condition (at character 20: 'stage') "
+        "(join conditions with and / or)",
+    ),
+    (
+        # DuckDB reads "> >" as a shift: named in words, with the text it read
+        "deal_value_usd > > 1",
+        "deal",
+        W + "may not contain bitwise right shift ('deal_value_usd >> 1') "
+        "(at character 1: 'deal_value_usd > > 1')",
     ),
 ]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from typing import Any, Literal
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import Tokenizer, TokenType
+from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from pipereview.rules.tree import (  # noqa: F401  (re-exported: the tree a parse gives)
     Arith,
@@ -84,20 +85,21 @@ _COMPARE: dict[type[exp.Expression], Any] = {
     exp.GTE: ">=",
 }
 _ARITH: dict[type[exp.Expression], Any] = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/"}
-_NAMES: dict[type[exp.Expression], str] = {  # how a refused node is named in the message
-    exp.Select: "a query",
-    exp.Subquery: "a subquery",
-    exp.Exists: "a subquery",
-    exp.Any: "a subquery",
-    exp.All: "a subquery",
-    exp.Cast: "a cast (only DATE 'YYYY-MM-DD' is allowed)",
-    exp.Like: "LIKE",
-    exp.ILike: "ILIKE",
-    exp.Case: "CASE",
-    exp.If: "IF",
-    exp.DPipe: "||",
-    exp.Mod: "%",
-    exp.Star: "*",
+# A refused node: how the message names it, and the keyword its position points at.
+_REFUSED: dict[type[exp.Expression], tuple[str, str]] = {
+    exp.Select: ("a query", "select"),
+    exp.Subquery: ("a subquery", "select"),
+    exp.Exists: ("a subquery", "exists"),
+    exp.Any: ("a subquery", "any"),
+    exp.All: ("a subquery", "all"),
+    exp.Cast: ("a cast (only DATE 'YYYY-MM-DD' is allowed)", "cast"),
+    exp.Like: ("LIKE", "like"),
+    exp.ILike: ("ILIKE", "ilike"),
+    exp.Case: ("CASE", "case"),
+    exp.If: ("IF", "if"),
+    exp.DPipe: ("||", "||"),
+    exp.Mod: ("%", "%"),
+    exp.Star: ("*", "*"),
 }
 
 
@@ -134,14 +136,17 @@ def _check_tokens(text: str) -> None:
         raise PredicateError("is not a condition pipereview can read", 0) from None
     for token in tokens:
         if token.comments:
-            raise PredicateError("may not contain a comment", _comment_at(text, token.start))
+            raise PredicateError("may not contain a comment", _comment_at(text, tokens))
         if token.token_type == TokenType.SEMICOLON:
             raise PredicateError("must be one condition, without ';'", token.start)
 
 
-def _comment_at(text: str, near: int) -> int:
-    found = [i for i in (text.find("--"), text.find("/*")) if i >= 0]
-    return min(found) if found else near
+def _comment_at(text: str, tokens: list[Token]) -> int:
+    """Where the first comment starts: a "--" or "/*" outside every token (one inside a
+    quoted string or name is text, not a comment)."""
+    inside = {i for t in tokens for i in range(t.start, t.end + 1)}
+    markers = (i for i in range(len(text)) if text.startswith(("--", "/*"), i) and i not in inside)
+    return next(markers, 0)
 
 
 def _offset(text: str, line: int | None, col: int | None) -> int:
@@ -153,9 +158,7 @@ def _offset(text: str, line: int | None, col: int | None) -> int:
 
 def _pos(e: exp.Expression) -> int:
     starts = [
-        n.meta["start"]
-        for n in e.walk()
-        if isinstance(n, exp.Expression) and "start" in n.meta
+        n.meta["start"] for n in e.walk() if isinstance(n, exp.Expression) and "start" in n.meta
     ]
     return min(starts) if starts else 0
 
@@ -206,7 +209,13 @@ def _node(e: exp.Expression, columns: Mapping[str, Kind]) -> Node:
         return Const(pos, None, "null")
     if isinstance(e, exp.Cast):
         return _date(e, pos)
-    refused = next((v for k, v in _NAMES.items() if isinstance(e, k)), None)
+    if isinstance(e, exp.Alias):  # "x > 1 stage": a name after a whole condition
+        raise PredicateError(
+            f"has {e.alias!r} after a whole condition",
+            e.args["alias"].meta.get("start", pos),
+            "join conditions with and / or",
+        )
+    refused = next((v[0] for k, v in _REFUSED.items() if isinstance(e, k)), None)
     if refused is not None:
         raise PredicateError(f"may not contain {refused}", _keyword_pos(e, pos))
     if type(e) in _SQLGLOT_FUNCTIONS:
@@ -218,41 +227,25 @@ def _node(e: exp.Expression, columns: Mapping[str, Kind]) -> Node:
         name = e.name if isinstance(e, exp.Anonymous) else e.sql_name().lower()
         hint = _did_you_mean(name, FUNCTIONS)
         raise PredicateError(f"unknown function {name.lower()!r}", pos, hint)
-    raise PredicateError(f"may not contain {e.key.upper()}", pos)
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(e).__name__).lower()  # BitwiseXor
+    raise PredicateError(f"may not contain {words} ({e.sql('duckdb')[:30]!r})", pos)
 
 
-_KEYWORDS: dict[type[exp.Expression], str] = {
-    exp.Subquery: "select",
-    exp.Select: "select",
-    exp.Exists: "exists",
-    exp.Any: "any",
-    exp.All: "all",
-    exp.Case: "case",
-    exp.If: "if",
-    exp.Cast: "cast",
-    exp.Like: "like",
-    exp.ILike: "ilike",
-    exp.Mod: "%",
-    exp.DPipe: "||",
-    exp.Star: "*",
-}
 _PREFIX = (exp.Subquery, exp.Select, exp.Exists, exp.Any, exp.All, exp.Case, exp.If, exp.Cast)
 
 
 def _keyword_pos(e: exp.Expression, pos: int) -> int:
     """Where a refused construct is: its keyword (SELECT, CASE, LIKE, %...), looked for
     before its first value for a prefix construct and after it for an infix one."""
-    text = e.root().meta.get("text")
-    word = _KEYWORDS.get(type(e))
-    if not isinstance(text, str) or word is None:
-        return pos
-    lowered = text.lower()
-    if isinstance(e, _PREFIX):
-        found = lowered.rfind(word, 0, pos + len(word))
-        found = found if found >= 0 else lowered.find(word, pos)
-    else:
-        found = lowered.find(word, pos)
-    return found if found >= 0 else pos
+    text: str = e.root().meta["text"]
+    word = next(v[1] for k, v in _REFUSED.items() if isinstance(e, k))
+    # the keyword's own tokens: a quoted 'select' or "like" spans its quotes, so never matches
+    starts = [
+        t.start for t in Tokenizer().tokenize(text) if text[t.start : t.end + 1].lower() == word
+    ]
+    before = [s for s in starts if s <= pos] if isinstance(e, _PREFIX) else []
+    after = [s for s in starts if s >= pos]
+    return before[-1] if before else after[0] if after else pos
 
 
 def _column(e: exp.Column, pos: int, columns: Mapping[str, Kind]) -> Node:
