@@ -235,11 +235,14 @@ def _parent(row: dict[str, Any]) -> str | None:
     return manager_of(row["rep_id"], row["manager_id"])
 
 
+# The ForecastRow fields a level's engine row gives (the rest are set by ``_row``).
+_FIGURES = frozenset(ForecastRow.model_fields) - {"level", "id", "name", "parent", "quota_source"}
+
+
 def _row(
     level: Level, row: dict[str, Any], name: str | None, parent: str | None, source: str
 ) -> ForecastRow:
-    fields = set(ForecastRow.model_fields) - {"level", "id", "name", "parent", "quota_source"}
-    values = {k: v for k, v in row.items() if k in fields}
+    values = {k: v for k, v in row.items() if k in _FIGURES}
     return ForecastRow(
         **values, level=level, id=row["_key"], name=name, parent=parent, quota_source=source
     )
