@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint bench mutation clean browser
+.PHONY: demo test lint bench mutation clean browser postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,17 @@ browser:
 	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }; }
 	@test -x $(CHROMIUM) || { echo "error: $(CHROMIUM) is missing; apt-get install chromium"; exit 1; }
 
-test: $(VENV)/.installed-dev browser
+# The PostgreSQL tests start their own server on 127.0.0.1 from Debian's postgresql package
+# (binaries only: no cluster of the package's is used): install it when missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the warehouse tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq postgresql >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "error: PostgreSQL is missing; apt-get install postgresql"; exit 1; }
+
+test: $(VENV)/.installed-dev browser postgres
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev

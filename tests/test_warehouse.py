@@ -81,8 +81,8 @@ def test_missing_table_and_unsupported_sources(
     db = _database(tmp_path, *small_files)
     with pytest.raises(InputError, match=r"no table 'opportunities' \(tables: deals, reps\)"):
         build_report(table("opportunities", str(db)), table("reps", str(db)), as_of=AS_OF)
-    with pytest.raises(InputError, match="postgresql:// sources are not supported yet"):
-        table("deals", "postgresql://user@127.0.0.1/crm")
+    with pytest.raises(InputError, match="snowflake:// sources are not supported yet"):
+        table("deals", "snowflake://user@account/crm")
     with pytest.raises(InputError, match="database file not found"):
         table("deals", f"duckdb://{tmp_path / 'nope.duckdb'}")
 

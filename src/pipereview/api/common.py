@@ -27,7 +27,7 @@ from pipereview.sources.ingest import load
 from pipereview.sources.intake import derive, load_mapped, quotas_from_table
 from pipereview.sources.mapped import Plan
 from pipereview.sources.mapping import Mapping, resolve_mapping
-from pipereview.sources.warehouse import SourceTable
+from pipereview.sources.warehouse import SourceTable, postgres_describe, source_kind
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession
@@ -102,7 +102,7 @@ def load_inputs(
     stages, quotas, rates = intake.get("stages"), intake.get("quotas"), intake.get("rates")
     sheet = intake.get("sheet")
     step = progress or (lambda _: None)
-    runner = Engine.of(engine)
+    runner = engine_for(engine, deals, reps)
     chosen = resolve_mapping(preset, mapping)
     in_place = isinstance(deals, SourceTable) or isinstance(reps, SourceTable)
     if chosen is None and (stages is not None or quotas is not None or in_place):
@@ -145,6 +145,28 @@ def load_inputs(
         loaded_reps=loaded_reps,
         loaded_quotas=loaded_quotas,
     )
+
+
+def engine_for(engine: EngineLike, *inputs: Any) -> Engine:
+    """The engine to run on: PostgreSQL tables are computed in their server (the default
+    engine becomes that server; another engine is refused), else ``engine``."""
+    urls = {
+        obj.source.strip()
+        for obj in inputs
+        if isinstance(obj, SourceTable) and source_kind(obj.source)[0] == "postgres"
+    }
+    if not urls:
+        return Engine.of(engine)
+    url = urls.pop()
+    if isinstance(engine, Engine) and engine.name == "postgres" and engine.url == url:
+        return engine
+    if engine != "duckdb" or urls:
+        raise InputError(
+            "PostgreSQL tables are computed in their own server, from one database",
+            source=postgres_describe(url),
+            hint="leave the engine at its default and read both tables from one database",
+        )
+    return Engine("postgres", postgres_url=url)
 
 
 StoreLike = str | Path

@@ -89,7 +89,8 @@ SourceOpt = Annotated[
     typer.Option(
         "--source",
         help="Read --deals-table/--reps-table in place: a DuckDB database "
-        "(duckdb:///path.duckdb) or, with --engine spark, the Spark catalog (spark).",
+        "(duckdb:///path.duckdb), a PostgreSQL database (postgresql://user@host:port/db; the "
+        "report is computed in that server) or, with --engine spark, the Spark catalog (spark).",
     ),
 ]
 DealsTableOpt = Annotated[
@@ -161,10 +162,25 @@ SparkConfOpt = Annotated[
 
 
 def engine_for(
-    name: EngineName, memory_limit: str | None, master: str | None, conf: list[str] | None
+    name: EngineName,
+    memory_limit: str | None,
+    master: str | None,
+    conf: list[str] | None,
+    source: str | None = None,
 ) -> Any:
-    """The Engine the options describe (imports the engine only now)."""
+    """The Engine the options describe (imports the engine only now). Tables of a
+    PostgreSQL ``source`` are computed in that server."""
     from pipereview.sources.engine import Engine
+    from pipereview.sources.warehouse import is_postgres
+
+    if source is not None and is_postgres(source):
+        if name is not EngineName.duckdb or master or conf or memory_limit:
+            raise typer.BadParameter(
+                "PostgreSQL tables are computed in their own server: leave out --engine, "
+                "--memory-limit and the Spark options",
+                param_hint="--source",
+            )
+        return Engine("postgres", postgres_url=source)
 
     settings = {}
     for item in conf or []:

@@ -108,7 +108,7 @@ def forecast(
     try:
         resolved = api.load_policy(policy)  # read once: the forecast and the page layout
         with progress() as step:
-            runner = engine_for(engine, memory_limit, spark_master, spark_conf)
+            runner = engine_for(engine, memory_limit, spark_master, spark_conf, source)
             result = api.forecast(
                 deals,
                 reps,

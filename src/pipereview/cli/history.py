@@ -142,7 +142,7 @@ def snapshot(
             )
     try:
         with progress() as step:
-            runner = engine_for(EngineName.duckdb, memory_limit, None, None)
+            runner = engine_for(EngineName.duckdb, memory_limit, None, None, source)
             if backfill:
                 infos = api.backfill(
                     deals,

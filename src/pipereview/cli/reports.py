@@ -110,7 +110,7 @@ def report(
         with progress() as step:
             if step:
                 step("starting the engine")
-            runner = engine_for(engine, memory_limit, spark_master, spark_conf)
+            runner = engine_for(engine, memory_limit, spark_master, spark_conf, source)
             result = api.build_report(
                 deals,
                 reps,
@@ -181,7 +181,7 @@ def validate(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
     )
     try:
-        runner = engine_for(engine, memory_limit, spark_master, spark_conf)
+        runner = engine_for(engine, memory_limit, spark_master, spark_conf, source)
         items = api.validate(
             deals,
             reps,
@@ -271,7 +271,7 @@ def explain(
     )
 
     try:
-        runner = engine_for(engine, memory_limit, spark_master, spark_conf)
+        runner = engine_for(engine, memory_limit, spark_master, spark_conf, source)
         verdicts = api.explain(
             subject_id,
             deals,

@@ -100,7 +100,7 @@ def rules_test(
     )
     try:
         with progress() as step:
-            runner = engine_for(engine, memory_limit, spark_master, spark_conf)
+            runner = engine_for(engine, memory_limit, spark_master, spark_conf, source)
             results = api.test_rules(
                 deals,
                 reps,

@@ -94,8 +94,10 @@ class Store:
     ) -> None:
         if engine.name != "duckdb":
             raise StoreError(
-                "the snapshot store works with the duckdb engine only so far",
-                hint="drop --engine spark when you use --store",
+                f"the snapshot store works with the duckdb engine only so far, not {engine.name}",
+                hint="drop --engine spark when you use --store"
+                if engine.name == "spark"
+                else "export the PostgreSQL tables to Parquet to keep their history",
             )
         self.engine = engine
         self.path = store_path(location)

@@ -2,6 +2,7 @@
 
 DuckDB (in-process, out-of-core with ``memory_limit``) is the default. Spark runs the same
 expressions on a local session, a cluster (``spark_master``) or a session the caller owns.
+PostgreSQL runs them in the server that holds the warehouse tables (``postgres_url``).
 This is the one module that knows which engine it talks to: the few things Ibis leaves to
 the backend (how a file is opened, how a table is kept, a row number in input order, how
 the fingerprint's row hash is summed) live here, behind small methods.
@@ -22,10 +23,11 @@ import pyarrow as pa
 
 from pipereview.errors import EngineError, InputError
 from pipereview.schema import ROW_COLUMN
+from pipereview.sources import postgres
 from pipereview.sources.spark import spark_session, spark_trims_whitespace_only
 from pipereview.sources.warehouse import SourceTable, source_kind
 
-ENGINES = ("duckdb", "spark")
+ENGINES = ("duckdb", "spark", "postgres")
 _names = itertools.count()
 
 
@@ -48,13 +50,19 @@ class Engine:
         threads: int | None = None,
         spark_master: str | None = None,
         spark_conf: Mapping[str, str] | None = None,
+        postgres_url: str | None = None,
     ) -> None:
         if name not in ENGINES:
             raise EngineError(f"unknown engine {name!r}", hint=f"use one of: {', '.join(ENGINES)}")
         self.name = name
         self._spark: Any = None
         self._attached: dict[str, str] = {}  # database file -> its alias in this connection
-        if name == "duckdb":
+        self.url = postgres_url.strip() if postgres_url else None
+        if name == "postgres":
+            if not postgres_url:
+                raise EngineError("the postgres engine needs a URL", hint="pass --source URL")
+            self.con = postgres.connect(postgres_url)
+        elif name == "duckdb":
             config: dict[str, Any] = {}
             if memory_limit:
                 config["memory_limit"] = memory_limit
@@ -100,8 +108,12 @@ class Engine:
         """Open a file with the engine's own reader (no rows pass through Python).
 
         CSV columns are all text (canonicalisation parses them); Parquet and JSON keep the
-        types the reader gives them.
+        types the reader gives them. PostgreSQL cannot read local files: a small side table
+        (stages, quotas, rates) is read by DuckDB here and sent to the server.
         """
+        if self.name == "postgres":
+            local = Engine("duckdb").read_file(path, kind, delimiter)
+            return self.from_arrow(local.to_pyarrow())
         if self._spark is None:
             if kind == "csv":
                 return self.con.read_csv(
@@ -141,16 +153,27 @@ class Engine:
 
     def read_table(self, source: SourceTable) -> ir.Table:
         """A warehouse table, read in place: a DuckDB database file is attached read-only
-        to this connection (once); ``spark`` is the Spark session's catalog."""
+        to this connection (once); ``spark`` is the Spark session's catalog; a PostgreSQL
+        table is read by the postgres engine connected to its server."""
         kind, location = source_kind(source.source)
-        if (kind == "spark") != (self._spark is not None):
+        if kind != self.name:
+            what = {"spark": "Spark catalog", "duckdb": "DuckDB database"}.get(kind, kind)
             raise InputError(
-                f"a {'Spark catalog' if kind == 'spark' else 'DuckDB database'} table is read "
-                f"with --engine {kind}",
+                f"a {what} table is read with --engine {kind}, not {self.name}",
                 source=source.source,
-                hint=f"pass --engine {kind}",
+                hint="read both tables from one source"
+                if kind == "postgres" or self.name == "postgres"
+                else f"pass --engine {kind}",
             )
         *schema, name = source.name.split(".")
+        if self.name == "postgres":
+            if location != self.url:
+                raise InputError(
+                    "the tables are in different PostgreSQL databases",
+                    source=postgres.describe(source.source),
+                    hint="read the deals and reps from one database",
+                )
+            return self._postgres_table(source, name, schema[0] if schema else None)
         if self._spark is not None:
             try:
                 return self._view(self._spark.table(source.name))
@@ -182,6 +205,16 @@ class Engine:
             return ibis.memtable(table)
         return self._view(self._spark.createDataFrame(table))
 
+    def _postgres_table(self, source: SourceTable, name: str, schema: str | None) -> ir.Table:
+        tables = self.con.list_tables(database=schema)
+        if name not in tables:
+            raise InputError(
+                f"no table {source.name!r}",
+                source=postgres.describe(source.source),
+                hint=f"tables: {', '.join(sorted(tables)[:12]) or '(none)'}",
+            )
+        return self.con.table(name, database=schema)
+
     def _view(self, frame: Any) -> ir.Table:
         name = _name("raw")
         frame.createOrReplaceTempView(name)
@@ -196,7 +229,7 @@ class Engine:
         """Where the canonical table lives: Parquet with row numbers is scanned in place
         (each query reads only its columns), behind a view so that every later query
         compiles to a short statement; anything else is computed once and kept."""
-        if ROW_COLUMN in expr.columns:
+        if ROW_COLUMN in expr.columns and self.name != "postgres":
             name = _name("canonical")
             self.con.create_view(name, expr)
             return self.con.table(name)
@@ -209,6 +242,10 @@ class Engine:
         ``preserve_insertion_order``), so ``rowid`` is the input order. Spark numbers rows
         by partition (a file's partitions are in file order) plus the row's index in it.
         """
+        if self.name == "postgres":  # numbered in the scan order of the source
+            if ROW_COLUMN not in expr.columns:
+                expr = expr.mutate(**{ROW_COLUMN: ibis.row_number() + 1})
+            return self.con.create_table(_name("canonical"), expr, temp=True)
         if self._spark is None:
             table = self.con.create_table(_name("canonical"), expr, temp=True)
             return table.mutate(**{ROW_COLUMN: table.rowid() + 1})
@@ -250,17 +287,20 @@ class Engine:
             import duckdb
 
             return isinstance(exc, duckdb.OutOfMemoryException)
-        return "OutOfMemoryError" in str(exc)
+        return self.name == "spark" and "OutOfMemoryError" in str(exc)
 
     # --- the fingerprint's hash ---------------------------------------------------------
     @property
     def hashes_in_scan(self) -> bool:
         """True when the row hash (DuckDB's ``hash``) can be part of any aggregate here."""
-        return self._spark is None
+        return self.name == "duckdb"
 
     def hash_sum_apart(self, t: ir.Table, batch_sql: str) -> int:
         """Spark: the same DuckDB row-hash sum, computed by DuckDB on each Arrow batch on
-        the executors (``mapInArrow``), so the fingerprint equals DuckDB's."""
+        the executors (``mapInArrow``), so the fingerprint equals DuckDB's. PostgreSQL:
+        the rows streamed through DuckDB here, batch by batch."""
+        if self.name == "postgres":
+            return postgres.hash_batches(self.con, t, batch_sql)
         frame = self._spark.sql(ibis.to_sql(t, dialect="pyspark"))
         try:
             parts = frame.mapInArrow(_hash_batches(batch_sql), "h string").collect()
@@ -313,6 +353,10 @@ def _data_errors(name: str) -> tuple[type[BaseException], ...]:
         import duckdb
 
         return (duckdb.Error,)
+    if name == "postgres":
+        import psycopg
+
+        return (psycopg.Error,)
     from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
 

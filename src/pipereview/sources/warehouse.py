@@ -1,34 +1,40 @@
 """Warehouse tables as inputs, read in place by the engine: a table of a DuckDB database file
-(attached read-only to the engine's DuckDB connection), or a table of the Spark session's
-catalog (``--engine spark``). No row is downloaded into Python; the metrics run where the
-table is. Other Ibis URLs (PostgreSQL, Snowflake, ...) are refused with what to do instead.
+(attached read-only to the engine's DuckDB connection), a table of a PostgreSQL database (the
+report is then computed in that server, ``sources/postgres.py``), or a table of the Spark
+session's catalog (``--engine spark``). The metrics run where the table is. Other Ibis URLs
+(Snowflake, BigQuery, ...) are refused with what to do instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipereview.errors import InputError
 
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 UNSUPPORTED_HINT = (
-    "read a DuckDB database file (duckdb:///path/to/file.duckdb) or, with --engine spark, a "
-    "table of the Spark catalog (--source spark); or export the tables to Parquet"
+    "read a DuckDB database file (duckdb:///path/to/file.duckdb), a PostgreSQL database "
+    "(postgresql://user@host:port/database) or, with --engine spark, a table of the Spark "
+    "catalog (--source spark); or export the tables to Parquet"
 )
 
 
 @dataclass(frozen=True)
 class SourceTable:
     """A table the engine reads in place: ``name`` (``table`` or ``schema.table``) in
-    ``source`` (a DuckDB database URL or path, or ``spark`` for the Spark catalog)."""
+    ``source`` (a DuckDB database URL or path, a PostgreSQL URL, or ``spark`` for the Spark
+    catalog)."""
 
     source: str
     name: str
 
     def describe(self) -> str:
-        """How errors name it."""
-        return f"{self.source} table {self.name}"
+        """How errors name it (a URL without its password)."""
+        kind = source_kind(self.source)[0]
+        where = postgres_describe(self.source) if kind == "postgres" else self.source
+        return f"{where} table {self.name}"
 
 
 def table(name: str, source: str) -> SourceTable:
@@ -40,11 +46,14 @@ def table(name: str, source: str) -> SourceTable:
 
 
 def source_kind(source: str) -> tuple[str, str]:
-    """("duckdb", database path) or ("spark", "") for a source URL; InputError otherwise."""
+    """("duckdb", database path), ("postgres", URL) or ("spark", "") for a source URL;
+    InputError otherwise."""
     text = source.strip()
     scheme, sep, rest = text.partition("://")
     if text in ("spark", "spark:"):
         return "spark", ""
+    if is_postgres(text):
+        return "postgres", text
     if sep and scheme.lower() == "duckdb":
         return "duckdb", _database(rest, source)  # duckdb:///abs/path or duckdb://relative
     if sep:
@@ -62,3 +71,18 @@ def _database(path: str, source: str) -> str:
     if not Path(path).is_file():
         raise InputError("database file not found", source=source, hint="check the --source path")
     return path
+
+
+def is_postgres(url: str) -> bool:
+    """True for a ``postgres://`` or ``postgresql://`` URL."""
+    scheme, sep, _ = url.strip().partition("://")
+    return bool(sep) and scheme.lower() in ("postgres", "postgresql")
+
+
+def postgres_describe(url: str) -> str:
+    """A PostgreSQL URL without its password, for messages."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"postgresql://{user}{host}{port}{parts.path}"

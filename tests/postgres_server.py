@@ -1,0 +1,66 @@
+"""A throwaway PostgreSQL server on 127.0.0.1, for tests (stopped by the caller).
+
+Debian's ``postgresql`` package provides the binaries (``make postgres`` installs it; CI
+does the same). The cluster lives in a temporary directory, listens on a free port on
+loopback only (and on a Unix socket in that directory), trusts local connections, and is
+stopped and removed after the tests. As root, the server runs as the ``postgres`` user,
+since PostgreSQL refuses to run as root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.spark_cluster import free_port
+
+USER = "pipereview"
+
+
+def binaries() -> Path | None:
+    """The newest installed PostgreSQL's bin directory, if any."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return found[-1].parent if found else None
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+def _run(command: list[str]) -> None:
+    done = subprocess.run(_as_server_user(command), capture_output=True, text=True, timeout=120)
+    if done.returncode:
+        raise RuntimeError(f"{command[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """Yield the URL of a fresh server's ``postgres`` database; stop the server after."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        raise RuntimeError("PostgreSQL is not installed: run `make postgres` (Debian's package)")
+    tmp = Path(tempfile.mkdtemp(prefix="pipereview-pg-"))
+    data = tmp / "data"
+    if os.geteuid() == 0:
+        shutil.chown(tmp, "postgres")
+    port = free_port()
+    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--auth=trust"]
+    _run([*initdb, "--encoding=UTF8", "--locale=C"])
+    options = f"-h 127.0.0.1 -p {port} -k {tmp} -c fsync=off -c full_page_writes=off"
+    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data)]
+    _run([*pg_ctl, "-o", options, "-l", str(tmp / "log"), "-w", "start"])
+    try:
+        yield f"postgresql://{USER}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_server_user([*pg_ctl, "-m", "fast", "stop"]), timeout=120)
+        shutil.rmtree(tmp, ignore_errors=True)
