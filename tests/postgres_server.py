@@ -17,9 +17,31 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
+import psycopg
+
 from tests.spark_cluster import free_port
 
 USER = "pipereview"
+
+# How a warehouse types the canonical columns (anything not listed stays text).
+TYPED = {
+    "deal_value_usd": "numeric(14,2)",
+    "amount": "numeric(14,2)",
+    "probability": "double precision",
+    "days_in_stage": "integer",
+    "created_date": "date",
+    "close_date": "date",
+    "risk_flags": "text[]",
+    "quota_usd": "numeric",
+    "year_to_date_revenue_usd": "numeric(16,2)",
+    "close_rate": "real",
+    "quota_3m": "numeric",
+    "closed_won_3m_current": "numeric",
+    "current_pipeline_value": "numeric",
+    "previous_pipeline_value": "numeric",
+    "risk_score_current": "double precision",
+}
 
 
 def binaries() -> Path | None:
@@ -64,3 +86,31 @@ def postgres_server() -> Iterator[str]:
     finally:
         subprocess.run(_as_server_user([*pg_ctl, "-m", "fast", "stop"]), timeout=120)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_csv(
+    url: str, name: str, csv: Path, types: dict[str, str] | None = None, schema: str = "public"
+) -> None:
+    """``csv`` as table ``schema.name``: every column text, or typed by ``types``."""
+    types = types or {}
+    rel = duckdb.sql(f"SELECT * FROM read_csv('{csv}', all_varchar=true, header=true)")
+    columns = rel.columns
+    flags = [i for i, c in enumerate(columns) if types.get(c) == "text[]"]
+    rows = []
+    for row in rel.fetchall():
+        values = list(row)
+        for i in flags:  # "a;b" -> {a,b}; blank -> no flags
+            values[i] = [f for f in (values[i] or "").split(";") if f] or None
+        rows.append(values)
+    ddl = ", ".join(f'"{c}" {types.get(c, "text")}' for c in columns)
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        con.execute(f'DROP TABLE IF EXISTS "{schema}"."{name}"')
+        con.execute(f'CREATE TABLE "{schema}"."{name}" ({ddl})')
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        with (
+            con.cursor() as cur,
+            cur.copy(f'COPY "{schema}"."{name}" ({quoted}) FROM STDIN') as copy,
+        ):
+            for values in rows:
+                copy.write_row(values)

@@ -15,38 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import psycopg
 import pytest
 
 from pipereview.api import build_report, table, validate
 from pipereview.errors import EngineError, InputError, StoreError
 from pipereview.sources.engine import Engine
-from tests.postgres_server import postgres_server
+from tests.postgres_server import TYPED, load_csv, postgres_server
 
 AS_OF = dt.date(2026, 11, 22)
 CRM = Path(__file__).parent / "fixtures" / "crm" / "salesforce"
 DEMO_AS_OF = dt.date(2026, 11, 20)
-
-# How a warehouse types the canonical columns (anything not listed stays text).
-TYPED = {
-    "deal_value_usd": "numeric(14,2)",
-    "amount": "numeric(14,2)",
-    "probability": "double precision",
-    "days_in_stage": "integer",
-    "created_date": "date",
-    "close_date": "date",
-    "risk_flags": "text[]",
-    "quota_usd": "numeric",
-    "year_to_date_revenue_usd": "numeric(16,2)",
-    "close_rate": "real",
-    "quota_3m": "numeric",
-    "closed_won_3m_current": "numeric",
-    "current_pipeline_value": "numeric",
-    "previous_pipeline_value": "numeric",
-    "risk_score_current": "double precision",
-}
-
 
 # User rules compile to the server's SQL too (functions, arithmetic, dates, text).
 RULES = {
@@ -78,34 +57,6 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-def _load(
-    url: str, name: str, csv: Path, types: dict[str, str] | None = None, schema: str = "public"
-) -> None:
-    """``csv`` as table ``schema.name``: every column text, or typed by ``types``."""
-    types = types or {}
-    rel = duckdb.sql(f"SELECT * FROM read_csv('{csv}', all_varchar=true, header=true)")
-    columns = rel.columns
-    flags = [i for i, c in enumerate(columns) if types.get(c) == "text[]"]
-    rows = []
-    for row in rel.fetchall():
-        values = list(row)
-        for i in flags:  # "a;b" -> {a,b}; blank -> no flags
-            values[i] = [f for f in (values[i] or "").split(";") if f] or None
-        rows.append(values)
-    ddl = ", ".join(f'"{c}" {types.get(c, "text")}' for c in columns)
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        con.execute(f'DROP TABLE IF EXISTS "{schema}"."{name}"')
-        con.execute(f'CREATE TABLE "{schema}"."{name}" ({ddl})')
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        with (
-            con.cursor() as cur,
-            cur.copy(f'COPY "{schema}"."{name}" ({quoted}) FROM STDIN') as copy,
-        ):
-            for values in rows:
-                copy.write_row(values)
-
-
 def _tables(url: str, prefix: str = "", schema: str = "public") -> tuple[Any, Any]:
     where = "" if schema == "public" else f"{schema}."
     return table(f"{where}{prefix}deals", url), table(f"{where}{prefix}reps", url)
@@ -114,8 +65,8 @@ def _tables(url: str, prefix: str = "", schema: str = "public") -> tuple[Any, An
 def test_text_tables_equal_the_files_byte_for_byte(
     pg_url: str, small_files: tuple[Path, Path]
 ) -> None:
-    _load(pg_url, "deals", small_files[0])
-    _load(pg_url, "reps", small_files[1])
+    load_csv(pg_url, "deals", small_files[0])
+    load_csv(pg_url, "reps", small_files[1])
     files = build_report(*small_files, as_of=AS_OF)
     tables = build_report(*_tables(pg_url), as_of=AS_OF)
     assert tables.to_json() == files.to_json()
@@ -127,8 +78,8 @@ def test_typed_warehouse_tables_equal_duckdb(pg_url: str, demo_files: tuple[Path
     deals, reps = demo_files
     text = deals.read_text()
     assert ";" in text  # risk flags are lists here
-    _load(pg_url, "typed_deals", deals, TYPED)
-    _load(pg_url, "typed_reps", reps, TYPED)
+    load_csv(pg_url, "typed_deals", deals, TYPED)
+    load_csv(pg_url, "typed_reps", reps, TYPED)
     files = build_report(deals, reps, as_of=DEMO_AS_OF, policy=RULES)
     tables = build_report(*_tables(pg_url, "typed_"), as_of=DEMO_AS_OF, policy=RULES)
     assert tables.to_json() == files.to_json()
@@ -138,12 +89,41 @@ def test_typed_warehouse_tables_equal_duckdb(pg_url: str, demo_files: tuple[Path
 
 
 def test_preset_over_postgres_tables(pg_url: str) -> None:
-    _load(pg_url, "deals", CRM / "Opportunity.csv", schema="salesforce")
-    _load(pg_url, "reps", CRM / "User.csv", schema="salesforce")
+    load_csv(pg_url, "deals", CRM / "Opportunity.csv", schema="salesforce")
+    load_csv(pg_url, "reps", CRM / "User.csv", schema="salesforce")
     files = build_report(
         CRM / "Opportunity.csv", CRM / "User.csv", as_of=AS_OF, preset="salesforce"
     )
     tables = build_report(*_tables(pg_url, schema="salesforce"), as_of=AS_OF, preset="salesforce")
+    assert tables.to_json() == files.to_json()
+    # side files (a quota table, a stage table) are sent to the server next to the tables
+    quotas = CRM / "ForecastingQuota.csv"
+    files = build_report(
+        CRM / "Opportunity.csv", CRM / "User.csv", as_of=AS_OF, preset="salesforce", quotas=quotas
+    )
+    tables = build_report(
+        *_tables(pg_url, schema="salesforce"), as_of=AS_OF, preset="salesforce", quotas=quotas
+    )
+    assert tables.to_json() == files.to_json()
+    # a report export: labels, owner names, US dates (a strftime format in the mapping)
+    report = (CRM / "opportunity_report.csv", CRM / "users_report.csv")
+    load_csv(pg_url, "report_deals", report[0], schema="salesforce")
+    load_csv(pg_url, "report_reps", report[1], schema="salesforce")
+    files = build_report(*report, as_of=AS_OF, preset="salesforce-report")
+    tables = build_report(
+        *_tables(pg_url, "report_", schema="salesforce"), as_of=AS_OF, preset="salesforce-report"
+    )
+    assert tables.to_json() == files.to_json()
+    hubspot = CRM.parent / "hubspot"
+    load_csv(pg_url, "deals", hubspot / "deals.csv", schema="hubspot")
+    load_csv(pg_url, "reps", hubspot / "owners.csv", schema="hubspot")
+    stages = hubspot / "pipeline_stages.csv"
+    files = build_report(
+        hubspot / "deals.csv", hubspot / "owners.csv", as_of=AS_OF, preset="hubspot", stages=stages
+    )
+    tables = build_report(
+        *_tables(pg_url, schema="hubspot"), as_of=AS_OF, preset="hubspot", stages=stages
+    )
     assert tables.to_json() == files.to_json()
 
 
@@ -167,8 +147,8 @@ def test_non_ascii_ties_and_case(pg_url: str, tmp_path: Path) -> None:
         "R1,Åsa Öberg,10000,2000,0.3\n"
         "Ünal,ünal çelik,8000,9000,0.5\n"
     )
-    _load(pg_url, "intl_deals", deals)
-    _load(pg_url, "intl_reps", reps)
+    load_csv(pg_url, "intl_deals", deals)
+    load_csv(pg_url, "intl_reps", reps)
     files = build_report(deals, reps, as_of=AS_OF)
     tables = build_report(*_tables(pg_url, "intl_"), as_of=AS_OF)
     assert tables.to_json() == files.to_json()
@@ -180,8 +160,8 @@ def test_empty_tables(pg_url: str, tmp_path: Path, small_files: tuple[Path, Path
     for path, source in ((tmp_path / "deals.csv", small_files[0]), (tmp_path / "reps.csv",
                                                                       small_files[1])):  # fmt: skip
         path.write_text(source.read_text().splitlines()[0] + "\n")
-    _load(pg_url, "empty_deals", tmp_path / "deals.csv")
-    _load(pg_url, "empty_reps", tmp_path / "reps.csv")
+    load_csv(pg_url, "empty_deals", tmp_path / "deals.csv")
+    load_csv(pg_url, "empty_reps", tmp_path / "reps.csv")
     files = build_report(tmp_path / "deals.csv", tmp_path / "reps.csv", as_of=AS_OF)
     tables = build_report(*_tables(pg_url, "empty_"), as_of=AS_OF)
     assert tables.to_json() == files.to_json()
@@ -195,8 +175,8 @@ def test_bad_value_is_located(pg_url: str, tmp_path: Path, small_files: tuple[Pa
     row[header.index("probability")] = "45"
     bad = tmp_path / "deals.csv"
     bad.write_text("\n".join([lines[0], *lines[1:3], ",".join(row), *lines[4:]]) + "\n")
-    _load(pg_url, "bad_deals", bad)
-    _load(pg_url, "reps", small_files[1])
+    load_csv(pg_url, "bad_deals", bad)
+    load_csv(pg_url, "reps", small_files[1])
     with pytest.raises(InputError) as caught:
         build_report(table("bad_deals", pg_url), table("reps", pg_url), as_of=AS_OF)
     err = caught.value
@@ -206,21 +186,21 @@ def test_bad_value_is_located(pg_url: str, tmp_path: Path, small_files: tuple[Pa
     # a value no cast can read (not a number at all) is refused the same way, not crashed
     row[header.index("probability")] = "half"
     bad.write_text("\n".join([lines[0], *lines[1:3], ",".join(row), *lines[4:]]) + "\n")
-    _load(pg_url, "bad_deals", bad)
+    load_csv(pg_url, "bad_deals", bad)
     with pytest.raises(InputError, match="'half' cannot be used as probability"):
         build_report(table("bad_deals", pg_url), table("reps", pg_url), as_of=AS_OF)
 
 
 def test_validate_runs_in_the_server(pg_url: str, small_files: tuple[Path, Path]) -> None:
-    _load(pg_url, "deals", small_files[0])
-    _load(pg_url, "reps", small_files[1])
+    load_csv(pg_url, "deals", small_files[0])
+    load_csv(pg_url, "reps", small_files[1])
     files = validate(*small_files, as_of=AS_OF)
     tables = validate(*_tables(pg_url), as_of=AS_OF)
     assert [i.model_dump() for i in tables] == [i.model_dump() for i in files]
 
 
 def test_wrong_url_table_and_engine(pg_url: str, small_files: tuple[Path, Path]) -> None:
-    _load(pg_url, "reps", small_files[1])
+    load_csv(pg_url, "reps", small_files[1])
     with pytest.raises(InputError, match=r"no table 'opportunities' \(tables: .*reps"):
         build_report(table("opportunities", pg_url), table("reps", pg_url), as_of=AS_OF)
     dead = "postgresql://pipereview@127.0.0.1:1/postgres"
@@ -235,7 +215,7 @@ def test_wrong_url_table_and_engine(pg_url: str, small_files: tuple[Path, Path])
     other = pg_url.rsplit("/", 1)[0] + "/template1"
     with pytest.raises(InputError, match="from one database"):
         build_report(table("deals", pg_url), table("reps", other), as_of=AS_OF)
-    with pytest.raises(StoreError, match="duckdb engine only so far, not postgres"):
+    with pytest.raises(StoreError, match="store file works with the duckdb engine, not postgres"):
         build_report(*_tables(pg_url), as_of=AS_OF, store="x.duckdb")
 
 
@@ -247,8 +227,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_cli_report_equals_duckdb_byte_for_byte(
     pg_url: str, small_files: tuple[Path, Path]
 ) -> None:
-    _load(pg_url, "deals", small_files[0])
-    _load(pg_url, "reps", small_files[1])
+    load_csv(pg_url, "deals", small_files[0])
+    load_csv(pg_url, "reps", small_files[1])
     common = ("--as-of", "2026-11-22", "--format", "json")
     files = _cli("report", "--deals", str(small_files[0]), "--reps", str(small_files[1]), *common)
     tables = _cli(
@@ -311,3 +291,23 @@ def test_try_cast_reads_text_as_duckdb_does(pg_url: str, texts: list[str], targe
 
 def _comparable(value: Any) -> Any:
     return "nan" if isinstance(value, float) and math.isnan(value) else value
+
+
+def test_databases_pipereview_cannot_use(pg_url: str) -> None:
+    """A database that does not store UTF8, and a user who may not create temporary
+    objects, are refused in one line before any table is read."""
+    base = pg_url.rsplit("/", 1)[0]
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("DROP DATABASE IF EXISTS latin")
+        con.execute("CREATE DATABASE latin ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' "
+                    "TEMPLATE template0")  # fmt: skip
+        con.execute("DROP DATABASE IF EXISTS locked")
+        con.execute("CREATE DATABASE locked")
+        con.execute("REVOKE TEMPORARY ON DATABASE locked FROM PUBLIC")
+        con.execute("DROP ROLE IF EXISTS reader")
+        con.execute("CREATE ROLE reader LOGIN")
+    with pytest.raises(EngineError, match="stores text as LATIN1, not UTF8"):
+        Engine("postgres", postgres_url=f"{base}/latin")
+    reader = base.replace("pipereview@", "reader@") + "/locked"
+    with pytest.raises(EngineError, match="cannot set up a session on postgresql://reader@"):
+        Engine("postgres", postgres_url=reader)

@@ -27,7 +27,12 @@ from pipereview.sources.ingest import load
 from pipereview.sources.intake import derive, load_mapped, quotas_from_table
 from pipereview.sources.mapped import Plan
 from pipereview.sources.mapping import Mapping, resolve_mapping
-from pipereview.sources.warehouse import SourceTable, postgres_describe, source_kind
+from pipereview.sources.warehouse import (
+    SourceTable,
+    is_postgres,
+    postgres_describe,
+    source_kind,
+)
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession
@@ -145,6 +150,14 @@ def load_inputs(
         loaded_reps=loaded_reps,
         loaded_quotas=loaded_quotas,
     )
+
+
+def with_store(engine: EngineLike, store: Any) -> EngineLike:
+    """A PostgreSQL store is kept by its server, so the default engine becomes that server
+    (files are then sent to it); anything else is ``engine`` as given."""
+    if store is not None and is_postgres(str(store)) and engine == "duckdb":
+        return Engine("postgres", postgres_url=str(store))
+    return engine
 
 
 def engine_for(engine: EngineLike, *inputs: Any) -> Engine:

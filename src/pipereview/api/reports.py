@@ -18,6 +18,7 @@ from pipereview.api.common import (
     resolve_policy,
     velocity_of,
     with_earlier,
+    with_store,
 )
 from pipereview.errors import InputError, NotFoundError, StoreError
 from pipereview.history.store import Store
@@ -85,7 +86,7 @@ def build_report(
     inputs = load_inputs(
         deals,
         reps,
-        engine=engine,
+        engine=with_store(engine, store),
         progress=progress,
         as_of=as_of,
         policy=resolved,
@@ -261,7 +262,7 @@ def velocity(
     history file through it."""
     one_history(stage_history=stage_history, field_history=field_history, store=store)
     resolved = resolve_policy(policy)
-    runner = Engine.of(engine)
+    runner = Engine.of(with_store(engine, store))
     chosen = resolve_mapping(intake.get("preset"), intake.get("mapping"))
     if store is None:
         if deals is None:

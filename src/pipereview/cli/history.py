@@ -38,7 +38,7 @@ from pipereview.cli.common import (
     progress,
 )
 from pipereview.errors import PipereviewError
-from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
+from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT, store_label
 
 history_app = typer.Typer(no_args_is_help=True, help="Snapshots in the store.")
 app.add_typer(history_app, name="history")
@@ -46,7 +46,9 @@ app.add_typer(history_app, name="history")
 StoreOpt = Annotated[
     str,
     typer.Option(
-        "--store", help="Snapshot store: a DuckDB file (created on first write) or duckdb:// URL."
+        "--store",
+        help="Snapshot store: a DuckDB file (created on first write), a duckdb:// URL, or a "
+        "PostgreSQL database (postgresql://user@host:port/db; schema pipereview).",
     ),
 ]
 DateArg = Annotated[str, typer.Argument(help="The snapshot's as-of date, YYYY-MM-DD.")]
@@ -142,7 +144,9 @@ def snapshot(
             )
     try:
         with progress() as step:
-            runner = engine_for(EngineName.duckdb, memory_limit, None, None, source)
+            runner = engine_for(
+                EngineName.duckdb, memory_limit, None, None, source if source else store
+            )
             if backfill:
                 infos = api.backfill(
                     deals,
@@ -177,7 +181,8 @@ def snapshot(
     for info in infos:
         kind = "backfilled snapshot" if backfill else "stored snapshot"
         err_console.print(
-            f"{kind} {info.as_of.isoformat()} in {store}: {info.deals:,} deals, {info.reps:,} reps",
+            f"{kind} {info.as_of.isoformat()} in {store_label(store)}: "
+            f"{info.deals:,} deals, {info.reps:,} reps",
             highlight=False,
             soft_wrap=True,
         )
@@ -201,7 +206,7 @@ def history_list(
         sys.stdout.write(dumps(found))
         return
     if not found:
-        typer.echo(f"{store}: no snapshots yet")
+        typer.echo(f"{store_label(store)}: no snapshots yet")
     for item in found:
         typer.echo(
             f"{item['as_of']}  {item['deals']:>10,} deals  {item['reps']:>6,} reps  "
@@ -242,7 +247,9 @@ def history_delete(as_of: DateArg, store: StoreOpt = DEFAULT_STORE) -> None:
     except PipereviewError as exc:
         raise fail(exc) from None
     err_console.print(
-        f"deleted snapshot {date.isoformat()} from {store}", highlight=False, soft_wrap=True
+        f"deleted snapshot {date.isoformat()} from {store_label(store)}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

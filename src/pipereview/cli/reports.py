@@ -110,7 +110,9 @@ def report(
         with progress() as step:
             if step:
                 step("starting the engine")
-            runner = engine_for(engine, memory_limit, spark_master, spark_conf, source)
+            runner = engine_for(
+                engine, memory_limit, spark_master, spark_conf, source if source else store
+            )
             result = api.build_report(
                 deals,
                 reps,

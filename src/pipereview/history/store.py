@@ -1,23 +1,19 @@
-"""The snapshot store: canonical inputs and the report for each as-of date, in one DuckDB file.
+"""The snapshot store: canonical inputs and the report for each as-of date, in one DuckDB file
+or in the ``pipereview`` schema of a PostgreSQL database (``backends.py``).
 
-The store is attached to the engine's own DuckDB connection, so a snapshot is written from
-the engine (``INSERT ... SELECT`` from the canonical tables) and read back as Ibis tables
-that join with today's inputs; no row passes through Python. A snapshot is written in one
-transaction: a process killed while writing leaves the earlier snapshots and no partial one
-(DuckDB rolls back what was not committed when the file is next opened). DuckDB lets one
-process write a file at a time; a second one waits (``wait`` seconds) and then fails with
-one line. The store carries a schema version and refuses a newer one.
+The store is reached through the engine's own connection (a DuckDB file is attached to it;
+a PostgreSQL store is in the engine's server), so a snapshot is written from the engine
+(``INSERT ... SELECT`` from the canonical tables) and read back as Ibis tables that join
+with today's inputs; no row passes through Python. A snapshot is written in one
+transaction: a process killed while writing leaves the earlier snapshots and no partial one.
+One process writes at a time; a second one waits (``wait`` seconds) and then fails with one
+line. The store carries a schema version and refuses a newer one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
-import os
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,13 +23,13 @@ import ibis.expr.types as ir
 
 from pipereview.errors import StoreError
 from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
+from pipereview.history.backends import backend_for
 from pipereview.schema import ROW_COLUMN, TABLES
 from pipereview.sources.engine import Engine
 
 STORE_SCHEMA_VERSION = 1
 META, SNAPSHOTS = "pipereview_meta", "snapshots"
 TABLE_NAMES = {"deals": "snapshot_deals", "reps": "snapshot_reps"}
-_aliases = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -45,20 +41,6 @@ class SnapshotInfo:
     policy_fingerprint: str
     deals: int
     reps: int
-
-
-def store_path(location: str | Path) -> Path:
-    """The DuckDB file a ``--store`` value names: a path or a ``duckdb://`` URL."""
-    text = str(location)
-    if "://" in text:
-        scheme, _, rest = text.partition("://")
-        if scheme != "duckdb" or not rest:
-            raise StoreError(
-                f"cannot use {text!r} as a store: only DuckDB files are supported so far",
-                hint="give a file path such as ./pipereview.duckdb (or duckdb:///abs/path.duckdb)",
-            )
-        text = rest
-    return Path(text)
 
 
 def _schema(table: str) -> ibis.Schema:
@@ -81,8 +63,8 @@ SNAPSHOT_SCHEMA = ibis.schema(
 
 
 class Store:
-    """A snapshot store attached to a DuckDB engine. Use as a context manager: the file is
-    attached (and locked) on enter and detached on exit."""
+    """A snapshot store reached through an engine. Use as a context manager: the store is
+    opened (a DuckDB file attached and locked) on enter and closed on exit."""
 
     def __init__(
         self,
@@ -92,33 +74,14 @@ class Store:
         read_only: bool = False,
         wait: float = DEFAULT_WAIT,
     ) -> None:
-        if engine.name != "duckdb":
-            raise StoreError(
-                f"the snapshot store works with the duckdb engine only so far, not {engine.name}",
-                hint="drop --engine spark when you use --store"
-                if engine.name == "spark"
-                else "export the PostgreSQL tables to Parquet to keep their history",
-            )
         self.engine = engine
-        self.path = store_path(location)
+        self.backend = backend_for(engine, location, read_only, wait)
+        self.path = self.backend.name  # how messages name the store
         self.read_only = read_only
-        self.wait = wait
-        self.alias = f"pipereview_store_{os.getpid()}_{next(_aliases)}"
-        self._attached = False
 
     # --- opening ------------------------------------------------------------------------
     def __enter__(self) -> Store:
-        if self.read_only and not self.path.exists():
-            raise StoreError(
-                f"no store at {self.path}",
-                hint="write a snapshot first: pipereview snapshot --deals F --reps F --as-of D",
-            )
-        if not _duckdb_file_or_new(self.path):
-            raise StoreError(
-                f"{self.path}: cannot open as a pipereview store: not a DuckDB database file",
-                hint="--store must name a DuckDB file written by pipereview (or a new path)",
-            )
-        self._attach()
+        self.backend.open()
         try:
             self._check_version()
         except BaseException:
@@ -130,46 +93,13 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        if self._attached:
-            self._attached = False
-            self.engine.con.detach(self.alias)
+        self.backend.close()
 
-    def _attach(self) -> None:
-        import duckdb
-
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                self.engine.con.attach(str(self.path), name=self.alias, read_only=self.read_only)
-                self._attached = True
-                return
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise self._unusable(exc) from None
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"{self.path}: in use by another process (waited {self.wait:g} s)",
-                        hint="try again when the other pipereview command has finished",
-                    ) from None
-                time.sleep(0.1)
-            except duckdb.Error as exc:
-                raise self._unusable(exc) from None
-
-    def _unusable(self, exc: BaseException) -> StoreError:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return StoreError(
-            f"{self.path}: cannot open as a pipereview store: {first}",
-            hint="--store must name a DuckDB file written by pipereview (or a new path)",
-        )
-
-    def _db(self) -> tuple[str, str]:
-        return (self.alias, "main")
+    def _db(self) -> Any:
+        return self.backend.database
 
     def _tables(self) -> set[str]:
-        rows = self.engine.con.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [self.alias]
-        ).fetchall()
-        return {name for (name,) in rows}
+        return self.backend.tables()
 
     def _check_version(self) -> None:
         tables = self._tables()
@@ -195,6 +125,8 @@ class Store:
     def _create(self) -> None:
         con = self.engine.con
         with self._transaction():
+            if META in self._tables():  # another writer created it while this one waited
+                return
             con.create_table(
                 META, schema=ibis.schema({"key": "string", "value": "string"}), database=self._db()
             )
@@ -207,16 +139,8 @@ class Store:
             for table, name in TABLE_NAMES.items():
                 con.create_table(name, schema=_schema(table), database=self._db())
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        raw = self.engine.con.con
-        raw.begin()
-        try:
-            yield
-        except BaseException:
-            raw.rollback()
-            raise
-        raw.commit()
+    def _transaction(self) -> Any:
+        return self.backend.transaction()
 
     # --- reading ------------------------------------------------------------------------
     def snapshots(self) -> list[SnapshotInfo]:
@@ -322,19 +246,10 @@ class Store:
             self._delete_rows(as_of)
 
     def _delete_rows(self, as_of: dt.date) -> None:
-        raw = self.engine.con.con
         for name in (SNAPSHOTS, *TABLE_NAMES.values()):
-            raw.execute(f'DELETE FROM "{self.alias}".main."{name}" WHERE as_of = ?', [as_of])
-
-
-def _duckdb_file_or_new(path: Path) -> bool:
-    """True for a path DuckDB may attach as a database file: absent, empty, a directory (its
-    own error follows) or a file with DuckDB's magic bytes. DuckDB attaches an existing CSV
-    or JSON file as a database held in memory, where a snapshot would vanish on exit."""
-    if not path.is_file() or path.stat().st_size == 0:
-        return True
-    with path.open("rb") as handle:
-        return handle.read(12)[8:12] == b"DUCK"
+            self.backend.execute(
+                f"DELETE FROM {self.backend.qualified(name)} WHERE as_of = ?", [as_of]
+            )
 
 
 def describe(info: SnapshotInfo) -> dict[str, Any]:

@@ -206,6 +206,7 @@ class Engine:
         return self._view(self._spark.createDataFrame(table))
 
     def _postgres_table(self, source: SourceTable, name: str, schema: str | None) -> ir.Table:
+        schema = schema or postgres.schema_of(self.con, name)  # as the search path finds it
         tables = self.con.list_tables(database=schema)
         if name not in tables:
             raise InputError(

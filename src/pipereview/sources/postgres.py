@@ -60,6 +60,49 @@ def connect(url: str) -> Any:
             hint="check the URL (postgresql://user:password@host:port/database) and that "
             "the server is running",
         ) from None
+    import psycopg
+
+    try:
+        _set_up(con, url)
+    except psycopg.Error as exc:  # e.g. a read-only replica refuses the session's functions
+        raise EngineError(
+            f"cannot set up a session on {describe(url)}: {_first_line(exc)}",
+            hint="pipereview needs a user that may create temporary tables and functions",
+        ) from None
+    return con
+
+
+_PG = {
+    "int64": "bigint",
+    "int32": "integer",
+    "float64": "double precision",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
+}
+
+
+def _function_name(dtype: dt.DataType) -> str:
+    return "pipereview_try_" + re.sub(r"[^a-z0-9]+", "_", str(dtype).lower()).strip("_")
+
+
+def schema_of(con: Any, table: str) -> str | None:
+    """The schema an unqualified ``table`` resolves to through the session's search path
+    (the first schema on it that has such a table or view), or None when none has."""
+    with con.con.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.name FROM unnest(current_schemas(false)) WITH ORDINALITY AS s(name, i) "
+            "JOIN information_schema.tables t ON t.table_schema = s.name AND t.table_name = %s "
+            "ORDER BY s.i LIMIT 1",
+            [table],
+        )
+        row = cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+def _set_up(con: Any, url: str) -> None:
+    """UTC, ISO dates, exact float text, the try-cast functions; refuse what cannot give
+    DuckDB's results (a database that is not UTF8, a server without ICU)."""
     with con.con.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'UTC'")
         cursor.execute("SET DateStyle = 'ISO, YMD'")  # dates leave the server as YYYY-MM-DD
@@ -80,21 +123,6 @@ def connect(url: str) -> Any:
                 "as the other engines do",
                 hint="use a PostgreSQL server built with ICU (Debian's and most others are)",
             )
-    return con
-
-
-_PG = {
-    "int64": "bigint",
-    "int32": "integer",
-    "float64": "double precision",
-    "date": "date",
-    "timestamp": "timestamp",
-    "boolean": "boolean",
-}
-
-
-def _function_name(dtype: dt.DataType) -> str:
-    return "pipereview_try_" + re.sub(r"[^a-z0-9]+", "_", str(dtype).lower()).strip("_")
 
 
 def _pg_type(dtype: dt.DataType) -> str:
@@ -120,8 +148,9 @@ _KNOWN = {str(dt.dtype(name)) for name in _TRY_TYPES}
 
 def _patch_compiler() -> None:
     """TRY_CAST through the session's functions, text sorted in byte order, Unicode case
-    folding, booleans counted (PostgreSQL casts a boolean to integer, not to bigint). Only
-    the PostgreSQL compiler changes."""
+    folding, booleans counted (PostgreSQL casts a boolean to integer, not to bigint), epoch
+    numbers as timestamps (not compiled by Ibis 12), the mean of integers as the double Ibis
+    expects (PostgreSQL's is numeric). Only the PostgreSQL compiler changes."""
     global _patched
     if _patched:
         return
@@ -153,6 +182,17 @@ def _patch_compiler() -> None:
 
         return visit
 
+    def visit_from_unix(self: Any, op: Any, *, arg: Any, unit: Any) -> Any:
+        per_second = {"s": 1, "ms": 1_000, "us": 1_000_000}[unit.short]
+        seconds = sge.Div(this=self.cast(arg, dt.float64), expression=sge.convert(per_second))
+        return self.cast(self.f.to_timestamp(seconds), dt.timestamp)  # the session is UTC
+
+    def visit_mean(self: Any, op: Any, *, arg: Any, where: Any) -> Any:
+        mean = self.agg.avg(arg, where=where)  # numeric for integers in PostgreSQL
+        return self.cast(mean, op.dtype) if op.dtype.is_floating() else mean
+
+    PostgresCompiler.visit_Mean = visit_mean
+    PostgresCompiler.visit_TimestampFromUNIX = visit_from_unix
     PostgresCompiler.visit_Lowercase = folded("lower")
     PostgresCompiler.visit_Uppercase = folded("upper")
     PostgresCompiler.visit_Cast = plain_cast

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,10 +14,12 @@ from typing import Any
 from pipereview import api
 from pipereview.api.history import snapshot_inputs
 from pipereview.errors import NotFoundError
-from pipereview.history.store import store_path
+from pipereview.history.backends import store_path
 from pipereview.report import Report, Verdict
+from pipereview.sources.warehouse import is_postgres
 
 EXPLAINED_KEPT = 256  # deal and rep explanations kept per source
+POSTGRES_RELIST_SECONDS = 5  # how often a dashboard lists a PostgreSQL store's dates again
 
 
 @dataclass
@@ -112,9 +115,7 @@ class FileSource(Source):
     def _explain_now(self, subject_id: str) -> tuple[Verdict, ...]:
         with self._lock:  # one engine run at a time
             return tuple(
-                api.explain(
-                    subject_id, self.deals, self.reps, as_of=self.as_of, policy=self.policy
-                )
+                api.explain(subject_id, self.deals, self.reps, as_of=self.as_of, policy=self.policy)
             )
 
 
@@ -143,7 +144,7 @@ class StoreSource(Source):
 
     def dates(self) -> list[dt.date]:
         with self._lock:
-            stamp = _file_stamp(store_path(self.store))
+            stamp = _store_stamp(str(self.store))
             if stamp != self._stamp:  # something was written: read the list again
                 infos = api.history(self.store)
                 if infos != self._seen:  # a snapshot was added, replaced or deleted
@@ -175,6 +176,14 @@ class StoreSource(Source):
                     subject_id, deals, reps, as_of=as_of, policy=self.policy, forecast=stored
                 )
             )
+
+
+def _store_stamp(store: str) -> tuple[Any, ...]:
+    """What changes when the store is written: a DuckDB file's stamp; a PostgreSQL store
+    has no file, so its list is read again at most every few seconds."""
+    if is_postgres(store):
+        return ("every", int(time.monotonic() // POSTGRES_RELIST_SECONDS))
+    return _file_stamp(store_path(store))
 
 
 def _file_stamp(path: Path) -> tuple[Any, ...]:

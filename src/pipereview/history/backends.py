@@ -1,0 +1,217 @@
+"""Where a snapshot store lives: a DuckDB file attached to a DuckDB engine, or a schema of a
+PostgreSQL database whose server is the engine. The store's logic (``store.py``) is the same
+for both; these classes hold what differs: opening and closing, the lock that keeps a second
+writer out, the transaction, and how a store table is named in SQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pipereview.errors import StoreError
+from pipereview.history import store_label
+from pipereview.sources.engine import Engine
+from pipereview.sources.warehouse import is_postgres
+
+SCHEMA = "pipereview"  # the PostgreSQL schema that holds a store
+_aliases = itertools.count()
+_LOCK = 0x70697065  # pg_advisory_xact_lock key of a PostgreSQL store's writers ("pipe")
+
+
+def store_engine(location: str | Path) -> Engine:
+    """The engine that reads a store: its PostgreSQL server, or an in-process DuckDB."""
+    text = str(location)
+    return Engine("postgres", postgres_url=text) if is_postgres(text) else Engine("duckdb")
+
+
+def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: float) -> Any:
+    """The store at ``location`` as the engine sees it; StoreError when they do not meet."""
+    text = str(location)
+    if is_postgres(text):
+        if engine.name != "postgres" or engine.url != text.strip():
+            raise StoreError(
+                f"a PostgreSQL store is kept by its own server, and this run computes in "
+                f"{engine.name if engine.name != 'postgres' else 'another database'}",
+                hint="read the tables from the store's database (--source with the same URL), "
+                "or keep the store in a DuckDB file",
+            )
+        return PostgresSchema(engine, text, read_only, wait)
+    if engine.name != "duckdb":
+        raise StoreError(
+            f"a DuckDB store file works with the duckdb engine, not {engine.name}",
+            hint="drop --engine spark when you use --store"
+            if engine.name == "spark"
+            else "keep the store in the same PostgreSQL database (--store postgresql://...)",
+        )
+    return DuckDBFile(engine, store_path(text), read_only, wait)
+
+
+def store_path(location: str | Path) -> Path:
+    """The DuckDB file a ``--store`` value names: a path or a ``duckdb://`` URL."""
+    text = str(location)
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        if scheme != "duckdb" or not rest:
+            raise StoreError(
+                f"cannot use {text!r} as a store: a store is a DuckDB file or a PostgreSQL "
+                "database",
+                hint="give a file path such as ./pipereview.duckdb (or duckdb:///abs/path.duckdb, "
+                "or postgresql://user@host/db)",
+            )
+        text = rest
+    return Path(text)
+
+
+class DuckDBFile:
+    """A DuckDB file, attached to the engine's connection; DuckDB's file lock keeps a second
+    process out (it waits ``wait`` seconds)."""
+
+    def __init__(self, engine: Engine, path: Path, read_only: bool, wait: float) -> None:
+        self.engine, self.path, self.read_only, self.wait = engine, path, read_only, wait
+        self.name = str(path)
+        self.alias = f"pipereview_store_{os.getpid()}_{next(_aliases)}"
+        self._attached = False
+
+    def open(self) -> None:
+        if self.read_only and not self.path.exists():
+            raise StoreError(
+                f"no store at {self.path}",
+                hint="write a snapshot first: pipereview snapshot --deals F --reps F --as-of D",
+            )
+        if not _duckdb_file_or_new(self.path):
+            raise StoreError(
+                f"{self.path}: cannot open as a pipereview store: not a DuckDB database file",
+                hint="--store must name a DuckDB file written by pipereview (or a new path)",
+            )
+        import duckdb
+
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                self.engine.con.attach(str(self.path), name=self.alias, read_only=self.read_only)
+                self._attached = True
+                return
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise self._unusable(exc) from None
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{self.path}: in use by another process (waited {self.wait:g} s)",
+                        hint="try again when the other pipereview command has finished",
+                    ) from None
+                time.sleep(0.1)
+            except duckdb.Error as exc:
+                raise self._unusable(exc) from None
+
+    def _unusable(self, exc: BaseException) -> StoreError:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StoreError(
+            f"{self.path}: cannot open as a pipereview store: {first}",
+            hint="--store must name a DuckDB file written by pipereview (or a new path)",
+        )
+
+    def close(self) -> None:
+        if self._attached:
+            self._attached = False
+            self.engine.con.detach(self.alias)
+
+    @property
+    def database(self) -> tuple[str, str]:
+        return (self.alias, "main")
+
+    def qualified(self, table: str) -> str:
+        return f'"{self.alias}".main."{table}"'
+
+    def tables(self) -> set[str]:
+        rows = self.engine.con.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [self.alias]
+        ).fetchall()
+        return {name for (name,) in rows}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        raw = self.engine.con.con
+        raw.begin()
+        try:
+            yield
+        except BaseException:
+            raw.rollback()
+            raise
+        raw.commit()
+
+    def execute(self, sql: str, params: list[Any]) -> None:
+        self.engine.con.con.execute(sql, params)
+
+
+class PostgresSchema:
+    """The ``pipereview`` schema of a PostgreSQL database. The server keeps uncommitted work
+    out of sight and rolls it back when a writer dies; writers take a transaction-scoped
+    advisory lock, so a second one waits (``wait`` seconds, then one line)."""
+
+    def __init__(self, engine: Engine, url: str, read_only: bool, wait: float) -> None:
+        self.engine, self.read_only, self.wait = engine, read_only, wait
+        self.name = store_label(url)
+
+    def open(self) -> None:
+        if self.read_only and "pipereview_meta" not in self.tables():
+            raise StoreError(
+                f"no store in {self.name}",
+                hint="write a snapshot first: pipereview snapshot --source URL ... --store URL",
+            )
+
+    def close(self) -> None:
+        return None
+
+    @property
+    def database(self) -> str:
+        return SCHEMA
+
+    def qualified(self, table: str) -> str:
+        return f'"{SCHEMA}"."{table}"'
+
+    def tables(self) -> set[str]:
+        with self.engine.con.con.cursor() as cursor:
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                [SCHEMA],
+            )
+            return {name for (name,) in cursor.fetchall()}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        import psycopg
+
+        raw = self.engine.con.con
+        with raw.transaction():
+            try:
+                with raw.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{int(self.wait * 1000)}ms'")
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+                    cursor.execute("SET LOCAL lock_timeout = 0")
+                    cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"')
+            except psycopg.errors.LockNotAvailable:
+                raise StoreError(
+                    f"{self.name}: in use by another process (waited {self.wait:g} s)",
+                    hint="try again when the other pipereview command has finished",
+                ) from None
+            yield
+
+    def execute(self, sql: str, params: list[Any]) -> None:
+        with self.engine.con.con.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), params)
+
+
+def _duckdb_file_or_new(path: Path) -> bool:
+    """True for a path DuckDB may attach as a database file: absent, empty, a directory (its
+    own error follows) or a file with DuckDB's magic bytes. DuckDB attaches an existing CSV
+    or JSON file as a database held in memory, where a snapshot would vanish on exit."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return True
+    with path.open("rb") as handle:
+        return handle.read(12)[8:12] == b"DUCK"

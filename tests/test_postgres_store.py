@@ -1,0 +1,201 @@
+"""The snapshot store in a PostgreSQL database (schema ``pipereview``), against a real server
+on 127.0.0.1: the same snapshots, stored reports, changes, flow and velocity as a DuckDB
+store, byte for byte; a writer killed mid-write leaves the earlier snapshots and no partial
+one; two writers at once both land (the second waits), and one that cannot wait fails with
+one line; a newer store schema is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipereview import api
+from pipereview.errors import InputError, StoreError
+from pipereview.history.store import describe
+from pipereview.sources import synthetic
+from tests.postgres_server import TYPED, load_csv, postgres_server
+
+D1, D2, D3 = dt.date(2026, 11, 13), dt.date(2026, 11, 20), dt.date(2026, 11, 27)
+LOCK = 0x70697065  # the store writers' advisory lock (history/backends.py)
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def weeks(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, Path]]:
+    """Two exports a week apart: the same deal ids with other values, stages and statuses."""
+    root = tmp_path_factory.mktemp("weeks")
+    return [
+        synthetic.write_csv(*synthetic.generate(n_deals=3000, n_reps=30, seed=seed), root / name)
+        for seed, name in ((7, "w1"), (8, "w2"))
+    ]
+
+
+def _fresh(url: str) -> str:
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("DROP SCHEMA IF EXISTS pipereview CASCADE")
+    return url
+
+
+def _consistent(url: str) -> list[tuple[str, int]]:
+    """Every snapshot listed has exactly its rows, and no rows exist without a listing."""
+    with psycopg.connect(url) as con:
+        listed = con.execute(
+            "SELECT as_of, deals FROM pipereview.snapshots ORDER BY as_of"
+        ).fetchall()
+        rows = dict(con.execute("SELECT as_of, count(*) FROM pipereview.snapshot_deals GROUP BY 1"))
+    assert rows == {as_of: n for as_of, n in listed}
+    return [(as_of.isoformat(), n) for as_of, n in listed]
+
+
+def test_a_postgres_store_equals_a_duckdb_store(
+    pg_url: str, weeks: list[tuple[Path, Path]], tmp_path: Path
+) -> None:
+    stores = (_fresh(pg_url), tmp_path / "s.duckdb")
+    for store in stores:  # files are sent to the PostgreSQL store's server and computed there
+        api.snapshot(*weeks[0], as_of=D1, store=store)
+        api.snapshot(*weeks[1], as_of=D2, store=store)
+    pg, duck = stores
+    assert [describe(i) for i in api.history(pg)] == [describe(i) for i in api.history(duck)]
+    assert api.stored_report(D2, pg).to_json() == api.stored_report(D2, duck).to_json()
+    now = [api.build_report(*weeks[1], as_of=D3, store=s) for s in stores]
+    assert now[0].changes is not None and now[0].changes.compared_to == D2
+    assert now[0].to_json() == now[1].to_json()
+    flows = [api.flow(D1, D2, store=s, period="all") for s in stores]
+    assert len(flows[0].deals) > 100
+    assert flows[0].to_json() == flows[1].to_json()
+    velocities = [api.velocity(as_of=D2, store=s) for s in stores]
+    assert velocities[0].model_dump_json() == velocities[1].model_dump_json()
+    assert _consistent(pg) == [("2026-11-13", 3000), ("2026-11-20", 3000)]
+
+
+def test_existing_dates_replace_and_delete(pg_url: str, weeks: list[tuple[Path, Path]]) -> None:
+    store = _fresh(pg_url)
+    api.snapshot(*weeks[0], as_of=D1, store=store)
+    with pytest.raises(StoreError, match="a snapshot for 2026-11-13 exists"):
+        api.snapshot(*weeks[1], as_of=D1, store=store)
+    replaced = api.snapshot(*weeks[1], as_of=D1, store=store, replace=True)
+    assert api.history(store) == [replaced]
+    api.delete_snapshot(D1, store)
+    assert api.history(store) == []
+    with pytest.raises(StoreError, match="no snapshot for 2026-11-13"):
+        api.stored_report(D1, store)
+
+
+def test_tables_and_store_in_one_database(pg_url: str, weeks: list[tuple[Path, Path]]) -> None:
+    store = _fresh(pg_url)
+    load_csv(pg_url, "w1_deals", weeks[0][0], TYPED)
+    load_csv(pg_url, "w1_reps", weeks[0][1], TYPED)
+    info = api.snapshot(
+        api.table("w1_deals", pg_url), api.table("w1_reps", pg_url), as_of=D1, store=store
+    )
+    assert (info.deals, info.reps) == (3000, 30)
+    assert api.stored_report(D1, store).to_json() == api.build_report(*weeks[0], as_of=D1).to_json()
+    with pytest.raises(StoreError, match="kept by its own server, and this run computes in spark"):
+        api.snapshot(*weeks[0], as_of=D2, store=store, engine="spark")
+    with pytest.raises(InputError, match="from one database"):
+        other = pg_url.rsplit("/", 1)[0] + "/template1"
+        api.snapshot(api.table("w1_deals", other), api.table("w1_reps", other), as_of=D2,
+                     store=store)  # fmt: skip
+
+
+def test_a_newer_store_schema_is_refused(pg_url: str, weeks: list[tuple[Path, Path]]) -> None:
+    store = _fresh(pg_url)
+    api.snapshot(*weeks[0], as_of=D1, store=store)
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("UPDATE pipereview.pipereview_meta SET value = '99'")
+    with pytest.raises(StoreError, match="store schema version 99 is newer"):
+        api.history(store)
+    with pytest.raises(StoreError, match=r"no store in postgresql://pipereview@127\.0\.0\.1"):
+        api.history(_fresh(pg_url))
+
+
+def _snapshot_process(url: str, day: str, deals: str, reps: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipereview", "snapshot", "--source", url, "--deals-table", deals,
+         "--reps-table", reps, "--as-of", day, "--store", url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def test_sigkill_mid_write_leaves_earlier_snapshots_and_no_partial_one(
+    pg_url: str, tmp_path: Path
+) -> None:
+    store = _fresh(pg_url)
+    files = synthetic.write_csv(*synthetic.generate(n_deals=200_000, n_reps=200, seed=3), tmp_path)
+    load_csv(pg_url, "big_deals", files[0], TYPED)
+    load_csv(pg_url, "big_reps", files[1], TYPED)
+    start = time.monotonic()
+    first = _snapshot_process(store, "2026-11-01", "big_deals", "big_reps")
+    assert first.wait(timeout=600) == 0, first.stderr.read() if first.stderr else ""
+    took = time.monotonic() - start
+    assert _consistent(store) == [("2026-11-01", 200_000)]
+    for fraction in (0.3, 0.6, 0.8, 0.9, 0.97):  # reading, building, writing
+        proc = _snapshot_process(store, "2026-11-08", "big_deals", "big_reps")
+        time.sleep(took * fraction)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        time.sleep(0.5)  # the server notices the closed connection and rolls back
+        found = _consistent(store)
+        assert found[0] == ("2026-11-01", 200_000)
+        assert found[1:] in ([], [("2026-11-08", 200_000)])
+        if found[1:]:  # the kill came after the commit: take it out and try again
+            api.delete_snapshot(dt.date(2026, 11, 8), store)
+    last = _snapshot_process(store, "2026-11-08", "big_deals", "big_reps")
+    assert last.wait(timeout=600) == 0, last.stderr.read() if last.stderr else ""
+    assert _consistent(store) == [("2026-11-01", 200_000), ("2026-11-08", 200_000)]
+
+
+def test_two_writers_and_one_that_cannot_wait(pg_url: str, small_files: tuple[Path, Path]) -> None:
+    store = _fresh(pg_url)
+    load_csv(pg_url, "deals", small_files[0])
+    load_csv(pg_url, "reps", small_files[1])
+    procs = [_snapshot_process(store, day, "deals", "reps") for day in ("2026-11-01", "2026-11-08")]
+    results = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in procs]
+    assert [code for code, _ in results] == [0, 0], results
+    assert _consistent(store) == [("2026-11-01", 10), ("2026-11-08", 10)]
+    with psycopg.connect(pg_url) as holder:  # another writer's lock, held in a transaction
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK])
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipereview", "snapshot", "--source", store, "--deals-table",
+             "deals", "--reps-table", "reps", "--as-of", "2026-11-15", "--store", store,
+             "--wait", "0.5"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "error: postgresql://pipereview@127.0.0.1:"
+        f"{store.split(':')[-1].split('/')[0]}/postgres (schema pipereview): in use by another "
+        "process (waited 0.5 s) (try again when the other pipereview command has finished)"
+    ]
+    assert _consistent(store) == [("2026-11-01", 10), ("2026-11-08", 10)]
+
+
+def test_dashboard_over_a_postgres_store(pg_url: str, small_files: tuple[Path, Path]) -> None:
+    from fastapi.testclient import TestClient
+
+    from pipereview.web import StoreSource, create_app
+
+    store = _fresh(pg_url)
+    api.snapshot(*small_files, as_of=D1, store=store)
+    api.snapshot(*small_files, as_of=D2, store=store)
+    client = TestClient(create_app(StoreSource(store)))
+    page = client.get("/")
+    assert page.status_code == 200 and "Changes since 2026-11-13" in page.text
+    assert client.get("/api/dates").json() == ["2026-11-13", "2026-11-20"]
+    deal = client.get("/deals/D1?date=2026-11-13")
+    assert deal.status_code == 200 and "at_risk_deal" in deal.text
