@@ -167,16 +167,31 @@ def _derived(row: dict, policy: dict) -> dict:
     return out
 
 
-def _rounded(row: dict) -> dict:
-    """The row as the report's ForecastRow shows it: money in cents, ratios to 2 places."""
+def _coverage_shown(raw: float | None, below: float) -> float | None:
+    """Coverage as docs/metrics.md shows it: 2 places, or as many more as it takes to read
+    on the same side of ``below`` as the unrounded value, and never 0 when it is not."""
+    if raw is None:
+        return None
+    for places in range(2, 16):
+        shown = round(raw, places)
+        if (shown < below) == (raw < below) and (shown != 0 or raw == 0):
+            return shown
+    return raw
+
+
+def _rounded(row: dict, below: float = FORECAST_POLICY["low_coverage_below"]) -> dict:
+    """The row as the report's ForecastRow shows it: money in cents, ratios to 2 places
+    (coverage with the decimals above)."""
     out = {k: v for k, v in row.items() if k not in ("in_reps", "rep_name")}
     if "rep_name" in row:
         out["name"] = row["rep_name"]
     for key in (*MONEY, "quota", "commit_forecast", "best_case_forecast", "open_pipeline"):
         out[key] = cents(row[key])
     out["gap_to_quota"] = cents(row["gap_to_quota"])
-    for key in ("coverage", "weighted_coverage"):
-        out[key] = None if row[key] is None else round(row[key], 2)
+    out["coverage"] = _coverage_shown(row["coverage"], below)
+    out["weighted_coverage"] = None if row["weighted_coverage"] is None else round(
+        row["weighted_coverage"], 2
+    )
     return out
 
 
@@ -214,7 +229,11 @@ def oracle_forecast(
 ) -> dict:
     """The forecast section's company and rep rows, rounded as the report shows them."""
     company, by_rep = forecast_rows(deals, reps, as_of, policy)
-    return {"company": _rounded(company), "by_rep": [_rounded(row) for row in by_rep]}
+    below = {**FORECAST_POLICY, **(policy or {})}["low_coverage_below"]
+    return {
+        "company": _rounded(company, below),
+        "by_rep": [_rounded(row, below) for row in by_rep],
+    }
 
 
 def forecast_flags(
