@@ -1304,7 +1304,10 @@ def _adds_up(rows: list[Any], whole: Any, what: str) -> None:
     positive = [r.quota for r in rows if r.quota is not None and r.quota > 0]
     gap = abs(sum(positive, D(0)) - (whole.quota or 0))
     assert gap <= D("0.005") * len(rows), (what, "quota")
-    assert (whole.quota is not None) == bool(positive), what
+    # a level has a quota when one of its reps has a positive one (a quarter of $0.01 is
+    # positive, though its row shows $0.00)
+    with_quota = sum(r.reps - r.reps_without_quota for r in rows)
+    assert (whole.quota is not None) == (with_quota > 0), what
 
 
 def _derived(row: Any, below: float) -> None:
