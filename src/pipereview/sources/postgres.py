@@ -1,19 +1,24 @@
 """PostgreSQL as an engine: the metrics run in the server that holds the tables.
 
-Three things Ibis leaves to us on PostgreSQL, all set up when the engine connects:
+What Ibis 12 leaves to us on PostgreSQL, set up when the engine connects (the PostgreSQL
+compiler is patched; no other backend changes):
 
 - ``try_cast``: Ibis compiles it to a plain ``CAST``, which stops the query at the first
-  unusable value. PostgreSQL 15 has no ``TRY_CAST`` (nor ``pg_input_is_valid``), so each
-  target type gets a small function in the session's own ``pg_temp`` schema that returns
-  NULL where the cast fails (out-of-range numbers included), exactly like DuckDB's.
+  unusable value, and PostgreSQL 15 has no ``TRY_CAST`` (nor ``pg_input_is_valid``). Numbers
+  are guarded by range and text by the number syntax DuckDB reads, in plain SQL; what a
+  pattern cannot settle (a date's calendar, ``inf``) goes through a small exception-catching
+  function in the session's own ``pg_temp`` schema. The same texts become NULL as in DuckDB.
 - Ordering: text sorts with ``COLLATE "C"`` (byte order, as DuckDB and Spark sort), whatever
   the database's collation, so top-N lists and ties come out the same on every engine.
 - Case folding: ``lower``/``upper`` use the ICU root locale, so non-ASCII text folds as it
   does in DuckDB even in a database created with ``LC_CTYPE=C``.
+- Smaller gaps: boolean to bigint (through integer), epoch numbers to timestamps, the mean
+  of integers as a double.
 
 The input fingerprint sums DuckDB's row hash, which PostgreSQL cannot compute: the canonical
-rows are streamed once in Arrow batches and hashed by DuckDB in this process (the rows are
-not kept), so a PostgreSQL report carries the same fingerprint as DuckDB's for the same data.
+rows leave the server once (``COPY ... TO STDOUT``, read by Arrow's streaming CSV reader) and
+DuckDB hashes each block in this process (no block is kept), so a PostgreSQL report carries
+the same fingerprint as DuckDB's for the same data.
 """
 
 from __future__ import annotations
