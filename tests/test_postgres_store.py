@@ -199,3 +199,27 @@ def test_dashboard_over_a_postgres_store(pg_url: str, small_files: tuple[Path, P
     assert client.get("/api/dates").json() == ["2026-11-13", "2026-11-20"]
     deal = client.get("/deals/D1?date=2026-11-13")
     assert deal.status_code == 200 and "at_risk_deal" in deal.text
+
+
+def test_backfill_into_a_postgres_store(pg_url: str, tmp_path: Path) -> None:
+    """Replaying a field history into a PostgreSQL store gives the report a snapshot of that
+    day's export gives in a DuckDB store."""
+    from tests.test_backfill import EXPORT_NOW, EXPORT_THEN, FIELD_HISTORY, REPS, THEN, TODAY
+
+    files = {}
+    for name, text in (("then", EXPORT_THEN), ("now", EXPORT_NOW), ("history", FIELD_HISTORY),
+                       ("reps", REPS)):  # fmt: skip
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_text(text)
+    store, direct = _fresh(pg_url), tmp_path / "direct.duckdb"
+    api.snapshot(files["then"], files["reps"], as_of=THEN, store=direct)
+    infos = api.backfill(
+        files["now"],
+        files["reps"],
+        field_history=files["history"],
+        dates=[THEN],
+        as_of=TODAY,
+        store=store,
+    )
+    assert [(i.as_of, i.deals) for i in infos] == [(THEN, 5)]
+    assert api.stored_report(THEN, store).to_json() == api.stored_report(THEN, direct).to_json()
