@@ -188,13 +188,20 @@ class PostgresSchema:
         import psycopg
 
         raw = self.engine.con.con
+        # The schema first, on its own: an advisory lock does not refresh the session's
+        # catalog cache, so two writers' CREATE SCHEMA IF NOT EXISTS under the lock can still
+        # collide on pg_namespace; the loser finds the schema there.
+        try:
+            with raw.cursor() as cursor:
+                cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"')
+        except psycopg.errors.UniqueViolation:
+            pass
         with raw.transaction():
             try:
                 with raw.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = '{int(self.wait * 1000)}ms'")
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
                     cursor.execute("SET LOCAL lock_timeout = 0")
-                    cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"')
             except psycopg.errors.LockNotAvailable:
                 raise StoreError(
                     f"{self.name}: in use by another process (waited {self.wait:g} s)",
