@@ -21,8 +21,11 @@ from pipereview import api
 from pipereview.errors import InputError, StoreError
 from pipereview.history.store import describe
 from pipereview.sources import synthetic
+from tests import test_backfill
 from tests.postgres_server import TYPED, load_csv, postgres_server
+from tests.test_backfill import THEN, TODAY
 
+backfill_exports = test_backfill.files  # test_backfill's exports and field history, as a fixture
 D1, D2, D3 = dt.date(2026, 11, 13), dt.date(2026, 11, 20), dt.date(2026, 11, 27)
 LOCK = 0x70697065  # the store writers' advisory lock (history/backends.py)
 
@@ -201,22 +204,17 @@ def test_dashboard_over_a_postgres_store(pg_url: str, small_files: tuple[Path, P
     assert deal.status_code == 200 and "at_risk_deal" in deal.text
 
 
-def test_backfill_into_a_postgres_store(pg_url: str, tmp_path: Path) -> None:
+def test_backfill_into_a_postgres_store(
+    pg_url: str, backfill_exports: dict[str, Path], tmp_path: Path
+) -> None:
     """Replaying a field history into a PostgreSQL store gives the report a snapshot of that
     day's export gives in a DuckDB store."""
-    from tests.test_backfill import EXPORT_NOW, EXPORT_THEN, FIELD_HISTORY, REPS, THEN, TODAY
-
-    files = {}
-    for name, text in (("then", EXPORT_THEN), ("now", EXPORT_NOW), ("history", FIELD_HISTORY),
-                       ("reps", REPS)):  # fmt: skip
-        files[name] = tmp_path / f"{name}.csv"
-        files[name].write_text(text)
     store, direct = _fresh(pg_url), tmp_path / "direct.duckdb"
-    api.snapshot(files["then"], files["reps"], as_of=THEN, store=direct)
+    api.snapshot(backfill_exports["then"], backfill_exports["reps"], as_of=THEN, store=direct)
     infos = api.backfill(
-        files["now"],
-        files["reps"],
-        field_history=files["history"],
+        backfill_exports["now"],
+        backfill_exports["reps"],
+        field_history=backfill_exports["history"],
         dates=[THEN],
         as_of=TODAY,
         store=store,
