@@ -215,7 +215,7 @@ def test_wrong_url_table_and_engine(pg_url: str, small_files: tuple[Path, Path])
     other = pg_url.rsplit("/", 1)[0] + "/template1"
     with pytest.raises(InputError, match="from one database"):
         build_report(table("deals", pg_url), table("reps", other), as_of=AS_OF)
-    with pytest.raises(StoreError, match="store file works with the duckdb engine, not postgres"):
+    with pytest.raises(StoreError, match=r"no store at x\.duckdb"):  # a DuckDB store may serve
         build_report(*_tables(pg_url), as_of=AS_OF, store="x.duckdb")
 
 

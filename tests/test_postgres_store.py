@@ -18,9 +18,11 @@ import psycopg
 import pytest
 
 from pipereview import api
+from pipereview.api.history import snapshot_inputs
 from pipereview.errors import InputError, StoreError
 from pipereview.history.store import describe
 from pipereview.sources import synthetic
+from pipereview.sources.engine import Engine
 from tests import test_backfill
 from tests.postgres_server import TYPED, load_csv, postgres_server
 from tests.test_backfill import THEN, TODAY
@@ -106,8 +108,42 @@ def test_tables_and_store_in_one_database(pg_url: str, weeks: list[tuple[Path, P
     )
     assert (info.deals, info.reps) == (3000, 30)
     assert api.stored_report(D1, store).to_json() == api.build_report(*weeks[0], as_of=D1).to_json()
-    with pytest.raises(StoreError, match="kept by its own server, and this run computes in spark"):
-        api.snapshot(*weeks[0], as_of=D2, store=store, engine="spark")
+
+
+def _stored(store: str | Path, day: dt.date, ordered: bool = True) -> list[list[dict]]:
+    """A snapshot's canonical rows, in their stored row order (or sorted by content: the
+    server numbers a table's rows in its scan order, which a parallel scan may change)."""
+    tables = [t.to_pylist() for t in snapshot_inputs(day, store)]
+    return tables if ordered else [sorted(rows, key=repr) for rows in tables]
+
+
+def test_stores_outside_the_engine(
+    pg_url: str, weeks: list[tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """PostgreSQL tables kept in a DuckDB store file, and files computed by DuckDB kept in a
+    PostgreSQL store: the rows are copied between the two, and everything equals an
+    all-DuckDB store."""
+    duck, mixed, pg = tmp_path / "duck.duckdb", tmp_path / "mixed.duckdb", _fresh(pg_url)
+    for week, day in ((0, D1), (1, D2)):
+        for kind in ("deals", "reps"):
+            load_csv(pg_url, f"wk{week}_{kind}", weeks[week][0 if kind == "deals" else 1], TYPED)
+        tables = api.table(f"wk{week}_deals", pg_url), api.table(f"wk{week}_reps", pg_url)
+        api.snapshot(*weeks[week], as_of=day, store=duck)
+        api.snapshot(*tables, as_of=day, store=mixed)  # computed in the server
+        api.snapshot(*weeks[week], as_of=day, store=pg, engine=Engine("duckdb"))
+    expected = [describe(i) for i in api.history(duck)]
+    for store in (mixed, pg):
+        assert [describe(i) for i in api.history(store)] == expected
+        for day in (D1, D2):
+            assert api.stored_report(day, store).to_json() == api.stored_report(day, duck).to_json()
+            ordered = store == pg
+            assert _stored(store, day, ordered) == _stored(duck, day, ordered)
+    assert api.stored_report(D2, mixed).changes is not None
+    # today's report from the server's tables, compared with the DuckDB file's snapshot
+    now = api.build_report(api.table("wk1_deals", pg_url), api.table("wk1_reps", pg_url),
+                           as_of=D3, store=mixed)  # fmt: skip
+    assert now.changes is not None and now.changes.compared_to == D2
+    assert now.to_json() == api.build_report(*weeks[1], as_of=D3, store=duck).to_json()
     with pytest.raises(InputError, match="from one database"):
         other = pg_url.rsplit("/", 1)[0] + "/template1"
         api.snapshot(api.table("w1_deals", other), api.table("w1_reps", other), as_of=D2,

@@ -207,8 +207,8 @@ def with_earlier(
         inputs,
         earlier=Earlier(
             as_of=day,
-            deals=opened.table("deals", day),
-            reps=opened.table("reps", day),
+            deals=opened.table_in(inputs.engine, "deals", day),
+            reps=opened.table_in(inputs.engine, "reps", day),
             report_json=opened.report_json(day),
         ),
     )

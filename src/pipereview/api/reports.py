@@ -259,7 +259,8 @@ def velocity(
     consecutive snapshots in a ``store``. ``deals`` gives each deal's outcome, created and
     close dates (with a store and no ``deals``: the latest snapshot on or before ``as_of``).
     A ``preset`` or ``mapping`` in ``intake`` reads the deals (with its ``stages``) and the
-    history file through it."""
+    history file through it. Velocity from a store is computed by the store's own engine
+    (its DuckDB file, or its PostgreSQL server), whatever ``engine`` says."""
     one_history(stage_history=stage_history, field_history=field_history, store=store)
     resolved = resolve_policy(policy)
     runner = Engine.of(with_store(engine, store))
@@ -276,6 +277,7 @@ def velocity(
             runner, loaded.table, stage_history, field_history, as_of, resolved, chosen
         )
     with Store(runner, store, read_only=True) as opened:
+        runner = opened.engine  # computed where the snapshots are
         dates = [d for d in opened.dates() if d <= as_of]
         if not dates:
             raise StoreError(

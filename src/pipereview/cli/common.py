@@ -167,12 +167,17 @@ def engine_for(
     master: str | None,
     conf: list[str] | None,
     source: str | None = None,
+    store: str | Path | None = None,
 ) -> Any:
     """The Engine the options describe (imports the engine only now). Tables of a
-    PostgreSQL ``source`` are computed in that server."""
+    PostgreSQL ``source`` are computed in that server; so are files beside a PostgreSQL
+    ``store`` unless another engine is asked for (the store then copies rows over)."""
     from pipereview.sources.engine import Engine
     from pipereview.sources.warehouse import is_postgres
 
+    spark_options = name is not EngineName.duckdb or master or conf
+    if source is None and store is not None and is_postgres(str(store)) and not spark_options:
+        source = str(store)
     if source is not None and is_postgres(source):
         if name is not EngineName.duckdb or master or conf or memory_limit:
             raise typer.BadParameter(

@@ -12,6 +12,7 @@ from pipereview.cli.common import (
     DealsOpt,
     DealsTableOpt,
     EngineName,
+    EngineOpt,
     Format,
     MappingOpt,
     MemoryOpt,
@@ -26,6 +27,8 @@ from pipereview.cli.common import (
     RepsTableOpt,
     SheetOpt,
     SourceOpt,
+    SparkConfOpt,
+    SparkMasterOpt,
     StagesOpt,
     app,
     emit,
@@ -69,7 +72,10 @@ def snapshot(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a snapshot for the same date.")
     ] = False,
+    engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
+    spark_master: SparkMasterOpt = None,
+    spark_conf: SparkConfOpt = None,
     wait: Annotated[
         float,
         typer.Option("--wait", min=0, help="Seconds to wait while another process writes."),
@@ -144,9 +150,7 @@ def snapshot(
             )
     try:
         with progress() as step:
-            runner = engine_for(
-                EngineName.duckdb, memory_limit, None, None, source if source else store
-            )
+            runner = engine_for(engine, memory_limit, spark_master, spark_conf, source, store)
             if backfill:
                 infos = api.backfill(
                     deals,

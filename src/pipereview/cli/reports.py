@@ -110,9 +110,7 @@ def report(
         with progress() as step:
             if step:
                 step("starting the engine")
-            runner = engine_for(
-                engine, memory_limit, spark_master, spark_conf, source if source else store
-            )
+            runner = engine_for(engine, memory_limit, spark_master, spark_conf, source, store)
             result = api.build_report(
                 deals,
                 reps,

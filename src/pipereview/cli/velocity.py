@@ -71,7 +71,7 @@ def velocity(
 
     date = parse_date(as_of)
     try:
-        runner = engine_for(EngineName.duckdb, memory_limit, None, None, store)
+        runner = engine_for(EngineName.duckdb, memory_limit, None, None, None, store)
         result = api.velocity(
             deals,
             as_of=date,

@@ -1,7 +1,8 @@
-"""Where a snapshot store lives: a DuckDB file attached to a DuckDB engine, or a schema of a
-PostgreSQL database whose server is the engine. The store's logic (``store.py``) is the same
-for both; these classes hold what differs: opening and closing, the lock that keeps a second
-writer out, the transaction, and how a store table is named in SQL.
+"""Where a snapshot store lives: a DuckDB file (attached to a DuckDB engine), or a schema of a
+PostgreSQL database (reached through that server). The store's logic (``store.py``) is the
+same for both; these classes hold what differs: opening and closing, the lock that keeps a
+second writer out, the transaction, how a store table is named in SQL, and how rows computed
+in another engine are appended.
 """
 
 from __future__ import annotations
@@ -31,25 +32,16 @@ def store_engine(location: str | Path) -> Engine:
 
 
 def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: float) -> Any:
-    """The store at ``location`` as the engine sees it; StoreError when they do not meet."""
+    """The store at ``location``. It is reached through ``engine`` when it lives there (a
+    DuckDB file with the duckdb engine, the engine's own PostgreSQL database); else it gets
+    its own engine, and the store copies rows between the two (``Store.foreign``)."""
     text = str(location)
     if is_postgres(text):
-        if engine.name != "postgres" or engine.url != text.strip():
-            raise StoreError(
-                f"a PostgreSQL store is kept by its own server, and this run computes in "
-                f"{engine.name if engine.name != 'postgres' else 'another database'}",
-                hint="read the tables from the store's database (--source with the same URL), "
-                "or keep the store in a DuckDB file",
-            )
-        return PostgresSchema(engine, text, read_only, wait)
-    if engine.name != "duckdb":
-        raise StoreError(
-            f"a DuckDB store file works with the duckdb engine, not {engine.name}",
-            hint="drop --engine spark when you use --store"
-            if engine.name == "spark"
-            else "keep the store in the same PostgreSQL database (--store postgresql://...)",
-        )
-    return DuckDBFile(engine, store_path(text), read_only, wait)
+        same = engine.name == "postgres" and engine.url == text.strip()
+        own = engine if same else Engine("postgres", postgres_url=text)
+        return PostgresSchema(own, text, read_only, wait)
+    own = engine if engine.name == "duckdb" else Engine("duckdb")
+    return DuckDBFile(own, store_path(text), read_only, wait)
 
 
 def store_path(location: str | Path) -> Path:
@@ -148,6 +140,15 @@ class DuckDBFile:
     def execute(self, sql: str, params: list[Any]) -> None:
         self.engine.con.con.execute(sql, params)
 
+    def insert_batches(self, table: str, batches: Any) -> None:
+        """Append a stream of Arrow record batches (columns in the table's order)."""
+        raw, name = self.engine.con.con, f"pipereview_incoming_{next(_aliases)}"
+        raw.register(name, batches)
+        try:
+            raw.execute(f'INSERT INTO {self.qualified(table)} SELECT * FROM "{name}"')
+        finally:
+            raw.unregister(name)
+
 
 class PostgresSchema:
     """The ``pipereview`` schema of a PostgreSQL database. The server keeps uncommitted work
@@ -212,6 +213,17 @@ class PostgresSchema:
     def execute(self, sql: str, params: list[Any]) -> None:
         with self.engine.con.con.cursor() as cursor:
             cursor.execute(sql.replace("?", "%s"), params)
+
+    def insert_batches(self, table: str, batches: Any) -> None:
+        """Append a stream of Arrow record batches (columns in the table's order), through
+        ``COPY ... FROM STDIN`` in the open transaction."""
+        columns = ", ".join(f'"{name}"' for name in batches.schema.names)
+        with self.engine.con.con.cursor() as cursor, cursor.copy(
+            f"COPY {self.qualified(table)} ({columns}) FROM STDIN"
+        ) as copy:
+            for batch in batches:
+                for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
+                    copy.write_row(row)
 
 
 def _duckdb_file_or_new(path: Path) -> bool:

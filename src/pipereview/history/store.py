@@ -1,10 +1,13 @@
 """The snapshot store: canonical inputs and the report for each as-of date, in one DuckDB file
 or in the ``pipereview`` schema of a PostgreSQL database (``backends.py``).
 
-The store is reached through the engine's own connection (a DuckDB file is attached to it;
-a PostgreSQL store is in the engine's server), so a snapshot is written from the engine
-(``INSERT ... SELECT`` from the canonical tables) and read back as Ibis tables that join
-with today's inputs; no row passes through Python. A snapshot is written in one
+The store is reached through the engine's own connection when it lives there (a DuckDB file
+attached to a DuckDB engine; a PostgreSQL store in the engine's server), so a snapshot is
+written from the engine (``INSERT ... SELECT`` from the canonical tables) and read back as
+Ibis tables that join with today's inputs; no row passes through Python. With another
+engine (Spark, or PostgreSQL tables beside a DuckDB file) the store has its own engine: a
+snapshot's rows are streamed into it as Arrow batches, and an earlier snapshot is copied
+into the compute engine to compare with. A snapshot is written in one
 transaction: a process killed while writing leaves the earlier snapshots and no partial one.
 One process writes at a time; a second one waits (``wait`` seconds) and then fails with one
 line. The store carries a schema version and refuses a newer one.
@@ -74,8 +77,12 @@ class Store:
         read_only: bool = False,
         wait: float = DEFAULT_WAIT,
     ) -> None:
-        self.engine = engine
+        self.compute = engine  # where the report is computed
         self.backend = backend_for(engine, location, read_only, wait)
+        self.engine: Engine = self.backend.engine  # where the store's tables are read
+        # A store outside the compute engine (a DuckDB file with Spark or PostgreSQL, or a
+        # PostgreSQL store with another engine): snapshot rows are copied between the two.
+        self.foreign = self.engine is not engine
         self.path = self.backend.name  # how messages name the store
         self.read_only = read_only
 
@@ -177,6 +184,14 @@ class Store:
         t = self.engine.con.table(TABLE_NAMES[table], database=self._db())
         return t.filter(t.as_of == as_of).drop("as_of")
 
+    def table_in(self, engine: Engine, table: str, as_of: dt.date) -> ir.Table:
+        """``table(table, as_of)`` as a table of ``engine``: the store's own table when the
+        store lives there, else a copy of its rows (in their input order)."""
+        t = self.table(table, as_of)
+        if engine is self.engine:
+            return t
+        return engine.from_arrow(t.order_by(ROW_COLUMN).to_pyarrow())
+
     def deals_through(self, as_of: dt.date) -> ir.Table:
         """The canonical deals of every snapshot on or before ``as_of``, with its ``as_of``."""
         t = self.engine.con.table(TABLE_NAMES["deals"], database=self._db())
@@ -221,8 +236,11 @@ class Store:
                         for name, dtype in schema.items()
                     )
                 )
-                con.insert(TABLE_NAMES[table], row, database=db)
-                counts[table] = int(self.engine.one(source.aggregate(n=source.count()))["n"])
+                if self.foreign:  # computed elsewhere: the rows come over as Arrow batches
+                    self.backend.insert_batches(TABLE_NAMES[table], row.to_pyarrow_batches())
+                else:
+                    con.insert(TABLE_NAMES[table], row, database=db)
+                counts[table] = int(self.compute.one(source.aggregate(n=source.count()))["n"])
             info = SnapshotInfo(
                 as_of=as_of,
                 input_fingerprint=input_fingerprint,

@@ -280,7 +280,7 @@ class Engine:
         if self._spark is None:
             self.con.drop_table(kept.get_name(), force=True)
         else:
-            kept.unpersist()
+            kept.release()  # an Ibis CachedTable (from cache())
 
     def out_of_memory(self, exc: BaseException) -> bool:
         """True when ``exc`` says the engine ran out of memory (not that the data is bad)."""

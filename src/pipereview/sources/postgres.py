@@ -155,7 +155,8 @@ def _patch_compiler() -> None:
     """TRY_CAST through the session's functions, text sorted in byte order, Unicode case
     folding, booleans counted (PostgreSQL casts a boolean to integer, not to bigint), epoch
     numbers as timestamps (not compiled by Ibis 12), the mean of integers as the double Ibis
-    expects (PostgreSQL's is numeric). Only the PostgreSQL compiler changes."""
+    expects (PostgreSQL's is numeric), a missing list kept missing by map and filter (as
+    DuckDB and Spark keep it). Only the PostgreSQL compiler changes."""
     global _patched
     if _patched:
         return
@@ -196,6 +197,14 @@ def _patch_compiler() -> None:
         mean = self.agg.avg(arg, where=where)  # numeric for integers in PostgreSQL
         return self.cast(mean, op.dtype) if op.dtype.is_floating() else mean
 
+    def null_kept(visit: Any) -> Any:  # ARRAY(SELECT ... FROM unnest(NULL)) is '{}'
+        def kept(self: Any, op: Any, *, arg: Any, **rest: Any) -> Any:
+            return self.if_(arg.is_(sge.null()), sge.null(), visit(self, op, arg=arg, **rest))
+
+        return kept
+
+    PostgresCompiler.visit_ArrayFilter = null_kept(PostgresCompiler.visit_ArrayFilter)
+    PostgresCompiler.visit_ArrayMap = null_kept(PostgresCompiler.visit_ArrayMap)
     PostgresCompiler.visit_Mean = visit_mean
     PostgresCompiler.visit_TimestampFromUNIX = visit_from_unix
     PostgresCompiler.visit_Lowercase = folded("lower")
