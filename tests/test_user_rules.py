@@ -963,6 +963,12 @@ PROPERTY_RULES = {
     "p_least_days": "least(days_in_stage, days_to_close) <= 7 "
     "and upper(coalesce(status, 'x')) <> 'LOST'",
     "p_weighted_math": "expected_value * 2 - deal_value_usd * probability >= 0.5 * amount",
+    # a null literal: `= null` and `!= null` are unknown (never `is null`), `in (..., null)`
+    # is true or unknown, `not in (..., null)` never true, a null bound unknown
+    "p_null_compare": "stage = null or not (status != null) or deal_value_usd > null",
+    "p_null_in": "deal_value_usd in (1000.5, null) or stage not in ('Discovery', null)",
+    "p_null_between": "not (days_in_stage between null and 30) or probability between 0.5 and null",
+    "p_null_call": "coalesce(null, probability) >= 0.5 and coalesce(stage, null) is not null",
 }
 KINDS = {name: kind for name, (kind, _) in DEAL_COLUMNS.items()}
 STATUSES = ["active", "won", "lost", " Active ", "WON", "open", "", None]
@@ -1212,6 +1218,77 @@ def test_cli_rules_test(files: list[Path]) -> None:
         "Ann: open pipeline $640,000.00 against a gap of $250,000.00",
         "Dee: open pipeline $1,000.00 against a gap of $10,000.00",
     ]
+
+
+def test_list_rules_in_process() -> None:
+    """`list_rules` field by field (in process, so mutation testing reaches it)."""
+    rules = {r.id: r.model_dump() for r in api.list_rules(POLICY)}
+    built_in = list(rules.items())[: len(BUILT_IN)]
+    assert [f"{i} [{r['source']}, {r['subject_type']}, {r['severity']}]" for i, r in built_in] == (
+        BUILT_IN
+    )
+    assert all(r["enabled"] for r in list(rules.values())[: len(BUILT_IN)])
+    # A built-in rule's thresholds are the policy keys its description names, with values.
+    assert rules["stale_high_probability"]["thresholds"] == {
+        "pipeline.high_probability": 0.7,
+        "pipeline.extreme_days_in_stage": 60,
+    }
+    assert rules["stalled_deal"]["thresholds"] == {
+        "pipeline.stalled_days_by_stage": {},
+        "pipeline.stalled_deal_days_in_stage": 21,
+    }
+    assert rules["at_risk_deal"]["thresholds"] == {}
+    assert rules["at_risk_deal"]["when"] == "Active deal with at least one risk flag."
+    custom = api.list_rules({"reps": {"needs_coaching_below": 0.5}})
+    assert {r.id: r.thresholds for r in custom}["needs_coaching"] == {
+        "reps.needs_coaching_basis": "annual",
+        "reps.needs_coaching_below": 0.5,
+    }
+    # The policy's own rules follow, in policy order, disabled ones too.
+    assert list(rules)[len(BUILT_IN) :] == [r["id"] for r in RULES]
+    assert rules["closing_soon_unlikely"] == {
+        "id": "closing_soon_unlikely",
+        "source": "policy",
+        "subject_type": "deal",
+        "severity": "critical",
+        "enabled": True,
+        "when": SOON,
+        "thresholds": {},
+    }
+    assert rules["low_close_rate"]["subject_type"] == "rep"
+    assert rules["low_close_rate"]["severity"] == "info"
+    assert rules["everything"]["enabled"] is False
+
+
+def test_test_rules_in_process_agrees_with_the_report(report: dict[str, Any]) -> None:
+    """`test_rules` counts each rule in its own scan; the totals are the report's, and the
+    examples are the report's first flags of each rule."""
+    results = api.test_rules(DEALS, REPS, as_of=AS_OF, policy=POLICY, examples=2)
+    totals = {t.rule.id: t.total for t in results}
+    assert totals == {c["rule"]: c["total"] for c in report["flag_counts"]}
+    assert {rule: totals[rule] for rule in USER_IDS} == {
+        "big_deal_stuck": 2,
+        "closing_soon_unlikely": 4,
+        "no_close_date": 2,
+        "big_weighted": 4,
+        "odd_stage": 1,
+        "stageless": 1,
+        "due_by_today": 1,
+        "thin_pipeline": 2,
+        "low_close_rate": 2,
+    }
+    assert totals["stalled_deal"] == 2 and totals["pipeline_declining"] == 3
+    assert "everything" not in totals
+    for result in results:
+        assert result.rule.enabled
+        expected = [f for f in report["flags"] if f["rule"] == result.rule.id][:2]
+        assert [f.model_dump(mode="json") for f in result.examples] == expected
+    by_id = {t.rule.id: t for t in results}
+    assert [f.subject_id for f in by_id["closing_soon_unlikely"].examples] == ["D2", "D8"]
+    assert by_id["closing_soon_unlikely"].rule.severity == "critical"
+    one = api.test_rules(DEALS, REPS, as_of=AS_OF, policy=POLICY, examples=1)
+    assert [len(t.examples) for t in one] == [min(1, t.total) for t in one]
+    assert [t.total for t in one] == [t.total for t in results]  # the cap is not the total
 
 
 def test_cli_a_bad_rule_names_the_file_and_key(files: list[Path]) -> None:

@@ -57,6 +57,9 @@ class _Compiler:
                 return ibis.ifelse(right == 0, ibis.null("float64"), left / right)
             return _ARITH_OPS[node.op](left, right)
         if isinstance(node, Compare):
+            if _is_null(node.left) or _is_null(node.right):
+                # unknown, as in SQL (Ibis would turn `x = NULL` into `x IS NULL`)
+                return ibis.null("boolean")
             return _COMPARE_OPS[node.op](self(node.left), self(node.right))
         if isinstance(node, Logic):
             values = [self(a) for a in node.args]
@@ -81,6 +84,11 @@ class _Compiler:
         ):  # mixed number types meet as doubles
             args = [a.cast("float64") for a in args]
         return _CALLS[node.name](args)
+
+
+def _is_null(node: Node) -> bool:
+    """A ``null`` literal: a comparison with it is unknown, whatever the other side."""
+    return isinstance(node, Const) and node.kind == "null"
 
 
 def _constant(node: Const) -> ir.Value:
