@@ -5,6 +5,7 @@ exactly one category, the one a plain-Python reading of the precedence gives).""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,18 @@ def test_the_json_reconciles_in_exact_decimals(store: Path) -> None:
     assert '"decreased": -0.01,' in text
     assert '"end_open_pipeline": 2850.74,' in text
     assert text.index('"won"') < text.index('"unchanged"') < text.index('"end_open_pipeline"')
+    # deals per category (the same categories, by hand in test_every_category_by_hand)
+    assert json.loads(text)["deal_counts"] == {
+        "won": 1,
+        "lost": 1,
+        "removed": 2,
+        "moved_out": 1,
+        "moved_in": 1,
+        "new": 2,
+        "increased": 1,
+        "decreased": 1,
+        "unchanged": 1,
+    }
 
 
 def test_period_all_counts_every_close_date(store: Path) -> None:
@@ -161,8 +174,23 @@ def test_flow_errors_name_the_problem(store: Path, tmp_path: Path) -> None:
     dup = tmp_path / "dup.duckdb"
     api.snapshot([*BEFORE, _deal("W", "active", 1, None)], REPS, as_of=D1, store=dup)
     api.snapshot(AFTER, REPS, as_of=D2, store=dup)
-    with pytest.raises(InputError, match="deal_id 'W' is on 2 rows"):
+    with pytest.raises(InputError) as caught:
         api.flow(D1, D2, store=dup)
+    assert str(caught.value) == (
+        f"snapshot 2026-11-01 in {dup}, column 'deal_id': deal_id 'W' is on 2 rows; the flow "
+        "matches deals by deal_id (remove the duplicate rows from the export, then take the "
+        "snapshot again)"
+    )
+    no_id = tmp_path / "no_id.duckdb"
+    api.snapshot([*BEFORE, _deal(None, "active", 1, None)], REPS, as_of=D1, store=no_id)
+    api.snapshot(AFTER, REPS, as_of=D2, store=no_id)
+    with pytest.raises(InputError) as caught:
+        api.flow(D1, D2, store=no_id)
+    assert str(caught.value) == (
+        f"snapshot 2026-11-01 in {no_id}, column 'deal_id': 1 deal(s) have no deal_id; the "
+        "flow matches deals by deal_id (give every deal an id in the export, then take the "
+        "snapshot again)"
+    )
 
 
 # --- property: reconciliation and exactly one category ------------------------------------

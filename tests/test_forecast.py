@@ -973,6 +973,24 @@ def test_low_coverage_flags(report: Any) -> None:
     assert flags[1]["observed"]["coverage"] == 0.28  # 25000 / 90000 = 0.2778
 
 
+def test_explain_judges_a_given_forecast_by_its_figures(report: Any) -> None:
+    # explain on a stored day passes that day's forecast section: the report's own gives
+    # the same verdicts as computing it again ...
+    plain = api.explain("R1", DEALS, REPS, as_of=AS_OF, policy=POLICY)
+    stored = api.explain("R1", DEALS, REPS, as_of=AS_OF, policy=POLICY, forecast=report.forecast)
+    assert [v.model_dump() for v in stored] == [v.model_dump() for v in plain]
+    # ... and one made with a quota table (R1's quarter quota 50000, not the record's
+    # 60000) is what the verdict reads: 40000 / (50000 - 15000.50) = 1.1429
+    table = _forecast(quotas=QUOTAS)
+    other = api.explain("R1", DEALS, REPS, as_of=AS_OF, policy=POLICY, forecast=table)
+    low = next(v for v in other if v.rule == "low_coverage")
+    assert low.fired
+    assert low.observed["quota"] == D("50000.00")
+    assert low.observed["gap_to_quota"] == D("34999.50")
+    assert low.observed["closed_won"] == D("15000.50")
+    assert low.observed["coverage"] == 1.14
+
+
 @pytest.mark.parametrize(
     ("subject", "rule", "message"),
     [
@@ -1145,7 +1163,9 @@ def test_a_manager_loop_is_an_input_error(edges: list[tuple[str, str]], loop: st
     with pytest.raises(InputError) as caught:
         api.forecast(deals, reps, as_of=AS_OF)
     assert caught.value.message == f"reps: manager_id makes a loop: {loop}"
-    assert caught.value.hint is not None and "manager_id" in caught.value.hint
+    assert caught.value.hint == (
+        "fix the manager_id of one of these reps (the top of a hierarchy has no manager_id)"
+    )
 
 
 def test_a_manager_loop_is_data_quality_in_the_report() -> None:
