@@ -1498,3 +1498,15 @@ def test_user_rules_are_the_same_on_duckdb_and_spark(spark_engine: Any) -> None:
     first = next(f.subject_id for f in duck.flags if f.rule == "fast_money")
     on_spark = api.explain(first, deals, reps, as_of=AS_OF, policy=policy, engine=spark_engine)
     assert on_spark == api.explain(first, deals, reps, as_of=AS_OF, policy=policy)
+
+
+def test_and_or_nest_as_written() -> None:
+    """A chain of one operator is flattened; an `or` inside an `and` stays a group."""
+    from pipereview.rules.tree import Logic
+
+    tree = parse("probability > 0.5 and (stage = 'A' or stage = 'B') and deal_value_usd > 1", KINDS)
+    assert isinstance(tree, Logic) and tree.op == "and" and len(tree.args) == 3
+    group = tree.args[1]
+    assert isinstance(group, Logic) and group.op == "or" and len(group.args) == 2
+    chain = parse("stage = 'A' or stage = 'B' or stage = 'C'", KINDS)
+    assert isinstance(chain, Logic) and chain.op == "or" and len(chain.args) == 3
