@@ -1510,3 +1510,11 @@ def test_and_or_nest_as_written() -> None:
     assert isinstance(group, Logic) and group.op == "or" and len(group.args) == 2
     chain = parse("stage = 'A' or stage = 'B' or stage = 'C'", KINDS)
     assert isinstance(chain, Logic) and chain.op == "or" and len(chain.args) == 3
+
+
+def test_arithmetic_accepts_a_null_literal() -> None:
+    """`null` fits any kind: `x + null` is a number (unknown on every row), `-null` too."""
+    from pipereview.rules.tree import Compare
+
+    for text in ("deal_value_usd + null > 1", "-null < probability"):
+        assert isinstance(parse(text, KINDS), Compare)
