@@ -179,7 +179,7 @@ def engine_for(
     if source is None and store is not None and is_postgres(str(store)) and not spark_options:
         source = str(store)
     if source is not None and is_postgres(source):
-        if name is not EngineName.duckdb or master or conf or memory_limit:
+        if spark_options or memory_limit:
             raise typer.BadParameter(
                 "PostgreSQL tables are computed in their own server: leave out --engine, "
                 "--memory-limit and the Spark options",

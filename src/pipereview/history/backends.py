@@ -38,9 +38,8 @@ def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: flo
     text = str(location)
     if is_postgres(text):
         same = engine.name == "postgres" and engine.url == text.strip()
-        own = engine if same else Engine("postgres", postgres_url=text)
-        return PostgresSchema(own, text, read_only, wait)
-    own = engine if engine.name == "duckdb" else Engine("duckdb")
+        return PostgresSchema(engine if same else store_engine(text), text, read_only, wait)
+    own = engine if engine.name == "duckdb" else store_engine(text)
     return DuckDBFile(own, store_path(text), read_only, wait)
 
 
