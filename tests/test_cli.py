@@ -202,3 +202,21 @@ def test_spark_options_need_the_spark_engine(small_files) -> None:
                "--spark-master", "spark://127.0.0.1:7077")  # fmt: skip
     assert proc.returncode == 2
     assert "need --engine spark" in " ".join(re.sub("[│╭╮╰╯─]", " ", proc.stderr).split())
+
+
+def test_memory_limit_beside_a_postgres_store_computes_in_duckdb(tmp_path: Path) -> None:
+    # A PostgreSQL store makes its server the default engine; --memory-limit asks for DuckDB
+    # (the store then copies the rows over), it is not a refused option of --source.
+    import pytest
+    import typer
+
+    from pipereview.cli.common import EngineName, engine_for
+
+    url = "postgresql://someone@127.0.0.1:1/nowhere"  # never connected to here
+    chosen = engine_for(EngineName.duckdb, "1GB", None, None, store=url)
+    assert chosen.name == "duckdb"
+    assert engine_for(EngineName.duckdb, None, None, None, store=tmp_path / "s.duckdb").name == (
+        "duckdb"
+    )
+    with pytest.raises(typer.BadParameter, match="leave out --engine, --memory-limit"):
+        engine_for(EngineName.duckdb, "1GB", None, None, source=url)

@@ -300,3 +300,42 @@ def test_every_flag_satisfies_its_rule(data: tuple[list[dict], list[dict]]) -> N
         else:
             raise AssertionError(f"no check for rule {flag['rule']}")
         assert str(o.get("rep_name") or "") in flag["message"] or flag["subject_type"] == "deal"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            maybe(st.decimals(-(10**27), 10**27, places=10, allow_nan=False)),
+            maybe(st.integers(-(10**18), 10**18)),
+            maybe(st.floats(-1e9, 1e9, allow_nan=False)),
+            maybe(st.floats(-1e6, 1e6, allow_nan=False)),
+        ),
+        max_size=30,
+    )
+)
+def test_rounding_a_column_at_a_time_is_the_one_rule(rows: list[tuple[Any, ...]]) -> None:
+    # Arrow rounds money columns half-even from the exact decimal; every value, ties on a
+    # half cent and values of 28 integer digits included, must equal Decimal.quantize's.
+    import pyarrow as pa
+
+    from pipereview.report.rounding import rounded_rows, row_rounder
+
+    units: dict[str, Any] = {"exact": "usd", "whole": "usd", "pct": "pct", "count": "count"}
+    table = pa.table(
+        {
+            "exact": pa.array([r[0] for r in rows], pa.decimal128(38, 10)),
+            "whole": pa.array([r[1] for r in rows], pa.int64()),
+            "pct": pa.array([r[2] for r in rows], pa.float64()),
+            "count": pa.array([r[3] for r in rows], pa.float64()),
+        }
+    )
+    one_at_a_time = [row_rounder(units)(row) for row in table.to_pylist()]
+    got = rounded_rows(table, units)
+    assert got == one_at_a_time
+    for mine, theirs in zip(got, one_at_a_time, strict=True):
+        assert [type(v) for v in mine.values()] == [type(v) for v in theirs.values()]
+        for key in ("exact", "whole"):
+            if mine[key] is not None:
+                assert mine[key].as_tuple().exponent == -2  # cents, as quantize gives
+                assert str(mine[key]) == str(theirs[key])  # the same digits and sign

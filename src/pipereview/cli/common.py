@@ -171,15 +171,16 @@ def engine_for(
 ) -> Any:
     """The Engine the options describe (imports the engine only now). Tables of a
     PostgreSQL ``source`` are computed in that server; so are files beside a PostgreSQL
-    ``store`` unless another engine is asked for (the store then copies rows over)."""
+    ``store`` unless another engine is asked for (``--engine spark``, the Spark options, or
+    DuckDB's ``--memory-limit``; the store then copies rows over)."""
     from pipereview.sources.engine import Engine
     from pipereview.sources.warehouse import is_postgres
 
-    spark_options = name is not EngineName.duckdb or master or conf
-    if source is None and store is not None and is_postgres(str(store)) and not spark_options:
+    other_engine = name is not EngineName.duckdb or master or conf or memory_limit
+    if source is None and store is not None and is_postgres(str(store)) and not other_engine:
         source = str(store)
     if source is not None and is_postgres(source):
-        if spark_options or memory_limit:
+        if other_engine:
             raise typer.BadParameter(
                 "PostgreSQL tables are computed in their own server: leave out --engine, "
                 "--memory-limit and the Spark options",

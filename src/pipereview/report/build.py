@@ -41,7 +41,6 @@ from pipereview.report.model import (
     RepPerformance,
     RepTrajectory,
     rounded,
-    row_rounder,
 )
 from pipereview.report.quality import (
     aggregate_once,
@@ -51,6 +50,7 @@ from pipereview.report.quality import (
     fused_checks,
     scope_counts,
 )
+from pipereview.report.rounding import rounded_rows
 from pipereview.rules.custom import rules_for
 from pipereview.sources.engine import count_if
 from pipereview.sources.fingerprint import batch_sql, digest, hash_sum, input_fingerprint
@@ -116,27 +116,25 @@ def build_report(
         tops.setdefault(row["rep_id"], []).append(row["deal_id"])
     performance_units = {m.name: m.unit for m in REP_PERFORMANCE_METRICS}
     names = ["rep_id", "rep_name", *performance_units]
-    round_row = row_rounder(performance_units)
+    table = engine.arrow(shared.rep_performance.order_by("rep_id").select(*names))
     performance = [
-        RepPerformance(
-            top_opportunities=tops.get(row["rep_id"], []),
-            **round_row({k: row[k] for k in names}),
-        )
-        for row in engine.rows(shared.rep_performance.order_by("rep_id"))
+        RepPerformance(top_opportunities=tops.get(row["rep_id"], []), **row)
+        for row in rounded_rows(table, performance_units)
     ]
 
     step("rep trajectory")
-    round_row = row_rounder({m.name: m.unit for m in TRAJECTORY_METRICS} | _ECHO_UNITS)
+    units = {m.name: m.unit for m in TRAJECTORY_METRICS} | _ECHO_UNITS
+    table = engine.arrow(shared.rep_trajectory.order_by("rep_id"))
     trajectory = [
         RepTrajectory(
             **{
-                **round_row(row),
+                **row,
                 "risk_score_current": None
                 if row["risk_score_current"] is None
                 else int(row["risk_score_current"]),
             }
         )
-        for row in engine.rows(shared.rep_trajectory.order_by("rep_id"))
+        for row in rounded_rows(table, units)
     ]
 
     step("flags")

@@ -6,6 +6,7 @@ names (at most ``flags.max_per_rule`` per deal rule plus ``reps.top_opportunitie
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 
 from pipereview.metrics.details import DEAL_DETAIL_METRICS, deal_details
@@ -17,6 +18,7 @@ from pipereview.report.model import (
     StagePipeline,
     row_rounder,
 )
+from pipereview.report.rounding import rounded_rows
 from pipereview.sources.engine import Engine
 
 
@@ -42,12 +44,23 @@ def details(
     if not ids:
         return []
     names = {r.rep_id: r.rep_name for r in performance}
-    round_row = row_rounder({m.name: m.unit for m in DEAL_DETAIL_METRICS})
+    units = {m.name: m.unit for m in DEAL_DETAIL_METRICS}
     found = [
         DealDetail(
             rep_name=names.get(row["rep_id"]),
-            **round_row({**row, "risk_flags": row["risk_flags"] or []}),
+            **{**row, "risk_flags": row["risk_flags"] or []},
         )
-        for row in engine.rows(deal_details(deals, ids))
+        for row in rounded_rows(engine.arrow(deal_details(deals, ids)), units)
     ]
-    return sorted(found, key=lambda d: (d.deal_id, d.model_dump_json()))
+    found.sort(key=lambda d: d.deal_id)
+    return _content_ordered(found)
+
+
+def _content_ordered(found: list[DealDetail]) -> list[DealDetail]:
+    """``found`` (sorted by deal_id) with the rows of a repeated deal_id in content order,
+    so that the input's row order never shows: only those rows pay for their JSON."""
+    out: list[DealDetail] = []
+    for _, group in groupby(found, key=lambda d: d.deal_id):
+        same = list(group)
+        out += same if len(same) == 1 else sorted(same, key=lambda d: d.model_dump_json())
+    return out

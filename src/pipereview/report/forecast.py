@@ -34,6 +34,7 @@ from pipereview.policy import Policy
 from pipereview.report.forecast_model import CloseMonth, Forecast, ForecastRow, Level
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import UNIT_PLACES, not_falsely_whole, row_rounder, widened
+from pipereview.report.rounding import rounded_rows
 from pipereview.schema import OPEN_CATEGORIES
 from pipereview.sources.engine import Engine
 from pipereview.sources.quality import unique_reps
@@ -48,6 +49,8 @@ _UNITS: dict[str, Unit] = {
     "coverage": "ratio",
     "weighted_coverage": "ratio",
 }
+# coverage is shown from its raw value by ``_coverage_shown``
+_UNITS_BUT_COVERAGE = {name: unit for name, unit in _UNITS.items() if name != "coverage"}
 
 
 def resolve_period(period: str, as_of: dt.date, start_month: int) -> tuple[str, dt.date, dt.date]:
@@ -215,8 +218,9 @@ def _rows(engine: Engine, table: ir.Table, policy: Policy, key: str | None) -> l
         table = table.order_by([table[key].isnull(), key]).mutate(_key=table[key])
     else:
         table = table.mutate(_key=ibis.null("string"))
-    rounder, below = row_rounder(_UNITS), policy.forecast.low_coverage_below
-    return [_coverage_shown(rounder(row), row["coverage"], below) for row in engine.rows(table)]
+    table_rows = rounded_rows(engine.arrow(table), _UNITS_BUT_COVERAGE)
+    below = policy.forecast.low_coverage_below
+    return [_coverage_shown(row, row["coverage"], below) for row in table_rows]
 
 
 def _coverage_shown(row: dict[str, Any], raw: float | None, below: float) -> dict[str, Any]:

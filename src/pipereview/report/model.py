@@ -300,7 +300,7 @@ class Report(_Model):
         """Indented JSON, keys in model order, newline-terminated; money digits exact.
         ``changes`` and ``flow`` are written only when there is an earlier snapshot to
         compare with, ``velocity`` only when a stage or field history was given."""
-        data = self.model_dump(mode="python")
+        data = dict(self.__dict__)  # the fields in model order; dumps walks the models
         for optional in ("changes", "flow", "velocity", "forecast"):
             if data[optional] is None:
                 del data[optional]
@@ -312,7 +312,9 @@ def decimal_text(value: Decimal) -> str:
     (1234.50 -> 1234.5, 7.00 -> 7.0, as a float would print), never in exponent form."""
     if value == 0:
         return "0.0"
-    text = format(value, "f")
+    text = str(value)  # plain digits unless the exponent form is needed (then "f")
+    if "E" in text:
+        text = format(value, "f")
     if "." in text:
         text = text.rstrip("0")
     return text + "0" if text.endswith(".") else text if "." in text else text + ".0"
@@ -321,6 +323,8 @@ def decimal_text(value: Decimal) -> str:
 def _fragment(value: Any) -> Any:
     if isinstance(value, Decimal):
         return orjson.Fragment(decimal_text(value).encode())
+    if isinstance(value, _Model):  # its fields in model order, as model_dump gives them
+        return value.__dict__
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 

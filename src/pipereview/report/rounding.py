@@ -9,9 +9,13 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import partial
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from pipereview.metrics.base import Unit
 
 CENT = Decimal("0.01")
+_ZERO = Decimal("0.00")
 _EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)  # wide enough for any decimal(38, s)
 
 
@@ -21,7 +25,8 @@ def _money(value: Any) -> Decimal | None:
     if isinstance(value, float):
         raise TypeError("money reached the report as a float; it must stay a Decimal")
     exact = value if isinstance(value, Decimal) else Decimal(value)
-    return exact.quantize(CENT, context=_EXACT)
+    cents = exact.quantize(CENT, context=_EXACT)
+    return cents if cents else _ZERO  # never -0.00 (-0.001 rounds to 0.00)
 
 
 def _to_places(value: Any, places: int) -> float | None:
@@ -98,3 +103,38 @@ def row_rounder(units: dict[str, Unit]) -> Any:
         return out
 
     return apply
+
+
+_CENTS = pa.decimal128(38, 2)
+
+
+def _money_column(name: str, column: pa.ChunkedArray) -> list[Any]:
+    """``_money`` over a whole column: Arrow rounds the exact decimal half-even to cents
+    (the same digits as ``Decimal.quantize``), so no value is rounded one at a time."""
+    kind = column.type
+    if pa.types.is_floating(kind):
+        raise TypeError(f"money reached the report as a float ({name}); it must stay a Decimal")
+    if pa.types.is_decimal(kind):
+        if kind.scale > 2:
+            column = pc.round(column, ndigits=2, round_mode="half_to_even")
+        return column.cast(_CENTS).to_pylist()
+    if pa.types.is_integer(kind):
+        return column.cast(_CENTS).to_pylist()
+    return [_money(value) for value in column.to_pylist()]
+
+
+def rounded_rows(table: pa.Table, units: dict[str, Unit]) -> list[dict[str, Any]]:
+    """The rows of an engine result as dicts, each value rounded by its column's unit: the
+    same values as ``row_rounder(units)`` over ``table.to_pylist()``, computed a column at a
+    time (money by Arrow, from the exact decimal)."""
+    names = table.column_names
+    columns: list[list[Any]] = []
+    for name in names:
+        unit, column = units.get(name), table.column(name)
+        if unit == "usd":
+            columns.append(_money_column(name, column))
+            continue
+        values = column.to_pylist()
+        rounder = ROUNDERS.get(unit) if unit is not None else None
+        columns.append(values if rounder is None else [rounder(v) for v in values])
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]

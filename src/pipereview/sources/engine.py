@@ -317,6 +317,10 @@ class Engine:
         """Execute a table expression and return its rows as dicts."""
         return expr.to_pyarrow().to_pylist()
 
+    def arrow(self, expr: ir.Table) -> pa.Table:
+        """Execute a table expression and return its result as an Arrow table."""
+        return expr.to_pyarrow()
+
     def one(self, expr: ir.Table) -> dict[str, Any]:
         """Execute an expression that yields exactly one row."""
         rows = self.rows(expr)
