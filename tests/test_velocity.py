@@ -177,6 +177,19 @@ def test_a_deal_without_a_known_start_is_counted_but_has_no_days(tmp_path: Path)
     assert (v.stages[1].stage, v.stages[1].mean_days) == ("Proposal", 30.0)
 
 
+def test_a_stage_left_on_the_day_another_is_entered_comes_first(tmp_path: Path) -> None:
+    # Both stages are first seen on 2026-03-01: Zeta was left that day (entered before the
+    # history starts), Alpha entered that day, so Zeta is the earlier stage whatever the
+    # names' order.
+    deals = tmp_path / "d.csv"
+    deals.write_text("deal_id,rep_id,status,deal_value_usd,probability\nD1,R1,active,1,0.5\n")
+    fields = tmp_path / "f.csv"
+    fields.write_text("deal_id,field,old_value,new_value,changed_at\nD1,stage,Zeta,Alpha,2026-03-01\n")
+    v = api.velocity(deals, field_history=fields, as_of=AS_OF)
+    assert [s.stage for s in v.stages] == ["Zeta", "Alpha"]
+    assert (v.stages[0].deals_with_days, v.stages[1].mean_days) == (0, 30.0)
+
+
 def test_velocity_needs_exactly_one_history(files: dict[str, Path]) -> None:
     with pytest.raises(InputError, match="needs one history"):
         api.velocity(files["deals"], as_of=AS_OF)
