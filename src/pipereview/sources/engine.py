@@ -256,6 +256,9 @@ class Engine:
         frame = self._spark.sql(ibis.to_sql(expr, dialect="pyspark"))
         frame = frame.withColumn("_mid", F.monotonically_increasing_id())
         frame = frame.withColumn("_part", F.shiftright(F.col("_mid"), 33))
+        # kept before the partitions are counted: the count computes the canonical rows
+        # once, and every later query (the numbering included) reads them from the cache
+        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
         counts = sorted(
             (row["_part"], row["n"])
             for row in frame.groupBy("_part").agg(F.count(F.lit(1)).alias("n")).collect()
@@ -266,7 +269,6 @@ class Engine:
             offset += n
         low = F.col("_mid").bitwiseAND(F.lit((1 << 33) - 1))
         frame = frame.withColumn(ROW_COLUMN, (start + low + 1).cast("long")).drop("_mid", "_part")
-        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
         return self._view(frame)
 
     def cache(self, expr: ir.Table) -> ir.Table:
