@@ -16,7 +16,6 @@ from pipereview.report.model import (
     Flag,
     RepPerformance,
     StagePipeline,
-    row_rounder,
 )
 from pipereview.report.rounding import rounded_rows
 from pipereview.sources.engine import Engine
@@ -24,8 +23,9 @@ from pipereview.sources.engine import Engine
 
 def stage_pipeline(engine: Engine, deals: Any) -> list[StagePipeline]:
     """Pipeline by stage, biggest pipeline first, then by stage (missing last)."""
-    round_row = row_rounder({m.name: m.unit for m in STAGE_PIPELINE_METRICS})
-    rows = [StagePipeline(**round_row(row)) for row in engine.rows(pipeline_by_stage(deals))]
+    units = {m.name: m.unit for m in STAGE_PIPELINE_METRICS}
+    table = engine.arrow(pipeline_by_stage(deals))
+    rows = [StagePipeline(**row) for row in rounded_rows(table, units)]
     return sorted(rows, key=lambda s: (-s.pipeline_value, s.stage is None, s.stage or ""))
 
 

@@ -46,11 +46,9 @@ _UNITS: dict[str, Unit] = {
     **{f"{name}_forecast": "usd" for name in ("commit", "best_case")},
     "open_pipeline": "usd",
     "gap_to_quota": "usd",
-    "coverage": "ratio",
     "weighted_coverage": "ratio",
+    # coverage has no unit here: ``_coverage_shown`` shows it from its raw value
 }
-# coverage is shown from its raw value by ``_coverage_shown``
-_UNITS_BUT_COVERAGE = {name: unit for name, unit in _UNITS.items() if name != "coverage"}
 
 
 def resolve_period(period: str, as_of: dt.date, start_month: int) -> tuple[str, dt.date, dt.date]:
@@ -218,7 +216,7 @@ def _rows(engine: Engine, table: ir.Table, policy: Policy, key: str | None) -> l
         table = table.order_by([table[key].isnull(), key]).mutate(_key=table[key])
     else:
         table = table.mutate(_key=ibis.null("string"))
-    table_rows = rounded_rows(engine.arrow(table), _UNITS_BUT_COVERAGE)
+    table_rows = rounded_rows(engine.arrow(table), _UNITS)
     below = policy.forecast.low_coverage_below
     return [_coverage_shown(row, row["coverage"], below) for row in table_rows]
 

@@ -317,7 +317,7 @@ class Engine:
     # --- results ------------------------------------------------------------------------
     def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
         """Execute a table expression and return its rows as dicts."""
-        return expr.to_pyarrow().to_pylist()
+        return self.arrow(expr).to_pylist()
 
     def arrow(self, expr: ir.Table) -> pa.Table:
         """Execute a table expression and return its result as an Arrow table."""
