@@ -1353,8 +1353,10 @@ def _derived(row: Any, below: float) -> None:
         assert (row.coverage, row.weighted_coverage, row.low_coverage) == (None, None, False)
         return
     ratio = float(row.open_pipeline) / float(gap)
-    # The exact gap is within half a cent of the rounded one: the ratio within that share.
-    slack = 0.005 + abs(ratio) * 0.0051 / float(gap) + 1e-9
+    # The exact gap is within half a cent of the rounded one, so the exact ratio is within
+    # ratio x 0.005 / exact gap of this one, and the exact gap is at least gap - 0.005 (a
+    # rounded $0.16 may be an exact $0.155: 1976.56x here is 2040.32x exactly).
+    slack = 0.005 + abs(ratio) * 0.0051 / (float(gap) - 0.005) + 1e-9
     assert row.coverage is not None and abs(row.coverage - ratio) <= slack, (row, ratio)
     assert row.weighted_coverage is not None
     if abs(ratio - below) > slack:
