@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, Phase, settings
 
 # Every example builds a report (about a second), so: 40 examples per property by default;
 # HYPOTHESIS_PROFILE=dev reports a failing example at once instead of shrinking it (which can
-# take minutes); "mutation" (make mutation) runs 10 examples, unshrunk: one failure kills.
+# take minutes); "mutation" (make mutation) runs 10 examples, unshrunk: one failure kills;
+# "ci" (.ci/run) draws the same examples on every run, so CI passes or fails the same way
+# for the same commit (a local `make test` keeps exploring new ones).
 _NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate]
 settings.register_profile(
     "pipereview",
@@ -23,6 +25,7 @@ settings.register_profile("dev", settings.get_profile("pipereview"), phases=_NO_
 settings.register_profile(
     "mutation", settings.get_profile("pipereview"), max_examples=10, phases=_NO_SHRINK
 )
+settings.register_profile("ci", settings.get_profile("pipereview"), derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pipereview"))
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -5,6 +5,8 @@ Runs a local SparkSession (pyspark is in the dev extras; Java 17 must be on the 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -129,3 +131,49 @@ def test_spark_catalog_tables(spark_engine, small_files) -> None:  # type: ignor
     )
     assert spark.pipeline_summary == duck.pipeline_summary
     assert spark.rep_performance == duck.rep_performance
+
+
+def test_top_opportunities_is_a_window_group_limit_on_spark(spark_engine) -> None:  # type: ignore[no-untyped-def]
+    """Spark keeps k rows per rep in the window (WindowGroupLimit) only when the filter is
+    on ROW_NUMBER() itself; the ranks are still 0-based, ties by deal_id."""
+    from pipereview.api.common import load_inputs
+    from pipereview.metrics.reps import top_opportunities
+    from pipereview.policy import Policy
+
+    cases = [  # deal_id, rep_id, status, value, probability
+        ("D", "R1", "active", 10, 1), ("B", "R1", "active", 200, 0.5),
+        ("A", "R1", "active", 100, 1), ("C", "R1", "active", 50, 1),
+        ("W", "R1", "won", 999, 1), ("E", "R2", "active", 5, 1),
+    ]  # fmt: skip
+    keys = ("deal_id", "rep_id", "status", "deal_value_usd", "probability")
+    deals = [dict(zip(keys, case, strict=True)) for case in cases]
+    policy = Policy()
+    inputs = load_inputs(deals, [{"rep_id": "R1"}], engine=spark_engine, policy=policy)
+    top = top_opportunities(inputs.deals, policy).order_by(["rep_id", "rank"])
+    plan = spark_engine._spark.sql(spark_engine.con.compile(top))._jdf.queryExecution()
+    assert "WindowGroupLimit" in plan.executedPlan().toString()
+    rows = [(r["rep_id"], r["deal_id"], r["rank"]) for r in spark_engine.rows(top)]
+    assert rows == [("R1", "A", 0), ("R1", "B", 1), ("R1", "C", 2), ("R2", "E", 0)]
+
+
+def test_a_small_table_is_broadcast_on_spark(spark_engine) -> None:  # type: ignore[no-untyped-def]
+    """Ids looked up from Python join without a shuffle of the big side; rows are right."""
+    from pipereview.api.common import load_inputs
+    from pipereview.metrics.details import deal_details
+    from pipereview.policy import Policy
+
+    deals = [
+        {"deal_id": f"D{i}", "rep_id": "R1", "status": "active", "deal_value_usd": i,
+         "probability": 0.5}
+        for i in range(50)
+    ]
+    inputs = load_inputs(deals, [{"rep_id": "R1"}], engine=spark_engine, policy=Policy())
+    wanted = spark_engine.small({"_label": ["D7", "D42", "nope"]}, {"_label": "string"})
+    found = deal_details(inputs.deals, wanted).order_by("deal_id")
+    plan = spark_engine._spark.sql(spark_engine.con.compile(found))._jdf.queryExecution()
+    assert "BroadcastHashJoin" in plan.executedPlan().toString()
+    rows = spark_engine.rows(found.select("deal_id", "deal_value_usd"))
+    assert [(r["deal_id"], r["deal_value_usd"]) for r in rows] == [
+        ("D42", Decimal("42.0000")),
+        ("D7", Decimal("7.0000")),
+    ]

@@ -3,7 +3,6 @@ reader needs beside the id: owner, stage, status, value, probability, age and cl
 
 from __future__ import annotations
 
-import ibis
 import ibis.expr.types as ir
 
 from pipereview.metrics.base import Metric, days_in_stage, deal_value, expected_value, probability
@@ -17,12 +16,11 @@ DEAL_DETAIL_METRICS: tuple[Metric, ...] = (
 )
 
 
-def deal_details(deals: ir.Table, ids: list[str]) -> ir.Table:
-    """The deal rows whose label (deal_id, or "row N") is in ``ids``: deal_id, rep_id,
-    stage, status, close_date, risk_flags and the ``DEAL_DETAIL_METRICS``, unrounded.
-    A repeated id gives one row per deal row."""
+def deal_details(deals: ir.Table, wanted: ir.Table) -> ir.Table:
+    """The deal rows whose label (deal_id, or "row N") is a ``_label`` of ``wanted``:
+    deal_id, rep_id, stage, status, close_date, risk_flags and the ``DEAL_DETAIL_METRICS``,
+    unrounded. A repeated id gives one row per deal row."""
     labelled = deals.mutate(_label=deal_label(deals))
-    wanted = ibis.memtable({"_label": ids}, schema={"_label": "string"})
     found = labelled.semi_join(wanted, "_label")
     return found.select(
         deal_id=found._label,

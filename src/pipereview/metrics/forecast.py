@@ -146,28 +146,40 @@ def deals_forecast(
 ) -> ir.Table:
     """Per rep_id of the deals (null included): the period's figures of ``ADDITIVE`` that
     come from deals. ``lookup`` is ``category_lookup`` of the deals, kept."""
-    d = categorized(deals, lookup)
-    category = d._category
-    period = in_period(d, first, last)
-    value = deal_value(d)
+    c = categorized(deals, lookup)
+    period = in_period(c, first, last)
+    active = is_active(c) & period
+    category = ibis.ifelse(active, c._category, ibis.null("string"))  # active in the period
+    is_open = category.isin(OPEN_CATEGORIES).fill_null(False)
+    # Each condition is a column computed once per deal, and the aggregates filter on them
+    # (DuckDB would otherwise evaluate every shared condition again in each aggregate); the
+    # exact product is computed only for the deals it is summed over.
+    d = c.select(
+        "rep_id",
+        _value=deal_value(c),
+        _weighted=ibis.ifelse(is_open, expected_value(c), ibis.null(WEIGHTED)),
+        _won=is_won(c) & period,
+        _active=active,
+        _category=category,
+        _by=c._by,
+        _slipped=is_past_close_date(c, as_of),
+        _undated=is_active(c) & c.close_date.isnull(),
+    )
     figures: dict[str, ir.Value] = {
-        "closed_won": money_sum(value, is_won(d) & period, MONEY_SUM),
-        "closed_won_deals": count_if(d, is_won(d) & period),
+        "closed_won": money_sum(d._value, d._won, MONEY_SUM),
+        "closed_won_deals": count_if(d, d._won),
     }
-    active_in_period = is_active(d) & period
     for name in CATEGORIES:
-        chosen = active_in_period & (category == name).fill_null(False)
-        figures[name] = money_sum(value, chosen, MONEY_SUM)
+        chosen = (d._category == name).fill_null(False)
+        figures[name] = money_sum(d._value, chosen, MONEY_SUM)
         figures[f"{name}_deals"] = count_if(d, chosen)
-    open_in_period = active_in_period & category.isin(OPEN_CATEGORIES).fill_null(False)
-    slipped = is_past_close_date(d, as_of)
     figures |= {
-        "weighted_open_pipeline": money_sum(expected_value(d), open_in_period, WEIGHTED),
-        "slipped_value": money_sum(value, slipped, MONEY_SUM),
-        "slipped_deals": count_if(d, slipped),
-        "deals_without_close_date": count_if(d, is_active(d) & d.close_date.isnull()),
-        "categorized_by_stage": count_if(d, active_in_period & (d._by == "stage")),
-        "categorized_by_default": count_if(d, active_in_period & (d._by == "default")),
+        "weighted_open_pipeline": money_sum(d._weighted, d._weighted.notnull(), WEIGHTED),
+        "slipped_value": money_sum(d._value, d._slipped, MONEY_SUM),
+        "slipped_deals": count_if(d, d._slipped),
+        "deals_without_close_date": count_if(d, d._undated),
+        "categorized_by_stage": count_if(d, d._active & (d._by == "stage")),
+        "categorized_by_default": count_if(d, d._active & (d._by == "default")),
     }
     return d.group_by("rep_id").aggregate(**figures)
 

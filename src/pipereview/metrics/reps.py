@@ -141,10 +141,10 @@ def top_opportunities(deals: ir.Table, policy: Policy) -> ir.Table:
     rep ids that are not in the reps input are simply not looked up."""
     active = deals.filter(is_active(deals) & deals.rep_id.notnull())
     active = active.select("rep_id", deal_id=deal_label(active), ev=expected_value(active))
-    rank = ibis.row_number().over(
-        group_by=active.rep_id, order_by=[ibis.desc(active.ev), active.deal_id]
-    )
-    ranked = active.mutate(rank=rank)
-    return ranked.filter(ranked["rank"] < policy.reps.top_opportunities).select(
-        "rep_id", "deal_id", "rank"
-    )
+    # 1-based position, filtered with <=: the form Spark's window group limit recognises
+    # (with the Spark compiler fix in sources/spark.py), so it keeps k rows per rep.
+    window = ibis.window(group_by=active.rep_id, order_by=[ibis.desc(active.ev), active.deal_id])
+    position = ibis.row_number().over(window) + 1
+    ranked = active.mutate(_position=position)
+    kept = ranked.filter(ranked._position <= policy.reps.top_opportunities)
+    return kept.select("rep_id", "deal_id", rank=kept._position - 1)

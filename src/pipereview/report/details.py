@@ -43,6 +43,7 @@ def details(
     ids = named_deals(flags, performance)
     if not ids:
         return []
+    wanted = engine.small({"_label": ids}, {"_label": "string"})
     names = {r.rep_id: r.rep_name for r in performance}
     units = {m.name: m.unit for m in DEAL_DETAIL_METRICS}
     found = [
@@ -50,7 +51,7 @@ def details(
             rep_name=names.get(row["rep_id"]),
             **{**row, "risk_flags": row["risk_flags"] or []},
         )
-        for row in rounded_rows(engine.arrow(deal_details(deals, ids)), units)
+        for row in rounded_rows(engine.arrow(deal_details(deals, wanted)), units)
     ]
     found.sort(key=lambda d: d.deal_id)
     return _content_ordered(found)

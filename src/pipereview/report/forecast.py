@@ -120,9 +120,9 @@ def build_forecast(
     }
     managers: list[dict[str, Any]] = []
     if tree.pairs:
-        pairs = ibis.memtable(
+        pairs = engine.small(
             {"_p_rep": [p[0] for p in tree.pairs], "_p_manager": [p[1] for p in tree.pairs]},
-            schema={"_p_rep": "string", "_p_manager": "string"},
+            {"_p_rep": "string", "_p_manager": "string"},
         )
         under = reps.join(pairs, reps.rep_id == pairs._p_rep)
         managers = _rows(engine, rollup(under, "_p_manager"), policy, "_p_manager")

@@ -24,7 +24,15 @@ import pyarrow as pa
 from pipereview.errors import EngineError, InputError
 from pipereview.schema import ROW_COLUMN
 from pipereview.sources import postgres
-from pipereview.sources.spark import spark_session, spark_trims_whitespace_only
+from pipereview.sources.spark import (
+    broadcast_frame,
+    hash_batches,
+    spark_arrow,
+    spark_collects_arrow,
+    spark_keeps_row_numbers_one_based,
+    spark_session,
+    spark_trims_whitespace_only,
+)
 from pipereview.sources.warehouse import SourceTable, source_kind
 
 ENGINES = ("duckdb", "spark", "postgres")
@@ -86,6 +94,7 @@ class Engine:
             # than being rounded to fit 38 digits.
             self._spark.conf.set("spark.sql.decimalOperations.allowPrecisionLoss", "false")
             spark_trims_whitespace_only()
+            spark_keeps_row_numbers_one_based()
             self.con = ibis.pyspark.connect(self._spark)
         self.data_errors = _data_errors(name)
 
@@ -216,6 +225,15 @@ class Engine:
             )
         return self.con.table(name, database=schema)
 
+    def small(self, columns: dict[str, list[Any]], schema: dict[str, str]) -> ir.Table:
+        """A few values from Python (ids to look up, pairs to join) as a table to join with
+        the engine's big ones. Spark: a broadcast view, so the join never shuffles the big
+        side (Spark cannot size a table made from Arrow and would sort-merge join it)."""
+        if self._spark is None:
+            return ibis.memtable(columns, schema=schema)
+        arrow = pa.table(columns, schema=ibis.schema(schema).to_pyarrow())
+        return self._view(broadcast_frame(self._spark, arrow))
+
     def _view(self, frame: Any) -> ir.Table:
         name = _name("raw")
         frame.createOrReplaceTempView(name)
@@ -306,7 +324,7 @@ class Engine:
             return postgres.hash_batches(self.con, t, batch_sql)
         frame = self._spark.sql(ibis.to_sql(t, dialect="pyspark"))
         try:
-            parts = frame.mapInArrow(_hash_batches(batch_sql), "h string").collect()
+            parts = frame.mapInArrow(hash_batches(batch_sql), "h string").collect()
         except self.data_errors as exc:
             raise EngineError(
                 f"Spark could not hash the rows: {_last_line(exc)}",
@@ -321,6 +339,8 @@ class Engine:
 
     def arrow(self, expr: ir.Table) -> pa.Table:
         """Execute a table expression and return its result as an Arrow table."""
+        if self._spark is not None and spark_collects_arrow():
+            return spark_arrow(self._spark, self.con, expr)
         return expr.to_pyarrow()
 
     def one(self, expr: ir.Table) -> dict[str, Any]:
@@ -329,24 +349,6 @@ class Engine:
         if len(rows) != 1:
             raise EngineError(f"expected one row, got {len(rows)}")
         return rows[0]
-
-
-def _hash_batches(sql: str) -> Any:
-    """A mapInArrow function: DuckDB runs ``sql`` over each batch (registered as "batch")."""
-
-    def run(batches: Any) -> Any:
-        import duckdb
-
-        con = duckdb.connect()
-        total = 0
-        for batch in batches:
-            con.register("batch", pa.Table.from_batches([batch]))
-            (value,) = con.execute(sql).fetchone() or (0,)
-            total += int(value or 0)
-            con.unregister("batch")
-        yield pa.RecordBatch.from_pydict({"h": [str(total)]})
-
-    return run
 
 
 def _last_line(exc: BaseException) -> str:

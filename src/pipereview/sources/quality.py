@@ -112,8 +112,8 @@ def unique_reps(reps: ir.Table) -> ir.Table:
     with missing values last (decisions D4), so the input's row order does not matter."""
     keyed = reps.filter(reps.rep_id.notnull())
     content = [ibis.asc(keyed[c.name]) for c in REP_COLUMNS if c.name != "rep_id"]
-    first = ibis.row_number().over(group_by=keyed.rep_id, order_by=content)
-    return keyed.mutate(_first=first).filter(ibis._._first == 0).drop("_first")
+    position = ibis.row_number().over(group_by=keyed.rep_id, order_by=content) + 1
+    return keyed.mutate(_position=position).filter(ibis._._position == 1).drop("_position")
 
 
 def duplicates(t: ir.Table, column: str) -> ir.Table:

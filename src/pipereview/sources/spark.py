@@ -1,5 +1,6 @@
-"""Starting Spark for the engine: a session whose driver logs to a file, and the one fix
-pipereview makes to Ibis's Spark compiler."""
+"""What the engine needs of Spark beyond Ibis: a session whose driver logs to a file, the two
+fixes pipereview makes to Ibis's Spark compiler, results collected as Arrow, broadcast
+frames for values from Python, and the row hashing run on the executors."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from pipereview.errors import EngineError
 
@@ -25,6 +28,71 @@ def spark_trims_whitespace_only() -> None:
         return self.f.trim(arg, " \t\n\r")
 
     PySparkCompiler.visit_Strip = visit_strip
+
+
+def spark_keeps_row_numbers_one_based() -> None:
+    """Let Spark's window group limit see a top-k. Ibis turns ``row_number()`` 0-based as
+    ROW_NUMBER() - 1, and Spark only limits each window group to k rows when the filter
+    compares the ROW_NUMBER() itself (rn <= k, rn < k, rn = k). pipereview writes a top-k
+    as the 1-based ``row_number() + 1`` filtered with ``<=`` or ``==``; this rewrite drops
+    the ``- 1 + 1`` Ibis would compile, so Spark sees ROW_NUMBER() <= k. Only the Spark
+    compiler changes, and only that exact shape: the value is the same."""
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+    from ibis.common.patterns import replace
+    from ibis.expr.rewrites import p
+
+    if getattr(PySparkCompiler, "_pipereview_one_based", False):
+        return
+    shape = p.Add(p.Subtract(p.WindowFunction(p.RowNumber), p.Literal(1)), p.Literal(1))
+
+    @replace(shape)
+    def one_based(_: Any, **kwargs: Any) -> Any:
+        return _.left.left
+
+    PySparkCompiler.rewrites = (*PySparkCompiler.rewrites, one_based)
+    PySparkCompiler._pipereview_one_based = True
+
+
+def spark_collects_arrow() -> bool:
+    """True from Spark 4.0, whose DataFrame.toArrow collects Arrow batches."""
+    from pyspark.sql import DataFrame
+
+    return hasattr(DataFrame, "toArrow")
+
+
+def spark_arrow(session: Any, con: Any, expr: Any) -> pa.Table:
+    """An Ibis table expression's result through Spark 4's DataFrame.toArrow, cast to the
+    expression's schema. Ibis's to_pyarrow goes through pandas, a Python object per decimal
+    (10k rows of forecast figures: 1.3 s there, 0.2 s here)."""
+    con._run_pre_execute_hooks(expr)  # registers the expression's memtables
+    return session.sql(con.compile(expr)).toArrow().cast(expr.schema().to_pyarrow())
+
+
+def broadcast_frame(session: Any, data: pa.Table) -> Any:
+    """A few rows from Python as a DataFrame Spark broadcasts to every join: it cannot size
+    a frame made from Arrow, so it would otherwise shuffle and sort the big side."""
+    from pyspark.sql import functions as F
+
+    return F.broadcast(session.createDataFrame(data))
+
+
+def hash_batches(sql: str) -> Any:
+    """A mapInArrow function: DuckDB runs ``sql`` over each batch (registered as "batch")."""
+
+    def run(batches: Any) -> Any:
+        import duckdb
+
+        con = duckdb.connect()
+        total = 0
+        for batch in batches:
+            con.register("batch", pa.Table.from_batches([batch]))
+            (value,) = con.execute(sql).fetchone() or (0,)
+            total += int(value or 0)
+            con.unregister("batch")
+        yield pa.RecordBatch.from_pydict({"h": [str(total)]})
+
+    return run
+
 
 
 def spark_session(master: str | None, conf: Mapping[str, str]) -> Any:
