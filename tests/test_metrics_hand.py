@@ -257,6 +257,24 @@ def test_a_missing_probability_weighs_zero_and_ties_by_deal_id() -> None:
     assert report.pipeline_summary.weighted_pipeline_value == Decimal("5.00")
 
 
+def test_top_opportunities_rank_from_zero() -> None:
+    # The metric itself: 0-based ranks by value x probability desc, ties by deal_id; a won
+    # deal and a fourth active one are left out. B: 200 x 0.5 = 100 ties A: 100 x 1.
+    from pipereview.api.common import load_inputs
+    from pipereview.metrics.reps import top_opportunities
+    from pipereview.policy import Policy
+
+    deals = [
+        _deal("D", "R1", "active", 10, 1, 1), _deal("B", "R1", "active", 200, 0.5, 1),
+        _deal("A", "R1", "active", 100, 1, 1), _deal("C", "R1", "active", 50, 1, 1),
+        _deal("W", "R1", "won", 999, 1, 1), _deal("E", "R2", "active", 5, 1, 1),
+    ]  # fmt: skip
+    inputs = load_inputs(deals, [{"rep_id": "R1"}], policy=Policy())
+    top = top_opportunities(inputs.deals, Policy()).order_by(["rep_id", "rank"])
+    rows = [(r["rep_id"], r["deal_id"], r["rank"]) for r in inputs.engine.rows(top)]
+    assert rows == [("R1", "A", 0), ("R1", "B", 1), ("R1", "C", 2), ("R2", "E", 0)]
+
+
 def test_rep_rows_follow_rep_id_order_not_input_order() -> None:
     rows = build_report(DEALS, list(reversed(REPS)), as_of=AS_OF)
     assert [r.rep_id for r in rows.rep_performance] == ["R1", "R2", "R3", "R4"]
