@@ -26,12 +26,9 @@ from pipereview.schema import ROW_COLUMN
 from pipereview.sources import postgres
 from pipereview.sources.spark import (
     broadcast_frame,
+    fix_spark_compiler,
     hash_batches,
-    spark_arrow,
-    spark_collects_arrow,
-    spark_keeps_row_numbers_one_based,
     spark_session,
-    spark_trims_whitespace_only,
 )
 from pipereview.sources.warehouse import SourceTable, source_kind
 
@@ -93,8 +90,7 @@ class Engine:
             # Exact decimal arithmetic: a product keeps its full scale (or fails) rather
             # than being rounded to fit 38 digits.
             self._spark.conf.set("spark.sql.decimalOperations.allowPrecisionLoss", "false")
-            spark_trims_whitespace_only()
-            spark_keeps_row_numbers_one_based()
+            fix_spark_compiler()
             self.con = ibis.pyspark.connect(self._spark)
         self.data_errors = _data_errors(name)
 
@@ -338,9 +334,8 @@ class Engine:
         return self.arrow(expr).to_pylist()
 
     def arrow(self, expr: ir.Table) -> pa.Table:
-        """Execute a table expression and return its result as an Arrow table."""
-        if self._spark is not None and spark_collects_arrow():
-            return spark_arrow(self._spark, self.con, expr)
+        """Execute a table expression and return its result as an Arrow table. (Not Spark
+        4's DataFrame.toArrow: a 1M-row result lost its task results in a local session.)"""
         return expr.to_pyarrow()
 
     def one(self, expr: ir.Table) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """What the engine needs of Spark beyond Ibis: a session whose driver logs to a file, the two
-fixes pipereview makes to Ibis's Spark compiler, results collected as Arrow, broadcast
-frames for values from Python, and the row hashing run on the executors."""
+fixes pipereview makes to Ibis's Spark compiler, broadcast frames for values from Python,
+and the row hashing run on the executors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ from typing import Any
 import pyarrow as pa
 
 from pipereview.errors import EngineError
+
+
+def fix_spark_compiler() -> None:
+    """The two fixes pipereview makes to Ibis's Spark compiler (below); both idempotent."""
+    spark_trims_whitespace_only()
+    spark_keeps_row_numbers_one_based()
 
 
 def spark_trims_whitespace_only() -> None:
@@ -51,21 +57,6 @@ def spark_keeps_row_numbers_one_based() -> None:
 
     PySparkCompiler.rewrites = (*PySparkCompiler.rewrites, one_based)
     PySparkCompiler._pipereview_one_based = True
-
-
-def spark_collects_arrow() -> bool:
-    """True from Spark 4.0, whose DataFrame.toArrow collects Arrow batches."""
-    from pyspark.sql import DataFrame
-
-    return hasattr(DataFrame, "toArrow")
-
-
-def spark_arrow(session: Any, con: Any, expr: Any) -> pa.Table:
-    """An Ibis table expression's result through Spark 4's DataFrame.toArrow, cast to the
-    expression's schema. Ibis's to_pyarrow goes through pandas, a Python object per decimal
-    (10k rows of forecast figures: 1.3 s there, 0.2 s here)."""
-    con._run_pre_execute_hooks(expr)  # registers the expression's memtables
-    return session.sql(con.compile(expr)).toArrow().cast(expr.schema().to_pyarrow())
 
 
 def broadcast_frame(session: Any, data: pa.Table) -> Any:
