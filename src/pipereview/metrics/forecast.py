@@ -149,8 +149,8 @@ def deals_forecast(
     c = categorized(deals, lookup)
     period = in_period(c, first, last)
     active = is_active(c) & period
-    category = ibis.ifelse(active, c._category, ibis.null("string"))  # active in the period
-    is_open = category.isin(OPEN_CATEGORIES).fill_null(False)
+    category = ibis.ifelse(active, c._category, None)  # active in the period, else null
+    is_open = category.isin(OPEN_CATEGORIES)  # null for no category: not open
     # Each condition is a column computed once per deal, and the aggregates filter on them
     # (DuckDB would otherwise evaluate every shared condition again in each aggregate); the
     # exact product is computed only for the deals it is summed over.
@@ -170,7 +170,7 @@ def deals_forecast(
         "closed_won_deals": count_if(d, d._won),
     }
     for name in CATEGORIES:
-        chosen = (d._category == name).fill_null(False)
+        chosen = d._category == name  # null (no category) filters out like false
         figures[name] = money_sum(d._value, chosen, MONEY_SUM)
         figures[f"{name}_deals"] = count_if(d, chosen)
     figures |= {
