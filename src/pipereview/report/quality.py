@@ -1,13 +1,15 @@
 """The data-quality section: which checks found something, counted in as few scans as can be.
 
 Row-level checks (those with a ``where``) are counted inside a scan the report makes anyway;
-the others run their ``find``. Examples are fetched only for checks that found something.
+the others' ``find`` tables are counted together in one query. Examples are fetched only for
+checks that found something, all in one more query.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+import ibis
 import ibis.expr.types as ir
 
 from pipereview.metrics.hierarchy import MANAGER_LOOP, Hierarchy
@@ -134,28 +136,61 @@ def data_quality(
                     examples=sorted(columns),
                 )
             )
-    for check in CHECKS:
-        found = check.found(facts)
-        if check.id in counts:
-            total = int(counts[check.id])
-        else:
-            count = found.n.sum() if check.count_rows else found.count()
-            total = int(inputs.engine.one(found.aggregate(count=count.fill_null(0)))["count"])
-        if not total:
-            continue
-        examples = inputs.engine.rows(found.order_by("key").limit(EXAMPLES).select("key", "n"))
-        items.append(
-            DataQualityItem(
-                check=check.id,
-                table=check.table,
-                severity=check.severity,
-                count=total,
-                message=check.sentence(total),
-                examples=[check.example(e["key"], e["n"]) for e in examples],
-            )
+    found = {check.id: check.found(facts) for check in CHECKS}
+    counts.update(_count_all(inputs.engine, [c for c in CHECKS if c.id not in counts], found))
+    hits = [check for check in CHECKS if int(counts[check.id])]
+    examples = _examples_of(inputs.engine, hits, found)
+    items += [
+        DataQualityItem(
+            check=check.id,
+            table=check.table,
+            severity=check.severity,
+            count=int(counts[check.id]),
+            message=check.sentence(int(counts[check.id])),
+            examples=[check.example(key, n) for key, n in examples[check.id]],
         )
+        for check in hits
+    ]
     items += _loops(tree if tree is not None else manager_tree(inputs))
     return sorted(items, key=lambda item: (item.table, item.check))
+
+
+def _count_all(engine: Engine, checks: list[Check], found: dict[str, ir.Table]) -> dict[str, int]:
+    """The counts of ``checks`` not counted in a scan: one query for all of them (a union of
+    one-row aggregates), so Spark runs one job instead of one per check."""
+    parts = []
+    for check in checks:
+        f = found[check.id]
+        count = f.n.sum() if check.count_rows else f.count()
+        parts.append(
+            f.aggregate(_count=count.cast("int64").fill_null(0)).mutate(
+                _check=ibis.literal(check.id)
+            )
+        )
+    if not parts:
+        return {}
+    return {row["_check"]: row["_count"] for row in engine.rows(ibis.union(*parts))}
+
+
+def _examples_of(
+    engine: Engine, checks: list[Check], found: dict[str, ir.Table]
+) -> dict[str, list[tuple[str | None, int]]]:
+    """The first ``EXAMPLES`` (key, n) of each check by key (missing last), all in one
+    query."""
+    parts = [
+        found[check.id]
+        .order_by("key")
+        .limit(EXAMPLES)
+        .select("key", n=ibis._.n.cast("int64"), _check=ibis.literal(check.id))
+        for check in checks
+    ]
+    listed: dict[str, list[tuple[str | None, int]]] = {check.id: [] for check in checks}
+    if parts:
+        for row in engine.rows(ibis.union(*parts)):
+            listed[row["_check"]].append((row["key"], row["n"]))
+    for rows in listed.values():  # a union keeps no order: sort as each part was cut
+        rows.sort(key=lambda row: (row[0] is None, row[0] or ""))
+    return listed
 
 
 def _loops(tree: Hierarchy) -> list[DataQualityItem]:
