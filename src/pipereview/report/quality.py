@@ -138,15 +138,16 @@ def data_quality(
             )
     found = {check.id: check.found(facts) for check in CHECKS}
     counts.update(_count_all(inputs.engine, [c for c in CHECKS if c.id not in counts], found))
-    hits = [check for check in CHECKS if int(counts[check.id])]
+    totals = {check.id: int(counts[check.id]) for check in CHECKS}
+    hits = [check for check in CHECKS if totals[check.id]]
     examples = _examples_of(inputs.engine, hits, found)
     items += [
         DataQualityItem(
             check=check.id,
             table=check.table,
             severity=check.severity,
-            count=int(counts[check.id]),
-            message=check.sentence(int(counts[check.id])),
+            count=totals[check.id],
+            message=check.sentence(totals[check.id]),
             examples=[check.example(key, n) for key, n in examples[check.id]],
         )
         for check in hits
@@ -185,11 +186,9 @@ def _examples_of(
         for check in checks
     ]
     listed: dict[str, list[tuple[str | None, int]]] = {check.id: [] for check in checks}
-    if parts:
-        for row in engine.rows(ibis.union(*parts)):
+    if parts:  # a union keeps no order: order it as each part was cut
+        for row in engine.rows(ibis.union(*parts).order_by(["_check", "key"])):
             listed[row["_check"]].append((row["key"], row["n"]))
-    for rows in listed.values():  # a union keeps no order: sort as each part was cut
-        rows.sort(key=lambda row: (row[0] is None, row[0] or ""))
     return listed
 
 
