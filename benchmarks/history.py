@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/history.py [--size 1M] [--out benchmarks/history.md]
+    python benchmarks/history.py [--size 1M] [--store-kind duckdb|sqlite] [--out FILE]
 
 Builds two exports a week apart from the synthetic generator (``--size`` deals, seed 11):
 on 2026-11-20 and on 2026-11-27, when 5% of the active deals were won, 5% grew by 10% and
@@ -74,21 +74,17 @@ con.execute(f'''copy (
 """
 
 COMPARE = r"""
+import datetime as dt
 import sys
 import duckdb
-a, b = sys.argv[1], sys.argv[2]
+from pipereview.api.history import snapshot_inputs
+day = dt.date(2026, 11, 20)
+a, b = (snapshot_inputs(day, store)[0] for store in sys.argv[1:3])  # without _row
 con = duckdb.connect()
 con.execute("set enable_progress_bar = false")
-con.execute(f"attach '{a}' as a (read_only)")
-con.execute(f"attach '{b}' as b (read_only)")
-q = "select * exclude (_row) from {}.snapshot_deals where as_of = date '2026-11-20'"
-one_way = "select count(*) from (({}) except all ({}))"
-diff = con.sql(
-    f"select ({one_way.format(q.format('a'), q.format('b'))})"
-    f" + ({one_way.format(q.format('b'), q.format('a'))})"
-)
-rows = con.sql(f"select count(*) from ({q.format('a')})").fetchone()[0]
-print(diff.fetchone()[0], rows)
+one_way = "select count(*) from ((select * from {}) except all (select * from {}))"
+diff = con.sql(f"select ({one_way.format('a', 'b')}) + ({one_way.format('b', 'a')})")
+print(diff.fetchone()[0], a.num_rows)
 """
 
 
@@ -122,11 +118,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="1M")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--store-kind", choices=("duckdb", "sqlite"), default="duckdb")
     options = parser.parse_args()
     data = ensure_data(options.size)
     f = {name: str(data / name) for name in os.listdir(data)}
     with tempfile.TemporaryDirectory() as tmp:
-        store, backfilled = str(Path(tmp) / "s.duckdb"), str(Path(tmp) / "b.duckdb")
+        if options.store_kind == "sqlite":
+            store, backfilled = f"sqlite://{tmp}/s.sqlite", f"sqlite://{tmp}/b.sqlite"
+        else:
+            store, backfilled = str(Path(tmp) / "s.duckdb"), str(Path(tmp) / "b.duckdb")
         both = ["--reps", f["reps.parquet"], "--format", "json"]
         steps = [
             ("report (no store)", ["report", "--deals", f["deals2.parquet"], *both,
@@ -158,7 +158,7 @@ def main() -> None:
         differ, rows = subprocess.run(
             [sys.executable, "-c", COMPARE, backfilled, store], capture_output=True, text=True,
             check=True,
-        ).stdout.split()  # fmt: skip
+        ).stdout.split()[-2:]  # fmt: skip
         lines.append("")
         lines.append(
             f"Backfilled {D1} vs the snapshot of that day's export: {differ} of {rows} rows "

@@ -44,3 +44,16 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     from pipereview.api import generate_demo
 
     return generate_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def weeks(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, Path]]:
+    """Two exports a week apart (3,000 deals, 30 reps): the same deal ids with other values,
+    stages and statuses. A test module may define its own, smaller ``weeks``."""
+    from pipereview.sources import synthetic
+
+    root = tmp_path_factory.mktemp("weeks")
+    return [
+        synthetic.write_csv(*synthetic.generate(n_deals=3000, n_reps=30, seed=seed), root / name)
+        for seed, name in ((7, "w1"), (8, "w2"))
+    ]

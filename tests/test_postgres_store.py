@@ -25,7 +25,6 @@ from pipereview.sources import synthetic
 from pipereview.sources.engine import Engine
 from tests import test_backfill
 from tests.postgres_server import TYPED, load_csv, postgres_server
-from tests.test_backfill import THEN, TODAY
 
 backfill_exports = test_backfill.files  # test_backfill's exports and field history, as a fixture
 D1, D2, D3 = dt.date(2026, 11, 13), dt.date(2026, 11, 20), dt.date(2026, 11, 27)
@@ -36,16 +35,6 @@ LOCK = 0x70697065  # the store writers' advisory lock (history/backends.py)
 def pg_url() -> Iterator[str]:
     with postgres_server() as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def weeks(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, Path]]:
-    """Two exports a week apart: the same deal ids with other values, stages and statuses."""
-    root = tmp_path_factory.mktemp("weeks")
-    return [
-        synthetic.write_csv(*synthetic.generate(n_deals=3000, n_reps=30, seed=seed), root / name)
-        for seed, name in ((7, "w1"), (8, "w2"))
-    ]
 
 
 def _fresh(url: str) -> str:
@@ -245,15 +234,4 @@ def test_backfill_into_a_postgres_store(
 ) -> None:
     """Replaying a field history into a PostgreSQL store gives the report a snapshot of that
     day's export gives in a DuckDB store."""
-    store, direct = _fresh(pg_url), tmp_path / "direct.duckdb"
-    api.snapshot(backfill_exports["then"], backfill_exports["reps"], as_of=THEN, store=direct)
-    infos = api.backfill(
-        backfill_exports["now"],
-        backfill_exports["reps"],
-        field_history=backfill_exports["history"],
-        dates=[THEN],
-        as_of=TODAY,
-        store=store,
-    )
-    assert [(i.as_of, i.deals) for i in infos] == [(THEN, 5)]
-    assert api.stored_report(THEN, store).to_json() == api.stored_report(THEN, direct).to_json()
+    test_backfill.replay_and_compare(backfill_exports, _fresh(pg_url), tmp_path / "direct.duckdb")

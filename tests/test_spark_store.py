@@ -1,6 +1,7 @@
 """The history commands on Spark: snapshots computed on a SparkSession and kept in a DuckDB
-store file (their rows streamed into it as Arrow batches), the report's changes against a
-snapshot of that file, and a backfill; each equal to the same run on DuckDB, byte for byte.
+store file or a SQLite one (their rows streamed into it as Arrow batches), the report's
+changes against a snapshot of that file, and a backfill; each equal to the same run on
+DuckDB, byte for byte.
 Runs a local SparkSession (pyspark is in the dev extras; Java 17 must be on the machine)."""
 
 from __future__ import annotations
@@ -75,6 +76,24 @@ def test_spark_snapshots_in_a_duckdb_store_equal_duckdb_ones(
     assert flows[0] == flows[1]
     velocities = [api.velocity(as_of=D2, store=s, engine=spark_engine) for s in (spark, duck)]
     assert velocities[0].model_dump_json() == velocities[1].model_dump_json()
+
+
+def test_spark_snapshots_in_a_sqlite_store_equal_duckdb_ones(
+    spark_engine: Any, weeks: list[tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """A SQLite store is never an engine: Spark's rows are encoded into it, and read back
+    into a DuckDB engine of the store's own."""
+    duck, lite = tmp_path / "duck.duckdb", f"sqlite://{tmp_path / 'spark.sqlite'}"
+    for store, engine in ((duck, "duckdb"), (lite, spark_engine)):
+        api.snapshot(*weeks[0], as_of=D1, store=store, engine=engine)
+        api.snapshot(*weeks[1], as_of=D2, store=store, engine=engine)
+    assert [describe(i) for i in api.history(lite)] == [describe(i) for i in api.history(duck)]
+    assert api.stored_report(D2, lite).to_json() == api.stored_report(D2, duck).to_json()
+    on_spark = api.build_report(*weeks[1], as_of=D3, store=lite, engine=spark_engine)
+    assert on_spark.changes is not None and on_spark.changes.compared_to == D2
+    assert on_spark.to_json() == api.build_report(*weeks[1], as_of=D3, store=duck).to_json()
+    flows = [api.flow(D1, D2, store=s, period="all").to_json() for s in (lite, duck)]
+    assert flows[0] == flows[1]
 
 
 def test_spark_backfill_equals_duckdb_backfill(

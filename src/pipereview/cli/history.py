@@ -50,8 +50,9 @@ StoreOpt = Annotated[
     str,
     typer.Option(
         "--store",
-        help="Snapshot store: a DuckDB file (created on first write), a duckdb:// URL, or a "
-        "PostgreSQL database (postgresql://user@host:port/db; schema pipereview).",
+        help="Snapshot store: a DuckDB file (created on first write), a duckdb:// URL, a "
+        "SQLite file (sqlite:///abs/path or sqlite://rel/path), or a PostgreSQL database "
+        "(postgresql://user@host:port/db; schema pipereview).",
     ),
 ]
 DateArg = Annotated[str, typer.Argument(help="The snapshot's as-of date, YYYY-MM-DD.")]

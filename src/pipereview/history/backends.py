@@ -1,7 +1,8 @@
-"""Where a snapshot store lives: a DuckDB file (attached to a DuckDB engine), or a schema of a
-PostgreSQL database (reached through that server). The store's logic (``store.py``) is the
-same for both; these classes hold what differs: opening and closing, the lock that keeps a
-second writer out, the transaction, how a store table is named in SQL, and how rows computed
+"""Where a snapshot store lives: a DuckDB file (attached to a DuckDB engine), a schema of a
+PostgreSQL database (reached through that server), or a SQLite file (``sqlite_file.py``,
+read into an in-process DuckDB). The store's logic (``store.py``) is the same for all;
+these classes hold what differs: opening and closing, the lock that keeps a second writer
+out, the transaction, how a store table is named, read and created, and how rows computed
 in another engine are appended.
 """
 
@@ -15,8 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
 from pipereview.errors import StoreError
 from pipereview.history import store_label
+from pipereview.history.sqlite_file import SQLiteFile, is_sqlite_url
 from pipereview.sources.engine import Engine
 from pipereview.sources.warehouse import is_postgres
 
@@ -40,26 +46,53 @@ def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: flo
         same = engine.name == "postgres" and engine.url == text.strip()
         return PostgresSchema(engine if same else store_engine(text), text, read_only, wait)
     own = engine if engine.name == "duckdb" else store_engine(text)
+    if is_sqlite_url(text):  # computed in DuckDB: the compute engine's, or one of its own
+        return SQLiteFile(own, store_path(text), read_only, wait)
     return DuckDBFile(own, store_path(text), read_only, wait)
 
 
 def store_path(location: str | Path) -> Path:
-    """The DuckDB file a ``--store`` value names: a path or a ``duckdb://`` URL."""
+    """The file a ``--store`` value names: a path, or a ``duckdb://`` or ``sqlite://`` URL
+    (``sqlite:///abs/path`` or ``sqlite://relative/path``)."""
     text = str(location)
     if "://" in text:
         scheme, _, rest = text.partition("://")
-        if scheme != "duckdb" or not rest:
+        if scheme.lower() not in ("duckdb", "sqlite") or not rest:
             raise StoreError(
-                f"cannot use {text!r} as a store: a store is a DuckDB file or a PostgreSQL "
-                "database",
+                f"cannot use {text!r} as a store: a store is a DuckDB file, a SQLite file or a "
+                "PostgreSQL database",
                 hint="give a file path such as ./pipereview.duckdb (or duckdb:///abs/path.duckdb, "
-                "or postgresql://user@host/db)",
+                "sqlite:///abs/path.sqlite, or postgresql://user@host/db)",
             )
         text = rest
     return Path(text)
 
 
-class DuckDBFile:
+class InEngine:
+    """What a store reached through its engine's own connection does the same way on every
+    such engine: its tables are the engine's tables (``database`` names where)."""
+
+    engine: Engine
+    database: Any
+    copies = False  # rows are copied in only when computed in another engine
+
+    def table(self, name: str) -> ir.Table:
+        return self.engine.con.table(name, database=self.database)
+
+    def rows(self, expr: ir.Table, schema: ibis.Schema) -> list[dict[str, Any]]:
+        return self.engine.rows(expr)
+
+    def bring(self, expr: ir.Table, schema: ibis.Schema) -> ir.Table:
+        return expr  # already a table of the engine
+
+    def create_table(self, name: str, schema: ibis.Schema) -> None:
+        self.engine.con.create_table(name, schema=schema, database=self.database)
+
+    def append(self, name: str, data: pa.Table) -> None:
+        self.engine.con.insert(name, ibis.memtable(data), database=self.database)
+
+
+class DuckDBFile(InEngine):
     """A DuckDB file, attached to the engine's connection; DuckDB's file lock keeps a second
     process out (it waits ``wait`` seconds)."""
 
@@ -149,7 +182,7 @@ class DuckDBFile:
             raw.unregister(name)
 
 
-class PostgresSchema:
+class PostgresSchema(InEngine):
     """The ``pipereview`` schema of a PostgreSQL database. The server keeps uncommitted work
     out of sight and rolls it back when a writer dies; writers take a transaction-scoped
     advisory lock, so a second one waits (``wait`` seconds, then one line)."""

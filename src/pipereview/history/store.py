@@ -1,5 +1,5 @@
-"""The snapshot store: canonical inputs and the report for each as-of date, in one DuckDB file
-or in the ``pipereview`` schema of a PostgreSQL database (``backends.py``).
+"""The snapshot store: canonical inputs and the report for each as-of date, in one DuckDB file,
+in the ``pipereview`` schema of a PostgreSQL database, or in a SQLite file (``backends.py``).
 
 The store is reached through the engine's own connection when it lives there (a DuckDB file
 attached to a DuckDB engine; a PostgreSQL store in the engine's server), so a snapshot is
@@ -7,7 +7,9 @@ written from the engine (``INSERT ... SELECT`` from the canonical tables) and re
 Ibis tables that join with today's inputs; no row passes through Python. With another
 engine (Spark, or PostgreSQL tables beside a DuckDB file) the store has its own engine: a
 snapshot's rows are streamed into it as Arrow batches, and an earlier snapshot is copied
-into the compute engine to compare with. A snapshot is written in one
+into the compute engine to compare with. A SQLite store is always reached that way: its
+rows are encoded to portable text on the way in and decoded into DuckDB on the way out.
+A snapshot is written in one
 transaction: a process killed while writing leaves the earlier snapshots and no partial one.
 One process writes at a time; a second one waits (``wait`` seconds) and then fails with one
 line. The store carries a schema version and refuses a newer one.
@@ -23,6 +25,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from pipereview.errors import StoreError
 from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
@@ -53,6 +56,7 @@ def _schema(table: str) -> ibis.Schema:
     return ibis.schema(columns)
 
 
+META_SCHEMA = ibis.schema({"key": "string", "value": "string"})
 SNAPSHOT_SCHEMA = ibis.schema(
     {
         "as_of": "date",
@@ -82,7 +86,7 @@ class Store:
         self.engine: Engine = self.backend.engine  # where the store's tables are read
         # A store outside the compute engine (a DuckDB file with Spark or PostgreSQL, or a
         # PostgreSQL store with another engine): snapshot rows are copied between the two.
-        self.foreign = self.engine is not engine
+        self.foreign = self.engine is not engine or self.backend.copies
         self.path = self.backend.name  # how messages name the store
         self.read_only = read_only
 
@@ -102,9 +106,6 @@ class Store:
     def close(self) -> None:
         self.backend.close()
 
-    def _db(self) -> Any:
-        return self.backend.database
-
     def _tables(self) -> set[str]:
         return self.backend.tables()
 
@@ -118,8 +119,8 @@ class Store:
                 )
             self._create()
             return
-        rows = self.engine.rows(
-            self.engine.con.table(META, database=self._db()).filter(ibis._.key == "schema_version")
+        rows = self.backend.rows(
+            self.backend.table(META).filter(ibis._.key == "schema_version"), META_SCHEMA
         )
         version = int(rows[0]["value"]) if rows else 0
         if version > STORE_SCHEMA_VERSION:
@@ -130,21 +131,21 @@ class Store:
             )
 
     def _create(self) -> None:
-        con = self.engine.con
+        backend = self.backend
         with self._transaction():
             if META in self._tables():  # another writer created it while this one waited
                 return
-            con.create_table(
-                META, schema=ibis.schema({"key": "string", "value": "string"}), database=self._db()
-            )
-            con.insert(
+            backend.create_table(META, META_SCHEMA)
+            backend.append(
                 META,
-                ibis.memtable({"key": ["schema_version"], "value": [str(STORE_SCHEMA_VERSION)]}),
-                database=self._db(),
+                pa.table(
+                    {"key": ["schema_version"], "value": [str(STORE_SCHEMA_VERSION)]},
+                    schema=META_SCHEMA.to_pyarrow(),
+                ),
             )
-            con.create_table(SNAPSHOTS, schema=SNAPSHOT_SCHEMA, database=self._db())
+            backend.create_table(SNAPSHOTS, SNAPSHOT_SCHEMA)
             for table, name in TABLE_NAMES.items():
-                con.create_table(name, schema=_schema(table), database=self._db())
+                backend.create_table(name, _schema(table))
 
     def _transaction(self) -> Any:
         return self.backend.transaction()
@@ -152,8 +153,8 @@ class Store:
     # --- reading ------------------------------------------------------------------------
     def snapshots(self) -> list[SnapshotInfo]:
         """Every snapshot, oldest first."""
-        t = self.engine.con.table(SNAPSHOTS, database=self._db())
-        rows = self.engine.rows(t.drop("report").order_by("as_of"))
+        t = self.backend.table(SNAPSHOTS)
+        rows = self.backend.rows(t.drop("report").order_by("as_of"), SNAPSHOT_SCHEMA)
         return [SnapshotInfo(**row) for row in rows]
 
     def dates(self) -> list[dt.date]:
@@ -175,14 +176,15 @@ class Store:
     def report_json(self, as_of: dt.date) -> str:
         """The report stored with the snapshot, as JSON text."""
         self.require(as_of)
-        t = self.engine.con.table(SNAPSHOTS, database=self._db())
-        return str(self.engine.one(t.filter(t.as_of == as_of).select("report"))["report"])
+        t = self.backend.table(SNAPSHOTS)
+        (row,) = self.backend.rows(t.filter(t.as_of == as_of).select("report"), SNAPSHOT_SCHEMA)
+        return str(row["report"])
 
     def table(self, table: str, as_of: dt.date) -> ir.Table:
         """The canonical ``deals`` or ``reps`` of one snapshot, as an engine table."""
         self.require(as_of)
-        t = self.engine.con.table(TABLE_NAMES[table], database=self._db())
-        return t.filter(t.as_of == as_of).drop("as_of")
+        t = self.backend.table(TABLE_NAMES[table])
+        return self.backend.bring(t.filter(t.as_of == as_of).drop("as_of"), _schema(table))
 
     def table_in(self, engine: Engine, table: str, as_of: dt.date) -> ir.Table:
         """``table(table, as_of)`` as a table of ``engine``: the store's own table when the
@@ -194,8 +196,8 @@ class Store:
 
     def deals_through(self, as_of: dt.date) -> ir.Table:
         """The canonical deals of every snapshot on or before ``as_of``, with its ``as_of``."""
-        t = self.engine.con.table(TABLE_NAMES["deals"], database=self._db())
-        return t.filter(t.as_of <= as_of)
+        t = self.backend.table(TABLE_NAMES["deals"])
+        return self.backend.bring(t.filter(t.as_of <= as_of), _schema("deals"))
 
     # --- writing ------------------------------------------------------------------------
     def check_new(self, as_of: dt.date, replace: bool = False) -> None:
@@ -220,7 +222,6 @@ class Store:
         """Store both canonical tables and the report for ``as_of`` in one transaction."""
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only")
-        con, db = self.engine.con, self._db()
         with self._transaction():
             self.check_new(as_of, replace)
             if replace and self.has(as_of):
@@ -239,7 +240,7 @@ class Store:
                 if self.foreign:  # computed elsewhere: the rows come over as Arrow batches
                     self.backend.insert_batches(TABLE_NAMES[table], row.to_pyarrow_batches())
                 else:
-                    con.insert(TABLE_NAMES[table], row, database=db)
+                    self.engine.con.insert(TABLE_NAMES[table], row, database=self.backend.database)
                 counts[table] = int(self.compute.one(source.aggregate(n=source.count()))["n"])
             info = SnapshotInfo(
                 as_of=as_of,
@@ -248,12 +249,12 @@ class Store:
                 deals=counts["deals"],
                 reps=counts["reps"],
             )
-            con.insert(
+            self.backend.append(
                 SNAPSHOTS,
-                ibis.memtable(
-                    [{**dataclasses.asdict(info), "report": report_json}], schema=SNAPSHOT_SCHEMA
+                pa.Table.from_pylist(
+                    [{**dataclasses.asdict(info), "report": report_json}],
+                    schema=SNAPSHOT_SCHEMA.to_pyarrow(),
                 ),
-                database=db,
             )
         return info
 

@@ -179,18 +179,18 @@ class StoreSource(Source):
 
 
 def _store_stamp(store: str) -> tuple[Any, ...]:
-    """What changes when the store is written: a DuckDB file's stamp; a PostgreSQL store
-    has no file, so its list is read again at most every few seconds."""
+    """What changes when the store is written: a DuckDB or SQLite file's stamp; a PostgreSQL
+    store has no file, so its list is read again at most every few seconds."""
     if is_postgres(store):
         return ("every", int(time.monotonic() // POSTGRES_RELIST_SECONDS))
     return _file_stamp(store_path(store))
 
 
 def _file_stamp(path: Path) -> tuple[Any, ...]:
-    """Size and modification time of a DuckDB file and its write-ahead log: any write to
-    the store changes one of them."""
+    """Size and modification time of a store file and its write-ahead log (DuckDB's
+    ``.wal``, SQLite's ``-wal``): any write to the store changes one of them."""
     stamp: list[Any] = []
-    for part in (path, path.with_name(path.name + ".wal")):
+    for part in (path, *(path.with_name(path.name + end) for end in (".wal", "-wal"))):
         try:
             found = part.stat()
         except FileNotFoundError:
