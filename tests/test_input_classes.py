@@ -238,6 +238,16 @@ def test_blank_values_negatives_and_mismatches_are_reported(tmp_path: Path) -> N
     assert found["orphan_deal"] == (2, ["R9 (2 deals)"])
 
 
+def test_a_finding_lists_its_first_five_examples_by_key(tmp_path: Path) -> None:
+    """Seven repeated ids and seven unknown reps: each finding counts all seven and shows
+    the first five by key, lowest first."""
+    rows = "".join(f"D{i},X{i},active,1,0.5\nD{i},X{i},lost,2,0\n" for i in (7, 3, 5, 1, 6, 2, 4))
+    path = deals(tmp_path, "deal_id,rep_id,status,deal_value_usd,probability\n" + rows)
+    found = quality(build_report(path, reps(tmp_path), as_of=AS_OF), "deals")
+    assert found["duplicate_deal_id"] == (7, [f"D{i} (2 rows)" for i in range(1, 6)])
+    assert found["orphan_deal"] == (14, [f"X{i} (2 deals)" for i in range(1, 6)])
+
+
 def test_validate_exits_1_when_the_report_would_be_meaningless(tmp_path: Path) -> None:
     path = deals(tmp_path, "deal_id,rep_id,status,deal_value_usd,probability\nD1,X1,Open,1,0.5\n")
     items = {i.check: i for i in validate(path, reps(tmp_path))}
