@@ -25,9 +25,9 @@ from pipereview.sources import synthetic
 from pipereview.sources.engine import Engine
 from tests import test_backfill
 from tests.postgres_server import TYPED, load_csv, postgres_server
+from tests.store_checks import D1, D2, D3, assert_same_history
 
 backfill_exports = test_backfill.files  # test_backfill's exports and field history, as a fixture
-D1, D2, D3 = dt.date(2026, 11, 13), dt.date(2026, 11, 20), dt.date(2026, 11, 27)
 LOCK = 0x70697065  # the store writers' advisory lock (history/backends.py)
 
 
@@ -57,21 +57,8 @@ def _consistent(url: str) -> list[tuple[str, int]]:
 def test_a_postgres_store_equals_a_duckdb_store(
     pg_url: str, weeks: list[tuple[Path, Path]], tmp_path: Path
 ) -> None:
-    stores = (_fresh(pg_url), tmp_path / "s.duckdb")
-    for store in stores:  # files are sent to the PostgreSQL store's server and computed there
-        api.snapshot(*weeks[0], as_of=D1, store=store)
-        api.snapshot(*weeks[1], as_of=D2, store=store)
-    pg, duck = stores
-    assert [describe(i) for i in api.history(pg)] == [describe(i) for i in api.history(duck)]
-    assert api.stored_report(D2, pg).to_json() == api.stored_report(D2, duck).to_json()
-    now = [api.build_report(*weeks[1], as_of=D3, store=s) for s in stores]
-    assert now[0].changes is not None and now[0].changes.compared_to == D2
-    assert now[0].to_json() == now[1].to_json()
-    flows = [api.flow(D1, D2, store=s, period="all") for s in stores]
-    assert len(flows[0].deals) > 100
-    assert flows[0].to_json() == flows[1].to_json()
-    velocities = [api.velocity(as_of=D2, store=s) for s in stores]
-    assert velocities[0].model_dump_json() == velocities[1].model_dump_json()
+    pg = _fresh(pg_url)  # files are sent to the PostgreSQL store's server and computed there
+    assert_same_history(pg, tmp_path / "s.duckdb", weeks)
     assert _consistent(pg) == [("2026-11-13", 3000), ("2026-11-20", 3000)]
 
 

@@ -53,7 +53,10 @@ def _column_type(dtype: dt.DataType) -> str:
 
 
 def _stored_type(dtype: dt.DataType) -> pa.DataType:
-    """How a column comes back from SQLite: integers as integers, everything else as text."""
+    """How a column comes back from SQLite: integers as integers, lists as lists (``bring``
+    reads their JSON as JSON), everything else as text."""
+    if dtype.is_array():
+        return dtype.to_pyarrow()
     return pa.int64() if dtype.is_integer() else pa.string()
 
 
@@ -77,11 +80,7 @@ def decode(table: pa.Table, schema: ibis.Schema) -> pa.Table:
     columns = []
     for name in table.column_names:
         column, target = table[name], schema[name].to_pyarrow()
-        if pa.types.is_list(target) and pa.types.is_string(column.type):
-            column = pa.array(
-                [None if v is None else orjson.loads(v) for v in column.to_pylist()], target
-            )
-        elif column.type != target:
+        if column.type != target:
             column = pc.cast(column, target)
         columns.append(column)
     return pa.table(columns, names=table.column_names)
@@ -91,12 +90,11 @@ class SQLiteFile:
     """A SQLite file: a writer's connection (explicit transactions) and an Ibis connection
     to read; the history is computed in ``engine`` (DuckDB), where read rows are decoded."""
 
-    database = None
+    copies = True  # rows always cross as Arrow: the store is not an engine
 
     def __init__(self, engine: Engine, path: Path, read_only: bool, wait: float) -> None:
         self.engine, self.path, self.read_only, self.wait = engine, path, read_only, wait
         self.name = f"sqlite://{path}"
-        self.copies = True  # rows always cross as Arrow: the store is not an engine
         self._raw: sqlite3.Connection | None = None
         self._ibis: Any = None
 
@@ -211,7 +209,7 @@ class SQLiteFile:
         return self._ibis.table(name)
 
     def rows(self, expr: ir.Table, schema: ibis.Schema) -> list[dict[str, Any]]:
-        """A small query's rows (the snapshot list, a stored report), decoded."""
+        """A small query's rows (the snapshot list, a stored report; no lists), decoded."""
         cursor = self.raw.execute(str(self._ibis.compile(expr)))
         names = [d[0] for d in cursor.description]
         stored = pa.schema([(n, _stored_type(schema[n])) for n in names])
@@ -231,10 +229,7 @@ class SQLiteFile:
         order = ", ".join(f'"{k}"' for k in ("as_of", ROW_COLUMN) if k in names)
         sql = f"SELECT json_object({fields}) FROM ({self._ibis.compile(expr)})"
         cursor = self.raw.execute(sql + (f" ORDER BY {order}" if order else ""))
-        stored = pa.schema(
-            [(n, schema[n].to_pyarrow() if schema[n].is_array() else _stored_type(schema[n]))
-             for n in names]
-        )  # fmt: skip
+        stored = pa.schema([(n, _stored_type(schema[n])) for n in names])
         parts = []
         while rows := cursor.fetchmany(SLICE):
             data = "\n".join(row for (row,) in rows).encode()
