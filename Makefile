@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint bench mutation mutation-sample clean browser postgres
+.PHONY: demo test lint bench mutation mutation-sample clean browser postgres mariadb
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,17 @@ postgres:
 	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "error: PostgreSQL is missing; apt-get install postgresql"; exit 1; }
 
-test: $(VENV)/.installed-dev browser postgres
+# The MySQL store tests start their own MariaDB server on 127.0.0.1 from Debian's
+# mariadb-server package (binaries only: the package's own server is not used).
+mariadb:
+	@test -x /usr/sbin/mariadbd || { \
+	  echo "installing Debian's mariadb-server for the MySQL store tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq mariadb-server >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq mariadb-server >/dev/null; }; }
+	@test -x /usr/sbin/mariadbd || { echo "error: MariaDB is missing; apt-get install mariadb-server"; exit 1; }
+
+test: $(VENV)/.installed-dev browser postgres mariadb
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev

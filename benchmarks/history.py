@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/history.py [--size 1M] [--store-kind duckdb|sqlite] [--out FILE]
+    python benchmarks/history.py [--size 1M] [--store-kind duckdb|sqlite|mysql]
+        [--mysql-server mysql://root@127.0.0.1:3306] [--out FILE]
 
 Builds two exports a week apart from the synthetic generator (``--size`` deals, seed 11):
 on 2026-11-20 and on 2026-11-27, when 5% of the active deals were won, 5% grew by 10% and
@@ -14,17 +15,24 @@ Each command runs in a fresh process (the CLI, as a user runs it); wall time and
 process's peak RSS (``os.wait4``) are reported. The driver itself stays small: the data is
 written by a subprocess too. The backfilled snapshot of 2026-11-20 is then compared with
 the one taken from the export of that day (they must hold the same rows).
+
+``--store-kind mysql`` keeps both stores in databases ``pipereview_bench_s`` and
+``pipereview_bench_b`` (dropped and created again) of ``--mysql-server``; without it, a
+MariaDB server is started on 127.0.0.1 for the run (``tests/mariadb_server.py``, Debian's
+``mariadb-server``: ``make mariadb``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
@@ -114,17 +122,47 @@ def timed(args: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+@contextlib.contextmanager
+def _mariadb() -> Any:
+    """A throwaway MariaDB server on 127.0.0.1 (the tests' own), as ``mysql://root@...``."""
+    sys.path.insert(0, str(HERE.parent))
+    from tests.mariadb_server import mariadb_server
+
+    with mariadb_server() as url:
+        yield url.rsplit("/", 1)[0]
+
+
+def _database(server: str, name: str) -> str:
+    """A new empty database ``pipereview_<name>`` on ``server``, and its URL."""
+    from urllib.parse import unquote, urlsplit
+
+    import pymysql
+
+    parts, database = urlsplit(server), f"pipereview_{name}"
+    with pymysql.connect(
+        host=parts.hostname or "localhost", port=parts.port or 3306,
+        user=unquote(parts.username or "root"), password=unquote(parts.password or ""),
+    ) as con, con.cursor() as cur:  # fmt: skip
+        cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        cur.execute(f"CREATE DATABASE `{database}`")
+    return f"{server.rstrip('/')}/{database}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="1M")
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--store-kind", choices=("duckdb", "sqlite"), default="duckdb")
+    parser.add_argument("--store-kind", choices=("duckdb", "sqlite", "mysql"), default="duckdb")
+    parser.add_argument("--mysql-server", help="mysql://user:password@host:port (no database)")
     options = parser.parse_args()
     data = ensure_data(options.size)
     f = {name: str(data / name) for name in os.listdir(data)}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         if options.store_kind == "sqlite":
             store, backfilled = f"sqlite://{tmp}/s.sqlite", f"sqlite://{tmp}/b.sqlite"
+        elif options.store_kind == "mysql":
+            server = options.mysql_server or stack.enter_context(_mariadb())
+            store, backfilled = (_database(server, n) for n in ("bench_s", "bench_b"))
         else:
             store, backfilled = str(Path(tmp) / "s.duckdb"), str(Path(tmp) / "b.duckdb")
         both = ["--reps", f["reps.parquet"], "--format", "json"]

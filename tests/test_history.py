@@ -102,7 +102,7 @@ def test_what_the_store_refuses(small_files, tmp_path: Path) -> None:
     con.close()
     with pytest.raises(StoreError, match="schema version 2 is newer than this pipereview reads"):
         api.history(newer)
-    with pytest.raises(StoreError, match="a store is a DuckDB file, a SQLite file or a PostgreSQL"):
+    with pytest.raises(StoreError, match="a store is a DuckDB file, a SQLite file, a PostgreSQL"):
         api.history("snowflake://account/db")
     by_url = tmp_path / "url.duckdb"
     api.snapshot(*small_files, as_of=D1, store=f"duckdb://{by_url}")

@@ -25,7 +25,14 @@ from pipereview.sources import synthetic
 from pipereview.sources.engine import Engine
 from tests import test_backfill
 from tests.postgres_server import TYPED, load_csv, postgres_server
-from tests.store_checks import D1, D2, D3, assert_same_history
+from tests.store_checks import (
+    D1,
+    D2,
+    D3,
+    assert_dashboard_reads,
+    assert_replace_and_delete,
+    assert_same_history,
+)
 
 backfill_exports = test_backfill.files  # test_backfill's exports and field history, as a fixture
 LOCK = 0x70697065  # the store writers' advisory lock (history/backends.py)
@@ -63,16 +70,7 @@ def test_a_postgres_store_equals_a_duckdb_store(
 
 
 def test_existing_dates_replace_and_delete(pg_url: str, weeks: list[tuple[Path, Path]]) -> None:
-    store = _fresh(pg_url)
-    api.snapshot(*weeks[0], as_of=D1, store=store)
-    with pytest.raises(StoreError, match="a snapshot for 2026-11-13 exists"):
-        api.snapshot(*weeks[1], as_of=D1, store=store)
-    replaced = api.snapshot(*weeks[1], as_of=D1, store=store, replace=True)
-    assert api.history(store) == [replaced]
-    api.delete_snapshot(D1, store)
-    assert api.history(store) == []
-    with pytest.raises(StoreError, match="no snapshot for 2026-11-13"):
-        api.stored_report(D1, store)
+    assert_replace_and_delete(_fresh(pg_url), weeks, _consistent)
 
 
 def test_tables_and_store_in_one_database(pg_url: str, weeks: list[tuple[Path, Path]]) -> None:
@@ -96,19 +94,21 @@ def _stored(store: str | Path, day: dt.date, ordered: bool = True) -> list[list[
 def test_stores_outside_the_engine(
     pg_url: str, weeks: list[tuple[Path, Path]], tmp_path: Path
 ) -> None:
-    """PostgreSQL tables kept in a DuckDB store file, and files computed by DuckDB kept in a
-    PostgreSQL store: the rows are copied between the two, and everything equals an
-    all-DuckDB store."""
+    """PostgreSQL tables kept in a DuckDB store file or a SQLite store, and files computed
+    by DuckDB kept in a PostgreSQL store: the rows are copied between the two, and
+    everything equals an all-DuckDB store."""
     duck, mixed, pg = tmp_path / "duck.duckdb", tmp_path / "mixed.duckdb", _fresh(pg_url)
+    lite = f"sqlite://{tmp_path / 'mixed.sqlite'}"
     for week, day in ((0, D1), (1, D2)):
         for kind in ("deals", "reps"):
             load_csv(pg_url, f"wk{week}_{kind}", weeks[week][0 if kind == "deals" else 1], TYPED)
         tables = api.table(f"wk{week}_deals", pg_url), api.table(f"wk{week}_reps", pg_url)
         api.snapshot(*weeks[week], as_of=day, store=duck)
         api.snapshot(*tables, as_of=day, store=mixed)  # computed in the server
+        api.snapshot(*tables, as_of=day, store=lite)
         api.snapshot(*weeks[week], as_of=day, store=pg, engine=Engine("duckdb"))
     expected = [describe(i) for i in api.history(duck)]
-    for store in (mixed, pg):
+    for store in (mixed, lite, pg):
         assert [describe(i) for i in api.history(store)] == expected
         for day in (D1, D2):
             assert api.stored_report(day, store).to_json() == api.stored_report(day, duck).to_json()
@@ -120,6 +120,9 @@ def test_stores_outside_the_engine(
                            as_of=D3, store=mixed)  # fmt: skip
     assert now.changes is not None and now.changes.compared_to == D2
     assert now.to_json() == api.build_report(*weeks[1], as_of=D3, store=duck).to_json()
+    from_lite = api.build_report(api.table("wk1_deals", pg_url), api.table("wk1_reps", pg_url),
+                                 as_of=D3, store=lite)  # fmt: skip
+    assert from_lite.to_json() == now.to_json()
     with pytest.raises(InputError, match="from one database"):
         other = pg_url.rsplit("/", 1)[0] + "/template1"
         api.snapshot(api.table("w1_deals", other), api.table("w1_reps", other), as_of=D2,
@@ -201,19 +204,7 @@ def test_two_writers_and_one_that_cannot_wait(pg_url: str, small_files: tuple[Pa
 
 
 def test_dashboard_over_a_postgres_store(pg_url: str, small_files: tuple[Path, Path]) -> None:
-    from fastapi.testclient import TestClient
-
-    from pipereview.web import StoreSource, create_app
-
-    store = _fresh(pg_url)
-    api.snapshot(*small_files, as_of=D1, store=store)
-    api.snapshot(*small_files, as_of=D2, store=store)
-    client = TestClient(create_app(StoreSource(store)))
-    page = client.get("/")
-    assert page.status_code == 200 and "Changes since 2026-11-13" in page.text
-    assert client.get("/api/dates").json() == ["2026-11-13", "2026-11-20"]
-    deal = client.get("/deals/D1?date=2026-11-13")
-    assert deal.status_code == 200 and "at_risk_deal" in deal.text
+    assert_dashboard_reads(_fresh(pg_url), small_files)
 
 
 def test_backfill_into_a_postgres_store(

@@ -51,7 +51,8 @@ StoreOpt = Annotated[
     typer.Option(
         "--store",
         help="Snapshot store: a DuckDB file (created on first write), a duckdb:// URL, a "
-        "SQLite file (sqlite:///abs/path or sqlite://rel/path), or a PostgreSQL database "
+        "SQLite file (sqlite:///abs/path or sqlite://rel/path), a MySQL/MariaDB database "
+        "(mysql://user:password@host:port/db), or a PostgreSQL database "
         "(postgresql://user@host:port/db; schema pipereview).",
     ),
 ]

@@ -1,9 +1,9 @@
 """Where a snapshot store lives: a DuckDB file (attached to a DuckDB engine), a schema of a
-PostgreSQL database (reached through that server), or a SQLite file (``sqlite_file.py``,
-read into an in-process DuckDB). The store's logic (``store.py``) is the same for all;
-these classes hold what differs: opening and closing, the lock that keeps a second writer
-out, the transaction, how a store table is named, read and created, and how rows computed
-in another engine are appended.
+PostgreSQL database (reached through that server), or, in the portable layout read into an
+in-process DuckDB (``portable.py``), a SQLite file or a MySQL/MariaDB database. The store's
+logic (``store.py``) is the same for all; these classes hold what differs: opening and
+closing, the lock that keeps a second writer out, the transaction, how a store table is
+named, read and created, and how rows computed in another engine are appended.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from pipereview.errors import StoreError
 from pipereview.history import store_label
+from pipereview.history.mysql_db import MySQLDatabase, is_mysql_url
 from pipereview.history.sqlite_file import SQLiteFile, is_sqlite_url
 from pipereview.sources.engine import Engine
 from pipereview.sources.warehouse import is_postgres
@@ -48,6 +49,8 @@ def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: flo
     own = engine if engine.name == "duckdb" else store_engine(text)
     if is_sqlite_url(text):  # computed in DuckDB: the compute engine's, or one of its own
         return SQLiteFile(own, store_path(text), read_only, wait)
+    if is_mysql_url(text):
+        return MySQLDatabase(own, text, read_only, wait)
     return DuckDBFile(own, store_path(text), read_only, wait)
 
 
@@ -59,10 +62,11 @@ def store_path(location: str | Path) -> Path:
         scheme, _, rest = text.partition("://")
         if scheme.lower() not in ("duckdb", "sqlite") or not rest:
             raise StoreError(
-                f"cannot use {text!r} as a store: a store is a DuckDB file, a SQLite file or a "
-                "PostgreSQL database",
+                f"cannot use {text!r} as a store: a store is a DuckDB file, a SQLite file, a "
+                "PostgreSQL database or a MySQL/MariaDB database",
                 hint="give a file path such as ./pipereview.duckdb (or duckdb:///abs/path.duckdb, "
-                "sqlite:///abs/path.sqlite, or postgresql://user@host/db)",
+                "sqlite:///abs/path.sqlite, postgresql://user@host/db or "
+                "mysql://user@host/db)",
             )
         text = rest
     return Path(text)
@@ -76,7 +80,7 @@ class InEngine:
     database: Any
     copies = False  # rows are copied in only when computed in another engine
 
-    def table(self, name: str) -> ir.Table:
+    def table(self, name: str, schema: ibis.Schema) -> ir.Table:
         return self.engine.con.table(name, database=self.database)
 
     def rows(self, expr: ir.Table, schema: ibis.Schema) -> list[dict[str, Any]]:

@@ -68,6 +68,13 @@ SNAPSHOT_SCHEMA = ibis.schema(
     }
 )
 
+# Every table of a store, in the order they are created (META last: it marks a whole store).
+SCHEMAS = {
+    SNAPSHOTS: SNAPSHOT_SCHEMA,
+    **{name: _schema(table) for table, name in TABLE_NAMES.items()},
+    META: META_SCHEMA,
+}
+
 
 class Store:
     """A snapshot store reached through an engine. Use as a context manager: the store is
@@ -112,30 +119,42 @@ class Store:
     def _check_version(self) -> None:
         tables = self._tables()
         if META not in tables:
-            if self.read_only or tables:
+            # Only the store's own tables, without META: a first write killed before it
+            # finished on a database whose DDL commits on its own (MySQL); completed below.
+            if self.read_only or tables - set(SCHEMAS):
                 raise StoreError(
                     f"{self.path}: not a pipereview store (no {META} table)",
-                    hint="--store must name a DuckDB file written by pipereview (or a new path)",
+                    hint="--store must name a store written by pipereview: a new file or "
+                    "database, or one pipereview wrote",
                 )
             self._create()
             return
-        rows = self.backend.rows(
-            self.backend.table(META).filter(ibis._.key == "schema_version"), META_SCHEMA
-        )
-        version = int(rows[0]["value"]) if rows else 0
-        if version > STORE_SCHEMA_VERSION:
+        version = self._version()
+        if version is None and not self.read_only:
+            self._create()
+        elif version is not None and version > STORE_SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: store schema version {version} is newer than this pipereview "
                 f"reads ({STORE_SCHEMA_VERSION})",
                 hint="upgrade pipereview to read this store",
             )
 
+    def _version(self) -> int | None:
+        meta = self.backend.table(META, META_SCHEMA)
+        rows = self.backend.rows(meta.filter(meta.key == "schema_version"), META_SCHEMA)
+        return int(rows[0]["value"]) if rows else None
+
     def _create(self) -> None:
+        """Create what the store lacks, META last and its version row with it: another
+        writer may have done it while this one waited, or a killed one may have left part."""
         backend = self.backend
         with self._transaction():
-            if META in self._tables():  # another writer created it while this one waited
+            tables = self._tables()
+            for name, schema in SCHEMAS.items():
+                if name not in tables:
+                    backend.create_table(name, schema)
+            if META in tables and self._version() is not None:
                 return
-            backend.create_table(META, META_SCHEMA)
             backend.append(
                 META,
                 pa.table(
@@ -143,9 +162,6 @@ class Store:
                     schema=META_SCHEMA.to_pyarrow(),
                 ),
             )
-            backend.create_table(SNAPSHOTS, SNAPSHOT_SCHEMA)
-            for table, name in TABLE_NAMES.items():
-                backend.create_table(name, _schema(table))
 
     def _transaction(self) -> Any:
         return self.backend.transaction()
@@ -153,7 +169,7 @@ class Store:
     # --- reading ------------------------------------------------------------------------
     def snapshots(self) -> list[SnapshotInfo]:
         """Every snapshot, oldest first."""
-        t = self.backend.table(SNAPSHOTS)
+        t = self.backend.table(SNAPSHOTS, SNAPSHOT_SCHEMA)
         rows = self.backend.rows(t.drop("report").order_by("as_of"), SNAPSHOT_SCHEMA)
         return [SnapshotInfo(**row) for row in rows]
 
@@ -176,14 +192,14 @@ class Store:
     def report_json(self, as_of: dt.date) -> str:
         """The report stored with the snapshot, as JSON text."""
         self.require(as_of)
-        t = self.backend.table(SNAPSHOTS)
+        t = self.backend.table(SNAPSHOTS, SNAPSHOT_SCHEMA)
         (row,) = self.backend.rows(t.filter(t.as_of == as_of).select("report"), SNAPSHOT_SCHEMA)
         return str(row["report"])
 
     def table(self, table: str, as_of: dt.date) -> ir.Table:
         """The canonical ``deals`` or ``reps`` of one snapshot, as an engine table."""
         self.require(as_of)
-        t = self.backend.table(TABLE_NAMES[table])
+        t = self.backend.table(TABLE_NAMES[table], _schema(table))
         return self.backend.bring(t.filter(t.as_of == as_of).drop("as_of"), _schema(table))
 
     def table_in(self, engine: Engine, table: str, as_of: dt.date) -> ir.Table:
@@ -196,7 +212,7 @@ class Store:
 
     def deals_through(self, as_of: dt.date) -> ir.Table:
         """The canonical deals of every snapshot on or before ``as_of``, with its ``as_of``."""
-        t = self.backend.table(TABLE_NAMES["deals"])
+        t = self.backend.table(TABLE_NAMES["deals"], _schema("deals"))
         return self.backend.bring(t.filter(t.as_of <= as_of), _schema("deals"))
 
     # --- writing ------------------------------------------------------------------------

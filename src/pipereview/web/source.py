@@ -14,12 +14,12 @@ from typing import Any
 from pipereview import api
 from pipereview.api.history import snapshot_inputs
 from pipereview.errors import NotFoundError
+from pipereview.history import on_a_server
 from pipereview.history.backends import store_path
 from pipereview.report import Report, Verdict
-from pipereview.sources.warehouse import is_postgres
 
 EXPLAINED_KEPT = 256  # deal and rep explanations kept per source
-POSTGRES_RELIST_SECONDS = 5  # how often a dashboard lists a PostgreSQL store's dates again
+SERVER_RELIST_SECONDS = 5  # how often a dashboard lists a server store's dates again
 
 
 @dataclass
@@ -179,10 +179,11 @@ class StoreSource(Source):
 
 
 def _store_stamp(store: str) -> tuple[Any, ...]:
-    """What changes when the store is written: a DuckDB or SQLite file's stamp; a PostgreSQL
-    store has no file, so its list is read again at most every few seconds."""
-    if is_postgres(store):
-        return ("every", int(time.monotonic() // POSTGRES_RELIST_SECONDS))
+    """What changes when the store is written: a DuckDB or SQLite file's stamp; a store on
+    a server (PostgreSQL, MySQL) has no file, so its list is read again at most every few
+    seconds."""
+    if on_a_server(store):
+        return ("every", int(time.monotonic() // SERVER_RELIST_SECONDS))
     return _file_stamp(store_path(store))
 
 
