@@ -115,6 +115,20 @@ def test_what_is_not_a_store_is_refused(server: str, small_files: tuple[Path, Pa
         api.snapshot(*small_files, as_of=D1, store=server.rsplit("/", 1)[0] + "/nowhere")
     with pytest.raises(StoreError, match="names no database"):
         api.history(server.rsplit("/", 1)[0])
+    with _connect(store) as con, con.cursor() as cur:
+        cur.execute("UPDATE pipereview_meta SET value = '1'")
+        cur.execute("DROP TABLE snapshot_deals")  # what the server says comes out in one line
+    done = subprocess.run(
+        [sys.executable, "-m", "pipereview", "velocity", "--as-of", D1.isoformat(),
+         "--store", store],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: {store}: Table 'pipereview.snapshot_deals' doesn't exist (the database "
+        "refused the work or the connection was lost; a snapshot is written whole or not at "
+        "all)"
+    ]
     secret = server.replace("root@", "root:s3cret@") + "x"
     with pytest.raises(StoreError) as refused:
         api.history(secret)

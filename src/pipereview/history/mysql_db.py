@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pymysql
+import pymysql.cursors
 
 from pipereview.errors import StoreError
 from pipereview.history.portable import SLICE, PortableSQL, encode
@@ -56,6 +58,7 @@ class MySQLDatabase(PortableSQL):
     integer_type, text_type = "BIGINT", "LONGTEXT"
     table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     json_text = "JSON_EXTRACT({}, '$')"
+    driver_error = pymysql.err.MySQLError
 
     def __init__(self, engine: Engine, url: str, read_only: bool, wait: float) -> None:
         self.engine, self.url, self.read_only, self.wait = engine, url.strip(), read_only, wait
@@ -71,8 +74,6 @@ class MySQLDatabase(PortableSQL):
         self._raw: Any = None
 
     def open(self) -> None:
-        import pymysql
-
         parts = self._parts
         try:
             self._raw = pymysql.connect(
@@ -110,10 +111,11 @@ class MySQLDatabase(PortableSQL):
         assert self._raw is not None, "the store is not open"
         return self._raw
 
-    def _cursor(self) -> Any:
-        import pymysql.cursors
+    def _new_cursor(self) -> Any:
+        return self.raw.cursor(pymysql.cursors.SSCursor)  # rows streamed, not all held
 
-        return closing(self.raw.cursor(pymysql.cursors.SSCursor))  # rows streamed, not held
+    def _reason(self, exc: BaseException) -> str:
+        return _message(exc)
 
     def tables(self) -> set[str]:
         with self._cursor() as cursor:
@@ -142,13 +144,12 @@ class MySQLDatabase(PortableSQL):
             try:
                 yield
             except BaseException:
-                self._run("ROLLBACK")
+                with suppress(StoreError):  # a session gone was rolled back by the server
+                    self._run("ROLLBACK")
                 raise
             self._run("COMMIT")
         finally:
-            import pymysql
-
-            with suppress(pymysql.err.MySQLError):  # a session gone took its lock with it
+            with suppress(StoreError):  # a session gone took its lock with it
                 self._run("DO RELEASE_LOCK(%s)", [lock])
 
     def insert_batches(self, table: str, batches: Any) -> None:

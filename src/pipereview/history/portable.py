@@ -17,7 +17,8 @@ dialect quotes a name, types a column and turns a JSON text into JSON.
 from __future__ import annotations
 
 import io
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Any, ClassVar
 
 import ibis
@@ -28,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
+from pipereview.errors import StoreError
 from pipereview.schema import ROW_COLUMN
 from pipereview.sources.engine import Engine
 
@@ -95,6 +97,7 @@ class PortableSQL:
     text_type: ClassVar[str] = "TEXT"
     table_options: ClassVar[str] = ""
     json_text: ClassVar[str]  # turns a JSON text column ({}) into JSON inside json_object
+    driver_error: ClassVar[type[Exception]]  # the base of what the driver raises
     engine: Engine
     name: str
 
@@ -113,8 +116,25 @@ class PortableSQL:
         with self._cursor() as cursor:
             cursor.execute(sql.replace("?", self.param), [_plain(p) for p in params])
 
-    def _cursor(self) -> Any:
-        return closing(self.raw.cursor())
+    def _new_cursor(self) -> Any:
+        return self.raw.cursor()
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A cursor; what the driver raises becomes one StoreError line (a snapshot being
+        written is then rolled back whole)."""
+        try:
+            with closing(self._new_cursor()) as cursor:
+                yield cursor
+        except self.driver_error as exc:
+            raise StoreError(
+                f"{self.name}: {self._reason(exc)}",
+                hint="the database refused the work or the connection was lost; a snapshot "
+                "is written whole or not at all",
+            ) from None
+
+    def _reason(self, exc: BaseException) -> str:
+        return str(exc)
 
     def _column_type(self, dtype: dt.DataType) -> str:
         if dtype.is_date():

@@ -32,6 +32,7 @@ class SQLiteFile(PortableSQL):
     transactions); the history is computed in ``engine`` (DuckDB)."""
 
     dialect, quote, param, json_text = "sqlite", '"', "?", "json({})"
+    driver_error = sqlite3.Error
 
     def __init__(self, engine: Engine, path: Path, read_only: bool, wait: float) -> None:
         self.engine, self.path, self.read_only, self.wait = engine, path, read_only, wait
