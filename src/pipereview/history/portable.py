@@ -4,10 +4,11 @@ in a layout every SQL database can keep.
 Such databases have no exact decimal of any precision, no list type, and some turn -0.0
 into 0, so the store keeps money, probabilities and numbers as their exact text (Arrow's
 shortest round-trip text for floats), flag lists as JSON text, dates in ``DATE`` columns,
-counts and row numbers as integers. Rows are encoded from Arrow on the way in (parameters
-of one ``INSERT`` run many times, a slice at a time, inside the store's transaction) and
-decoded back to the canonical types on the way out, into an in-process DuckDB engine where
-the history is computed. Ibis compiles the reads for the store's SQL dialect (the date
+counts and row numbers as integers. Rows are encoded from Arrow on the way in, a slice at
+a time inside the store's transaction (the parameters of one ``INSERT`` run many times, or
+multi-row ``INSERT`` literals built by Arrow: ``mysql_db.py``), and decoded back to the
+canonical types on the way out, into an in-process DuckDB engine where the history is
+computed. Ibis compiles the reads for the store's SQL dialect (the date
 filters run in the store); the rows come back as one JSON object each, parsed by Arrow.
 
 A subclass holds what differs: connecting, the writers' lock and transaction, how the
