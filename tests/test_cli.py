@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,13 +16,18 @@ from pipereview.report import Report
 SCHEMA = Path(__file__).parents[1] / "src" / "pipereview" / "schemas" / "report.schema.json"
 
 
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``pipereview ARGS`` in a subprocess (``env`` added to this one's environment; a
+    terminal table is 120 columns wide unless ``env`` says otherwise)."""
     return subprocess.run(
         [sys.executable, "-m", "pipereview", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=300,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
     )
 
 
@@ -50,7 +56,7 @@ def test_report_json_to_file_validates_against_schema(small_files, tmp_path: Pat
 
 def test_report_formats_to_stdout(small_files) -> None:
     for fmt, marker in (
-        ("table", "Pipeline summary"),
+        ("table", "Where the quarter will land"),
         ("markdown", "# Pipeline review"),
         ("json", '"schema_version"'),
     ):
@@ -133,16 +139,17 @@ def test_explain_and_validate(small_files) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("D1: 2 of 4 rule verdicts raise a flag\n")
     # D1 closes 2026-12-15: not past it on 2026-11-20, 1 day past it on 2026-12-16
-    assert "[ok] past_close_date: Deal D1's close date 2026-12-15 is not before 2026-11-20" in (
-        proc.stdout
-    )
+    assert (
+        "[ok] Past its close date (past_close_date): Deal D1's close date 2026-12-15 is not "
+        "before 2026-11-20"
+    ) in proc.stdout
     later = run("explain", "D1", *files, "--as-of", "2026-12-16")
     assert later.stdout.startswith("D1: 3 of 4 rule verdicts raise a flag\n")
     assert "is still active 1 day after its close date 2026-12-15" in later.stdout
-    assert "[FLAG warning] stalled_deal: Deal D1 in stage Proposal" in proc.stdout
-    assert "[FLAG warning] at_risk_deal: Deal D1 carries 2 risk flags" in proc.stdout
+    assert "[FLAG warning] Stalled (stalled_deal): Deal D1 in stage Proposal" in proc.stdout
+    assert "[FLAG warning] At risk (at_risk_deal): Deal D1 carries 2 risk flags" in proc.stdout
     quiet = run("explain", "R1", "--deals", small_files[0], "--reps", small_files[1])
-    assert "[ok] needs_coaching: " in quiet.stdout
+    assert "[ok] Needs coaching (needs_coaching): " in quiet.stdout
     unknown = run("explain", "NOPE", "--deals", small_files[0], "--reps", small_files[1])
     assert unknown.returncode == 1 and "no deal or rep with id 'NOPE'" in unknown.stderr
     checked = run("validate", "--deals", small_files[0], "--reps", small_files[1])

@@ -18,22 +18,64 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.core import TyperOption
 
 from pipereview.errors import PipereviewError
 
 if TYPE_CHECKING:
     from pipereview.report import Progress as ProgressFn
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+
+
+def _metavar(param: Any, ctx: Any) -> str | None:
+    """What the help shows beside an option: its metavar (FILE, DATE), its choices
+    (<table|json>), nothing for a flag; never a Python type (<str>, <list[str]>, <bool>)."""
+    if param.metavar is not None:
+        return str(param.metavar)
+    if getattr(param, "is_flag", False):
+        return None
+    if param.type_descriptor.is_choice:
+        return str(TyperOption.display_type(param, ctx))
+    return "VALUE"
+
+
+TyperOption.display_type_rich = _metavar  # type: ignore[method-assign,assignment]
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings=HELP_OPTIONS,
     help="Rule-based pipeline review: CRM deals and reps in, explained numbers out.",
 )
-policy_app = typer.Typer(no_args_is_help=True, help="Policy files.")
+policy_app = typer.Typer(no_args_is_help=True, context_settings=HELP_OPTIONS, help="Policy files.")
+preset_app = typer.Typer(
+    no_args_is_help=True, context_settings=HELP_OPTIONS, help="Shipped mappings for CRM exports."
+)
 app.add_typer(policy_app, name="policy")
-preset_app = typer.Typer(no_args_is_help=True, help="Shipped mappings for CRM exports.")
 app.add_typer(preset_app, name="preset")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"pipereview {version('pipereview')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Rule-based pipeline review: CRM deals and reps in, explained numbers out."""
+
+
 err_console = Console(stderr=True)
 
 
@@ -78,46 +120,58 @@ class EngineName(StrEnum):
 
 DealsOpt = Annotated[
     Path | None,
-    typer.Option("--deals", help="Deals file (CSV, Parquet, JSON, JSONL, Excel)."),
+    typer.Option(
+        "--deals",
+        metavar="FILE",
+        help="Deals file (CSV, Parquet, JSON, JSONL, Excel). Required, unless --source.",
+    ),
 ]
 RepsOpt = Annotated[
     Path | None,
-    typer.Option("--reps", help="Reps file (CSV, Parquet, JSON, JSONL, Excel)."),
+    typer.Option(
+        "--reps",
+        metavar="FILE",
+        help="Reps file (CSV, Parquet, JSON, JSONL, Excel). Required, unless --source (or "
+        "--preset/--mapping, which take the deals' owners).",
+    ),
 ]
 SourceOpt = Annotated[
     str | None,
     typer.Option(
         "--source",
+        metavar="URL",
         help="Read --deals-table/--reps-table in place: a DuckDB database "
         "(duckdb:///path.duckdb), a PostgreSQL database (postgresql://user@host:port/db; the "
         "report is computed in that server) or, with --engine spark, the Spark catalog (spark).",
     ),
 ]
 DealsTableOpt = Annotated[
-    str | None, typer.Option("--deals-table", help="The deals table in --source.")
+    str | None, typer.Option("--deals-table", metavar="TABLE", help="The deals table in --source.")
 ]
 RepsTableOpt = Annotated[
-    str | None, typer.Option("--reps-table", help="The reps table in --source.")
+    str | None, typer.Option("--reps-table", metavar="TABLE", help="The reps table in --source.")
 ]
 PolicyOpt = Annotated[
-    Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")
+    Path | None, typer.Option("--policy", metavar="FILE", help="Policy TOML (default: built-in).")
 ]
 PresetOpt = Annotated[
     str | None,
     typer.Option(
         "--preset",
+        metavar="NAME",
         help="Read CRM exports through a shipped mapping: salesforce, salesforce-report or "
         "hubspot.",
     ),
 ]
 MappingOpt = Annotated[
     Path | None,
-    typer.Option("--mapping", help="Read the inputs through this mapping TOML."),
+    typer.Option("--mapping", metavar="FILE", help="Read the inputs through this mapping TOML."),
 ]
 StagesOpt = Annotated[
     Path | None,
     typer.Option(
         "--stages",
+        metavar="FILE",
         help="Stage table (stage, probability, closed, won, order) for deals that lack them.",
     ),
 ]
@@ -125,6 +179,7 @@ RatesOpt = Annotated[
     Path | None,
     typer.Option(
         "--rates",
+        metavar="FILE",
         help="Exchange rates (currency, rate, optional date) into the policy's base currency.",
     ),
 ]
@@ -132,6 +187,7 @@ QuotasOpt = Annotated[
     Path | None,
     typer.Option(
         "--quotas",
+        metavar="FILE",
         help="Quota table (rep_id, period_start, quota) for reps without quota_usd/quota_3m.",
     ),
 ]
@@ -139,25 +195,36 @@ SheetOpt = Annotated[
     str | None,
     typer.Option(
         "--sheet",
+        metavar="SHEET",
         help="The sheet of Excel inputs to read (default: the first); or name it per file, "
         "as book.xlsx#Sheet.",
     ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", metavar="DATE", help="The report date, YYYY-MM-DD (default: today)."),
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", metavar="FILE", help="Write here, not stdout.")
 ]
 EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Compute engine.")]
 MemoryOpt = Annotated[
     str | None,
     typer.Option(
         "--memory-limit",
+        metavar="SIZE",
         help="DuckDB memory limit, e.g. 4GB; work beyond it spills to a temp directory.",
     ),
 ]
 SparkMasterOpt = Annotated[
     str | None,
-    typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 (spark)."),
+    typer.Option(
+        "--spark-master", metavar="URL", help="Spark master URL, e.g. spark://host:7077 (spark)."
+    ),
 ]
 SparkConfOpt = Annotated[
     list[str] | None,
-    typer.Option("--spark-conf", help="Spark setting KEY=VALUE (repeatable)."),
+    typer.Option("--spark-conf", metavar="KEY=VALUE", help="Spark setting KEY=VALUE (repeatable)."),
 ]
 
 

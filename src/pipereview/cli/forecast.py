@@ -4,7 +4,6 @@ coverage, by rep, manager, team, region or for the company."""
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, cast
 
 import typer
@@ -16,6 +15,7 @@ from pipereview.cli.common import (
     EngineOpt,
     MappingOpt,
     MemoryOpt,
+    OutputOpt,
     PolicyOpt,
     PresetOpt,
     QuotasOpt,
@@ -36,6 +36,7 @@ from pipereview.cli.common import (
     parse_date,
     progress,
 )
+from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
 
 
@@ -55,13 +56,15 @@ class By(StrEnum):
     company = "company"
 
 
-@app.command()
+@app.command(
+    short_help="The quarter's forecast call: categories, quota, gap and coverage by level."
+)
 def forecast(
     deals: DealsOpt = None,
     reps: RepsOpt = None,
     policy: PolicyOpt = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
+        str | None, typer.Option("--as-of", metavar="DATE", help="YYYY-MM-DD (default: today).")
     ] = None,
     period: Annotated[
         str,
@@ -75,7 +78,7 @@ def forecast(
     fmt: Annotated[
         ForecastFormat, typer.Option("--format", help="Output format (JSON has every level).")
     ] = ForecastFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    output: OutputOpt = None,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
     spark_master: SparkMasterOpt = None,
@@ -105,6 +108,7 @@ def forecast(
     deals, reps = inputs_of(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
     )
+    preflight(fmt.value, output)
     try:
         resolved = api.load_policy(policy)  # read once: the forecast and the page layout
         with progress() as step:
@@ -123,7 +127,7 @@ def forecast(
         raise fail(exc) from None
     level = cast(Level, by.value)
     renderers = {
-        "table": lambda: render_forecast_table(result, level),
+        "table": lambda: render_forecast_table(result, level, table_width(output)),
         "json": result.to_json,
         "markdown": lambda: render_forecast_markdown(result, level),
         "md": lambda: render_forecast_markdown(result, level),

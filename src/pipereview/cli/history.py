@@ -16,6 +16,7 @@ from pipereview.cli.common import (
     Format,
     MappingOpt,
     MemoryOpt,
+    OutputOpt,
     PageSize,
     PageSizeOpt,
     PolicyOpt,
@@ -40,6 +41,7 @@ from pipereview.cli.common import (
     parse_date,
     progress,
 )
+from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
 from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT, store_label
 
@@ -56,15 +58,19 @@ StoreOpt = Annotated[
         "(postgresql://user@host:port/db; schema pipereview).",
     ),
 ]
-DateArg = Annotated[str, typer.Argument(help="The snapshot's as-of date, YYYY-MM-DD.")]
+DateArg = Annotated[
+    str, typer.Argument(metavar="DATE", help="The snapshot's as-of date, YYYY-MM-DD.")
+]
 
 
-@app.command()
+@app.command(short_help="Store the inputs and the report of one date (or backfill many).")
 def snapshot(
     as_of: Annotated[
         str,
         typer.Option(
-            "--as-of", help="The snapshot's date (with --backfill: the day of the export)."
+            "--as-of",
+            metavar="DATE",
+            help="The snapshot's date (with --backfill: the day of the export).",
         ),
     ],
     deals: DealsOpt = None,
@@ -227,18 +233,23 @@ def history_show(
     fmt: Annotated[
         ReportFormat, typer.Option("--format", help="Output format.")
     ] = ReportFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    output: OutputOpt = None,
     page_size: PageSizeOpt = None,
 ) -> None:
     """Print the report stored with one snapshot."""
     from pipereview import api
     from pipereview.render import render
+    from pipereview.render.table import render_table
 
     date = parse_date(as_of, "AS_OF")
+    preflight(fmt.value, output)
     try:
         result = api.stored_report(date, store)
     except PipereviewError as exc:
         raise fail(exc) from None
+    if fmt is ReportFormat.table:
+        emit(render_table(result, table_width(output)), output)
+        return
     emit(render(result, fmt.value, (page_size or PageSize.A4).value), output)
 
 
@@ -259,10 +270,14 @@ def history_delete(as_of: DateArg, store: StoreOpt = DEFAULT_STORE) -> None:
     )
 
 
-@app.command()
+@app.command(short_help="The open pipeline's waterfall between two snapshots.")
 def flow(
-    from_date: Annotated[str, typer.Option("--from", help="Earlier snapshot date, YYYY-MM-DD.")],
-    to_date: Annotated[str, typer.Option("--to", help="Later snapshot date, YYYY-MM-DD.")],
+    from_date: Annotated[
+        str, typer.Option("--from", metavar="DATE", help="Earlier snapshot date, YYYY-MM-DD.")
+    ],
+    to_date: Annotated[
+        str, typer.Option("--to", metavar="DATE", help="Later snapshot date, YYYY-MM-DD.")
+    ],
     period: Annotated[
         str,
         typer.Option(
@@ -274,16 +289,17 @@ def flow(
     store: StoreOpt = DEFAULT_STORE,
     policy: PolicyOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    output: OutputOpt = None,
 ) -> None:
     """The pipeline waterfall between two snapshots: won, lost, removed, moved out, moved in,
     new, increased, decreased, unchanged. Reconciles exactly."""
     from pipereview import api
     from pipereview.history.calendar import PERIODS
     from pipereview.render import ALIASES
-    from pipereview.render.flow import FLOW_RENDERERS
+    from pipereview.render.flow import FLOW_RENDERERS, render_flow_table
 
     start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
+    preflight(fmt.value, output)
     if period not in PERIODS:
         raise typer.BadParameter(
             f"{period!r} is not a period; use one of: {', '.join(PERIODS)}",
@@ -293,4 +309,7 @@ def flow(
         result = api.flow(start, end, store=store, period=period, policy=policy)
     except PipereviewError as exc:
         raise fail(exc) from None
+    if fmt is Format.table:
+        emit(render_flow_table(result, table_width(output)), output)
+        return
     emit(FLOW_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output)

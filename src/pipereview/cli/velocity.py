@@ -12,6 +12,7 @@ from pipereview.cli.common import (
     Format,
     MappingOpt,
     MemoryOpt,
+    OutputOpt,
     PolicyOpt,
     PresetOpt,
     StagesOpt,
@@ -22,10 +23,11 @@ from pipereview.cli.common import (
     intake_of,
     parse_date,
 )
+from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
 
 
-@app.command()
+@app.command(short_help="Days in stage, conversion, win rate by furthest stage, cycle time.")
 def velocity(
     deals: Annotated[
         Path | None,
@@ -53,10 +55,10 @@ def velocity(
     ] = None,
     policy: PolicyOpt = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
+        str | None, typer.Option("--as-of", metavar="DATE", help="YYYY-MM-DD (default: today).")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    output: OutputOpt = None,
     memory_limit: MemoryOpt = None,
     preset: PresetOpt = None,
     mapping: MappingOpt = None,
@@ -67,9 +69,10 @@ def velocity(
     cycle time by close month."""
     from pipereview import api
     from pipereview.render import ALIASES
-    from pipereview.render.velocity import VELOCITY_RENDERERS
+    from pipereview.render.velocity import VELOCITY_RENDERERS, render_velocity_table
 
     date = parse_date(as_of)
+    preflight(fmt.value, output)
     try:
         runner = engine_for(EngineName.duckdb, memory_limit, None, None, None, store)
         result = api.velocity(
@@ -84,4 +87,7 @@ def velocity(
         )
     except PipereviewError as exc:
         raise fail(exc) from None
+    if fmt is Format.table:
+        emit(render_velocity_table(result, table_width(output)), output)
+        return
     emit(VELOCITY_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output)
