@@ -44,8 +44,11 @@ def forecast_title(f: Forecast, level: Level) -> str:
     )
 
 
-def row_cells(row: ForecastRow, currency: str = DEFAULT_CURRENCY) -> list[str]:
-    """One row's cells: money to the cent, coverage as a multiple, a low coverage marked."""
+def row_cells(
+    row: ForecastRow, currency: str = DEFAULT_CURRENCY, money_kind: str = "usd"
+) -> list[str]:
+    """One row's cells: money to the cent (``money_kind="compact"``: $1.2M), coverage as a
+    multiple, a low coverage marked."""
     out = [row_name(row)]
     for name, _ in FIGURES:
         value = getattr(row, name)
@@ -56,14 +59,18 @@ def row_cells(row: ForecastRow, currency: str = DEFAULT_CURRENCY) -> list[str]:
         elif name == "slipped_deals":
             out.append(count(value))
         else:
-            out.append(cell(value, "usd", currency))
+            out.append(cell(value, money_kind, currency))
     return out
 
 
-def level_rows(f: Forecast, level: Level, currency: str = DEFAULT_CURRENCY) -> list[list[str]]:
+def level_rows(
+    f: Forecast, level: Level, currency: str = DEFAULT_CURRENCY, money_kind: str = "usd"
+) -> list[list[str]]:
     """The level's rows, then the company's (once)."""
-    rows = [row_cells(r, currency) for r in f.rows(level)]
-    return rows if level == "company" else [*rows, row_cells(f.company, currency)]
+    rows = [row_cells(r, currency, money_kind) for r in f.rows(level)]
+    if level == "company":
+        return rows
+    return [*rows, row_cells(f.company, currency, money_kind)]
 
 
 def month_rows(f: Forecast, currency: str = DEFAULT_CURRENCY) -> list[list[str]]:
@@ -133,14 +140,17 @@ def forecast_renderables(
 ) -> list[Any]:
     """The level's table (the columns that fit ``width``), the close months, the notes."""
     rows = level_rows(f, level, currency)
-    left_out = term.hidden(LEVEL_COLUMNS, rows, width)
+    compact = level_rows(f, level, currency, "compact")
+    left_out = term.hidden(LEVEL_COLUMNS, rows, width, compact)
     caption = (
         f"Not shown at this width: {', '.join(left_out)} (a wider terminal, or --format "
         "html or json, has them)."
         if left_out
         else None
     )
-    out: list[Any] = [term.fit(forecast_title(f, level), LEVEL_COLUMNS, rows, width, caption)]
+    out: list[Any] = [
+        term.fit(forecast_title(f, level), LEVEL_COLUMNS, rows, width, caption, compact)
+    ]
     if months:
         out.append(
             term.fit("Open pipeline by close month", MONTH_COLUMNS, month_rows(f, currency), width)

@@ -3,7 +3,8 @@ rule's sentence) is escaped, so ``<script>``, ``<img onerror=…>``, ``**bold**`
 ``[a](link)`` in a deal id reads as those characters, never as markup.
 
 HTML's ``<``, ``>`` and ``&`` become entities; Markdown's inline syntax (``\\ ` * _ [ ] | ~``)
-gets a backslash. What only means something at the start of a line (``#``, ``-``, ``1.``) is
+gets a backslash, and so does a bare URL's ``://`` or ``www.`` (GitHub would link it). What
+only means something at the start of a line (``#``, ``-``, ``1.``) is
 left: input text is never put at the start of a line. Whitespace (a newline in a name)
 becomes one space.
 """
@@ -14,6 +15,7 @@ import re
 from typing import Any
 
 _INLINE = re.compile(r"([\\`*_\[\]|~])")
+_AUTOLINK = re.compile(r"(?i)(://|www\.)")  # GitHub links bare URLs: break the pattern
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
@@ -21,7 +23,8 @@ def md(value: Any) -> str:
     """``value`` as Markdown text that renders as exactly its characters."""
     flat = " ".join(str(value).split())
     flat = re.sub(r"[&<>]", lambda m: _ENTITIES[m.group()], flat)
-    return _INLINE.sub(r"\\\1", flat)
+    escaped = _INLINE.sub(r"\\\1", flat)
+    return _AUTOLINK.sub(lambda m: m.group().replace("/", "\\/").replace(".", "\\."), escaped)
 
 
 def md_table(headers: list[str], rows: list[list[Any]], right_from: int | None = None) -> list[str]:

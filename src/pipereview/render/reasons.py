@@ -48,8 +48,8 @@ def _at_risk(o: Evidence, t: Evidence, cur: str) -> str:
 
 def _stale(o: Evidence, t: Evidence, cur: str) -> str:
     return (
-        f"{rate(o['probability'])} after {days(o['days_in_stage'])} days in stage "
-        f"(stale from {rate(t['high_probability'])} and {days(t['extreme_days_in_stage'])} days)"
+        f"{days(o['days_in_stage'])} days in stage at a high probability (stale from "
+        f"{rate(t['high_probability'])} and {days(t['extreme_days_in_stage'])} days)"
     )
 
 

@@ -77,13 +77,19 @@ def layout(cols: Sequence[Col], rows: list[list[str]], width: int) -> list[tuple
         sizes = [bounds[i][1 if whole_names and cols[i].kind == "name" else 0] for i in indexes]
         return sum(sizes) + _overhead(len(indexes))
 
-    # A column goes before a name is cut short; names are cut only when nothing else can go.
-    while need(kept, True) > width:
-        droppable = [i for i in kept if cols[i].priority > 1]
-        if not droppable:
-            break
-        worst = max(droppable, key=lambda i: (cols[i].priority, i))
-        kept.remove(worst)
+    # A column goes before a name is cut short; names are cut before an essential figure
+    # goes; then the rightmost figures go (never the first column nor a reason): a number
+    # is dropped whole rather than cut.
+    for whole_names, essential in ((True, False), (False, True)):
+        while need(kept, whole_names) > width:
+            droppable = [
+                i
+                for i in kept
+                if cols[i].priority > 1 or (essential and i > 0 and cols[i].kind == "num")
+            ]
+            if not droppable:
+                break
+            kept.remove(max(droppable, key=lambda i: (cols[i].priority, i)))
     whole = need(kept, True) <= width
     widths = {i: bounds[i][1 if whole and cols[i].kind == "name" else 0] for i in kept}
     spare = width - need(kept, whole)
@@ -96,16 +102,39 @@ def layout(cols: Sequence[Col], rows: list[list[str]], width: int) -> list[tuple
     return [(i, widths[i]) for i in kept]
 
 
+def arrange(
+    cols: Sequence[Col],
+    rows: list[list[Any]],
+    width: int,
+    compact: list[list[Any]] | None = None,
+) -> tuple[list[list[str]], list[tuple[int, int]]]:
+    """The cells and the (column, width) kept for ``width``: ``rows``, or their ``compact``
+    form ($1.2M for $1,234,567.00) when that keeps an essential column the full one loses."""
+    cells = [[str(c) for c in row] for row in rows]
+    chosen = layout(cols, cells, width)
+    if compact is not None and _essential(cols, chosen) < _essential(cols, layout(cols, [], 10**6)):
+        short = [[str(c) for c in row] for row in compact]
+        shorter = layout(cols, short, width)
+        if _essential(cols, shorter) > _essential(cols, chosen):
+            return short, shorter
+    return cells, chosen
+
+
+def _essential(cols: Sequence[Col], chosen: list[tuple[int, int]]) -> int:
+    return sum(1 for i, _ in chosen if cols[i].priority == 1)
+
+
 def fit(
     title: str | None,
     cols: Sequence[Col],
     rows: list[list[Any]],
     width: int,
     caption: str | None = None,
+    compact: list[list[Any]] | None = None,
 ) -> Table:
-    """A Rich table of ``rows`` laid out for ``width`` columns of terminal."""
-    cells = [[str(c) for c in row] for row in rows]
-    chosen = layout(cols, cells, width)
+    """A Rich table of ``rows`` laid out for ``width`` columns of terminal (``compact``:
+    the same rows with shorter figures, used when the full ones would cost a column)."""
+    cells, chosen = arrange(cols, rows, width, compact)
     table = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
     for i, w in chosen:
         col = cols[i]
@@ -121,9 +150,14 @@ def fit(
     return table
 
 
-def hidden(cols: Sequence[Col], rows: list[list[Any]], width: int) -> list[str]:
+def hidden(
+    cols: Sequence[Col],
+    rows: list[list[Any]],
+    width: int,
+    compact: list[list[Any]] | None = None,
+) -> list[str]:
     """The headers of the columns ``fit`` leaves out at ``width``."""
-    kept = {i for i, _ in layout(cols, [[str(c) for c in r] for r in rows], width)}
+    kept = {i for i, _ in arrange(cols, rows, width, compact)[1]}
     return [c.header for i, c in enumerate(cols) if i not in kept]
 
 

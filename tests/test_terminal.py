@@ -1,0 +1,86 @@
+"""The terminal: every table fits the width it is given (the terminal's, or COLUMNS), no
+number is split or cut, and the long lists say how many rows they leave out and where to
+see them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipereview.api import build_report, generate_demo
+from pipereview.render.executive import summary
+from pipereview.render.forecast import render_forecast_table
+from pipereview.render.table import render_table
+from pipereview.render.terminal import fit, layout, name, num, plain, wrap
+
+from .conftest import AS_OF
+from .test_cli import run
+
+MONEY = re.compile(r"-?[$€£¥][\d,.]*[KMBT]?\S?")
+WHOLE = re.compile(
+    r"-?[$€£¥](\d{1,3}(,\d{3})*\.\d{2}|\d{1,3}(\.\d)?[KMBT]|\d{1,3})[)%;,.]?"
+)  # $1,234.56, $1.2M, $740 (a compact value below $1,000)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    deals, reps = generate_demo(tmp_path_factory.mktemp("demo"), n_deals=2000, n_reps=24)
+    return build_report(deals, reps, as_of=AS_OF)
+
+
+def _money_is_whole(text: str) -> list[str]:
+    """Every money value in ``text`` that is not written whole (split or cut)."""
+    return [m for m in MONEY.findall(text) if not WHOLE.fullmatch(m)]
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+@pytest.mark.parametrize("full", [False, True])
+def test_the_report_fits_and_never_splits_money(demo: Any, width: int, full: bool) -> None:
+    text = render_table(demo, width, full=full)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert _money_is_whole(text) == []
+    assert not re.search(r"\d…", text)  # no number cut short
+
+
+def test_the_summary_is_short_and_says_where_the_rest_is(demo: Any) -> None:
+    text = render_table(demo, 100)
+    assert len(text.splitlines()) < 150
+    order = ["Where the quarter will land", "What moved", "Where the risk is", "Who needs help"]
+    assert [text.index(h) for h in order] == sorted(text.index(h) for h in order)
+    s = summary(demo)
+    assert f"{s.help_more:,} more flagged: --full lists every rep." in " ".join(text.split())
+    assert "--full prints every section and list" in text
+    full = render_table(demo, 100, full=True)
+    assert "Deals to look at" in full and "Deals to look at" not in text
+
+
+def test_narrow_columns_go_first_and_say_so() -> None:
+    cols = [name("Name", max_width=20), num("Quota"), num("Extra", 3), wrap("Why")]
+    rows = [["Ada Lovelace (R1)", "$1,234,567.00", "$9,999,999.00", "a reason in a few words"]]
+    kept = [cols[i].header for i, _ in layout(cols, rows, 60)]
+    assert kept == ["Name", "Quota", "Why"]  # Extra (priority 3) goes before anything is cut
+    out = plain([fit(None, cols, rows, 60)], 60)
+    assert "Ada Lovelace (R1)" in out and "$1,234,567.00" in out
+    assert "$9,999,999.00" in plain([fit(None, cols, rows, 100)], 100)
+
+
+def test_the_forecast_command_follows_columns(small_files: tuple[Path, Path]) -> None:
+    deals, reps = small_files
+    base = ["forecast", "--deals", deals, "--reps", reps, "--as-of", "2026-11-20"]
+    for width in (80, 100):
+        done = run(*base, env={"COLUMNS": str(width)})
+        assert done.returncode == 0, done.stderr
+        assert max(len(line) for line in done.stdout.splitlines()) <= width
+        assert _money_is_whole(done.stdout) == []
+        assert "Not shown at this width:" in done.stdout
+
+
+def test_the_forecast_renders_at_any_width(demo: Any) -> None:
+    for width in (60, 80, 100, 140, 220):
+        text = render_forecast_table(demo.forecast, "manager", width)
+        assert max(len(line) for line in text.splitlines()) <= width
+        assert _money_is_whole(text) == []
