@@ -227,3 +227,44 @@ def test_memory_limit_beside_a_postgres_store_computes_in_duckdb(tmp_path: Path)
     )
     with pytest.raises(typer.BadParameter, match="leave out --engine, --memory-limit"):
         engine_for(EngineName.duckdb, "1GB", None, None, source=url)
+
+
+def test_output_problems_fail_before_the_report_is_computed(tmp_path: Path) -> None:
+    # the deals file does not exist: a check made after the report would name it instead
+    base = ["report", "--deals", tmp_path / "missing.csv", "--reps", tmp_path / "r.csv"]
+    wrong = run(*base, "--format", "pdf", "--output", tmp_path / "r.html")
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith(f"error: {tmp_path / 'r.html'}: a .html file would get PDF")
+    nodir = run(*base, "--format", "md", "--output", tmp_path / "no" / "r.md")
+    assert nodir.returncode == 1 and "does not exist" in nodir.stderr
+    assert "missing.csv" not in nodir.stderr
+    forecast = run("forecast", "--deals", tmp_path / "missing.csv", "--reps", tmp_path / "r.csv",
+                   "--format", "json", "--output", tmp_path / "f.pdf")  # fmt: skip
+    assert forecast.returncode == 1 and "a .pdf file would get JSON" in forecast.stderr
+    full = run(*base, "--format", "json", "--full")
+    assert full.returncode == 2 and "--full" in full.stderr
+
+
+def test_cli_habits(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    assert run("--version").stdout == f"pipereview {version('pipereview')}\n"
+    short, long = run("-h"), run("--help")
+    assert short.returncode == 0 and short.stdout == long.stdout
+    panel = short.stdout.split("Commands")[1]
+    commands = [line.split()[1] for line in panel.splitlines() if line.startswith("│ ")]
+    assert commands[:3] == ["report", "validate", "demo"]
+    for command in ("report", "forecast", "velocity", "flow", "explain", "serve", "snapshot"):
+        shown = run(command, "-h", env={"COLUMNS": "200"}).stdout
+        for python_type in ("<str>", "<bool>", "<path>", "<list[str]>", "<int>"):
+            assert python_type not in shown, (command, python_type)
+    report_help = " ".join(run("report", "-h", env={"COLUMNS": "200"}).stdout.split())
+    assert "--deals FILE Deals file" in report_help and "--as-of DATE" in report_help
+    assert "Required, unless --source" in report_help
+    presets = run("preset", "list")
+    assert presets.returncode == 0
+    assert [line.split()[0] for line in presets.stdout.splitlines()] == [
+        "salesforce",
+        "salesforce-report",
+        "hubspot",
+    ]

@@ -328,3 +328,14 @@ def test_kpi_colours_say_good_or_bad_not_up_or_down(tmp_path: Path) -> None:
     assert shown["Stalled deals"] == ("up", "bad")  # 0 -> 2
     assert shown["At-risk deals"] == ("", "")  # 0 -> 0
     assert all(k.tone == "" for k in kpis(build_report([deal(1, 1)], reps, as_of=AS_OF)))
+
+
+def test_chart_text_is_drawn_in_the_font_it_was_measured_in(small_report) -> None:  # type: ignore[no-untyped-def]
+    # vl-convert measures each label to lay the chart out; a printer that draws it in a
+    # wider font pushes it past the frame ("Veighted pipeline"). Arial's metrics are the
+    # same in Liberation Sans, which the browser and WeasyPrint resolve alike.
+    from pipereview.render.charts import FONT
+
+    page = render_html(small_report)
+    fonts = set(re.findall(r'<text[^>]*font-family="([^"]*)"', page))
+    assert fonts == {FONT.replace('"', "&quot;")} or fonts == {FONT}

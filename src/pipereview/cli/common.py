@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from typer.core import TyperOption
+from typer.core import TyperArgument, TyperOption
 
 from pipereview.errors import PipereviewError
 
@@ -40,7 +40,13 @@ def _metavar(param: Any, ctx: Any) -> str | None:
     return "VALUE"
 
 
+def _argument_type(param: Any, ctx: Any) -> str | None:
+    """An argument is named by its metavar (ID, DATE); beside it, only its choices."""
+    return str(TyperArgument.display_type(param, ctx)) if param.type_descriptor.is_choice else None
+
+
 TyperOption.display_type_rich = _metavar  # type: ignore[method-assign,assignment]
+TyperArgument.display_type_rich = _argument_type  # type: ignore[method-assign,assignment]
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
