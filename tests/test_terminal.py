@@ -84,3 +84,27 @@ def test_the_forecast_renders_at_any_width(demo: Any) -> None:
         text = render_forecast_table(demo.forecast, "manager", width)
         assert max(len(line) for line in text.splitlines()) <= width
         assert _money_is_whole(text) == []
+
+
+def test_velocity_follows_the_width() -> None:
+    import datetime as dt
+
+    from pipereview.render.velocity import render_velocity_table
+    from pipereview.report.model import CycleTime, StageVelocity, Velocity
+
+    stages = [
+        StageVelocity(stage=name, deals=1200, deals_with_days=1200, mean_days=24.5,
+                      median_days=20.0, open_deals=300, reached=1200, advanced=900,
+                      next_stage="Negotiation and legal review", conversion_rate=0.75, won=410,
+                      lost=380, win_rate=0.519)
+        for name in ("Qualification", "Discovery and solution design", "Proposal")
+    ]  # fmt: skip
+    cycle = CycleTime(month=None, won_deals=410, mean_days=61.25, median_days=58.0)
+    v = Velocity(as_of=dt.date(2026, 3, 31), source="stage_history",
+                 stage_order_source="policy", stages=stages, other_stages=[],
+                 cycle_time=cycle, cycle_time_by_month=[])  # fmt: skip
+    for width in (80, 100, 120):
+        text = render_velocity_table(v, width)
+        assert max(len(line) for line in text.splitlines()) <= width
+        assert "24.50" not in text and re.search(r"│\s+24 │", text)  # whole days
+        assert "1,200" in text and not re.search(r"\d…", text)

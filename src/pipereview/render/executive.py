@@ -219,12 +219,16 @@ def moved_sentences(report: Report, cur: str) -> list[str]:
             f"{compact_money(s.change, cur)}"
             for s in steps
         )
-        out.append(
-            f"Open pipeline closing in the quarter went from "
-            f"{exact_money(flow.start_open_pipeline, cur)} to "
-            f"{exact_money(flow.end_open_pipeline, cur)}"
-            + (f"; the biggest moves: {moves}." if moves else ".")
-        )
+        start, end = flow.start_open_pipeline, flow.end_open_pipeline
+        if moves:
+            out.append(
+                f"Open pipeline closing in the quarter went from {exact_money(start, cur)} to "
+                f"{exact_money(end, cur)}; the biggest moves: {moves}."
+            )
+        else:
+            out.append(
+                f"Open pipeline closing in the quarter is unchanged at {exact_money(end, cur)}."
+            )
     moved = [m for m in changes.deals if m.deals]
     if moved:
         out.append(
@@ -253,20 +257,21 @@ def risk_rows(ranked: list[AtStake], names: dict[str, str | None], cur: str) -> 
 
 
 def _owner(rep_id: str | None, names: dict[str, str | None]) -> Any:
+    """The rep's name, linked to its page when it has one (it is in the reps input)."""
     if rep_id is None:
         return "—"
+    if rep_id not in names:
+        return text(rep_id, 30)
     return Linked(rep_id, text(names.get(rep_id) or rep_id, 30), "rep")
 
 
-def help_rows(helped: list[NeedsHelp], cur: str) -> list[list[Any]]:
+def help_rows(
+    helped: list[NeedsHelp], names: dict[str, str | None], cur: str
+) -> list[list[Any]]:
     rows = []
     for h in helped:
         q = h.quarter
-        manager = (
-            Linked(h.manager_id, text(h.manager_name or h.manager_id, 30), "rep")
-            if h.manager_id
-            else "—"
-        )
+        manager = _owner(h.manager_id, names)
         rows.append(
             [
                 Linked(h.rep_id, text(h.name or h.rep_id, 30), "rep"),
@@ -307,6 +312,6 @@ def summary(report: Report, deals: int = DEALS_AT_STAKE, reps: int = REPS_TO_HEL
             "much is wrong) are listed."
         )
     helped = needs_help(report)
-    out.help = help_rows(helped[:reps], cur)
+    out.help = help_rows(helped[:reps], names, cur)
     out.help_more = max(0, len(helped) - reps)
     return out

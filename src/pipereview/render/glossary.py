@@ -48,7 +48,7 @@ FIELDS: dict[str, str] = {
     "pipeline_trend": "Pipeline trend",
     "risk_velocity_flag": "Risk velocity",
     "risk_velocity_source": "Risk velocity from",
-    "velocity_matches": "Risk velocity is the coaching one",
+    "velocity_matches": "Risk velocity matches the policy's",
     "attainment_below": "3-month attainment below the threshold",
     "coaching_candidate": "Coaching candidate",
     "benchmark": "Benchmark",

@@ -71,9 +71,12 @@ def rep_names(report: Report) -> dict[str, str | None]:
 
 
 def rep_link(rep_id: str | None, names: dict[str, str | None]) -> Any:
-    """A rep cell: the name (or id) shown, the id for the link."""
+    """A rep cell: the name (or id) shown, and the id to link to when the rep has a page
+    (is in the reps input, ``names``)."""
     if rep_id is None:
         return "—"
+    if rep_id not in names:
+        return text(rep_id, 30)
     return Linked(rep_id, text(names.get(rep_id) or rep_id, 30), "rep")
 
 
