@@ -108,3 +108,54 @@ def test_velocity_follows_the_width() -> None:
         assert max(len(line) for line in text.splitlines()) <= width
         assert "24.50" not in text and re.search(r"│\s+24 │", text)  # whole days
         assert "1,200" in text and not re.search(r"\d…", text)
+
+
+def _on_a_terminal(args: list[str], columns: int) -> str:
+    """What ``pipereview ARGS`` prints on a terminal ``columns`` wide (a pseudo-terminal;
+    colours and cursor codes removed)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipereview", *args],
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        env={**env, "TERM": "xterm-256color"},
+        timeout=300,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert done.returncode == 0
+    raw = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_the_report_on_a_terminal(small_files: tuple[Path, Path], columns: int) -> None:
+    deals, reps = small_files
+    shown = _on_a_terminal(
+        ["report", "--deals", str(deals), "--reps", str(reps), "--as-of", "2026-11-20"], columns
+    )
+    lines = shown.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    for heading in ("Where the quarter will land", "What moved", "Where the risk is",
+                    "Who needs help", "Pipeline"):  # fmt: skip
+        assert heading in lines, heading  # a heading on a line of its own
+    assert _money_is_whole(shown) == []

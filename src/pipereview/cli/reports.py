@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Column, Table
 
 from pipereview.cli.common import (
@@ -162,7 +162,7 @@ def report(
     if fmt is ReportFormat.table:
         width = table_width(output)
         if output is None and sys.stdout.isatty():
-            Console(width=width).print(*report_renderables(result, width, full))
+            Console(width=width).print(Group(*report_renderables(result, width, full)))
             return
         emit(render_table(result, width, full), output)
         return
@@ -306,7 +306,7 @@ def demo(
     (out / "report.html").write_text(page, encoding="utf-8")
     width = table_width(None)
     if sys.stdout.isatty():
-        Console(width=width).print(*report_renderables(result, width))
+        Console(width=width).print(Group(*report_renderables(result, width)))
     else:
         sys.stdout.write(render_table(result, width))
     err_console.print(

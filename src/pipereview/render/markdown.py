@@ -65,7 +65,7 @@ def risk(s: Summary, report: Report) -> list[str]:
     if not s.risk:
         return [*out, "No flagged deal can close in the quarter."]
     out += [s.risk_note, ""]
-    out += md_table(RISK_HEADERS, s.risk, right_from=None)
+    out += md_table(RISK_HEADERS, s.risk, right=(4, 5))
     flagged = sum(c.total for c in report.flag_counts if c.subject_type == "deal")
     return [*out, "", f"{flagged:,} deal flags in all; the HTML report lists them by rule."]
 
@@ -74,7 +74,7 @@ def help_needed(s: Summary) -> list[str]:
     out = ["", "## Who needs help", ""]
     if not s.help:
         return [*out, "No rep is flagged."]
-    out += md_table(HELP_HEADERS, s.help, right_from=None)
+    out += md_table(HELP_HEADERS, s.help, right=(2, 3, 4, 5))
     if s.help_more:
         out += ["", f"{s.help_more:,} more reps have a flag; the HTML report lists them."]
     return out

@@ -27,11 +27,17 @@ def md(value: Any) -> str:
     return _AUTOLINK.sub(lambda m: m.group().replace("/", "\\/").replace(".", "\\."), escaped)
 
 
-def md_table(headers: list[str], rows: list[list[Any]], right_from: int | None = None) -> list[str]:
-    """A Markdown table, every cell escaped; columns from ``right_from`` on are
-    right-aligned (None: no alignment marks)."""
+def md_table(
+    headers: list[str],
+    rows: list[list[Any]],
+    right_from: int | None = None,
+    right: tuple[int, ...] = (),
+) -> list[str]:
+    """A Markdown table, every cell escaped; columns from ``right_from`` on, and those in
+    ``right``, are right-aligned."""
     marks = [
-        "---:" if right_from is not None and i >= right_from else "---" for i in range(len(headers))
+        "---:" if (right_from is not None and i >= right_from) or i in right else "---"
+        for i in range(len(headers))
     ]
     lines = ["| " + " | ".join(md(h) for h in headers) + " |", "|" + "|".join(marks) + "|"]
     return lines + ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
