@@ -90,7 +90,7 @@ def test_a_very_long_name_is_cut_for_display_in_every_human_format() -> None:
         "table": render_table(report, 100),
         "full": render_table(report, 100, full=True),
         "markdown": render(report, "markdown"),
-        "html": render_html(report),
+        "html": render_html(report).replace("<wbr>", ""),  # where a long word may break
     }
     for fmt, text in shown.items():
         assert "N" * (TEXT_LIMIT + 1) not in text, fmt

@@ -37,10 +37,12 @@ class _Text(HTMLParser):
         super().__init__()
         self.depth = 0
         self.lines: list[str] = []
+        self.joined = False  # after a <wbr>: the word goes on
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.SKIP:
             self.depth += 1
+        self.joined = tag == "wbr"
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP:
@@ -49,7 +51,11 @@ class _Text(HTMLParser):
     def handle_data(self, data: str) -> None:
         text = " ".join(data.split())
         if text and not self.depth:
-            self.lines.append(text)
+            if self.joined and self.lines:
+                self.lines[-1] += text
+            else:
+                self.lines.append(text)
+        self.joined = False
 
 
 def text_of(html: str) -> str:

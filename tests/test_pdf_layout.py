@@ -136,3 +136,11 @@ def test_no_chart_is_wider_than_the_page(printed: tuple[str, Any, Any]) -> None:
             if child.element_tag == "svg":
                 assert child.position_x + child.margin_width() <= right
     assert re.search(r"<svg", printed[0])
+
+
+def test_a_long_id_or_name_wraps_inside_its_cell() -> None:
+    from .test_hostile import _report
+
+    report = _report("D" * 5000, "R" * 5000, "N" * 5000, "S" * 5000)
+    document = weasyprint.HTML(string=render_html(report, "A4", ROWS)).render()
+    assert _overflowing(document) == []

@@ -90,7 +90,8 @@ def test_ids_in_urls_are_escaped(client: TestClient) -> None:
     evil = "<script>alert(1)</script>"
     got = client.get("/deals/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
     assert got.status_code == 404
-    assert evil not in got.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in got.text
+    shown = got.text.replace("<wbr>", "")  # a long word may break: <wbr> adds no text
+    assert evil not in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
 
 
 def test_every_response_carries_the_security_headers(client: TestClient) -> None:
