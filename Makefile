@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint bench mutation mutation-sample clean browser postgres mariadb
+.PHONY: demo test lint bench mutation mutation-sample clean browser postgres mariadb screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed-base
 	$(BIN)/pipereview demo --out demo
+
+# The README's picture (docs/images/report.png): the top of the demo's HTML report in
+# headless Chromium. Take it again whenever the report's look changes.
+screenshot: demo browser
+	$(BIN)/python scripts/screenshot.py --chromium $(CHROMIUM)
 
 # The browser tests drive Debian's Chromium (never a downloaded browser): install it when
 # missing (needs root or sudo, and Debian's package registry).
