@@ -65,7 +65,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 # Mutation testing over metrics/, rules/ and report/ (config: [tool.mutmut] in pyproject.toml).
-# Slow (6,696 mutants: most of a day on 2 cores); resumes where it stopped. Survivors:
+# Slow (thousands of mutants: most of a day on 2 cores); resumes where it stopped. Survivors:
 # .venv/bin/mutmut results. `make mutation-sample` estimates the score in a few hours.
 mutation: $(VENV)/.installed-dev
 	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children $(or $(JOBS),2)
