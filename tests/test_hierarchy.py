@@ -107,7 +107,9 @@ def test_a_3000_id_loop_is_found_once() -> None:
     # up the chain from the smallest id: R0000's manager is R2999, whose manager is R2998...
     assert tree.loops[0] == ("R0000", *(f"R{i:04d}" for i in range(DEPTH - 1, 0, -1)), "R0000")
     assert (tree.managers, tree.order, tree.spans) == ({}, [], {})
-    with pytest.raises(InputError, match=r"^reps: manager_id makes a loop: R0000 -> R2999 -> R2998 -> "):
+    with pytest.raises(
+        InputError, match=r"^reps: manager_id makes a loop: R0000 -> R2999 -> R2998 -> "
+    ):
         api.forecast(_chain_deals()[:1], reps, as_of=AS_OF)
 
 
@@ -115,7 +117,9 @@ def test_a_3000_id_loop_is_found_once() -> None:
 def _naive(edges: dict[str, str | None]) -> tuple[set[tuple[str, str]], set[tuple[str, ...]]]:
     """(rep, manager above it) for every manager of every chain, each manager with itself,
     and the loops, by walking each chain to its top (the pre-issue-32 algorithm)."""
-    boss = {rep: (None if not m or m.strip() in ("", rep) else m.strip()) for rep, m in edges.items()}
+    boss = {
+        rep: (None if not m or m.strip() in ("", rep) else m.strip()) for rep, m in edges.items()
+    }
     pairs = {(m, m) for m in boss.values() if m is not None}
     loops = set()
     for rep in boss:
@@ -152,5 +156,5 @@ def test_spans_hold_everyone_under_each_manager(edges: dict[str, str | None]) ->
     assert len(tree.order) == len(set(tree.order))  # each id once
     got = {(rep, manager) for manager in tree.spans for rep in tree.under(manager)}
     assert got == pairs
-    for manager, (first, last) in tree.spans.items():
+    for manager, (first, _last) in tree.spans.items():
         assert tree.order[first] == manager  # a manager heads its own run
