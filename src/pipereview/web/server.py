@@ -8,9 +8,9 @@ a header, a header block over h11's limit) gets uvicorn's plain-text 400. ``Prot
 uvicorn's h11 protocol with that 400 carrying the headers too. WebSockets are off: the
 dashboard has none, so an upgrade request is an ordinary request the app answers.
 
-What still has no headers, and why (docs/decisions.md, D31): uvicorn's own 500, sent only when an app
-fails before it starts a response (FastAPI's outermost middleware always starts one first),
-and its 503 for a concurrency limit, which is not set.
+What still has no headers, and why (docs/decisions.md, D31): uvicorn's own 500, sent only
+when an app fails before it starts a response (FastAPI's outermost middleware always starts
+one first), and its 503 for a concurrency limit, which is not set.
 """
 
 from __future__ import annotations
