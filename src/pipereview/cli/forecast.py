@@ -104,16 +104,8 @@ def forecast(
     from pipereview.report.forecast_model import Level
 
     date = parse_date(as_of)
-    read = read_files(
-        deals=deals,
-        reps=reps,
-        policy=policy,
-        mapping=mapping,
-        stages=stages,
-        rates=rates,
-        quotas=quotas,
-        source=source,
-    )
+    read = read_files(deals=deals, reps=reps, policy=policy, mapping=mapping, stages=stages)
+    read |= read_files(rates=rates, quotas=quotas, source=source)
     check_output(output, fmt.value, read)  # before any work
     deals, reps = inputs_of(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)

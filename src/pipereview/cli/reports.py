@@ -103,19 +103,9 @@ def report(
     from pipereview.render.table import report_renderables
 
     date = parse_date(as_of)
-    read = read_files(
-        deals=deals,
-        reps=reps,
-        policy=policy,
-        mapping=mapping,
-        stages=stages,
-        rates=rates,
-        quotas=quotas,
-        stage_history=stage_history,
-        field_history=field_history,
-        store=store,
-        source=source,
-    )
+    read = read_files(deals=deals, reps=reps, policy=policy, mapping=mapping, stages=stages)
+    read |= read_files(rates=rates, quotas=quotas, store=store, source=source)
+    read |= read_files(stage_history=stage_history, field_history=field_history)
     check_output(output, fmt.value, read)  # before any work
     deals, reps = inputs_of(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
