@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed-base
-	$(BIN)/pipereview demo --out demo
+	$(BIN)/pipereview demo --out demo --force  # the folder is make's own: written again
 
 # The README's picture (docs/images/report.png): the top of the demo's HTML report in
 # headless Chromium. Take it again whenever the report's look changes.

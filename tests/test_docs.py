@@ -246,3 +246,19 @@ def test_help_says_what_the_command_does(command: str, says: str) -> None:
     result = CliRunner().invoke(app, [*command.split(), "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert says in result.output
+
+
+def test_duplicate_reps_are_documented_as_the_code_picks_them() -> None:
+    # issue 32: the docs said "the first in input order"; D4 and the code take the first by
+    # content (rep_name ascending first), whatever the order of the rows
+    import datetime as dt
+
+    from pipereview import api
+
+    zed = {"rep_id": "R1", "rep_name": "Zed", "quota_usd": 100, "year_to_date_revenue_usd": 90}
+    amy = {"rep_id": "R1", "rep_name": "Amy", "quota_usd": 100, "year_to_date_revenue_usd": 10}
+    for reps in ([zed, amy], [amy, zed]):
+        (row,) = api.build_report(None, reps, as_of=dt.date(2026, 11, 20)).rep_performance
+        assert (row.rep_name, row.quota_achievement) == ("Amy", 0.1)
+    said = DOC[DOC.index("Duplicate rep rows") :].split("(D4)")[0]
+    assert "the first by content" in said and "input order is used" not in said

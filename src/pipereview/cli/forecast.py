@@ -28,6 +28,7 @@ from pipereview.cli.common import (
     SparkMasterOpt,
     StagesOpt,
     app,
+    check_output,
     emit,
     engine_for,
     fail,
@@ -35,6 +36,7 @@ from pipereview.cli.common import (
     intake_of,
     parse_date,
     progress,
+    read_files,
 )
 from pipereview.errors import PipereviewError
 
@@ -102,6 +104,9 @@ def forecast(
     from pipereview.report.forecast_model import Level
 
     date = parse_date(as_of)
+    read = read_files(deals=deals, reps=reps, policy=policy, mapping=mapping, stages=stages)
+    read |= read_files(rates=rates, quotas=quotas, source=source)
+    check_output(output, fmt.value, read)  # before any work
     deals, reps = inputs_of(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
     )
@@ -129,4 +134,4 @@ def forecast(
         "md": lambda: render_forecast_markdown(result, level),
         "html": lambda: render_forecast_html(result, level, resolved.output.page_size),
     }
-    emit(renderers[fmt.value](), output)
+    emit(renderers[fmt.value](), output, read)

@@ -30,6 +30,7 @@ from pipereview.cli.common import (
     SparkMasterOpt,
     StagesOpt,
     app,
+    check_output,
     emit,
     engine_for,
     err_console,
@@ -38,6 +39,7 @@ from pipereview.cli.common import (
     intake_of,
     parse_date,
     progress,
+    read_files,
 )
 from pipereview.errors import PipereviewError
 from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT, store_label
@@ -236,11 +238,13 @@ def history_show(
     from pipereview.render import render
 
     date = parse_date(as_of, "AS_OF")
+    read = read_files(store=store)
+    check_output(output, fmt.value, read)  # before any work
     try:
         result = api.stored_report(date, store)
     except PipereviewError as exc:
         raise fail(exc) from None
-    emit(render(result, fmt.value, (page_size or PageSize.A4).value), output)
+    emit(render(result, fmt.value, (page_size or PageSize.A4).value), output, read)
 
 
 @history_app.command("delete")
@@ -285,6 +289,8 @@ def flow(
     from pipereview.render.flow import FLOW_RENDERERS
 
     start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
+    read = read_files(store=store, policy=policy)
+    check_output(output, fmt.value, read)  # before any work
     if period not in PERIODS:
         raise typer.BadParameter(
             f"{period!r} is not a period; use one of: {', '.join(PERIODS)}",
@@ -294,4 +300,4 @@ def flow(
         result = api.flow(start, end, store=store, period=period, policy=policy)
     except PipereviewError as exc:
         raise fail(exc) from None
-    emit(FLOW_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output)
+    emit(FLOW_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output, read)

@@ -32,6 +32,7 @@ from pipereview.cli.common import (
     SparkMasterOpt,
     StagesOpt,
     app,
+    check_output,
     emit,
     engine_for,
     err_console,
@@ -42,8 +43,11 @@ from pipereview.cli.common import (
     policy_app,
     preset_app,
     progress,
+    read_files,
 )
 from pipereview.errors import PipereviewError
+
+DEMO_FILES = ("deals.csv", "reps.csv", "report.json", "report.md", "report.html")
 
 
 @app.command()
@@ -99,6 +103,10 @@ def report(
     from pipereview.render.table import report_renderables
 
     date = parse_date(as_of)
+    read = read_files(deals=deals, reps=reps, policy=policy, mapping=mapping, stages=stages)
+    read |= read_files(rates=rates, quotas=quotas, store=store, source=source)
+    read |= read_files(stage_history=stage_history, field_history=field_history)
+    check_output(output, fmt.value, read)  # before any work
     deals, reps = inputs_of(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
     )
@@ -142,7 +150,7 @@ def report(
             content = render(result, fmt.value, paper, output_policy.pdf_rows)
     except PipereviewError as exc:
         raise fail(exc) from None
-    emit(content, output)
+    emit(content, output, read)
 
 
 @app.command()
@@ -302,13 +310,24 @@ def demo(
     ),
     deals: Annotated[int, typer.Option("--deals", min=1, help="How many deals.")] = 5000,
     reps: Annotated[int, typer.Option("--reps", min=1, help="How many reps.")] = 40,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into a folder that is not empty (replacing the demo's files there).",
+        ),
+    ] = False,
 ) -> None:
     """Generate a realistic synthetic dataset (fixed seed), then report on it."""
     from pipereview import api
+    from pipereview.cli.output import folder_refusal, write_output
     from pipereview.render.html import render_html
     from pipereview.render.markdown import render_markdown
     from pipereview.render.table import render_table, report_renderables
 
+    refused = folder_refusal(out, DEMO_FILES, force)  # before any work
+    if refused is not None:
+        raise fail(refused)
     try:
         with progress() as step:
             if step:
@@ -324,9 +343,15 @@ def demo(
             page = render_html(result)
     except PipereviewError as exc:
         raise fail(exc) from None
-    (out / "report.json").write_text(result.to_json(), encoding="utf-8")
-    (out / "report.md").write_text(render_markdown(result), encoding="utf-8")
-    (out / "report.html").write_text(page, encoding="utf-8")
+    try:
+        for name, content in (
+            ("report.json", result.to_json()),
+            ("report.md", render_markdown(result)),
+            ("report.html", page),
+        ):
+            write_output(content, out / name, force=True)
+    except PipereviewError as exc:
+        raise fail(exc) from None
     if sys.stdout.isatty():
         Console().print(report_renderables(result))
     else:
@@ -351,7 +376,7 @@ def policy_init(
 
     if output.exists() and not force:
         raise fail(PipereviewError(f"{output}: already exists", hint="use --force to overwrite"))
-    emit(default_policy_toml(), output)
+    emit(default_policy_toml(), output, force=force)
 
 
 @preset_app.command("show")

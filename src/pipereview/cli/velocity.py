@@ -16,11 +16,13 @@ from pipereview.cli.common import (
     PresetOpt,
     StagesOpt,
     app,
+    check_output,
     emit,
     engine_for,
     fail,
     intake_of,
     parse_date,
+    read_files,
 )
 from pipereview.errors import PipereviewError
 
@@ -70,6 +72,16 @@ def velocity(
     from pipereview.render.velocity import VELOCITY_RENDERERS
 
     date = parse_date(as_of)
+    read = read_files(
+        deals=deals,
+        stage_history=stage_history,
+        field_history=field_history,
+        store=store,
+        policy=policy,
+        mapping=mapping,
+        stages=stages,
+    )
+    check_output(output, fmt.value, read)  # before any work
     try:
         runner = engine_for(EngineName.duckdb, memory_limit, None, None, None, store)
         result = api.velocity(
@@ -84,4 +96,4 @@ def velocity(
         )
     except PipereviewError as exc:
         raise fail(exc) from None
-    emit(VELOCITY_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output)
+    emit(VELOCITY_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output, read)
