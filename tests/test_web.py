@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from pipereview import api
 from pipereview.web import FileSource, StoreSource, create_app
-from pipereview.web.auth import COOKIE, is_loopback, safe_next, session_value
+from pipereview.web.auth import COOKIE, is_loopback, safe_next, session_valid, session_value
 
 from .conftest import AS_OF
 
@@ -132,6 +132,19 @@ def test_pages_need_a_login(guarded: TestClient) -> None:
         assert browser.get("/reps/R1").status_code == 303  # expired
         browser.cookies.set(COOKIE, "9999999999." + session_value(TOKEN).split(".")[1])
         assert browser.get("/reps/R1").status_code == 303  # expiry changed: signature fails
+
+
+@pytest.mark.parametrize("expiry", ["9" * 5000, "-1", ""])  # 5000 digits: beyond int()'s limit
+def test_a_forged_cookie_expiry_is_refused_not_a_crash(guarded: TestClient, expiry: str) -> None:
+    # issue 32: a cookie whose expiry int() cannot read gave HTTP 500 (test_served.py sends
+    # the issue's "¹²³" as raw bytes: the TestClient re-encodes a header as UTF-8)
+    signed = session_value(TOKEN).split(".")[1]
+    with TestClient(guarded.app, follow_redirects=False) as browser:
+        browser.cookies.set(COOKIE, f"{expiry}.{signed}")
+        assert browser.get("/api/report").status_code == 401
+        page = browser.get("/reps/R1")
+        assert page.status_code == 303 and page.headers["location"].startswith("/login?next=")
+    assert not session_valid(f"¹²³.{signed}", TOKEN)  # str.isdigit() says yes, int() no
 
 
 def test_login_only_goes_back_to_this_site() -> None:

@@ -1,14 +1,18 @@
 """The reference functions' signatures (lists of dicts in, dicts out) on top of ``api``.
 
-For code that already calls them. Each keeps the order of the list it is given. Semantics are
-pipereview's (DESIGN.md), including the deliberate differences: a missing or zero quota gives
-``None`` instead of dividing by 1. Keys missing from a dict mean "missing" (0 for deal values).
+For code that already calls them. Each keeps the order of the list it is given and returns
+the reference's types: money and ratios as ``float`` (the report's exact decimals, rounded
+half-even to cents once, then made floats), counts as ``int``, so the result goes into
+``json.dumps`` and float arithmetic as the reference's did. Semantics are pipereview's
+(DESIGN.md), including the deliberate differences: a missing or zero quota gives ``None``
+instead of dividing by 1. Keys missing from a dict mean "missing" (0 for deal values).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from pipereview import api
@@ -38,6 +42,11 @@ def _policy(thresholds: Mapping[str, Any] | None) -> Policy:
     return policy_from_dict(nested, "thresholds")
 
 
+def _reference_types(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its money as ``float``, as the reference functions return it."""
+    return {key: float(v) if isinstance(v, Decimal) else v for key, v in row.items()}
+
+
 def _deals(deals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for index, deal in enumerate(deals, start=1):
@@ -65,7 +74,7 @@ def _in_order(
         row = {**row, "rep_id": rep["rep_id"]}
         if "top_opportunities" in row:
             row["top_opportunities"] = [deal_ids.get(i, i) for i in row["top_opportunities"]]
-        out.append(row)
+        out.append(_reference_types(row))
     return out
 
 
@@ -74,7 +83,7 @@ def build_pipeline_summary(
 ) -> dict[str, Any]:
     """Pipeline summary over all deals (DESIGN.md), rounded to 2 places."""
     report = api.build_report(_deals(deals) or None, None, as_of=_AS_OF, policy=_policy(thresholds))
-    return report.pipeline_summary.model_dump()
+    return _reference_types(report.pipeline_summary.model_dump())
 
 
 def build_rep_performance_summary(

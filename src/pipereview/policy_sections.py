@@ -6,14 +6,36 @@ together, fingerprints them and loads them from a file.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipereview.policy_check import check_keys
+from pipereview.schema import RATE
 
 RiskVelocity = Literal["increasing", "stable", "decreasing"]
+
+# Bounds the engines hold, so a policy that loads is a policy the report can run (issue 32):
+# day thresholds and list lengths are whole numbers up to the largest 32-bit integer (every
+# engine's plain integer; DuckDB failed on 10^20 as a day count), and numbers are finite
+# (TOML writes inf and nan, which no comparison in a sentence can show).
+MAX_COUNT = 2**31 - 1
+MAX_COVERAGE = 1000.0  # forecast.low_coverage_below: "below 1000x" is the largest that means much
+MAX_RISK_BAND = 1_000_000.0  # trajectory.risk_velocity_band: points of a risk score
+
+
 OpenCategory = Literal["pipeline", "best_case", "commit", "omitted"]
+
+
+def _decimal_bounds(dtype: str) -> tuple[Decimal, Decimal]:
+    """The smallest and largest positive value a ``decimal(p,s)`` column holds."""
+    precision, scale = (int(x) for x in dtype.removeprefix("decimal(").rstrip(")").split(","))
+    step = Decimal(1).scaleb(-scale)
+    return step, Decimal(1).scaleb(precision - scale) - step
+
+
+MIN_RATE, MAX_RATE = _decimal_bounds(RATE)  # a currency.rates value, as the engine holds it
 
 
 def _ratio(default: float, description: str) -> Any:
@@ -41,7 +63,9 @@ def _distinct_stages(stages: list[str]) -> None:
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: a float key (and a float in a table, such as a rate) refuses TOML's
+    # inf and nan at load, naming the key
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     key: ClassVar[str] = ""
 
     @model_validator(mode="before")
@@ -51,13 +75,19 @@ class Section(BaseModel):
             check_keys(data, cls, "<policy>", f"{cls.key}." if cls.key else "")
         return data
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_negative_zero(cls, value: Any) -> Any:
+        """-0.0 is 0.0: the same threshold, the same fingerprint, never "-0.0" in a report."""
+        return 0.0 if isinstance(value, float) and value == 0 else value
+
 
 class PipelinePolicy(Section):
     """Deal-level thresholds."""
 
     key: ClassVar[str] = "pipeline"
     stalled_deal_days_in_stage: int = Field(
-        21, ge=0, description="An active deal with days_in_stage >= this is stalled."
+        21, ge=0, le=MAX_COUNT, description="An active deal with days_in_stage >= this is stalled."
     )
     stalled_days_by_stage: dict[str, int] = Field(
         default_factory=dict,
@@ -69,8 +99,8 @@ class PipelinePolicy(Section):
     @classmethod
     def _stage_days(cls, value: dict[str, int]) -> dict[str, int]:
         for stage, days in value.items():
-            if days < 0:
-                raise ValueError(f"days for stage {stage!r} must be 0 or more, got {days}")
+            if not 0 <= days <= MAX_COUNT:
+                raise ValueError(f"days for stage {stage!r} must be between 0 and {MAX_COUNT}")
         _distinct_stages(list(value))
         return dict(sorted(value.items()))
 
@@ -82,6 +112,7 @@ class PipelinePolicy(Section):
     extreme_days_in_stage: int = Field(
         60,
         ge=0,
+        le=MAX_COUNT,
         description="Days in stage at or above which a high-probability active deal is "
         "stale_high_probability.",
     )
@@ -132,6 +163,7 @@ class TrajectoryPolicy(Section):
     risk_velocity_band: float = Field(
         5.0,
         ge=0,
+        le=MAX_RISK_BAND,
         description="With history and no risk_velocity_flag: a change in risk_score_current "
         "since the earlier snapshot within +/- this many points is 'stable'; above it "
         "'increasing', below 'decreasing'.",
@@ -145,6 +177,7 @@ class FlagsPolicy(Section):
     max_per_rule: int = Field(
         1000,
         ge=0,
+        le=MAX_COUNT,
         description="List at most this many flags per rule (0 = all); counts are never capped.",
     )
 
@@ -219,6 +252,11 @@ class CurrencyPolicy(Section):
         for code, rate in value.items():
             if rate <= 0:
                 raise ValueError(f"the rate for {code!r} must be above 0, got {rate}")
+            if not MIN_RATE <= Decimal(repr(rate)) <= MAX_RATE:
+                raise ValueError(
+                    f"the rate for {code!r} must be between {MIN_RATE:f} and {MAX_RATE:f} (what "
+                    f"an exchange rate holds: {RATE})"
+                )
             folded = fold_stage(code)
             if not folded or folded in seen:
                 raise ValueError(f"currency {code!r} is blank or listed twice")
@@ -233,6 +271,7 @@ class ForecastPolicy(Section):
     low_coverage_below: float = Field(
         3.0,
         ge=0,
+        le=MAX_COVERAGE,
         description="A rep whose open pipeline in the period is below this many times the gap "
         "to the period's quota is low_coverage (3.0 = 3x).",
     )
@@ -269,6 +308,7 @@ class OutputPolicy(Section):
     pdf_rows: int = Field(
         100,
         ge=0,
+        le=MAX_COUNT,
         description="The PDF lists at most this many rows per long list (reps, coaching, each "
         "deal rule, other rep flags) and says how many it leaves out (0 = all); the HTML and "
         "JSON list everything.",

@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, TypedDict
 
+from pydantic import ValidationError
 from typing_extensions import Unpack
 
 from pipereview.errors import InputError, StoreError
@@ -16,7 +17,7 @@ from pipereview.history.store import Store
 from pipereview.metrics.velocity import from_field_history, from_stage_history
 from pipereview.policy import Policy
 from pipereview.policy import load_policy as _load_policy
-from pipereview.report import Earlier, Inputs, Progress
+from pipereview.report import Earlier, Inputs, Progress, Report
 from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
 from pipereview.rules.custom import check_rules
@@ -209,9 +210,25 @@ def with_earlier(
             as_of=day,
             deals=opened.table_in(inputs.engine, "deals", day),
             reps=opened.table_in(inputs.engine, "reps", day),
-            report_json=opened.report_json(day),
+            report_json=read_report(opened, day)[0],
         ),
     )
+
+
+def read_report(opened: Store, as_of: dt.date) -> tuple[str, Report]:
+    """The report stored for ``as_of``, as its JSON text and as the model; StoreError naming
+    the store when it is not a report this pipereview reads (not JSON, unknown keys)."""
+    text = opened.report_json(as_of)
+    try:
+        return text, Report.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "its text"
+        raise opened.damaged(
+            f"the report stored for {as_of.isoformat()} is not a pipereview report "
+            f"({where}: {first['msg'].lower()})",
+            as_of,
+        ) from None
 
 
 def one_history(**given: Any) -> None:

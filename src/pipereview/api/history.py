@@ -14,6 +14,7 @@ from pipereview.api.common import (
     PolicyLike,
     StoreLike,
     load_inputs,
+    read_report,
     resolve_policy,
     with_earlier,
     with_store,
@@ -97,7 +98,7 @@ def history(store: StoreLike = DEFAULT_STORE) -> list[SnapshotInfo]:
 def stored_report(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> Report:
     """The report stored with the snapshot for ``as_of``."""
     with Store(store_engine(store), store, read_only=True) as opened:
-        return Report.model_validate_json(opened.report_json(as_of))
+        return read_report(opened, as_of)[1]
 
 
 def delete_snapshot(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> None:

@@ -374,12 +374,38 @@ def fail(exc: PipereviewError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def emit(content: str | bytes, output: Path | None) -> None:
-    """Write a command's output to stdout or ``--output`` (see ``cli/output.py``)."""
+def read_files(**given: object) -> dict[str, object]:
+    """The inputs a run reads, by their option (``stage_history`` is ``--stage-history``):
+    what ``--output`` must never overwrite."""
+    return {f"--{key.replace('_', '-')}": v for key, v in given.items() if v is not None}
+
+
+def check_output(
+    output: Path | None, fmt: str, inputs: dict[str, object] | None = None, force: bool = False
+) -> None:
+    """Refuse an ``--output`` at once, before any work, when the output could not be
+    written there: a missing directory, a name for another format, one of the run's
+    ``inputs`` (option name -> value), a file of another kind (see ``cli/output.py``)."""
+    from pipereview.cli.output import FORMAT_KINDS, refusal
+
+    if output is not None:
+        refused = refusal(output, FORMAT_KINDS.get(fmt, "text"), inputs, force)
+        if refused is not None:
+            raise fail(refused)
+
+
+def emit(
+    content: str | bytes,
+    output: Path | None,
+    inputs: dict[str, object] | None = None,
+    force: bool = False,
+) -> None:
+    """Write a command's output to stdout or ``--output`` (see ``cli/output.py``): the same
+    checks as ``check_output``, now with the content."""
     from pipereview.cli.output import write_output
 
     try:
-        written = write_output(content, output)
+        written = write_output(content, output, inputs, force)
     except PipereviewError as exc:
         raise fail(exc) from None
     if written is not None:

@@ -28,6 +28,7 @@ from pipereview.cli.common import (
     SparkMasterOpt,
     StagesOpt,
     app,
+    check_output,
     emit,
     engine_for,
     fail,
@@ -35,8 +36,9 @@ from pipereview.cli.common import (
     intake_of,
     parse_date,
     progress,
+    read_files,
 )
-from pipereview.cli.preflight import preflight, table_width
+from pipereview.cli.preflight import table_width
 from pipereview.errors import PipereviewError
 
 
@@ -105,10 +107,12 @@ def forecast(
     from pipereview.report.forecast_model import Level
 
     date = parse_date(as_of)
+    read = read_files(deals=deals, reps=reps, policy=policy, mapping=mapping, stages=stages)
+    read |= read_files(rates=rates, quotas=quotas, source=source)
+    check_output(output, fmt.value, read)  # before any work
     deals, reps = inputs_of(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
     )
-    preflight(fmt.value, output)
     try:
         resolved = api.load_policy(policy)  # read once: the forecast and the page layout
         with progress() as step:
@@ -133,4 +137,4 @@ def forecast(
         "md": lambda: render_forecast_markdown(result, level),
         "html": lambda: render_forecast_html(result, level, resolved.output.page_size),
     }
-    emit(renderers[fmt.value](), output)
+    emit(renderers[fmt.value](), output, read)

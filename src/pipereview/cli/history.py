@@ -18,7 +18,6 @@ from pipereview.cli.common import (
     MemoryOpt,
     OutputOpt,
     PageSize,
-    PageSizeOpt,
     PolicyOpt,
     PresetOpt,
     QuotasOpt,
@@ -32,6 +31,7 @@ from pipereview.cli.common import (
     SparkMasterOpt,
     StagesOpt,
     app,
+    check_output,
     emit,
     engine_for,
     err_console,
@@ -40,6 +40,7 @@ from pipereview.cli.common import (
     intake_of,
     parse_date,
     progress,
+    read_files,
 )
 from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
@@ -234,7 +235,9 @@ def history_show(
         ReportFormat, typer.Option("--format", help="Output format.")
     ] = ReportFormat.table,
     output: OutputOpt = None,
-    page_size: PageSizeOpt = None,
+    page_size: Annotated[
+        PageSize | None, typer.Option("--page-size", help="Paper for html/pdf (default: A4).")
+    ] = None,
 ) -> None:
     """Print the report stored with one snapshot."""
     from pipereview import api
@@ -243,14 +246,16 @@ def history_show(
 
     date = parse_date(as_of, "AS_OF")
     preflight(fmt.value, output)
+    read = read_files(store=store)
+    check_output(output, fmt.value, read)  # before any work
     try:
         result = api.stored_report(date, store)
     except PipereviewError as exc:
         raise fail(exc) from None
     if fmt is ReportFormat.table:
-        emit(render_table(result, table_width(output)), output)
+        emit(render_table(result, table_width(output)), output, read)
         return
-    emit(render(result, fmt.value, (page_size or PageSize.A4).value), output)
+    emit(render(result, fmt.value, (page_size or PageSize.A4).value), output, read)
 
 
 @history_app.command("delete")
@@ -299,7 +304,8 @@ def flow(
     from pipereview.render.flow import FLOW_RENDERERS, render_flow_table
 
     start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
-    preflight(fmt.value, output)
+    read = read_files(store=store, policy=policy)
+    check_output(output, fmt.value, read)  # before any work
     if period not in PERIODS:
         raise typer.BadParameter(
             f"{period!r} is not a period; use one of: {', '.join(PERIODS)}",
@@ -310,6 +316,6 @@ def flow(
     except PipereviewError as exc:
         raise fail(exc) from None
     if fmt is Format.table:
-        emit(render_flow_table(result, table_width(output)), output)
+        emit(render_flow_table(result, table_width(output)), output, read)
         return
-    emit(FLOW_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output)
+    emit(FLOW_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output, read)

@@ -34,6 +34,7 @@ from pipereview.cli.common import (
     SparkMasterOpt,
     StagesOpt,
     app,
+    check_output,
     emit,
     engine_for,
     err_console,
@@ -44,9 +45,12 @@ from pipereview.cli.common import (
     policy_app,
     preset_app,
     progress,
+    read_files,
 )
 from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
+
+DEMO_FILES = ("deals.csv", "reps.csv", "report.json", "report.md", "report.html")
 
 
 @app.command()
@@ -120,16 +124,20 @@ def report(
     from pipereview.render.table import render_table, report_renderables
 
     date = parse_date(as_of)
-    deals, reps = inputs_of(
-        deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
-    )
-    earlier = parse_date(compare_to, "--compare-to") if compare_to else None
+    read = read_files(deals=deals, reps=reps, policy=policy, mapping=mapping, stages=stages)
+    read |= read_files(rates=rates, quotas=quotas, store=store, source=source)
+    read |= read_files(stage_history=stage_history, field_history=field_history)
+    check_output(output, fmt.value, read)  # before any work
+    preflight(fmt.value, output)
     if full and fmt is not ReportFormat.table:
         raise typer.BadParameter(
             "is for --format table (html, pdf and json always have every section)",
             param_hint="--full",
         )
-    preflight(fmt.value, output)  # refuse a wrong --output before any work
+    deals, reps = inputs_of(
+        deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
+    )
+    earlier = parse_date(compare_to, "--compare-to") if compare_to else None
     try:
         resolved = api.load_policy(policy)  # read once: the report and the page layout
         output_policy = resolved.output
@@ -164,7 +172,7 @@ def report(
         if output is None and sys.stdout.isatty():
             Console(width=width).print(Group(*report_renderables(result, width, full)))
             return
-        emit(render_table(result, width, full), output)
+        emit(render_table(result, width, full), output, read)
         return
     try:
         with progress() as step:
@@ -173,7 +181,7 @@ def report(
             content = render(result, fmt.value, paper, output_policy.pdf_rows)
     except PipereviewError as exc:
         raise fail(exc) from None
-    emit(content, output)
+    emit(content, output, read)
 
 
 @app.command(short_help="Check the inputs and list the data-quality findings.")
@@ -279,13 +287,24 @@ def demo(
         int, typer.Option("--deals", min=1, metavar="N", help="How many deals.")
     ] = 5000,
     reps: Annotated[int, typer.Option("--reps", min=1, metavar="N", help="How many reps.")] = 40,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into a folder that is not empty (replacing the demo's files there).",
+        ),
+    ] = False,
 ) -> None:
     """Generate a realistic synthetic dataset (fixed seed), then report on it."""
     from pipereview import api
+    from pipereview.cli.output import folder_refusal, write_output
     from pipereview.render.html import render_html
     from pipereview.render.markdown import render_markdown
     from pipereview.render.table import render_table, report_renderables
 
+    refused = folder_refusal(out, DEMO_FILES, force)  # before any work
+    if refused is not None:
+        raise fail(refused)
     try:
         with progress() as step:
             if step:
@@ -301,9 +320,15 @@ def demo(
             page = render_html(result)
     except PipereviewError as exc:
         raise fail(exc) from None
-    (out / "report.json").write_text(result.to_json(), encoding="utf-8")
-    (out / "report.md").write_text(render_markdown(result), encoding="utf-8")
-    (out / "report.html").write_text(page, encoding="utf-8")
+    try:
+        for name, content in (
+            ("report.json", result.to_json()),
+            ("report.md", render_markdown(result)),
+            ("report.html", page),
+        ):
+            write_output(content, out / name, force=True)
+    except PipereviewError as exc:
+        raise fail(exc) from None
     width = table_width(None)
     if sys.stdout.isatty():
         Console(width=width).print(Group(*report_renderables(result, width)))
@@ -329,7 +354,7 @@ def policy_init(
 
     if output.exists() and not force:
         raise fail(PipereviewError(f"{output}: already exists", hint="use --force to overwrite"))
-    emit(default_policy_toml(), output)
+    emit(default_policy_toml(), output, force=force)
 
 
 @preset_app.command("list")

@@ -60,15 +60,14 @@ def serve(
             )
         )
     source = _source(store, deals, reps, as_of, policy)
-    import uvicorn
-
     from pipereview.web import create_app
+    from pipereview.web.server import run
 
     err_console.print(
         f"serving on http://{host}:{port}/" + (" (token required)" if token else ""),
         highlight=False,
     )
-    uvicorn.run(
+    run(
         create_app(source, token=token or None),
         host=host,
         port=port,

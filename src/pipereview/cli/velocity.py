@@ -17,13 +17,15 @@ from pipereview.cli.common import (
     PresetOpt,
     StagesOpt,
     app,
+    check_output,
     emit,
     engine_for,
     fail,
     intake_of,
     parse_date,
+    read_files,
 )
-from pipereview.cli.preflight import preflight, table_width
+from pipereview.cli.preflight import table_width
 from pipereview.errors import PipereviewError
 
 
@@ -72,7 +74,16 @@ def velocity(
     from pipereview.render.velocity import VELOCITY_RENDERERS, render_velocity_table
 
     date = parse_date(as_of)
-    preflight(fmt.value, output)
+    read = read_files(
+        deals=deals,
+        stage_history=stage_history,
+        field_history=field_history,
+        store=store,
+        policy=policy,
+        mapping=mapping,
+        stages=stages,
+    )
+    check_output(output, fmt.value, read)  # before any work
     try:
         runner = engine_for(EngineName.duckdb, memory_limit, None, None, None, store)
         result = api.velocity(
@@ -88,6 +99,6 @@ def velocity(
     except PipereviewError as exc:
         raise fail(exc) from None
     if fmt is Format.table:
-        emit(render_velocity_table(result, table_width(output)), output)
+        emit(render_velocity_table(result, table_width(output)), output, read)
         return
-    emit(VELOCITY_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output)
+    emit(VELOCITY_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output, read)

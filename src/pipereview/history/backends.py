@@ -25,7 +25,7 @@ from pipereview.history import store_label
 from pipereview.history.mysql_db import MySQLDatabase, is_mysql_url
 from pipereview.history.sqlite_file import SQLiteFile, is_sqlite_url
 from pipereview.sources.engine import Engine
-from pipereview.sources.warehouse import is_postgres
+from pipereview.sources.warehouse import is_duckdb_file, is_postgres
 
 SCHEMA = "pipereview"  # the PostgreSQL schema that holds a store
 _aliases = itertools.count()
@@ -268,5 +268,4 @@ def _duckdb_file_or_new(path: Path) -> bool:
     or JSON file as a database held in memory, where a snapshot would vanish on exit."""
     if not path.is_file() or path.stat().st_size == 0:
         return True
-    with path.open("rb") as handle:
-        return handle.read(12)[8:12] == b"DUCK"
+    return is_duckdb_file(path)

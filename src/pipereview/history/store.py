@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,28 @@ class Store:
     def _version(self) -> int | None:
         meta = self.backend.table(META, META_SCHEMA)
         rows = self.backend.rows(meta.filter(meta.key == "schema_version"), META_SCHEMA)
-        return int(rows[0]["value"]) if rows else None
+        if not rows:
+            return None
+        values = sorted({str(row["value"]) for row in rows})
+        if len(values) > 1 or not (values[0].isascii() and values[0].isdigit()):
+            raise self.damaged(
+                f"its schema version is {' and '.join(repr(v) for v in values)}, not a whole number"
+            )
+        return int(values[0])
+
+    def damaged(self, what: str, day: dt.date | None = None) -> StoreError:
+        """The error for a store whose contents pipereview did not write as they are (a
+        ``day``'s snapshot: delete it and take it again)."""
+        again = (
+            f"delete that snapshot (pipereview history delete {day.isoformat()}) and take it "
+            "again, or restore the store from a backup"
+            if day is not None
+            else "restore it from a backup"
+        )
+        return StoreError(
+            f"{self.path}: damaged store: {what}",
+            hint=f"it was changed outside pipereview; {again}",
+        )
 
     def _create(self) -> None:
         """Create what the store lacks, META last and its version row with it: another
@@ -168,10 +190,17 @@ class Store:
 
     # --- reading ------------------------------------------------------------------------
     def snapshots(self) -> list[SnapshotInfo]:
-        """Every snapshot, oldest first."""
+        """Every snapshot, oldest first (StoreError when a date has two)."""
         t = self.backend.table(SNAPSHOTS, SNAPSHOT_SCHEMA)
         rows = self.backend.rows(t.drop("report").order_by("as_of"), SNAPSHOT_SCHEMA)
-        return [SnapshotInfo(**row) for row in rows]
+        infos = [SnapshotInfo(**row) for row in rows]
+        twice = sorted({a.as_of for a, b in itertools.pairwise(infos) if a.as_of == b.as_of})
+        if twice:
+            raise self.damaged(
+                f"{len(twice)} date(s) with more than one snapshot row ({twice[0].isoformat()})",
+                twice[0],
+            )
+        return infos
 
     def dates(self) -> list[dt.date]:
         return [info.as_of for info in self.snapshots()]
@@ -275,8 +304,11 @@ class Store:
         return info
 
     def delete(self, as_of: dt.date) -> None:
-        """Remove one snapshot (StoreError when there is none for the date)."""
-        self.require(as_of)
+        """Remove one snapshot (StoreError when there is none for the date); every row of
+        the date goes, so a date a damaged store holds twice can be taken again."""
+        t = self.backend.table(SNAPSHOTS, SNAPSHOT_SCHEMA)
+        if not self.backend.rows(t.filter(t.as_of == as_of).select("as_of"), SNAPSHOT_SCHEMA):
+            self.require(as_of)  # the error naming the dates there are
         with self._transaction():
             self._delete_rows(as_of)
 

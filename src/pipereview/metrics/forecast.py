@@ -262,6 +262,38 @@ def rollup(reps: ir.Table, key: str | None) -> ir.Table:
     return reps.group_by(key).aggregate(**sums)
 
 
+def subtree_rollup(reps: ir.Table, order: ir.Table, spans: ir.Table) -> ir.Table:
+    """``ADDITIVE`` summed over each manager and everyone under it (as ``rollup`` sums a
+    level), in time linear in the reps however deep the hierarchy. ``order`` (_o_id,
+    _o_index) numbers every id of the hierarchy depth-first (``metrics.hierarchy``), so the
+    ids under a manager hold one run of numbers, which ``spans`` gives (_p_manager,
+    _s_first, _s_last). Each figure's running total over that order is taken once; a
+    manager's sum is the total at the end of its run less the total just before it: exact,
+    as every figure is a decimal or an integer. Only positive quotas add up, and a manager's
+    quota is missing when no one under it has one (``rollup``)."""
+    r = order.left_join(reps, order._o_id == reps.rep_id)
+    addends: dict[str, ir.Value] = {
+        name: ibis.ifelse(r[name] > 0, r[name], ibis.literal(0, _dtype(reps, name)))
+        if name == "quota"
+        else r[name].fill_null(ibis.literal(0, _dtype(reps, name)))
+        for name in ADDITIVE
+    }
+    addends["_quoted"] = ibis.ifelse(r.quota > 0, 1, 0)
+    running = ibis.cumulative_window(order_by=r._o_index)
+    totals = r.select(
+        _t_index=r._o_index, **{name: value.sum().over(running) for name, value in addends.items()}
+    )
+    before = totals.view().rename({f"_b_{name}": name for name in (*addends, "_t_index")})
+    j = spans.join(totals, spans._s_last == totals._t_index).left_join(
+        before, spans._s_first - 1 == before._b__t_index
+    )
+    sums = {name: j[name] - j[f"_b_{name}"].fill_null(0) for name in addends}
+    quoted = sums.pop("_quoted")
+    sums = {name: value.cast(_dtype(reps, name)) for name, value in sums.items()}
+    sums["quota"] = ibis.ifelse(quoted > 0, sums["quota"], ibis.null(_dtype(reps, "quota")))
+    return j.select(_p_manager=j._p_manager, **sums)
+
+
 def _dtype(t: ir.Table, name: str) -> str:
     return "int64" if name in ADDITIVE_COUNTS else str(t[name].type())
 

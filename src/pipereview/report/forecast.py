@@ -1,9 +1,10 @@
 """Building the forecast section: one scan of the deals per rep, then every level from the
 (small, kept) rep rows, rounded once.
 
-The engine does every sum (``metrics.forecast``); the management hierarchy's pairs (rep,
-each manager above it) are worked out from the reps' ``manager_id`` and joined in the engine
-as a small table, so a manager's row is the same sum as any other level's.
+The engine does every sum (``metrics.forecast``); the management hierarchy is worked out
+from the reps' ``manager_id`` (``metrics.hierarchy``: a depth-first numbering, where the ids
+under a manager hold one run of numbers) and joined in the engine as two small tables, so a
+manager's row is a difference of running sums, linear however deep the chain.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pipereview.metrics.forecast import (
     period_quotas,
     rep_forecast,
     rollup,
+    subtree_rollup,
     with_coverage,
 )
 from pipereview.metrics.hierarchy import Hierarchy, hierarchy, manager_of
@@ -119,13 +121,20 @@ def build_forecast(
         for row in engine.rows(reps.filter(reps.in_reps).select("rep_id", "rep_name"))
     }
     managers: list[dict[str, Any]] = []
-    if tree.pairs:
-        pairs = engine.small(
-            {"_p_rep": [p[0] for p in tree.pairs], "_p_manager": [p[1] for p in tree.pairs]},
-            {"_p_rep": "string", "_p_manager": "string"},
+    if tree.spans:
+        order = engine.small(
+            {"_o_id": tree.order, "_o_index": list(range(len(tree.order)))},
+            {"_o_id": "string", "_o_index": "int64"},
         )
-        under = reps.join(pairs, reps.rep_id == pairs._p_rep)
-        managers = _rows(engine, rollup(under, "_p_manager"), policy, "_p_manager")
+        spans = engine.small(
+            {
+                "_p_manager": list(tree.spans),
+                "_s_first": [first for first, _ in tree.spans.values()],
+                "_s_last": [last for _, last in tree.spans.values()],
+            },
+            {"_p_manager": "string", "_s_first": "int64", "_s_last": "int64"},
+        )
+        managers = _rows(engine, subtree_rollup(reps, order, spans), policy, "_p_manager")
     _, next_last = period_range("next-quarter", first, start_month)
     assert next_last is not None
     company = _rows(engine, rollup(reps, None), policy, None)[0]

@@ -189,8 +189,17 @@ class Engine:
                 ) from None
         alias = self._attached.get(location)
         if alias is None:
+            import duckdb
+
             alias = f"pipereview_source_{len(self._attached)}"
-            self.con.attach(location, name=alias, read_only=True)
+            try:
+                self.con.attach(location, name=alias, read_only=True)
+            except duckdb.Error as exc:  # a damaged file, or one of a newer DuckDB
+                raise InputError(
+                    f"cannot open as a DuckDB database ({_last_line(exc)})",
+                    source=source.source,
+                    hint="--source duckdb:///path names a database DuckDB wrote",
+                ) from None
             self._attached[location] = alias
         database = (alias, schema[0] if schema else "main")
         tables = self.con.list_tables(database=database)

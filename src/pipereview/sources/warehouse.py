@@ -70,7 +70,25 @@ def source_kind(source: str) -> tuple[str, str]:
 def _database(path: str, source: str) -> str:
     if not Path(path).is_file():
         raise InputError("database file not found", source=source, hint="check the --source path")
+    if not is_duckdb_file(Path(path)):
+        raise InputError(
+            "is not a DuckDB database file",
+            source=source,
+            hint="--source duckdb:///path names a database DuckDB wrote; read other files "
+            "with --deals and --reps",
+        )
     return path
+
+
+def is_duckdb_file(path: Path) -> bool:
+    """True for a file that starts like a DuckDB database (its header's magic bytes). DuckDB
+    itself would fail on any other file, or attach a CSV or JSON file as a database held in
+    memory."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
 
 
 def is_postgres(url: str) -> bool:

@@ -62,7 +62,9 @@ def session_valid(cookie: str | None, token: str) -> bool:
     if not cookie or "." not in cookie:
         return False
     until, _, _ = cookie.partition(".")
-    if not until.isdigit() or int(until) < time.time():
+    # ASCII digits only, and few: str.isdigit() also takes "¹²³", which int() refuses, and
+    # int() refuses more than 4,300 digits
+    if not (until.isascii() and until.isdigit() and len(until) <= 12) or int(until) < time.time():
         return False
     return hmac.compare_digest(cookie.encode(), session_value(token, int(until)).encode())
 
