@@ -18,35 +18,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from typer.core import TyperArgument, TyperOption
 
+from pipereview.cli.habits import HELP_OPTIONS, print_version
 from pipereview.errors import PipereviewError
 
 if TYPE_CHECKING:
     from pipereview.report import Progress as ProgressFn
 
-HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
-
-
-def _metavar(param: Any, ctx: Any) -> str | None:
-    """What the help shows beside an option: its metavar (FILE, DATE), its choices
-    (<table|json>), nothing for a flag; never a Python type (<str>, <list[str]>, <bool>)."""
-    if param.metavar is not None:
-        return str(param.metavar)
-    if getattr(param, "is_flag", False):
-        return None
-    if param.type_descriptor.is_choice:
-        return str(TyperOption.display_type(param, ctx))
-    return "VALUE"
-
-
-def _argument_type(param: Any, ctx: Any) -> str | None:
-    """An argument is named by its metavar (ID, DATE); beside it, only its choices."""
-    return str(TyperArgument.display_type(param, ctx)) if param.type_descriptor.is_choice else None
-
-
-TyperOption.display_type_rich = _metavar  # type: ignore[method-assign,assignment]
-TyperArgument.display_type_rich = _argument_type  # type: ignore[method-assign,assignment]
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -62,20 +40,12 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(preset_app, name="preset")
 
 
-def _version(value: bool) -> None:
-    if value:
-        from importlib.metadata import version
-
-        typer.echo(f"pipereview {version('pipereview')}")
-        raise typer.Exit()
-
-
 @app.callback()
 def _main(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+            "--version", callback=print_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
 ) -> None:

@@ -182,13 +182,20 @@ def land_row(f: Forecast, row: ForecastRow, cur: str) -> list[str]:
 def land_sentences(f: Forecast, cur: str) -> list[str]:
     c = f.company
     p = quarter_pace(f)
-    out = [
-        f"Closed won {money(c.closed_won, cur)} of a {money(c.quota, cur)} quota "
-        f"({share(c.closed_won, c.quota)}); the commit forecast is "
-        f"{money(c.commit_forecast, cur)} ({share(c.commit_forecast, c.quota)} of quota) and "
-        f"the best case {money(c.best_case_forecast, cur)} "
-        f"({share(c.best_case_forecast, c.quota)})."
-    ]
+    if c.quota is None:
+        out = [
+            f"No rep has a quota for {f.period}: closed won {money(c.closed_won, cur)}; the "
+            f"commit forecast is {money(c.commit_forecast, cur)} and the best case "
+            f"{money(c.best_case_forecast, cur)}."
+        ]
+    else:
+        out = [
+            f"Closed won {money(c.closed_won, cur)} of a {money(c.quota, cur)} quota "
+            f"({share(c.closed_won, c.quota)}); the commit forecast is "
+            f"{money(c.commit_forecast, cur)} ({share(c.commit_forecast, c.quota)} of quota) "
+            f"and the best case {money(c.best_case_forecast, cur)} "
+            f"({share(c.best_case_forecast, c.quota)})."
+        ]
     if c.gap_to_quota is not None and c.gap_to_quota > 0:
         low = f", low: below {times(f.low_coverage_below)}" if c.low_coverage else ""
         out.append(
