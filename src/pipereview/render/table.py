@@ -82,6 +82,9 @@ QUALITY = [
 ]
 
 
+MORE_DEALS = "--full lists every flagged deal."
+
+
 def _heading(title: str) -> Text:
     return Text("\n" + title, style="bold")
 
@@ -101,7 +104,7 @@ def executive(s: Summary, report: Report, width: int) -> list[Any]:
     ]
     parts.append(_heading("Where the risk is"))
     if s.risk:
-        parts.append(term.fit(None, DEAL_COLUMNS, s.risk, width, s.risk_note))
+        parts.append(term.fit(None, DEAL_COLUMNS, s.risk, width, f"{s.risk_note} {MORE_DEALS}"))
     else:
         parts.append(Text("No flagged deal can close in the quarter."))
     parts.append(_heading("Who needs help"))
