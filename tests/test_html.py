@@ -345,3 +345,21 @@ def test_chart_text_is_drawn_in_the_font_it_was_measured_in(small_report) -> Non
     page = render_html(small_report)
     fonts = set(re.findall(r'<text[^>]*font-family="([^"]*)"', page))
     assert fonts == {FONT.replace('"', "&quot;")} or fonts == {FONT}
+
+
+def test_every_chart_is_a_valid_vega_lite_spec(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # reports skip Altair's schema check (it costs a second per process); the tests make it
+    from pipereview.api import snapshot
+    from pipereview.render import charts
+
+    monkeypatch.setattr(charts, "VALIDATE", True)
+    deals, reps = generate_demo(tmp_path, n_deals=400, n_reps=8)
+    store = tmp_path / "s.duckdb"
+    snapshot(deals, reps, as_of=AS_OF.replace(day=13), store=store)
+    report = build_report(deals, reps, as_of=AS_OF, store=store)
+    assert report.flow is not None
+    assert render_html(report).count("<svg") == 3  # the quarter, by stage, the flow
+    assert charts.line_chart([(AS_OF, 1.0), (AS_OF.replace(day=21), 2.0)], "t", "m")
+    assert charts.history_chart([(AS_OF, 2.0, 1.0)])

@@ -35,11 +35,17 @@ TONE_COLORS = alt.Scale(domain=["total", "good", "bad"], range=[NEUTRAL, GOOD, B
 BAND = 22  # pixels per bar row
 
 
+# Altair checks a spec against Vega-Lite's JSON Schema when asked: the first check in a
+# process compiles the schema (about a second, more than the charts take to draw). The specs
+# here are fixed code, checked by the tests (``VALIDATE = True``), not at every report.
+VALIDATE = False
+
+
 def svg(chart: alt.TopLevelMixin) -> str:
     """The chart as an SVG element (rendered offline, no script, no remote font)."""
     import vl_convert
 
-    rendered: str = vl_convert.vegalite_to_svg(chart.to_dict())
+    rendered: str = vl_convert.vegalite_to_svg(chart.to_dict(validate=VALIDATE))
     return rendered[rendered.index("<svg") :]
 
 
