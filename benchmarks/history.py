@@ -42,7 +42,7 @@ GENERATE = r"""
 import sys
 from pathlib import Path
 import duckdb
-from pipereview.sources import synthetic
+from pipereview import synthetic
 
 n, out = int(sys.argv[1]), Path(sys.argv[2])
 deals, reps = synthetic.generate(n_deals=n, n_reps=max(40, n // 5000), seed=11)

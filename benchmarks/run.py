@@ -140,7 +140,7 @@ def generate(n_deals: int, formats: list[str]) -> None:
     starts from a process holding the generated tables.
     """
     sys.path.insert(0, str(ROOT / "src"))
-    from pipereview.sources import synthetic
+    from pipereview import synthetic
 
     out = DATA_DIR / _label(n_deals)
     meta_path = out / "meta.json"

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipereview.api import build_report
-from pipereview.sources import synthetic
+from pipereview import synthetic
 
 from .conftest import AS_OF
 

@@ -18,7 +18,7 @@ import pytest
 from pipereview import api
 from pipereview.errors import StoreError
 from pipereview.history.store import STORE_SCHEMA_VERSION, Store
-from pipereview.sources import synthetic
+from pipereview import synthetic
 from pipereview.sources.engine import Engine
 
 from .conftest import AS_OF

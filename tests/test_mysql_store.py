@@ -27,7 +27,7 @@ from pipereview.api.history import snapshot_inputs
 from pipereview.errors import StoreError
 from pipereview.history.mysql_db import MySQLDatabase
 from pipereview.history.store import SNAPSHOT_SCHEMA, SNAPSHOTS
-from pipereview.sources import synthetic
+from pipereview import synthetic
 from pipereview.sources.engine import Engine
 from tests import test_backfill
 from tests.mariadb_server import mariadb_server

@@ -21,7 +21,7 @@ from pipereview import api
 from pipereview.api.history import snapshot_inputs
 from pipereview.errors import InputError, StoreError
 from pipereview.history.store import describe
-from pipereview.sources import synthetic
+from pipereview import synthetic
 from pipereview.sources.engine import Engine
 from tests import test_backfill
 from tests.postgres_server import TYPED, load_csv, postgres_server

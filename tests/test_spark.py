@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from pipereview.api import build_report, explain
-from pipereview.sources import synthetic
+from pipereview import synthetic
 
 from .conftest import AS_OF
 

@@ -17,7 +17,7 @@ import pytest
 
 from pipereview import api
 from pipereview.history.store import describe
-from pipereview.sources import synthetic
+from pipereview import synthetic
 from tests import test_backfill
 from tests.test_backfill import THEN, TODAY
 

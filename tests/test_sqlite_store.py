@@ -23,7 +23,7 @@ from pipereview import api
 from pipereview.api.history import snapshot_inputs
 from pipereview.errors import StoreError
 from pipereview.history.sqlite_file import SQLiteFile
-from pipereview.sources import synthetic
+from pipereview import synthetic
 from pipereview.sources.engine import Engine
 from tests import test_backfill
 from tests.store_checks import (

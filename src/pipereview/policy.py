@@ -30,7 +30,6 @@ from pipereview.policy_sections import (
     Section,
     TrajectoryPolicy,
     VelocityPolicy,
-    fold_stage,
 )
 
 __all__ = [
@@ -38,7 +37,6 @@ __all__ = [
     "RepsPolicy",
     "UserRule",
     "default_policy_toml",
-    "fold_stage",
     "load_policy",
     "policy_from_dict",
 ]

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pipereview.names import fold_text as fold_stage
 from pipereview.policy_check import check_keys
 
 RiskVelocity = Literal["increasing", "stable", "decreasing"]
@@ -19,13 +20,6 @@ OpenCategory = Literal["pipeline", "best_case", "commit", "omitted"]
 def _ratio(default: float, description: str) -> Any:
     """A share between 0 and 1 (the policy's one unit for rates and attainment)."""
     return Field(default, ge=0, le=1, description=description, json_schema_extra={"ratio": True})
-
-
-def fold_stage(stage: str) -> str:
-    """A stage name as compared: trimmed, A-Z lower-cased (as ``sources.canonical.fold_case``)."""
-    return stage.strip().translate(
-        str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-    )
 
 
 def _distinct_stages(stages: list[str]) -> None:

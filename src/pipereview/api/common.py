@@ -10,9 +10,16 @@ from typing import Any, TypedDict
 
 from typing_extensions import Unpack
 
+from pipereview import synthetic
 from pipereview.errors import InputError, StoreError
-from pipereview.history.calendar import FIRST_YEAR, LAST_YEAR, in_calendar
+from pipereview.fiscal import FIRST_YEAR, LAST_YEAR, in_calendar
 from pipereview.history.store import Store
+from pipereview.locations import (
+    SourceTable,
+    is_postgres,
+    postgres_describe,
+    source_kind,
+)
 from pipereview.metrics.velocity import from_field_history, from_stage_history
 from pipereview.policy import Policy
 from pipereview.policy import load_policy as _load_policy
@@ -20,19 +27,12 @@ from pipereview.report import Earlier, Inputs, Progress
 from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
 from pipereview.rules.custom import check_rules
-from pipereview.sources import synthetic
 from pipereview.sources.currency import convert, load_rates
 from pipereview.sources.engine import Engine
 from pipereview.sources.ingest import load
 from pipereview.sources.intake import derive, load_mapped, quotas_from_table
 from pipereview.sources.mapped import Plan
 from pipereview.sources.mapping import Mapping, resolve_mapping
-from pipereview.sources.warehouse import (
-    SourceTable,
-    is_postgres,
-    postgres_describe,
-    source_kind,
-)
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession

@@ -19,9 +19,9 @@ from pipereview.api.common import (
     with_store,
 )
 from pipereview.errors import InputError, StoreError
+from pipereview.fiscal import PERIODS, PeriodName, period_range
 from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.history.backends import store_engine
-from pipereview.history.calendar import PERIODS, PeriodName, period_range
 from pipereview.history.store import SnapshotInfo, Store
 from pipereview.policy import Policy
 from pipereview.report import Inputs, Progress, Report

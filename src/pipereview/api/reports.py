@@ -8,6 +8,7 @@ from typing import Any
 
 from typing_extensions import Unpack
 
+from pipereview import synthetic
 from pipereview.api.common import (
     EngineLike,
     Intake,
@@ -39,7 +40,6 @@ from pipereview.report.ruleset import RuleInfo, RuleTest
 from pipereview.report.ruleset import list_rules as _list_rules
 from pipereview.report.ruleset import test_rules as _test_rules
 from pipereview.report.velocity import build_velocity
-from pipereview.sources import synthetic
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import load
 from pipereview.sources.intake import load_mapped_deals

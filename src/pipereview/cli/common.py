@@ -173,8 +173,8 @@ def engine_for(
     PostgreSQL ``source`` are computed in that server; so are files beside a PostgreSQL
     ``store`` unless another engine is asked for (``--engine spark``, the Spark options, or
     DuckDB's ``--memory-limit``; the store then copies rows over)."""
+    from pipereview.locations import is_postgres
     from pipereview.sources.engine import Engine
-    from pipereview.sources.warehouse import is_postgres
 
     other_engine = name is not EngineName.duckdb or master or conf or memory_limit
     if source is None and store is not None and is_postgres(str(store)) and not other_engine:
@@ -216,7 +216,7 @@ def inputs_of(
 ) -> tuple[Any, Any]:
     """The deals and reps a command reads: two files, or two tables of ``--source``. With a
     mapping (``mapped``) the reps may be left out: they are then the deals' owners."""
-    from pipereview.sources.warehouse import table
+    from pipereview.locations import table
 
     if source is None and deals_table is None and reps_table is None:
         for given, flag in ((deals, "--deals"), (reps, "--reps")):

@@ -41,7 +41,8 @@ from pipereview.cli.common import (
     progress,
 )
 from pipereview.errors import PipereviewError
-from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT, store_label
+from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
+from pipereview.locations import store_label
 
 history_app = typer.Typer(no_args_is_help=True, help="Snapshots in the store.")
 app.add_typer(history_app, name="history")
@@ -117,7 +118,7 @@ def snapshot(
     """Store the canonical inputs and the report for one date (one transaction), or with
     --backfill one snapshot per date replayed from a field history."""
     from pipereview import api
-    from pipereview.history.calendar import STEPS, every
+    from pipereview.fiscal import STEPS, every
 
     date = parse_date(as_of)
     if not backfill:
@@ -279,7 +280,7 @@ def flow(
     """The pipeline waterfall between two snapshots: won, lost, removed, moved out, moved in,
     new, increased, decreased, unchanged. Reconciles exactly."""
     from pipereview import api
-    from pipereview.history.calendar import PERIODS
+    from pipereview.fiscal import PERIODS
     from pipereview.render import ALIASES
     from pipereview.render.flow import FLOW_RENDERERS
 

@@ -21,11 +21,16 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from pipereview.errors import StoreError
-from pipereview.history import store_label
-from pipereview.history.mysql_db import MySQLDatabase, is_mysql_url
-from pipereview.history.sqlite_file import SQLiteFile, is_sqlite_url
+from pipereview.history.mysql_db import MySQLDatabase
+from pipereview.history.sqlite_file import SQLiteFile
+from pipereview.locations import (
+    is_mysql_url,
+    is_postgres,
+    is_sqlite_url,
+    store_label,
+    store_path,
+)
 from pipereview.sources.engine import Engine
-from pipereview.sources.warehouse import is_postgres
 
 SCHEMA = "pipereview"  # the PostgreSQL schema that holds a store
 _aliases = itertools.count()
@@ -52,24 +57,6 @@ def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: flo
     if is_mysql_url(text):
         return MySQLDatabase(own, text, read_only, wait)
     return DuckDBFile(own, store_path(text), read_only, wait)
-
-
-def store_path(location: str | Path) -> Path:
-    """The file a ``--store`` value names: a path, or a ``duckdb://`` or ``sqlite://`` URL
-    (``sqlite:///abs/path`` or ``sqlite://relative/path``)."""
-    text = str(location)
-    if "://" in text:
-        scheme, _, rest = text.partition("://")
-        if scheme.lower() not in ("duckdb", "sqlite") or not rest:
-            raise StoreError(
-                f"cannot use {text!r} as a store: a store is a DuckDB file, a SQLite file, a "
-                "PostgreSQL database or a MySQL/MariaDB database",
-                hint="give a file path such as ./pipereview.duckdb (or duckdb:///abs/path.duckdb, "
-                "sqlite:///abs/path.sqlite, postgresql://user@host/db or "
-                "mysql://user@host/db)",
-            )
-        text = rest
-    return Path(text)
 
 
 class InEngine:

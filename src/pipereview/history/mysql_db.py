@@ -27,27 +27,13 @@ import pymysql.cursors
 
 from pipereview.errors import StoreError
 from pipereview.history.portable import SLICE, PortableSQL, encode
+from pipereview.locations import mysql_describe
 from pipereview.sources.engine import Engine
 
-SCHEMES = ("mysql", "mariadb")
 # The session's mode, whatever the server's default: strict (a value that does not fit is an
 # error, never a silent cut) and backslash escapes on, which the literals below rely on.
 SQL_MODE = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION"
 STATEMENT_BYTES = 4 << 20  # one INSERT's size, well under max_allowed_packet (16 MB default)
-
-
-def is_mysql_url(text: str) -> bool:
-    """True for a ``mysql://`` (or ``mariadb://``) store URL."""
-    scheme, sep, _ = text.strip().partition("://")
-    return bool(sep) and scheme.lower() in SCHEMES
-
-
-def mysql_describe(url: str) -> str:
-    """A MySQL URL without its password, for messages."""
-    parts = urlsplit(url.strip())
-    user = f"{unquote(parts.username)}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"mysql://{user}{parts.hostname or 'localhost'}{port}{parts.path}"
 
 
 class MySQLDatabase(PortableSQL):

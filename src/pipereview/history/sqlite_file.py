@@ -22,11 +22,6 @@ from pipereview.sources.engine import Engine
 MAGIC = b"SQLite format 3\x00"
 
 
-def is_sqlite_url(text: str) -> bool:
-    """True for a ``sqlite://`` store URL."""
-    return text.strip().lower().startswith("sqlite://")
-
-
 class SQLiteFile(PortableSQL):
     """A SQLite file, through one connection that reads and writes (explicit
     transactions); the history is computed in ``engine`` (DuckDB)."""

@@ -13,9 +13,9 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.names import fold_case
 from pipereview.policy import Policy
 from pipereview.schema import ACTIVE, LOST, MONEY, PROBABILITY, WEIGHTED, WON
-from pipereview.sources.canonical import fold_case
 
 MONEY_WIDE, PROBABILITY_WIDE = "decimal(38,4)", "decimal(38,6)"
 

@@ -24,6 +24,7 @@ from pipereview.metrics.base import (
     money_sum,
     safe_ratio,
 )
+from pipereview.names import fold_case
 from pipereview.policy import Policy
 from pipereview.schema import (
     CATEGORY_SPELLINGS,
@@ -32,7 +33,6 @@ from pipereview.schema import (
     OPEN_CATEGORIES,
     WEIGHTED,
 )
-from pipereview.sources.canonical import fold_case
 from pipereview.sources.engine import count_if
 from pipereview.sources.quality import unique_reps
 

@@ -7,7 +7,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.history.calendar import year_days
+from pipereview.fiscal import year_days
 from pipereview.metrics.base import (
     Metric,
     as_float,

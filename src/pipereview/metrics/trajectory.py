@@ -13,8 +13,8 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.metrics.base import Metric, as_float, safe_ratio
+from pipereview.names import fold_case
 from pipereview.policy import Policy
-from pipereview.sources.canonical import fold_case
 from pipereview.sources.quality import unique_reps
 
 

@@ -16,7 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.errors import InputError
-from pipereview.history.calendar import period_range, quarter_label, quarter_named
+from pipereview.fiscal import period_range, quarter_label, quarter_named
 from pipereview.metrics.base import Unit
 from pipereview.metrics.forecast import (
     ADDITIVE_COUNTS,

@@ -23,9 +23,9 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.policy import Policy, fold_stage
+from pipereview.names import fold_case, fold_text, folds_into
+from pipereview.policy import Policy
 from pipereview.schema import DEAL_COLUMNS, MONEY, PROBABILITY, ROW_COLUMN, STAGE_FIELDS
-from pipereview.sources.canonical import fold_case, folds_into
 
 # canonical column -> the field names (folded) that carry it in a field history
 REPLAYED: dict[str, tuple[str, ...]] = {
@@ -99,8 +99,8 @@ def deals_on(
         values[column] = ibis.ifelse(has, _parsed(j[f"_then_{column}"], column), j[column])
     stage_moved = j._has_stage.fill_null(False)
     stage = fold_case(values["stage"])
-    won = [fold_stage(s) for s in policy.velocity.won_stages]
-    lost = [fold_stage(s) for s in policy.velocity.lost_stages]
+    won = [fold_text(s) for s in policy.velocity.won_stages]
+    lost = [fold_text(s) for s in policy.velocity.lost_stages]
     status_then = ibis.cases((stage.isin(won), "won"), (stage.isin(lost), "lost"), else_="active")
     values["status"] = ibis.ifelse(stage_moved, status_then, j.status)
     since_change = ibis.literal(day).delta(j._entered, unit="day").cast("float64")

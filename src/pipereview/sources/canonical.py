@@ -16,8 +16,8 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from pipereview.names import column_key, fold_case
 from pipereview.schema import MONEY, ROW_COLUMN, STATUSES, TABLES, Column
-from pipereview.sources.sniff import normalise
 
 BAD = "_bad"
 # What a CSV field that means "missing" looks like (the error path's Arrow reader uses it too).
@@ -39,11 +39,11 @@ class Canonical:
 
 
 def stripped_names(raw: ir.Table) -> ir.Table:
-    """Column names as matched (``sniff.normalise``: " Deal ID" is deal_id). Readers refuse
-    two names that normalise alike before this runs; here the first would win."""
+    """Column names as matched (``names.column_key``: " Deal ID" is deal_id). Readers refuse
+    two names with one key before this runs; here the first would win."""
     seen: dict[str, str] = {}
     for name in raw.columns:
-        seen.setdefault(normalise(name), name)
+        seen.setdefault(column_key(name), name)
     return raw.select(**{new: raw[old] for new, old in seen.items()})
 
 
@@ -174,21 +174,6 @@ def _text(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
         fractional = value.notnull() & (value != value.floor())
         return value.cast("int64").cast("string"), fractional
     return _unusable(Column("_", "text", False, ""))
-
-
-def fold_case(text: ir.StringValue) -> ir.StringValue:
-    """Trim, then lower-case A-Z only (decisions D16): engines lower-case other letters
-    differently (DuckDB maps İ to i, Spark to i + a combining dot), so a report would
-    depend on the engine."""
-    return text.strip().translate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def folds_into(text: ir.StringValue, names: tuple[str, ...]) -> ir.BooleanValue:
-    """``fold_case(text)`` is one of ``names`` (lower-case ASCII). ``lower`` runs first as a
-    cheap filter: a text the exact fold maps onto such a name is A-Z/a-z letters only, which
-    ``lower`` maps the same way, so the answer is the exact fold's; the per-row translate
-    (microseconds a row in DuckDB) runs only where ``lower`` already matched."""
-    return text.strip().lower().isin(names) & fold_case(text).isin(names)
 
 
 def _status(text: ir.StringValue) -> ir.StringValue:

@@ -19,8 +19,8 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.errors import InputError
+from pipereview.names import fold_case
 from pipereview.schema import MONEY
-from pipereview.sources.canonical import fold_case
 from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import Finding, Loaded, load
 from pipereview.sources.mapped import Plan

@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from pipereview.errors import EngineError, InputError
+from pipereview.locations import SourceTable, source_kind
 from pipereview.schema import ROW_COLUMN
 from pipereview.sources import postgres
 from pipereview.sources.spark import (
@@ -30,7 +31,6 @@ from pipereview.sources.spark import (
     hash_batches,
     spark_session,
 )
-from pipereview.sources.warehouse import SourceTable, source_kind
 
 ENGINES = ("duckdb", "spark", "postgres")
 _names = itertools.count()

@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipereview.errors import EngineError, InputError, PipereviewError
+from pipereview.locations import SourceTable
+from pipereview.names import column_key
 from pipereview.schema import ROW_COLUMN, TABLES
 from pipereview.sources import locate, sniff
 from pipereview.sources.canonical import BAD, canonical
@@ -38,7 +40,6 @@ from pipereview.sources.readers import (
     read_memory,
     read_source,
 )
-from pipereview.sources.warehouse import SourceTable
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ def _load_file(
         raise _failure(engine, exc, read_path, table, source, delimiter) from None
     if text is not None and text.header and kind != "json":
         names = _source_columns(engine, raw)
-        if [sniff.normalise(c) for c in names] != [sniff.normalise(h) for h in text.header]:
+        if [column_key(c) for c in names] != [column_key(h) for h in text.header]:
             # the engine's CSV sniffer read another header than the first line: a ragged row
             raise _locate(read_path, table, source, "the header was not read", None, delimiter)
     if plan is not None:
@@ -293,8 +294,8 @@ def _missing_columns(
     """Every missing required column at once, each with a suggestion when one is close.
     ``found``: the source's columns."""
     known = {c.name for c in TABLES[table]}
-    spare = [name for name in found if sniff.normalise(name) not in known]
-    by_key = {sniff.normalise(name): name for name in spare}
+    spare = [name for name in found if column_key(name) not in known]
+    by_key = {column_key(name): name for name in spare}
     hints = []
     for column in missing:
         close = difflib.get_close_matches(column, list(by_key), n=1, cutoff=0.6)

@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipereview.errors import InputError
+from pipereview.names import column_key
 from pipereview.schema import ROW_COLUMN, TABLES, Column
 from pipereview.sources.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
 from pipereview.sources.readers import RawTable
-from pipereview.sources.sniff import normalise
 
 MONEY_BOUND = 1e14  # DECIMAL(18,4) holds 14 digits before the point
 
@@ -35,7 +35,7 @@ class CanonicalTable:
 
 def canonicalize(raw: RawTable, table: str) -> CanonicalTable:
     """Check and convert ``raw`` into canonical ``table`` columns; raise at the first bad one."""
-    data = raw.data.rename_columns([normalise(name) for name in raw.data.column_names])
+    data = raw.data.rename_columns([column_key(name) for name in raw.data.column_names])
     if data.num_rows == 0:
         raise InputError(
             "has no records",

@@ -10,12 +10,12 @@ from typing import Any
 import ibis.expr.types as ir
 
 from pipereview.errors import InputError, PipereviewError
+from pipereview.locations import SourceTable
 from pipereview.schema import ROW_COLUMN, TABLES
 from pipereview.sources.canonical import BAD, BAD_OF
 from pipereview.sources.engine import Engine
 from pipereview.sources.ingest import with_line
 from pipereview.sources.readers import read_source
-from pipereview.sources.warehouse import SourceTable
 
 DELETED_FIELD = "_deleted"  # how the deleted marker's problems are named (BAD_OF + this)
 

@@ -20,7 +20,6 @@ Salesforce API export (``IsClosed``) and a Fivetran table (``is_closed``) alike.
 from __future__ import annotations
 
 import difflib
-import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -54,11 +53,6 @@ INTAKE_CHECKS = (
     "reps_from_deals",
 )
 Columns = str | list[str]
-
-
-def match_key(name: str) -> str:
-    """A source column name as a mapping matches it: lower-case letters and digits only."""
-    return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
 class _Strict(BaseModel):

@@ -33,7 +33,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from pipereview.errors import EngineError
-from pipereview.sources.warehouse import postgres_describe as describe
+from pipereview.locations import postgres_describe as describe
 
 # Every type pipereview casts text to: the canonical types and the parsers' intermediates.
 _TRY_TYPES = (

@@ -11,12 +11,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipereview.errors import InputError
+from pipereview.names import column_key
 
 HEAD_BYTES = 1 << 16
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -42,16 +42,11 @@ class TextFile:
     _scratch: tempfile.TemporaryDirectory[str] | None = None
 
 
-def normalise(name: str) -> str:
-    """A column name as matched: trimmed, lower-cased, spaces and hyphens as underscores."""
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
 def check_header(names: list[str], source: str) -> None:
     """Refuse two columns that mean the same (``deal_id`` and `` Deal ID``)."""
     seen: dict[str, str] = {}
     for name in names:
-        key = normalise(name)
+        key = column_key(name)
         if key in seen:
             raise InputError(
                 f"columns {seen[key]!r} and {name!r} are the same column",

@@ -14,9 +14,10 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.errors import InputError
+from pipereview.names import fold_case, mapping_key
 from pipereview.schema import ACTIVE, LOST, WON, Column
-from pipereview.sources.canonical import boolean, clean_text, fold_case, iso_date
-from pipereview.sources.mapping import EPOCH_FORMATS, Field, match_key
+from pipereview.sources.canonical import boolean, clean_text, iso_date
+from pipereview.sources.mapping import EPOCH_FORMATS, Field
 
 
 class SourceColumns:
@@ -31,7 +32,7 @@ class SourceColumns:
         for name in raw.columns:
             if name == skip:
                 continue
-            key = match_key(name)
+            key = mapping_key(name)
             if key in self.by_key:
                 raise InputError(
                     f"columns {self.by_key[key]!r} and {name!r} are the same column to a "
@@ -77,14 +78,14 @@ class SourceColumns:
     def find(self, names: str | list[str] | None) -> str | None:
         """The first of ``names`` the source has (its own spelling), or None."""
         for name in [names] if isinstance(names, str) else names or []:
-            found = self.by_key.get(match_key(name))
+            found = self.by_key.get(mapping_key(name))
             if found is not None:
                 return found
         return None
 
     def missing(self, names: list[str], what: str) -> InputError:
         """The error for a mapped column the source lacks, with the closest one it has."""
-        close = difflib.get_close_matches(match_key(names[0]), list(self.by_key), n=1)
+        close = difflib.get_close_matches(mapping_key(names[0]), list(self.by_key), n=1)
         hint = (
             f"did you mean {self.by_key[close[0]]!r}? (edit the mapping)"
             if close

@@ -14,8 +14,7 @@ from typing import Any
 from pipereview import api
 from pipereview.api.history import snapshot_inputs
 from pipereview.errors import NotFoundError
-from pipereview.history import on_a_server
-from pipereview.history.backends import store_path
+from pipereview.locations import on_a_server, store_path
 from pipereview.report import Report, Verdict
 
 EXPLAINED_KEPT = 256  # deal and rep explanations kept per source
