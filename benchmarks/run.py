@@ -71,7 +71,7 @@ def _run_impl(impl: str, deals: str, reps: str) -> tuple[float, float]:
         import datetime
 
         from pipereview.api import build_report
-        from pipereview.sources.engine import Engine
+        from pipereview.engines import Engine
 
         imported = time.perf_counter()
         limit = os.environ.get("PIPEREVIEW_BENCH_MEMORY_LIMIT") or None

@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "names": 1,
     "synthetic": 1,
     "sources": 2,
+    "engines": 2,
     "history": 2,
     "metrics": 3,
     "rules": 3,

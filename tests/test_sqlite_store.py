@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from pipereview import api
+from pipereview import api, synthetic
 from pipereview.api.history import snapshot_inputs
+from pipereview.engines import Engine
 from pipereview.errors import StoreError
 from pipereview.history.sqlite_file import SQLiteFile
-from pipereview import synthetic
-from pipereview.sources.engine import Engine
 from tests import test_backfill
 from tests.store_checks import (
     D1,

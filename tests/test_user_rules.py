@@ -1473,7 +1473,7 @@ SPARK_RULES = [
 @pytest.fixture(scope="module")
 def spark_engine() -> Any:
     pytest.importorskip("pyspark")
-    from pipereview.sources.engine import Engine
+    from pipereview.engines import Engine
 
     return Engine("spark")
 

@@ -32,6 +32,7 @@ from pipereview.api.reports import (
     validate,
     velocity,
 )
+from pipereview.engines import ENGINES, Engine, choose_engine
 from pipereview.history.store import SnapshotInfo
 from pipereview.locations import SourceTable, table
 from pipereview.policy import Policy, default_policy_toml
@@ -43,6 +44,8 @@ from pipereview.sources.mapping import Mapping, load_mapping, load_preset, prese
 
 __all__ = [
     "DEMO_AS_OF",
+    "ENGINES",
+    "Engine",
     "EngineLike",
     "Flow",
     "Forecast",
@@ -58,6 +61,7 @@ __all__ = [
     "Velocity",
     "backfill",
     "build_report",
+    "choose_engine",
     "default_policy_toml",
     "delete_snapshot",
     "explain",

@@ -11,15 +11,11 @@ from typing import Any, TypedDict
 from typing_extensions import Unpack
 
 from pipereview import synthetic
+from pipereview.engines import DEFAULT_ENGINE, Engine, choose_engine
 from pipereview.errors import InputError, StoreError
 from pipereview.fiscal import FIRST_YEAR, LAST_YEAR, in_calendar
 from pipereview.history.store import Store
-from pipereview.locations import (
-    SourceTable,
-    is_postgres,
-    postgres_describe,
-    source_kind,
-)
+from pipereview.locations import SourceTable
 from pipereview.metrics.velocity import from_field_history, from_stage_history
 from pipereview.policy import Policy
 from pipereview.policy import load_policy as _load_policy
@@ -28,14 +24,13 @@ from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
 from pipereview.rules.custom import check_rules
 from pipereview.sources.currency import convert, load_rates
-from pipereview.sources.engine import Engine
 from pipereview.sources.ingest import load
 from pipereview.sources.intake import derive, load_mapped, quotas_from_table
 from pipereview.sources.mapped import Plan
 from pipereview.sources.mapping import Mapping, resolve_mapping
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
-EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession
+EngineLike = Engine | str | Any  # a name (engines.ENGINES), an Engine, a SparkSession
 MappingLike = str | Path | Mapping | dict[str, Any] | None  # TOML path, Mapping or dict
 DEMO_AS_OF = synthetic.ANCHOR  # the demo data is dated relative to this day
 
@@ -82,10 +77,11 @@ def load_inputs(
     deals: Any,
     reps: Any,
     *,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     progress: Progress | None = None,
     as_of: dt.date | None = None,
     policy: Policy | None = None,
+    store: Any = None,
     **intake: Unpack[Intake],
 ) -> Inputs:
     """Read, check and canonicalise both inputs inside the engine.
@@ -93,7 +89,9 @@ def load_inputs(
     Files are opened by the engine's own readers; no row passes through Python unless a
     value is unusable (then the error names file, row and column). ``None`` for either
     input means "no records" (used by ``compat`` for functions that take only one). A
-    ``SourceTable`` (``api.table(name, source)``) is a warehouse table read in place.
+    ``SourceTable`` (``api.table(name, source)``) is a warehouse table read in place. The
+    engine is chosen by ``engines.choose_engine`` from ``engine``, the inputs and the
+    snapshot ``store`` the report will be compared with or written to.
     ``intake`` (see ``Intake``) says how CRM exports are read; ``as_of`` is needed with a
     mapping or rates (``since`` columns, derived rep figures and dated rates count to it).
     """
@@ -107,7 +105,7 @@ def load_inputs(
     stages, quotas, rates = intake.get("stages"), intake.get("quotas"), intake.get("rates")
     sheet = intake.get("sheet")
     step = progress or (lambda _: None)
-    runner = engine_for(engine, deals, reps)
+    runner = choose_engine(engine, inputs=(deals, reps), store=store)
     chosen = resolve_mapping(preset, mapping)
     in_place = isinstance(deals, SourceTable) or isinstance(reps, SourceTable)
     if chosen is None and (stages is not None or quotas is not None or in_place):
@@ -150,36 +148,6 @@ def load_inputs(
         loaded_reps=loaded_reps,
         loaded_quotas=loaded_quotas,
     )
-
-
-def with_store(engine: EngineLike, store: Any) -> EngineLike:
-    """A PostgreSQL store is kept by its server, so the default engine becomes that server
-    (files are then sent to it); anything else is ``engine`` as given."""
-    if store is not None and is_postgres(str(store)) and engine == "duckdb":
-        return Engine("postgres", postgres_url=str(store))
-    return engine
-
-
-def engine_for(engine: EngineLike, *inputs: Any) -> Engine:
-    """The engine to run on: PostgreSQL tables are computed in their server (the default
-    engine becomes that server; another engine is refused), else ``engine``."""
-    urls = {
-        obj.source.strip()
-        for obj in inputs
-        if isinstance(obj, SourceTable) and source_kind(obj.source)[0] == "postgres"
-    }
-    if not urls:
-        return Engine.of(engine)
-    url = urls.pop()
-    if isinstance(engine, Engine) and engine.name == "postgres" and engine.url == url:
-        return engine
-    if engine != "duckdb" or urls:
-        raise InputError(
-            "PostgreSQL tables are computed in their own server, from one database",
-            source=postgres_describe(url),
-            hint="leave the engine at its default and read both tables from one database",
-        )
-    return Engine("postgres", postgres_url=url)
 
 
 StoreLike = str | Path

@@ -16,12 +16,11 @@ from pipereview.api.common import (
     load_inputs,
     resolve_policy,
     with_earlier,
-    with_store,
 )
+from pipereview.engines import DEFAULT_ENGINE, choose_engine
 from pipereview.errors import InputError, StoreError
 from pipereview.fiscal import PERIODS, PeriodName, period_range
 from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
-from pipereview.history.backends import store_engine
 from pipereview.history.store import SnapshotInfo, Store
 from pipereview.policy import Policy
 from pipereview.report import Inputs, Progress, Report
@@ -40,7 +39,7 @@ def snapshot(
     store: StoreLike = DEFAULT_STORE,
     policy: PolicyLike = None,
     replace: bool = False,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     progress: Progress | None = None,
     wait: float = DEFAULT_WAIT,
     **intake: Unpack[Intake],
@@ -53,7 +52,8 @@ def snapshot(
     inputs = load_inputs(
         deals,
         reps,
-        engine=with_store(engine, store),
+        engine=engine,
+        store=store,
         progress=progress,
         as_of=as_of,
         policy=resolved,
@@ -90,19 +90,19 @@ def _store_day(
 
 def history(store: StoreLike = DEFAULT_STORE) -> list[SnapshotInfo]:
     """Every snapshot in the store, oldest first."""
-    with Store(store_engine(store), store, read_only=True) as opened:
+    with Store(choose_engine(store=store), store, read_only=True) as opened:
         return opened.snapshots()
 
 
 def stored_report(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> Report:
     """The report stored with the snapshot for ``as_of``."""
-    with Store(store_engine(store), store, read_only=True) as opened:
+    with Store(choose_engine(store=store), store, read_only=True) as opened:
         return Report.model_validate_json(opened.report_json(as_of))
 
 
 def delete_snapshot(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> None:
     """Remove the snapshot for ``as_of`` (StoreError when there is none)."""
-    with Store(store_engine(store), store) as opened:
+    with Store(choose_engine(store=store), store) as opened:
         opened.delete(as_of)
 
 
@@ -124,7 +124,7 @@ def flow(
     if period not in PERIODS:
         raise StoreError(f"unknown period {period!r}", hint=f"use one of: {', '.join(PERIODS)}")
     resolved = resolve_policy(policy)
-    runner = store_engine(store)
+    runner = choose_engine(store=store)
     with Store(runner, store, read_only=True) as opened:
         before, after = opened.table("deals", from_date), opened.table("deals", to_date)
         for day, table in ((from_date, before), (to_date, after)):
@@ -150,7 +150,7 @@ def backfill(
     store: StoreLike = DEFAULT_STORE,
     policy: PolicyLike = None,
     replace: bool = False,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     progress: Progress | None = None,
     wait: float = DEFAULT_WAIT,
 ) -> list[SnapshotInfo]:
@@ -168,7 +168,7 @@ def backfill(
             f"{as_of.isoformat()}",
             hint="give --as-of the day the deals were exported, and dates up to it",
         )
-    inputs = load_inputs(deals, reps, engine=with_store(engine, store), progress=progress)
+    inputs = load_inputs(deals, reps, engine=engine, progress=progress, store=store)
     inputs.ensure_checked()
     step("read field history")
     history_input = load(inputs.engine, field_history, "field_history")
@@ -206,7 +206,7 @@ def backfill(
 def snapshot_inputs(as_of: dt.date, store: StoreLike = DEFAULT_STORE) -> tuple[Any, Any]:
     """The canonical deals and reps stored with one snapshot, as Arrow tables in their
     source row order, to explain a deal or rep of that day. StoreError when there is none."""
-    with Store(store_engine(store), store, read_only=True) as opened:
+    with Store(choose_engine(store=store), store, read_only=True) as opened:
         opened.require(as_of)
         deals, reps = opened.table("deals", as_of), opened.table("reps", as_of)
         return (

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pipereview.errors import PipereviewError
+from pipereview.errors import PipereviewError, UsageError
 
 if TYPE_CHECKING:
     from pipereview.report import Progress as ProgressFn
@@ -169,41 +169,21 @@ def engine_for(
     source: str | None = None,
     store: str | Path | None = None,
 ) -> Any:
-    """The Engine the options describe (imports the engine only now). Tables of a
-    PostgreSQL ``source`` are computed in that server; so are files beside a PostgreSQL
-    ``store`` unless another engine is asked for (``--engine spark``, the Spark options, or
-    DuckDB's ``--memory-limit``; the store then copies rows over)."""
-    from pipereview.locations import is_postgres
-    from pipereview.sources.engine import Engine
+    """The Engine the options describe (``api.choose_engine``; the engine is imported only
+    now). Options that do not go together are a usage error (exit 2)."""
+    from pipereview import api
 
-    other_engine = name is not EngineName.duckdb or master or conf or memory_limit
-    if source is None and store is not None and is_postgres(str(store)) and not other_engine:
-        source = str(store)
-    if source is not None and is_postgres(source):
-        if other_engine:
-            raise typer.BadParameter(
-                "PostgreSQL tables are computed in their own server: leave out --engine, "
-                "--memory-limit and the Spark options",
-                param_hint="--source",
-            )
-        return Engine("postgres", postgres_url=source)
-
-    settings = {}
-    for item in conf or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--spark-conf")
-        settings[key.strip()] = value.strip()
-    if name is EngineName.duckdb and (master or settings):
-        raise typer.BadParameter(
-            "--spark-master and --spark-conf need --engine spark", param_hint="--engine"
+    try:
+        return api.choose_engine(
+            name.value,
+            source=source,
+            store=store,
+            memory_limit=memory_limit,
+            spark_master=master,
+            spark_conf=conf,
         )
-    if name is EngineName.spark and memory_limit:
-        raise typer.BadParameter(
-            "--memory-limit is for --engine duckdb; use --spark-conf for Spark memory",
-            param_hint="--memory-limit",
-        )
-    return Engine(name.value, memory_limit=memory_limit, spark_master=master, spark_conf=settings)
+    except UsageError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.option) from None
 
 
 def inputs_of(

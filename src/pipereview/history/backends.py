@@ -20,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from pipereview.engines import Engine, engine_for_store
 from pipereview.errors import StoreError
 from pipereview.history.mysql_db import MySQLDatabase
 from pipereview.history.sqlite_file import SQLiteFile
@@ -30,17 +31,10 @@ from pipereview.locations import (
     store_label,
     store_path,
 )
-from pipereview.sources.engine import Engine
 
 SCHEMA = "pipereview"  # the PostgreSQL schema that holds a store
 _aliases = itertools.count()
 _LOCK = 0x70697065  # pg_advisory_xact_lock key of a PostgreSQL store's writers ("pipe")
-
-
-def store_engine(location: str | Path) -> Engine:
-    """The engine that reads a store: its PostgreSQL server, or an in-process DuckDB."""
-    text = str(location)
-    return Engine("postgres", postgres_url=text) if is_postgres(text) else Engine("duckdb")
 
 
 def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: float) -> Any:
@@ -48,10 +42,9 @@ def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: flo
     DuckDB file with the duckdb engine, the engine's own PostgreSQL database); else it gets
     its own engine, and the store copies rows between the two (``Store.foreign``)."""
     text = str(location)
+    own = engine_for_store(engine, text)
     if is_postgres(text):
-        same = engine.name == "postgres" and engine.url == text.strip()
-        return PostgresSchema(engine if same else store_engine(text), text, read_only, wait)
-    own = engine if engine.name == "duckdb" else store_engine(text)
+        return PostgresSchema(own, text, read_only, wait)
     if is_sqlite_url(text):  # computed in DuckDB: the compute engine's, or one of its own
         return SQLiteFile(own, store_path(text), read_only, wait)
     if is_mysql_url(text):

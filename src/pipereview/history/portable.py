@@ -30,9 +30,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
+from pipereview.engines import Engine
 from pipereview.errors import StoreError
 from pipereview.schema import ROW_COLUMN
-from pipereview.sources.engine import Engine
 
 SLICE = 50_000  # rows turned into Python values at a time, each way
 

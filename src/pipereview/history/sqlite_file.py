@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipereview.engines import Engine
 from pipereview.errors import StoreError
 from pipereview.history.portable import PortableSQL
-from pipereview.sources.engine import Engine
 
 MAGIC = b"SQLite format 3\x00"
 

@@ -27,11 +27,11 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from pipereview.engines import Engine
 from pipereview.errors import StoreError
 from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.history.backends import backend_for
 from pipereview.schema import ROW_COLUMN, TABLES
-from pipereview.sources.engine import Engine
 
 STORE_SCHEMA_VERSION = 1
 META, SNAPSHOTS = "pipereview_meta", "snapshots"

@@ -11,7 +11,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from pipereview.sources.engine import Engine
+from pipereview.engines import Engine
 from pipereview.sources.ingest import Loaded
 
 

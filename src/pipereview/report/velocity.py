@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pipereview.engines import Engine
 from pipereview.metrics.velocity import (
     cycle_by_month,
     cycle_overall,
@@ -26,7 +27,6 @@ from pipereview.report.model import (
     VelocitySource,
     round_value,
 )
-from pipereview.sources.engine import Engine
 
 
 def _share(part: int, whole: int) -> float | None:

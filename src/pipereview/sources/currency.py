@@ -18,10 +18,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.engines import Engine, count_if
 from pipereview.errors import InputError
 from pipereview.names import fold_case
 from pipereview.schema import MONEY
-from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import Finding, Loaded, load
 from pipereview.sources.mapped import Plan
 from pipereview.sources.mapping import TableMapping

@@ -23,13 +23,13 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipereview.engines import Engine, count_if
 from pipereview.errors import EngineError, InputError, PipereviewError
 from pipereview.locations import SourceTable
 from pipereview.names import column_key
 from pipereview.schema import ROW_COLUMN, TABLES
 from pipereview.sources import locate, sniff
 from pipereview.sources.canonical import BAD, canonical
-from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.readers import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,

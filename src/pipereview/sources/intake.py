@@ -19,12 +19,12 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.engines import Engine
 from pipereview.errors import InputError
 from pipereview.fiscal import fiscal_year_start, months_before, period_range
 from pipereview.names import fold_case
 from pipereview.schema import ACTIVE, MONEY, WON
 from pipereview.sources.canonical import canonical
-from pipereview.sources.engine import Engine
 from pipereview.sources.ingest import Finding, Loaded, load
 from pipereview.sources.mapped import Plan
 from pipereview.sources.mapping import Derived, Field, Mapping, TableMapping

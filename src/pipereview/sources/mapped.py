@@ -23,10 +23,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.engines import Engine, count_if
 from pipereview.names import fold_case
 from pipereview.schema import TABLES, Column
 from pipereview.sources.canonical import BAD_OF, HIDDEN, canonical, clean_text
-from pipereview.sources.engine import Engine, count_if
 from pipereview.sources.ingest import Finding, Loaded, run_checked
 from pipereview.sources.mapped_locate import DELETED_FIELD, locator
 from pipereview.sources.mapping import Field, TableMapping

@@ -9,11 +9,11 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from pipereview.engines import Engine
 from pipereview.errors import InputError, PipereviewError
 from pipereview.locations import SourceTable
 from pipereview.schema import ROW_COLUMN, TABLES
 from pipereview.sources.canonical import BAD, BAD_OF
-from pipereview.sources.engine import Engine
 from pipereview.sources.ingest import with_line
 from pipereview.sources.readers import read_source
 
