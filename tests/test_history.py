@@ -18,7 +18,7 @@ import pytest
 from pipereview import api, synthetic
 from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history.store import STORE_SCHEMA_VERSION, Store
+from pipereview.store.snapshots import STORE_SCHEMA_VERSION, Store
 
 from .conftest import AS_OF
 

@@ -26,8 +26,8 @@ from pipereview import api, synthetic
 from pipereview.api.history import snapshot_inputs
 from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history.mysql_db import MySQLDatabase
-from pipereview.history.store import SNAPSHOT_SCHEMA, SNAPSHOTS
+from pipereview.store.mysql_db import MySQLDatabase
+from pipereview.store.snapshots import SNAPSHOT_SCHEMA, SNAPSHOTS
 from tests import test_backfill
 from tests.mariadb_server import mariadb_server
 from tests.store_checks import (

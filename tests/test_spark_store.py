@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from pipereview import api, synthetic
-from pipereview.history.store import describe
+from pipereview.store.snapshots import describe
 from tests import test_backfill
 from tests.test_backfill import THEN, TODAY
 

@@ -23,7 +23,7 @@ from pipereview import api, synthetic
 from pipereview.api.history import snapshot_inputs
 from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history.sqlite_file import SQLiteFile
+from pipereview.store.sqlite_file import SQLiteFile
 from tests import test_backfill
 from tests.store_checks import (
     D1,

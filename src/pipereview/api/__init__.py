@@ -33,7 +33,6 @@ from pipereview.api.reports import (
     velocity,
 )
 from pipereview.engines import ENGINES, Engine, choose_engine
-from pipereview.history.store import SnapshotInfo
 from pipereview.locations import SourceTable, table
 from pipereview.policy import Policy, default_policy_toml
 from pipereview.report import Report
@@ -41,6 +40,7 @@ from pipereview.report.flow import Flow
 from pipereview.report.forecast_model import Forecast
 from pipereview.report.model import Velocity
 from pipereview.sources.mapping import Mapping, load_mapping, load_preset, preset_text
+from pipereview.store.snapshots import SnapshotInfo
 
 __all__ = [
     "DEMO_AS_OF",

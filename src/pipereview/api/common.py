@@ -14,7 +14,6 @@ from pipereview import synthetic
 from pipereview.engines import DEFAULT_ENGINE, Engine, choose_engine
 from pipereview.errors import InputError, StoreError
 from pipereview.fiscal import FIRST_YEAR, LAST_YEAR, in_calendar
-from pipereview.history.store import Store
 from pipereview.locations import SourceTable
 from pipereview.metrics.velocity import from_field_history, from_stage_history
 from pipereview.policy import Policy
@@ -28,6 +27,7 @@ from pipereview.sources.ingest import load
 from pipereview.sources.intake import derive, load_mapped, quotas_from_table
 from pipereview.sources.mapped import Plan
 from pipereview.sources.mapping import Mapping, resolve_mapping
+from pipereview.store.snapshots import Store
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # a name (engines.ENGINES), an Engine, a SparkSession

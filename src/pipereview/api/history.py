@@ -20,15 +20,15 @@ from pipereview.api.common import (
 from pipereview.engines import DEFAULT_ENGINE, choose_engine
 from pipereview.errors import InputError, StoreError
 from pipereview.fiscal import PERIODS, PeriodName, period_range
-from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
-from pipereview.history.store import SnapshotInfo, Store
 from pipereview.policy import Policy
 from pipereview.report import Inputs, Progress, Report
 from pipereview.report import build_report as _build
 from pipereview.report.flow import Flow, build_flow, check_identity
 from pipereview.schema import ROW_COLUMN
-from pipereview.sources.backfill import bad_values, deals_on, replayed_changes
 from pipereview.sources.ingest import load
+from pipereview.store import DEFAULT_STORE, DEFAULT_WAIT
+from pipereview.store.backfill import bad_values, deals_on, replayed_changes
+from pipereview.store.snapshots import SnapshotInfo, Store
 
 
 def snapshot(

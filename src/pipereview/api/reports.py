@@ -22,7 +22,6 @@ from pipereview.api.common import (
 )
 from pipereview.engines import DEFAULT_ENGINE, choose_engine, count_if
 from pipereview.errors import InputError, NotFoundError, StoreError
-from pipereview.history.store import Store
 from pipereview.metrics.velocity import from_snapshots
 from pipereview.report import (
     DataQualityItem,
@@ -44,6 +43,7 @@ from pipereview.sources.ingest import load
 from pipereview.sources.intake import load_mapped_deals
 from pipereview.sources.mapping import resolve_mapping
 from pipereview.sources.quality import deal_label
+from pipereview.store.snapshots import Store
 
 
 def build_report(

@@ -41,8 +41,8 @@ from pipereview.cli.common import (
     progress,
 )
 from pipereview.errors import PipereviewError
-from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.locations import store_label
+from pipereview.store import DEFAULT_STORE, DEFAULT_WAIT
 
 history_app = typer.Typer(no_args_is_help=True, help="Snapshots in the store.")
 app.add_typer(history_app, name="history")
@@ -202,8 +202,8 @@ def history_list(
 ) -> None:
     """List the snapshots, oldest first."""
     from pipereview import api
-    from pipereview.history.store import describe
     from pipereview.report import dumps
+    from pipereview.store.snapshots import describe
 
     try:
         found = [describe(info) for info in api.history(store)]

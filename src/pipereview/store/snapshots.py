@@ -1,5 +1,6 @@
 """The snapshot store: canonical inputs and the report for each as-of date, in one DuckDB file,
-in the ``pipereview`` schema of a PostgreSQL database, or in a SQLite file (``backends.py``).
+in the ``pipereview`` schema of a PostgreSQL database, or in a SQLite file or a MySQL database
+(``backends.py``).
 
 The store is reached through the engine's own connection when it lives there (a DuckDB file
 attached to a DuckDB engine; a PostgreSQL store in the engine's server), so a snapshot is
@@ -29,9 +30,9 @@ import pyarrow as pa
 
 from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT
-from pipereview.history.backends import backend_for
 from pipereview.schema import ROW_COLUMN, TABLES
+from pipereview.store import DEFAULT_STORE, DEFAULT_WAIT
+from pipereview.store.backends import backend_for
 
 STORE_SCHEMA_VERSION = 1
 META, SNAPSHOTS = "pipereview_meta", "snapshots"

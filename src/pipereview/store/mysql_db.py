@@ -27,8 +27,8 @@ import pymysql.cursors
 
 from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history.portable import SLICE, PortableSQL, encode
 from pipereview.locations import mysql_describe
+from pipereview.store.portable import SLICE, PortableSQL, encode
 
 # The session's mode, whatever the server's default: strict (a value that does not fit is an
 # error, never a silent cut) and backslash escapes on, which the literals below rely on.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history.portable import PortableSQL
+from pipereview.store.portable import PortableSQL
 
 MAGIC = b"SQLite format 3\x00"
 

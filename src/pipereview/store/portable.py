@@ -91,6 +91,7 @@ class PortableSQL:
     reader's connection); the history is computed in ``engine`` (DuckDB)."""
 
     copies = True  # rows always cross as Arrow: the store is not an engine
+    database: Any = None  # the engine never reads the store's tables in place
     dialect: ClassVar[str]  # sqlglot's name for the store's SQL
     quote: ClassVar[str]  # how the dialect quotes a name
     param: ClassVar[str]  # the driver's placeholder

@@ -1,9 +1,10 @@
 """Where a snapshot store lives: a DuckDB file (attached to a DuckDB engine), a schema of a
 PostgreSQL database (reached through that server), or, in the portable layout read into an
 in-process DuckDB (``portable.py``), a SQLite file or a MySQL/MariaDB database. The store's
-logic (``store.py``) is the same for all; these classes hold what differs: opening and
-closing, the lock that keeps a second writer out, the transaction, how a store table is
-named, read and created, and how rows computed in another engine are appended.
+logic (``snapshots.py``) is the same for all; these classes (each a ``protocol.Backend``)
+hold what differs: opening and closing, the lock that keeps a second writer out, the
+transaction, how a store table is named, read and created, and how rows computed in another
+engine are appended.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import pyarrow as pa
 
 from pipereview.engines import Engine, engine_for_store
 from pipereview.errors import StoreError
-from pipereview.history.mysql_db import MySQLDatabase
-from pipereview.history.sqlite_file import SQLiteFile
 from pipereview.locations import (
     is_mysql_url,
     is_postgres,
@@ -31,13 +30,15 @@ from pipereview.locations import (
     store_label,
     store_path,
 )
+from pipereview.store.protocol import Backend
+from pipereview.store.sqlite_file import SQLiteFile
 
 SCHEMA = "pipereview"  # the PostgreSQL schema that holds a store
 _aliases = itertools.count()
 _LOCK = 0x70697065  # pg_advisory_xact_lock key of a PostgreSQL store's writers ("pipe")
 
 
-def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: float) -> Any:
+def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: float) -> Backend:
     """The store at ``location``. It is reached through ``engine`` when it lives there (a
     DuckDB file with the duckdb engine, the engine's own PostgreSQL database); else it gets
     its own engine, and the store copies rows between the two (``Store.foreign``)."""
@@ -47,7 +48,9 @@ def backend_for(engine: Engine, location: str | Path, read_only: bool, wait: flo
         return PostgresSchema(own, text, read_only, wait)
     if is_sqlite_url(text):  # computed in DuckDB: the compute engine's, or one of its own
         return SQLiteFile(own, store_path(text), read_only, wait)
-    if is_mysql_url(text):
+    if is_mysql_url(text):  # imported only now: its driver is an optional extra
+        from pipereview.store.mysql_db import MySQLDatabase
+
         return MySQLDatabase(own, text, read_only, wait)
     return DuckDBFile(own, store_path(text), read_only, wait)
 
