@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "fiscal": 1,
     "locations": 1,
     "names": 1,
+    "drivers": 1,
     "synthetic": 1,
     "sources": 2,
     "store": 2,

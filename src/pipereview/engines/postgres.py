@@ -23,6 +23,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from pipereview.drivers import require
 from pipereview.engines.base import Engine, _name
 from pipereview.engines.duckdb import _duckdb_out_of_memory
 from pipereview.engines.postgres_compiler import PipereviewPostgresCompiler, try_functions
@@ -44,6 +45,7 @@ class PostgresEngine(Engine):
     def _connect(self, *, postgres_url: str | None = None, **_: Any) -> Any:
         if not postgres_url:
             raise EngineError("the postgres engine needs a URL", hint="pass --source URL")
+        require("psycopg", "the postgres engine")  # an optional extra
         return connect(postgres_url)
 
     def _data_errors(self) -> tuple[type[BaseException], ...]:

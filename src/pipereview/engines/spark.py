@@ -21,6 +21,7 @@ from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 from ibis.common.patterns import replace
 from ibis.expr.rewrites import p
 
+from pipereview.drivers import missing
 from pipereview.engines.base import Engine, _name, last_line
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable
@@ -89,9 +90,7 @@ def spark_session(master: str | None, conf: Mapping[str, str]) -> Any:
         from pyspark.java_gateway import launch_gateway
         from pyspark.sql import SparkSession
     except ImportError:
-        raise EngineError(
-            "the spark engine needs pyspark", hint="pip install 'pipereview[spark]'"
-        ) from None
+        raise missing("pyspark", "the spark engine") from None
     # Python workers run PYSPARK_PYTHON (read from the environment when the context starts):
     # by default the interpreter running pipereview, which has pyarrow and duckdb.
     python = os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

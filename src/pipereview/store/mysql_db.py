@@ -22,13 +22,18 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pymysql
-import pymysql.cursors
 
+from pipereview.drivers import missing
 from pipereview.engines import Engine
 from pipereview.errors import StoreError
 from pipereview.locations import mysql_describe
 from pipereview.store.portable import SLICE, PortableSQL, encode
+
+try:  # an optional extra: pip install 'pipereview[mysql]'
+    import pymysql
+    import pymysql.cursors
+except ImportError:
+    raise missing("pymysql", "a MySQL store") from None
 
 # The session's mode, whatever the server's default: strict (a value that does not fit is an
 # error, never a silent cut) and backslash escapes on, which the literals below rely on.
