@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "drivers": 1,
     "synthetic": 1,
     "sources": 2,
+    "inputs": 2,
     "store": 2,
     "engines": 2,
     "metrics": 3,

@@ -33,13 +33,13 @@ from pipereview.api.reports import (
     velocity,
 )
 from pipereview.engines import ENGINES, Engine, choose_engine
+from pipereview.inputs.mapping import Mapping, load_mapping, load_preset, preset_text
 from pipereview.locations import SourceTable, table
 from pipereview.policy import Policy, default_policy_toml
 from pipereview.report import Report
 from pipereview.report.flow import Flow
 from pipereview.report.forecast_model import Forecast
 from pipereview.report.model import Velocity
-from pipereview.sources.mapping import Mapping, load_mapping, load_preset, preset_text
 from pipereview.store.snapshots import SnapshotInfo
 
 __all__ = [

@@ -14,6 +14,12 @@ from pipereview import synthetic
 from pipereview.engines import DEFAULT_ENGINE, Engine, choose_engine
 from pipereview.errors import InputError, StoreError
 from pipereview.fiscal import FIRST_YEAR, LAST_YEAR, in_calendar
+from pipereview.inputs.crm import load_mapped
+from pipereview.inputs.currency import convert, load_rates
+from pipereview.inputs.figures import derive, quotas_from_table
+from pipereview.inputs.mapping import Mapping, resolve_mapping
+from pipereview.inputs.plan import MappingPlan
+from pipereview.inputs.read import load
 from pipereview.locations import SourceTable
 from pipereview.metrics.velocity import from_field_history, from_stage_history
 from pipereview.policy import Policy
@@ -22,11 +28,6 @@ from pipereview.report import Earlier, Inputs, Progress
 from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
 from pipereview.rules.custom import check_rules
-from pipereview.sources.currency import convert, load_rates
-from pipereview.sources.ingest import load
-from pipereview.sources.intake import derive, load_mapped, quotas_from_table
-from pipereview.sources.mapped import Plan
-from pipereview.sources.mapping import Mapping, resolve_mapping
 from pipereview.store.snapshots import Store
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
@@ -140,7 +141,7 @@ def load_inputs(
     if quotas is not None:
         assert as_of is not None and chosen is not None
         step("read quotas")
-        loaded_quotas = load(runner, quotas, "quotas", Plan(chosen.quotas, as_of), sheet)
+        loaded_quotas = load(runner, quotas, "quotas", MappingPlan(chosen.quotas, as_of), sheet)
         quotas_from_table(runner, loaded_reps, loaded_quotas, as_of, start_month)
     return Inputs(
         engine=runner,
@@ -207,12 +208,12 @@ def velocity_of(
     ``[field_history]`` when there is one) and build the Velocity over the canonical
     ``deals``."""
     if stage_history is not None:
-        plan = Plan(mapping.stage_history, as_of) if mapping is not None else None
+        plan = MappingPlan(mapping.stage_history, as_of) if mapping is not None else None
         history_input = load(runner, stage_history, "stage_history", plan)
         history_input.ensure_checked()
         intervals = from_stage_history(history_input.table)
     else:
-        plan = Plan(mapping.field_history, as_of) if mapping is not None else None
+        plan = MappingPlan(mapping.field_history, as_of) if mapping is not None else None
         history_input = load(runner, field_history, "field_history", plan)
         history_input.ensure_checked()
         intervals = from_field_history(history_input.table, deals)

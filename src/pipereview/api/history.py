@@ -20,12 +20,12 @@ from pipereview.api.common import (
 from pipereview.engines import DEFAULT_ENGINE, choose_engine
 from pipereview.errors import InputError, StoreError
 from pipereview.fiscal import PERIODS, PeriodName, period_range
+from pipereview.inputs.read import load
 from pipereview.policy import Policy
 from pipereview.report import Inputs, Progress, Report
 from pipereview.report import build_report as _build
 from pipereview.report.flow import Flow, build_flow, check_identity
 from pipereview.schema import ROW_COLUMN
-from pipereview.sources.ingest import load
 from pipereview.store import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.store.backfill import bad_values, deals_on, replayed_changes
 from pipereview.store.snapshots import SnapshotInfo, Store
@@ -155,7 +155,7 @@ def backfill(
     wait: float = DEFAULT_WAIT,
 ) -> list[SnapshotInfo]:
     """Snapshots for past ``dates`` replayed from today's export (taken on ``as_of``) and
-    its field history (``sources/backfill.py``): each as ``snapshot`` would have stored it
+    its field history (``store/backfill.py``): each as ``snapshot`` would have stored it
     then, in its own transaction, oldest first. The reps are today's records on every date.
     Every date is checked before anything is written (no date may exist unless ``replace``,
     none may be after ``as_of``)."""

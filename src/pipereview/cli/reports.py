@@ -360,7 +360,7 @@ def preset_show(
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
 ) -> None:
     """Print a shipped mapping, to copy, edit and pass with --mapping."""
-    from pipereview.sources.mapping import preset_text
+    from pipereview.inputs.mapping import preset_text
 
     try:
         text = preset_text(name)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from pipereview.engines import count_if
 from pipereview.engines.fingerprint import digest, input_fingerprint
+from pipereview.inputs.loaded import run_checked
 from pipereview.metrics.base import Unit
 from pipereview.metrics.pipeline import (
     DERIVED_PIPELINE_METRICS,
@@ -54,7 +55,6 @@ from pipereview.report.quality import (
 )
 from pipereview.report.rounding import rounded_rows
 from pipereview.rules.custom import rules_for
-from pipereview.sources.ingest import run_checked
 
 Progress = Callable[[str], None]
 _ECHO_UNITS: dict[str, Unit] = {

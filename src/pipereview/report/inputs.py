@@ -12,7 +12,7 @@ from typing import Any
 import ibis.expr.types as ir
 
 from pipereview.engines import Engine
-from pipereview.sources.ingest import Loaded
+from pipereview.inputs.loaded import Loaded
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.engines import Engine, count_if
+from pipereview.inputs.loaded import Loaded
 from pipereview.metrics.hierarchy import MANAGER_LOOP, Hierarchy
 from pipereview.metrics.reps import deals_by_rep
 from pipereview.report.forecast import manager_tree
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import DataQualityItem
 from pipereview.sources.checks import CHECKS
-from pipereview.sources.ingest import Loaded
 from pipereview.sources.quality import (
     Check,
     Facts,

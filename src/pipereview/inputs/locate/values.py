@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipereview.errors import InputError
+from pipereview.inputs.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
+from pipereview.inputs.files import RawTable
 from pipereview.names import column_key
 from pipereview.schema import ROW_COLUMN, TABLES, Column
-from pipereview.sources.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
-from pipereview.sources.readers import RawTable
 
 MONEY_BOUND = 1e14  # DECIMAL(18,4) holds 14 digits before the point
 
@@ -33,8 +33,9 @@ class CanonicalTable:
     absent_columns: tuple[str, ...]
 
 
-def canonicalize(raw: RawTable, table: str) -> CanonicalTable:
-    """Check and convert ``raw`` into canonical ``table`` columns; raise at the first bad one."""
+def recheck(raw: RawTable, table: str) -> CanonicalTable:
+    """Check and convert ``raw`` into canonical ``table`` columns by the engine's rules, in
+    Arrow; raise the InputError naming the first unusable value."""
     data = raw.data.rename_columns([column_key(name) for name in raw.data.column_names])
     if data.num_rows == 0:
         raise InputError(

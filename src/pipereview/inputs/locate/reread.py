@@ -1,17 +1,16 @@
-"""Readers in Python: in-memory data into Arrow, and files into Arrow on the error path.
+"""Re-reading an input in Arrow on the error path, so that an error can name its row.
 
-Files are read by the engine (``engine.py``); this module checks that a file exists and what
-kind it is, turns in-memory data (list of dicts, pandas, polars, pyarrow) into an Arrow table
-for the engine, and re-reads a file in Arrow only when the engine found a bad value, so that
-``locate.py`` can name the row. Any failure is an ``InputError`` naming the source.
+The engine refused a value or the file's structure; these functions read the file (or the
+in-memory data) again in Python, row by row where it matters: every CSV column as text, as
+the engine reads it, so that ``values.py`` judges the values by the same rules. They never
+run when the input is good.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +19,14 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from pipereview.errors import InputError
-from pipereview.sources.canonical import CSV_NULLS
-
-CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
-PARQUET_SUFFIXES = {".parquet", ".pq"}
-JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
-
-
-@dataclass(frozen=True)
-class RawTable:
-    """Records as read, before canonicalisation."""
-
-    data: pa.Table
-    source: str  # a file path or a description such as "deals (list of dicts)"
-
-
-def read_memory(obj: Any, table: str) -> RawTable:
-    """In-memory data holding the ``table`` records as Arrow."""
-    return _read_memory(obj, table)
+from pipereview.inputs.canonical import CSV_NULLS
+from pipereview.inputs.files import (
+    CSV_SUFFIXES,
+    RawTable,
+    file_kind,
+    memory_table,
+    records_to_arrow,
+)
 
 
 def read_source(
@@ -49,7 +37,7 @@ def read_source(
     name errors give the file (the user's path when ``obj`` is a UTF-8 copy of it)."""
     if isinstance(obj, str | Path):
         return _read_file(Path(obj), table, delimiter, source)
-    memory = _read_memory(obj, table)
+    memory = memory_table(obj, table)
     return RawTable(memory.data, source or memory.source)
 
 
@@ -74,65 +62,6 @@ def csv_line(path: Path, row: int, delimiter: str) -> int | None:
         return None
 
 
-def file_kind(path: Path, table: str) -> str:
-    """Check that ``path`` is a readable, non-empty file; return csv, tsv, parquet, json or
-    excel."""
-    source = str(path)
-    if not path.exists():
-        flag = table.replace("_", "-")
-        raise InputError("file not found", source=source, hint=f"check the --{flag} path")
-    if path.is_dir():
-        raise InputError("is a directory, not a file", source=source)
-    if path.stat().st_size == 0:
-        raise InputError(
-            "file is empty",
-            source=source,
-            hint=f"export the {table.replace('_', ' ')} with a header row",
-        )
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return "tsv" if suffix == ".tsv" else "csv"
-    if suffix in PARQUET_SUFFIXES:
-        return "parquet"
-    if suffix in JSON_SUFFIXES:
-        return "json"
-    if suffix in EXCEL_SUFFIXES:
-        return "excel"
-    raise InputError(
-        f"unsupported file type {suffix or '(none)'!r}",
-        source=source,
-        hint="use .csv, .parquet, .json (array of records), .jsonl (one record per line) or .xlsx",
-    )
-
-
-def read_excel(path: Path, sheet: str | None) -> RawTable:
-    """A workbook's sheet (the first, or ``sheet`` by name) as Arrow, header in its first
-    row, read by fastexcel (Rust calamine): cell types are kept (numbers, dates, booleans);
-    a column of mixed types is read as text."""
-    import fastexcel
-
-    source = str(path)
-    try:
-        workbook = fastexcel.read_excel(path)
-    except Exception as exc:  # fastexcel raises its own hierarchy for unreadable files
-        raise InputError(f"not a readable workbook ({exc})", source=source) from None
-    names = list(workbook.sheet_names)
-    if sheet is not None and sheet not in names:
-        raise InputError(
-            f"has no sheet named {sheet!r}",
-            source=source,
-            hint=f"sheets: {', '.join(names) or '(none)'}; pass one with --sheet",
-        )
-    chosen = sheet if sheet is not None else (names[0] if names else None)
-    if chosen is None:
-        raise InputError("has no sheets", source=source)
-    try:
-        batch = workbook.load_sheet(chosen, whitespace_as_null=True).to_arrow()
-    except Exception as exc:
-        raise InputError(f"sheet {chosen!r} cannot be read ({exc})", source=source) from None
-    return RawTable(pa.Table.from_batches([batch]), f"{source} (sheet {chosen!r})")
-
-
 def _read_file(path: Path, table: str, delimiter: str | None, source: str | None) -> RawTable:
     source = source or str(path)
     kind = file_kind(path, table)
@@ -144,12 +73,12 @@ def _read_file(path: Path, table: str, delimiter: str | None, source: str | None
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"not a readable Parquet file ({exc})", source=source) from None
     else:
-        data = _records_to_arrow(_read_json_records(path, source), source)
+        data = records_to_arrow(_read_json_records(path, source), source)
     return RawTable(data, source)
 
 
 def _read_csv(path: Path, table: str, delimiter: str, source: str) -> pa.Table:
-    # Every column stays text, as the engine reads it (no "007" -> 7); locate.py parses
+    # Every column stays text, as the engine reads it (no "007" -> 7); values.py parses
     # them by kind so errors can name the row.
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         header = next(csv.reader(handle, delimiter=delimiter), [])
@@ -259,52 +188,23 @@ def _read_json_records(path: Path, source: str) -> list[dict[str, Any]]:
     return records
 
 
-def _read_memory(obj: Any, table: str) -> RawTable:
-    source = f"{table} ({type(obj).__module__.split('.')[0]}.{type(obj).__name__})"
-    if isinstance(obj, pa.Table):
-        return RawTable(obj, source)
-    if isinstance(obj, pa.RecordBatch):
-        return RawTable(pa.Table.from_batches([obj]), source)
-    module = type(obj).__module__.split(".")[0]
-    if module == "pandas" and hasattr(obj, "columns"):
-        try:
-            return RawTable(pa.Table.from_pandas(obj, preserve_index=False), source)
-        except (pa.ArrowException, TypeError, ValueError):
-            return RawTable(_records_to_arrow(obj.to_dict("records"), source), source)
-    if module == "polars" and hasattr(obj, "to_arrow"):
-        return RawTable(obj.to_arrow(), source)
-    if isinstance(obj, Sequence) and not isinstance(obj, str | bytes):
-        source = f"{table} (list of dicts)"
-        for index, record in enumerate(obj, start=1):
-            if not isinstance(record, Mapping):
-                raise InputError(
-                    f"is a {type(record).__name__}, not a mapping", source=source, row=index
-                )
-        return RawTable(_records_to_arrow(list(obj), source), source)
-    raise InputError(
-        f"cannot read {type(obj).__name__} as {table}",
-        hint="pass a file path, a list of dicts, a pandas or polars DataFrame or a pyarrow Table",
+
+
+def with_line(err: InputError, obj: Any, delimiter: str | None) -> InputError:
+    """For a CSV file, name the line a spreadsheet shows rather than the data row."""
+    if err.row is None or err.line is not None or not isinstance(obj, str | Path):
+        return err
+    path = Path(obj)
+    if path.suffix.lower() not in CSV_SUFFIXES:
+        return err
+    line = csv_line(path, err.row, delimiter or default_delimiter(path))
+    if line is None:
+        return err
+    return InputError(
+        err.detail, source=err.source, row=err.row, column=err.column, hint=err.hint, line=line
     )
 
 
-def _records_to_arrow(records: Sequence[Mapping[str, Any]], source: str) -> pa.Table:
-    """Column-wise conversion; a column with mixed types falls back to text for checking."""
-    names: dict[str, None] = {}
-    for record in records:
-        names.update(dict.fromkeys(record))
-    columns = {}
-    for name in names:
-        values = [record.get(name) for record in records]
-        try:
-            columns[name] = pa.array(values)
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            columns[name] = pa.array(
-                [
-                    None if v is None else v if isinstance(v, str) else json.dumps(v, default=str)
-                    for v in values
-                ],
-                pa.string(),
-            )
-    if not records:
-        return pa.table({})
-    return pa.table(columns)
+def default_delimiter(path: Path) -> str:
+    """The separator a CSV path implies by its suffix (when no sniffer said otherwise)."""
+    return "\t" if path.suffix.lower() == ".tsv" else ","

@@ -14,10 +14,10 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.errors import InputError
+from pipereview.inputs.canonical import boolean, clean_text, iso_date
+from pipereview.inputs.mapping import EPOCH_FORMATS, Field
 from pipereview.names import fold_case, mapping_key
 from pipereview.schema import ACTIVE, LOST, WON, Column
-from pipereview.sources.canonical import boolean, clean_text, iso_date
-from pipereview.sources.mapping import EPOCH_FORMATS, Field
 
 
 class SourceColumns:

@@ -3,7 +3,7 @@
 Every canonical column is parsed by its ``kind`` (schema.py): text stays text, numbers become
 exact decimals (money, probability) or doubles, dates become dates, risk flags a list of
 strings. A value that cannot be used is not fixed: it sets the row's ``_bad`` column, the
-engine counts those rows, and when the count is not zero ``locate.py`` names the first one.
+engine counts those rows, and when the count is not zero ``locate/`` names the first one.
 Nothing here changes a number; missing stays null.
 """
 
@@ -21,7 +21,7 @@ from pipereview.schema import MONEY, ROW_COLUMN, STATUSES, TABLES, Column
 
 BAD = "_bad"
 # What a CSV field that means "missing" looks like (the error path's Arrow reader uses it too).
-# The patterns below are shared with the error path (locate.py), so both judge values alike.
+# The patterns below are shared with the error path (locate/values.py): both judge alike.
 CSV_NULLS = ("", "NULL", "null", "NaN", "nan", "N/A", "n/a", "None")
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}([T ].*)?$"
@@ -47,7 +47,7 @@ def stripped_names(raw: ir.Table) -> ir.Table:
     return raw.select(**{new: raw[old] for new, old in seen.items()})
 
 
-# Columns a mapping adds for the steps after parsing (``sources/mapped.py``): passed through
+# Columns a mapping adds for the steps after parsing (``plan.py``): passed through
 # as they are; ``_m_bad_<column>`` ones are the mapping's own unusable values.
 HIDDEN = "_m_"
 BAD_OF = "_m_bad_"

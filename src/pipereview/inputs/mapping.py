@@ -2,7 +2,7 @@
 
 A mapping is data, a TOML file validated like the policy (unknown keys get a "did you mean",
 wrong types name the dotted key). A preset is a mapping shipped with the package
-(``pipereview/presets/NAME.toml``). The tables:
+(``pipereview/inputs/presets/NAME.toml``). The tables:
 
 - ``[deals]`` and ``[reps]``: canonical column -> a source column, or an inline table with one
   transform (see ``Field``). ``deleted`` lists boolean columns whose true rows are left out
@@ -238,7 +238,8 @@ def preset_text(name: str) -> str:
             f"no preset named {name!r}",
             hint=f"did you mean {close[0]!r}?" if close else f"presets: {', '.join(PRESETS)}",
         )
-    return resources.files("pipereview").joinpath("presets", f"{name}.toml").read_text("utf-8")
+    preset = resources.files("pipereview.inputs").joinpath("presets", f"{name}.toml")
+    return preset.read_text("utf-8")
 
 
 def load_preset(name: str) -> Mapping:

@@ -20,11 +20,12 @@ import ibis.expr.types as ir
 
 from pipereview.engines import Engine, count_if
 from pipereview.errors import InputError
+from pipereview.inputs.loaded import Finding, Loaded
+from pipereview.inputs.mapping import TableMapping
+from pipereview.inputs.plan import MappingPlan
+from pipereview.inputs.read import load
 from pipereview.names import fold_case
 from pipereview.schema import MONEY
-from pipereview.sources.ingest import Finding, Loaded, load
-from pipereview.sources.mapped import Plan
-from pipereview.sources.mapping import TableMapping
 
 _ALWAYS = dt.date(1, 1, 1)  # where an undated rate sorts: behind every dated one
 
@@ -36,7 +37,7 @@ def load_rates(
     rates came from; None when there are none."""
     if rates is None and not policy_rates:
         return None
-    plan = Plan(TableMapping(), as_of)
+    plan = MappingPlan(TableMapping(), as_of)
     if rates is not None:
         loaded = load(engine, rates, "rates", plan)
         origin = loaded.source

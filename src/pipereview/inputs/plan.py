@@ -24,20 +24,20 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.engines import Engine, count_if
+from pipereview.inputs.canonical import BAD_OF, HIDDEN, canonical, clean_text
+from pipereview.inputs.loaded import Finding, Loaded, run_checked
+from pipereview.inputs.locate.mapped import DELETED_FIELD, locator
+from pipereview.inputs.mapping import Field, TableMapping
+from pipereview.inputs.transforms import SourceColumns, feed, status_of
 from pipereview.names import fold_case
 from pipereview.schema import TABLES, Column
-from pipereview.sources.canonical import BAD_OF, HIDDEN, canonical, clean_text
-from pipereview.sources.ingest import Finding, Loaded, run_checked
-from pipereview.sources.mapped_locate import DELETED_FIELD, locator
-from pipereview.sources.mapping import Field, TableMapping
-from pipereview.sources.transforms import SourceColumns, feed, status_of
 
 STAGE_KEY = HIDDEN + "stage_key"
 DELETED = HIDDEN + "deleted"
 
 
 @dataclass
-class Plan:
+class MappingPlan:
     """How one input is mapped: its table mapping, the report day (for ``since``), and for
     deals the canonical stage table and the field naming a deal's stage in it."""
 
@@ -222,7 +222,7 @@ class Plan:
 
 
 def _counts(
-    engine: Engine, kept: ir.Table, live: ir.Table, table: str, plan: Plan
+    engine: Engine, kept: ir.Table, live: ir.Table, table: str, plan: MappingPlan
 ) -> list[Finding]:
     """Rows left out as deleted, and deals whose stage the stage table lacks."""
     findings = []

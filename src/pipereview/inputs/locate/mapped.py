@@ -11,11 +11,10 @@ import ibis.expr.types as ir
 
 from pipereview.engines import Engine
 from pipereview.errors import InputError, PipereviewError
+from pipereview.inputs.canonical import BAD, BAD_OF
+from pipereview.inputs.locate.reread import read_source, with_line
 from pipereview.locations import SourceTable
 from pipereview.schema import ROW_COLUMN, TABLES
-from pipereview.sources.canonical import BAD, BAD_OF
-from pipereview.sources.ingest import with_line
-from pipereview.sources.readers import read_source
 
 DELETED_FIELD = "_deleted"  # how the deleted marker's problems are named (BAD_OF + this)
 
