@@ -5,7 +5,7 @@ Usage::
     python benchmarks/run.py --sizes 100k,1M,10M [--formats parquet,csv]
         [--impls pipereview,duckdb_sql,python_onepass] [--runs N] [--out benchmarks/results.md]
 
-Data comes from ``pipereview.sources.synthetic`` (seed ``SEED``) and is cached under
+Data comes from ``pipereview.synthetic`` (seed ``SEED``) and is cached under
 ``benchmarks/.data/<size>/``. Every run of every implementation is a fresh subprocess
 (``run.py --worker IMPL DEALS REPS``) that reports its own wall time and peak RSS
 (``VmHWM`` from /proc/self/status: getrusage's ru_maxrss would carry the parent's peak
@@ -268,7 +268,7 @@ def bench(args: argparse.Namespace) -> str:
         "# pipereview benchmark",
         "",
         *head,
-        f"- data: pipereview.sources.synthetic, seed {SEED}; reps per size "
+        f"- data: pipereview.synthetic, seed {SEED}; reps per size "
         + ", ".join(f"{_label(n)}: {reps_for(n):,}" for n in sorted(sizes)),
         "- wall = best of the runs, measured inside a fresh worker process from the import of "
         "the implementation to its JSON output (import time included, also shown alone); "

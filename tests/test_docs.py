@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from pipereview.checks import CHECKS
 from pipereview.inputs.mapping import DERIVED, INTAKE_CHECKS, STAGE_FIELDS, Field, TableMapping
 from pipereview.metrics.hierarchy import MANAGER_LOOP
 from pipereview.metrics.pipeline import DERIVED_PIPELINE_METRICS, PIPELINE_METRICS
@@ -16,7 +17,6 @@ from pipereview.report.forecast_model import Forecast, ForecastRow
 from pipereview.rules import RULES
 from pipereview.rules.custom import DEAL_COLUMNS, REP_COLUMNS
 from pipereview.rules.predicate import FUNCTIONS
-from pipereview.sources.checks import CHECKS
 
 DOC = (Path(__file__).parents[1] / "docs" / "metrics.md").read_text()
 

@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     "names": 1,
     "drivers": 1,
     "synthetic": 1,
-    "sources": 2,
+    "checks": 3,
     "inputs": 2,
     "store": 2,
     "engines": 2,

@@ -25,6 +25,7 @@ from pipereview.errors import InputError, NotFoundError, StoreError
 from pipereview.inputs.crm import load_mapped_deals
 from pipereview.inputs.mapping import resolve_mapping
 from pipereview.inputs.read import load
+from pipereview.metrics.base import deal_label
 from pipereview.metrics.velocity import from_snapshots
 from pipereview.report import (
     DataQualityItem,
@@ -42,7 +43,6 @@ from pipereview.report.ruleset import RuleInfo, RuleTest
 from pipereview.report.ruleset import list_rules as _list_rules
 from pipereview.report.ruleset import test_rules as _test_rules
 from pipereview.report.velocity import build_velocity
-from pipereview.sources.quality import deal_label
 from pipereview.store.snapshots import Store
 
 

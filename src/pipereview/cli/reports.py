@@ -206,8 +206,8 @@ def validate(
 def _print_findings(items: list[Any], fmt: ListFormat) -> None:
     """validate's findings: code, severity, count, examples and the fix, as JSON, a Rich
     table on a terminal, or one line each (and its fix) otherwise."""
+    from pipereview.checks.fixes import fix_for
     from pipereview.report import dumps
-    from pipereview.sources.fixes import fix_for
 
     rows = [item.model_dump() | {"fix": fix_for(item.check)} for item in items]
     if fmt is ListFormat.json:

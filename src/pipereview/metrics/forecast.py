@@ -24,6 +24,7 @@ from pipereview.metrics.base import (
     is_won,
     money_sum,
     safe_ratio,
+    unique_reps,
 )
 from pipereview.names import fold_case
 from pipereview.policy import Policy
@@ -34,7 +35,6 @@ from pipereview.schema import (
     OPEN_CATEGORIES,
     WEIGHTED,
 )
-from pipereview.sources.quality import unique_reps
 
 # A period's quota: a quarter of a 4-place annual quota has at most 6 places, kept exact.
 QUOTA = "decimal(38,6)"

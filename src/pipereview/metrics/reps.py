@@ -12,6 +12,7 @@ from pipereview.fiscal import year_days
 from pipereview.metrics.base import (
     Metric,
     as_float,
+    deal_label,
     deal_value,
     expected_value,
     is_active,
@@ -19,10 +20,10 @@ from pipereview.metrics.base import (
     is_won,
     money_sum,
     safe_ratio,
+    unique_reps,
 )
 from pipereview.policy import Policy
 from pipereview.schema import MONEY_SUM
-from pipereview.sources.quality import deal_label, unique_reps
 
 REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
     Metric(

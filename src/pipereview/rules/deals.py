@@ -11,6 +11,7 @@ import ibis.expr.types as ir
 
 from pipereview.metrics.base import (
     days_in_stage,
+    deal_label,
     deal_value,
     is_at_risk,
     is_stale_high_probability,
@@ -23,7 +24,6 @@ from pipereview.metrics.forecast import is_past_close_date
 from pipereview.names import fold_text
 from pipereview.policy import Policy
 from pipereview.rules.base import Compare, Rule, RuleInputs, money, number, percent, register
-from pipereview.sources.quality import deal_label
 
 
 def _deals(inputs: RuleInputs, fired: ir.BooleanValue, **extra: Any) -> ir.Table:

@@ -1,6 +1,6 @@
 """What to do about each data-quality finding: the "fix" column of ``pipereview validate``.
 
-One sentence per check id (every check in ``checks.py``, the reading notes and the mapping's
+One sentence per check id (every registered check, the reading notes and the mapping's
 findings); ``tests/test_validate.py`` fails when a check has none.
 """
 

@@ -1,7 +1,9 @@
-"""Data-quality checks: data that can be used but is suspect, reported instead of coerced.
+"""What a data-quality check is, and the ordered registry the report runs (``CHECKS``).
 
-Each check is an Ibis expression over the canonical tables returning the offending keys; the
-report lists the count, a few examples (sorted) and a sentence. Nothing here changes a number.
+Data that can be used but is suspect is reported instead of coerced. Each check is an Ibis
+expression over the canonical tables returning the offending keys; the report
+(``report/quality.py``) lists the count, a few examples (sorted) and a sentence. Nothing
+here changes a number.
 A check of severity ``error`` means the report is meaningless as the data stands (no deal joins
 a rep, no deal has a known status): ``validate`` exits 1 on it, and its sentence says what
 to map.
@@ -16,7 +18,8 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.schema import REP_COLUMNS, ROW_COLUMN
+from pipereview.metrics.base import deal_label, unique_reps
+from pipereview.schema import ROW_COLUMN
 
 Severity = Literal["info", "warning", "error"]
 
@@ -102,20 +105,6 @@ def row_key(table: ir.Table, scope: Scope) -> ir.Value:
     return table.rep_id
 
 
-def deal_label(d: ir.Table) -> ir.StringValue:
-    """A deal's name in flags and examples: its deal_id, or "row N" when it has none."""
-    return d.deal_id.fill_null(ibis.literal("row ") + d[ROW_COLUMN].cast("string"))
-
-
-def unique_reps(reps: ir.Table) -> ir.Table:
-    """One row per non-null rep_id: the first by content, every canonical column ascending
-    with missing values last (decisions D4), so the input's row order does not matter."""
-    keyed = reps.filter(reps.rep_id.notnull())
-    content = [ibis.asc(keyed[c.name]) for c in REP_COLUMNS if c.name != "rep_id"]
-    position = ibis.row_number().over(group_by=keyed.rep_id, order_by=content) + 1
-    return keyed.mutate(_position=position).filter(ibis._._position == 1).drop("_position")
-
-
 def duplicates(t: ir.Table, column: str) -> ir.Table:
     keyed = t.filter(t[column].notnull())
     counts = keyed.group_by(key=keyed[column]).aggregate(n=keyed.count())
@@ -132,3 +121,14 @@ def absent_column_sentence(table: str, columns: tuple[str, ...]) -> str:
         f"The {table} input has no {', '.join(columns)} column(s); "
         "they are treated as missing on every row."
     )
+
+
+CHECKS: list[Check] = []
+
+
+def register(check: Check) -> Check:
+    """Add a check to the registry (run and listed in registration order)."""
+    if any(existing.id == check.id for existing in CHECKS):
+        raise ValueError(f"a check with id {check.id!r} is already registered")
+    CHECKS.append(check)
+    return check
