@@ -11,9 +11,6 @@ PACKAGE = Path(__file__).parents[1] / "src" / "pipereview"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "policy": 1,
-    "policy_check": 1,
-    "policy_rules": 1,
-    "policy_sections": 1,
     "schema": 1,
     "fiscal": 1,
     "locations": 1,

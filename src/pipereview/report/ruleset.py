@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pipereview.engines import count_if
 from pipereview.policy import Policy
-from pipereview.policy_sections import FlagsPolicy
+from pipereview.policy.sections import FlagsPolicy
 from pipereview.report.flags import evaluate_rules, shared_inputs
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import Flag

@@ -4,6 +4,10 @@ Defaults equal the reference behaviour in DESIGN.md. A policy file is TOML with 
 below; unknown keys are rejected with a "did you mean" hint, wrong types and values out of
 range name the key. One unit convention (decisions D17): a share is a ratio between 0 and 1
 (0.7 = 70%), never a percent, and a key that holds one says so in its name only by meaning.
+
+The package: this module (``Policy``, loading, the fingerprint), ``sections.py`` (each
+section's thresholds), ``rules.py`` (the shape of user rules), ``check.py`` (key checks
+that run before pydantic).
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from pipereview.errors import PolicyError
-from pipereview.policy_check import check_keys
-from pipereview.policy_rules import UserRule
-from pipereview.policy_sections import (
+from pipereview.policy.check import check_keys
+from pipereview.policy.rules import UserRule
+from pipereview.policy.sections import (
     CalendarPolicy,
     CurrencyPolicy,
     FlagsPolicy,

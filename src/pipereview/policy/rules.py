@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from pipereview.policy_sections import Section
+from pipereview.policy.sections import Section
 
 RULE_ID = r"^[a-z][a-z0-9_]{0,62}$"
 

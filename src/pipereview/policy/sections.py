@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipereview.names import fold_text as fold_stage
-from pipereview.policy_check import check_keys
+from pipereview.policy.check import check_keys
 
 RiskVelocity = Literal["increasing", "stable", "decreasing"]
 OpenCategory = Literal["pipeline", "best_case", "commit", "omitted"]
