@@ -85,7 +85,7 @@ COMPARE = r"""
 import datetime as dt
 import sys
 import duckdb
-from pipereview.api.history import snapshot_inputs
+from pipereview.api.snapshots import snapshot_inputs
 day = dt.date(2026, 11, 20)
 a, b = (snapshot_inputs(day, store)[0] for store in sys.argv[1:3])  # without _row
 con = duckdb.connect()

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from pipereview import api, synthetic
-from pipereview.api.history import snapshot_inputs
+from pipereview.api.snapshots import snapshot_inputs
 from pipereview.engines import Engine
 from pipereview.errors import InputError, StoreError
 from pipereview.store.snapshots import describe

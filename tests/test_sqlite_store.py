@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 
 from pipereview import api, synthetic
-from pipereview.api.history import snapshot_inputs
+from pipereview.api.snapshots import snapshot_inputs
 from pipereview.engines import Engine
 from pipereview.errors import StoreError
 from pipereview.store.sqlite_file import SQLiteFile

@@ -22,7 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from pipereview.errors import PipereviewError, UsageError
 
 if TYPE_CHECKING:
-    from pipereview.report import Progress as ProgressFn
+    from pipereview.api import Progress as ProgressFn
 
 app = typer.Typer(
     add_completion=False,
@@ -196,7 +196,7 @@ def inputs_of(
 ) -> tuple[Any, Any]:
     """The deals and reps a command reads: two files, or two tables of ``--source``. With a
     mapping (``mapped``) the reps may be left out: they are then the deals' owners."""
-    from pipereview.locations import table
+    from pipereview import api
 
     if source is None and deals_table is None and reps_table is None:
         for given, flag in ((deals, "--deals"), (reps, "--reps")):
@@ -221,8 +221,8 @@ def inputs_of(
             "--source, --deals-table and --reps-table go together", param_hint="--source"
         )
     try:
-        reps_in = table(reps_table, source) if reps_table is not None else None
-        return table(deals_table, source), reps_in
+        reps_in = api.table(reps_table, source) if reps_table is not None else None
+        return api.table(deals_table, source), reps_in
     except PipereviewError as exc:
         raise fail(exc) from None
 
