@@ -46,5 +46,5 @@ def folds_into(text: ir.StringValue, names: tuple[str, ...]) -> ir.BooleanValue:
     """``fold_case(text)`` is one of ``names`` (lower-case ASCII). ``lower`` runs first as a
     cheap filter: a text the exact fold maps onto such a name is A-Z/a-z letters only, which
     ``lower`` maps the same way, so the answer is the exact fold's; the per-row translate
-    (microseconds a row in DuckDB) runs only where ``lower`` already matched."""
+    (costly on every row in DuckDB) runs only where ``lower`` already matched."""
     return text.strip().lower().isin(names) & fold_case(text).isin(names)
