@@ -42,7 +42,7 @@ GENERATE = r"""
 import sys
 from pathlib import Path
 import duckdb
-from pipereview.sources import synthetic
+from pipereview import synthetic
 
 n, out = int(sys.argv[1]), Path(sys.argv[2])
 deals, reps = synthetic.generate(n_deals=n, n_reps=max(40, n // 5000), seed=11)
@@ -85,7 +85,7 @@ COMPARE = r"""
 import datetime as dt
 import sys
 import duckdb
-from pipereview.api.history import snapshot_inputs
+from pipereview.api.snapshots import snapshot_inputs
 day = dt.date(2026, 11, 20)
 a, b = (snapshot_inputs(day, store)[0] for store in sys.argv[1:3])  # without _row
 con = duckdb.connect()

@@ -5,7 +5,7 @@ Usage::
     python benchmarks/run.py --sizes 100k,1M,10M [--formats parquet,csv]
         [--impls pipereview,duckdb_sql,python_onepass] [--runs N] [--out benchmarks/results.md]
 
-Data comes from ``pipereview.sources.synthetic`` (seed ``SEED``) and is cached under
+Data comes from ``pipereview.synthetic`` (seed ``SEED``) and is cached under
 ``benchmarks/.data/<size>/``. Every run of every implementation is a fresh subprocess
 (``run.py --worker IMPL DEALS REPS``) that reports its own wall time and peak RSS
 (``VmHWM`` from /proc/self/status: getrusage's ru_maxrss would carry the parent's peak
@@ -71,7 +71,7 @@ def _run_impl(impl: str, deals: str, reps: str) -> tuple[float, float]:
         import datetime
 
         from pipereview.api import build_report
-        from pipereview.sources.engine import Engine
+        from pipereview.engines import Engine
 
         imported = time.perf_counter()
         limit = os.environ.get("PIPEREVIEW_BENCH_MEMORY_LIMIT") or None
@@ -140,7 +140,7 @@ def generate(n_deals: int, formats: list[str]) -> None:
     starts from a process holding the generated tables.
     """
     sys.path.insert(0, str(ROOT / "src"))
-    from pipereview.sources import synthetic
+    from pipereview import synthetic
 
     out = DATA_DIR / _label(n_deals)
     meta_path = out / "meta.json"
@@ -268,7 +268,7 @@ def bench(args: argparse.Namespace) -> str:
         "# pipereview benchmark",
         "",
         *head,
-        f"- data: pipereview.sources.synthetic, seed {SEED}; reps per size "
+        f"- data: pipereview.synthetic, seed {SEED}; reps per size "
         + ", ".join(f"{_label(n)}: {reps_for(n):,}" for n in sorted(sizes)),
         "- wall = best of the runs, measured inside a fresh worker process from the import of "
         "the implementation to its JSON output (import time included, also shown alone); "

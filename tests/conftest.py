@@ -50,7 +50,7 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def weeks(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, Path]]:
     """Two exports a week apart (3,000 deals, 30 reps): the same deal ids with other values,
     stages and statuses. A test module may define its own, smaller ``weeks``."""
-    from pipereview.sources import synthetic
+    from pipereview import synthetic
 
     root = tmp_path_factory.mktemp("weeks")
     return [

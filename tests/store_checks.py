@@ -15,9 +15,9 @@ import pytest
 from hypothesis import strategies as st
 
 from pipereview import api
+from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history.store import describe
-from pipereview.sources.engine import Engine
+from pipereview.store.snapshots import describe
 
 D1, D2, D3 = dt.date(2026, 11, 13), dt.date(2026, 11, 20), dt.date(2026, 11, 27)
 

@@ -14,7 +14,7 @@ import pytest
 
 from pipereview import api
 from pipereview.errors import InputError, StoreError
-from pipereview.history.calendar import every
+from pipereview.fiscal import every
 
 THEN, TODAY = dt.date(2026, 3, 10), dt.date(2026, 3, 31)
 HEADER = "deal_id,rep_id,status,deal_value_usd,probability,days_in_stage,stage,created_date,"

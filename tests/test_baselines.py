@@ -199,7 +199,7 @@ def _close(got: object, want: object) -> bool:
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_baselines_match_oracle_on_synthetic_data(fmt: str, tmp_path: Path) -> None:
-    synthetic = pytest.importorskip("pipereview.sources.synthetic")
+    synthetic = pytest.importorskip("pipereview.synthetic")
     deals, reps = synthetic.generate(20_000, 160, 11)
     write = synthetic.write_csv if fmt == "csv" else synthetic.write_parquet
     paths = [str(p) for p in write(deals, reps, tmp_path)]

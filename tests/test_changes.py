@@ -19,10 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipereview import api
+from pipereview.engines import Engine
 from pipereview.errors import StoreError
 from pipereview.metrics.changes import MOVEMENTS, deal_movements
 from pipereview.policy import Policy, policy_from_dict
-from pipereview.sources.engine import Engine
 
 from .test_properties import SETTINGS
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from pipereview import synthetic
 from pipereview.api import build_report
-from pipereview.sources import synthetic
 
 from .conftest import AS_OF
 

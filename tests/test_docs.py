@@ -15,6 +15,8 @@ import typer.main
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
+from pipereview.checks import CHECKS
+from pipereview.inputs.mapping import DERIVED, INTAKE_CHECKS, STAGE_FIELDS, Field, TableMapping
 from pipereview.metrics.hierarchy import MANAGER_LOOP
 from pipereview.metrics.pipeline import DERIVED_PIPELINE_METRICS, PIPELINE_METRICS
 from pipereview.metrics.reps import REP_PERFORMANCE_METRICS
@@ -24,8 +26,6 @@ from pipereview.report.forecast_model import Forecast, ForecastRow
 from pipereview.rules import RULES
 from pipereview.rules.custom import DEAL_COLUMNS, REP_COLUMNS
 from pipereview.rules.predicate import FUNCTIONS
-from pipereview.sources.checks import CHECKS
-from pipereview.sources.mapping import DERIVED, INTAKE_CHECKS, STAGE_FIELDS, Field, TableMapping
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"

@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipereview.api import build_report
+from pipereview.engines import Engine
 from pipereview.report import Report, decimal_text, round_value
-from pipereview.sources.engine import Engine
 
 N_DEALS = 4_000_000
 N_REPS = 50

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from pipereview.api import build_report, generate_demo
+from pipereview.checks import CHECKS
+from pipereview.inputs.mapping import INTAKE_CHECKS
 from pipereview.render import glossary, render
 from pipereview.render.executive import summary
 from pipereview.render.forecast import FIGURES
@@ -22,8 +24,6 @@ from pipereview.render.sections import deal_lists
 from pipereview.report.executive import at_stake, needs_help, quarter_pace
 from pipereview.report.model import PipelineSummary
 from pipereview.rules import RULES
-from pipereview.sources.checks import CHECKS
-from pipereview.sources.mapping import INTAKE_CHECKS
 
 from .test_html import text_of
 

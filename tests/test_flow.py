@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipereview import api
+from pipereview.engines import Engine
 from pipereview.errors import InputError, StoreError
-from pipereview.history.calendar import fiscal_quarter, period_range, quarter_label
+from pipereview.fiscal import fiscal_quarter, period_range, quarter_label
 from pipereview.metrics.flow import CATEGORIES, flow_deals, flow_totals
-from pipereview.sources.engine import Engine
 
 from .test_properties import SETTINGS
 

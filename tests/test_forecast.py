@@ -1478,7 +1478,7 @@ def test_every_level_adds_up(reps: list[dict[str, Any]], deals: list[dict[str, A
 @pytest.fixture(scope="module")
 def spark_engine() -> Any:
     pytest.importorskip("pyspark")
-    from pipereview.sources.engine import Engine
+    from pipereview.engines import Engine
 
     return Engine("spark")
 

@@ -15,11 +15,10 @@ import duckdb
 import ibis
 import pytest
 
-from pipereview import api
+from pipereview import api, synthetic
+from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history.store import STORE_SCHEMA_VERSION, Store
-from pipereview.sources import synthetic
-from pipereview.sources.engine import Engine
+from pipereview.store.snapshots import STORE_SCHEMA_VERSION, Store
 
 from .conftest import AS_OF
 

@@ -16,7 +16,7 @@ import pytest
 
 from pipereview.api import build_report, validate
 from pipereview.errors import InputError, PolicyError
-from pipereview.sources.mapping import load_mapping, mapping_from_dict, resolve_mapping
+from pipereview.inputs.mapping import load_mapping, mapping_from_dict, resolve_mapping
 
 AS_OF = dt.date(2026, 11, 22)
 REPS = "Owner,Owner Name\nU1,Ann\nU2,Bob\n"

@@ -22,13 +22,12 @@ import pymysql
 import pytest
 from hypothesis import example, given, settings
 
-from pipereview import api
-from pipereview.api.history import snapshot_inputs
+from pipereview import api, synthetic
+from pipereview.api.snapshots import snapshot_inputs
+from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history.mysql_db import MySQLDatabase
-from pipereview.history.store import SNAPSHOT_SCHEMA, SNAPSHOTS
-from pipereview.sources import synthetic
-from pipereview.sources.engine import Engine
+from pipereview.store.mysql_db import MySQLDatabase
+from pipereview.store.snapshots import SNAPSHOT_SCHEMA, SNAPSHOTS
 from tests import test_backfill
 from tests.mariadb_server import mariadb_server
 from tests.store_checks import (

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 
 from pipereview.api import build_report, table, validate
+from pipereview.engines import Engine
 from pipereview.errors import EngineError, InputError, StoreError
-from pipereview.sources.engine import Engine
 from tests.postgres_server import TYPED, load_csv, postgres_server
 
 AS_OF = dt.date(2026, 11, 22)

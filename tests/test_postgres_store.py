@@ -17,12 +17,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pipereview import api
-from pipereview.api.history import snapshot_inputs
+from pipereview import api, synthetic
+from pipereview.api.snapshots import snapshot_inputs
+from pipereview.engines import Engine
 from pipereview.errors import InputError, StoreError
-from pipereview.history.store import describe
-from pipereview.sources import synthetic
-from pipereview.sources.engine import Engine
+from pipereview.store.snapshots import describe
 from tests import test_backfill
 from tests.postgres_server import TYPED, load_csv, postgres_server
 from tests.store_checks import (

@@ -11,8 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from pipereview import synthetic
 from pipereview.api import build_report, explain
-from pipereview.sources import synthetic
 
 from .conftest import AS_OF
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.spark
 
 @pytest.fixture(scope="module")
 def spark_engine():  # type: ignore[no-untyped-def]
-    from pipereview.sources.engine import Engine
+    from pipereview.engines import Engine
 
     return Engine("spark")
 

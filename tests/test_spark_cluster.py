@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipereview.sources import synthetic
+from pipereview import synthetic
 
 from .spark_cluster import spark_env, standalone_cluster
 

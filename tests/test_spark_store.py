@@ -15,9 +15,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipereview import api
-from pipereview.history.store import describe
-from pipereview.sources import synthetic
+from pipereview import api, synthetic
+from pipereview.store.snapshots import describe
 from tests import test_backfill
 from tests.test_backfill import THEN, TODAY
 
@@ -30,7 +29,7 @@ D1, D2, D3 = dt.date(2026, 11, 13), dt.date(2026, 11, 20), dt.date(2026, 11, 27)
 
 @pytest.fixture(scope="module")
 def spark_engine():  # type: ignore[no-untyped-def]
-    from pipereview.sources.engine import Engine
+    from pipereview.engines import Engine
 
     return Engine("spark")
 

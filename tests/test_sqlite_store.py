@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from pipereview import api
-from pipereview.api.history import snapshot_inputs
+from pipereview import api, synthetic
+from pipereview.api.snapshots import snapshot_inputs
+from pipereview.engines import Engine
 from pipereview.errors import StoreError
-from pipereview.history.sqlite_file import SQLiteFile
-from pipereview.sources import synthetic
-from pipereview.sources.engine import Engine
+from pipereview.store.sqlite_file import SQLiteFile
 from tests import test_backfill
 from tests.store_checks import (
     D1,

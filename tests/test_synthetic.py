@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from pipereview.sources import synthetic
+from pipereview import synthetic
 
 DEAL_COLUMNS = [
     ("deal_id", pa.string()),

@@ -1473,14 +1473,14 @@ SPARK_RULES = [
 @pytest.fixture(scope="module")
 def spark_engine() -> Any:
     pytest.importorskip("pyspark")
-    from pipereview.sources.engine import Engine
+    from pipereview.engines import Engine
 
     return Engine("spark")
 
 
 @pytest.mark.spark
 def test_user_rules_are_the_same_on_duckdb_and_spark(spark_engine: Any) -> None:
-    from pipereview.sources import synthetic
+    from pipereview import synthetic
 
     deals, reps = synthetic.generate(n_deals=600, n_reps=12, seed=3)
     rows = deals.to_pylist()

@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipereview.checks import CHECKS
+from pipereview.checks.fixes import FIXES
+from pipereview.inputs.mapping import INTAKE_CHECKS
 from pipereview.metrics.hierarchy import MANAGER_LOOP
-from pipereview.sources.checks import CHECKS
-from pipereview.sources.fixes import FIXES
-from pipereview.sources.mapping import INTAKE_CHECKS
 
 HS = Path(__file__).parent / "fixtures" / "crm" / "hubspot"
 

@@ -35,7 +35,7 @@ _LAZY = {
     "validate": "pipereview.api",
     "Policy": "pipereview.policy",
     "Report": "pipereview.report",
-    "Engine": "pipereview.sources.engine",
+    "Engine": "pipereview.engines",
 }
 
 

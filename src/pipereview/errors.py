@@ -75,3 +75,12 @@ class NotFoundError(PipereviewError):
 
 class StoreError(PipereviewError):
     """A snapshot store that cannot be used: names the store and, where known, the date."""
+
+
+class UsageError(PipereviewError):
+    """Options that do not go together: names the option (the CLI exits 2 on it, as on any
+    bad option)."""
+
+    def __init__(self, message: str, *, option: str, hint: str | None = None) -> None:
+        self.option = option
+        super().__init__(message, hint=hint)

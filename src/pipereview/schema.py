@@ -1,7 +1,7 @@
 """Canonical column definitions: the one place that says what a deal and a rep are.
 
 Readers map inputs onto these columns; metrics read only these names. ``kind`` drives parsing
-and validation (see ``sources/canonical.py``).
+and validation (see ``inputs/canonical.py``).
 """
 
 from __future__ import annotations

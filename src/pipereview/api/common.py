@@ -11,9 +11,17 @@ from typing import Any, TypedDict
 from pydantic import ValidationError
 from typing_extensions import Unpack
 
+from pipereview import synthetic
+from pipereview.engines import DEFAULT_ENGINE, Engine, choose_engine
 from pipereview.errors import InputError, StoreError
-from pipereview.history.calendar import FIRST_YEAR, LAST_YEAR, in_calendar
-from pipereview.history.store import Store
+from pipereview.fiscal import FIRST_YEAR, LAST_YEAR, in_calendar
+from pipereview.inputs.crm import load_mapped
+from pipereview.inputs.currency import convert, load_rates
+from pipereview.inputs.figures import derive, quotas_from_table
+from pipereview.inputs.mapping import Mapping, resolve_mapping
+from pipereview.inputs.plan import MappingPlan
+from pipereview.inputs.read import load
+from pipereview.locations import SourceTable
 from pipereview.metrics.velocity import from_field_history, from_stage_history
 from pipereview.policy import Policy
 from pipereview.policy import load_policy as _load_policy
@@ -21,22 +29,10 @@ from pipereview.report import Earlier, Inputs, Progress, Report
 from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
 from pipereview.rules.custom import check_rules
-from pipereview.sources import synthetic
-from pipereview.sources.currency import convert, load_rates
-from pipereview.sources.engine import Engine
-from pipereview.sources.ingest import load
-from pipereview.sources.intake import derive, load_mapped, quotas_from_table
-from pipereview.sources.mapped import Plan
-from pipereview.sources.mapping import Mapping, resolve_mapping
-from pipereview.sources.warehouse import (
-    SourceTable,
-    is_postgres,
-    postgres_describe,
-    source_kind,
-)
+from pipereview.store.snapshots import Store
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
-EngineLike = Engine | str | Any  # "duckdb", "spark", an Engine, or a pyspark SparkSession
+EngineLike = Engine | str | Any  # a name (engines.ENGINES), an Engine, a SparkSession
 MappingLike = str | Path | Mapping | dict[str, Any] | None  # TOML path, Mapping or dict
 DEMO_AS_OF = synthetic.ANCHOR  # the demo data is dated relative to this day
 
@@ -83,10 +79,11 @@ def load_inputs(
     deals: Any,
     reps: Any,
     *,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     progress: Progress | None = None,
     as_of: dt.date | None = None,
     policy: Policy | None = None,
+    store: Any = None,
     **intake: Unpack[Intake],
 ) -> Inputs:
     """Read, check and canonicalise both inputs inside the engine.
@@ -94,7 +91,9 @@ def load_inputs(
     Files are opened by the engine's own readers; no row passes through Python unless a
     value is unusable (then the error names file, row and column). ``None`` for either
     input means "no records" (used by ``compat`` for functions that take only one). A
-    ``SourceTable`` (``api.table(name, source)``) is a warehouse table read in place.
+    ``SourceTable`` (``api.table(name, source)``) is a warehouse table read in place. The
+    engine is chosen by ``engines.choose_engine`` from ``engine``, the inputs and the
+    snapshot ``store`` the report will be compared with or written to.
     ``intake`` (see ``Intake``) says how CRM exports are read; ``as_of`` is needed with a
     mapping or rates (``since`` columns, derived rep figures and dated rates count to it).
     """
@@ -108,7 +107,7 @@ def load_inputs(
     stages, quotas, rates = intake.get("stages"), intake.get("quotas"), intake.get("rates")
     sheet = intake.get("sheet")
     step = progress or (lambda _: None)
-    runner = engine_for(engine, deals, reps)
+    runner = choose_engine(engine, inputs=(deals, reps), store=store)
     chosen = resolve_mapping(preset, mapping)
     in_place = isinstance(deals, SourceTable) or isinstance(reps, SourceTable)
     if chosen is None and (stages is not None or quotas is not None or in_place):
@@ -143,7 +142,7 @@ def load_inputs(
     if quotas is not None:
         assert as_of is not None and chosen is not None
         step("read quotas")
-        loaded_quotas = load(runner, quotas, "quotas", Plan(chosen.quotas, as_of), sheet)
+        loaded_quotas = load(runner, quotas, "quotas", MappingPlan(chosen.quotas, as_of), sheet)
         quotas_from_table(runner, loaded_reps, loaded_quotas, as_of, start_month)
     return Inputs(
         engine=runner,
@@ -151,36 +150,6 @@ def load_inputs(
         loaded_reps=loaded_reps,
         loaded_quotas=loaded_quotas,
     )
-
-
-def with_store(engine: EngineLike, store: Any) -> EngineLike:
-    """A PostgreSQL store is kept by its server, so the default engine becomes that server
-    (files are then sent to it); anything else is ``engine`` as given."""
-    if store is not None and is_postgres(str(store)) and engine == "duckdb":
-        return Engine("postgres", postgres_url=str(store))
-    return engine
-
-
-def engine_for(engine: EngineLike, *inputs: Any) -> Engine:
-    """The engine to run on: PostgreSQL tables are computed in their server (the default
-    engine becomes that server; another engine is refused), else ``engine``."""
-    urls = {
-        obj.source.strip()
-        for obj in inputs
-        if isinstance(obj, SourceTable) and source_kind(obj.source)[0] == "postgres"
-    }
-    if not urls:
-        return Engine.of(engine)
-    url = urls.pop()
-    if isinstance(engine, Engine) and engine.name == "postgres" and engine.url == url:
-        return engine
-    if engine != "duckdb" or urls:
-        raise InputError(
-            "PostgreSQL tables are computed in their own server, from one database",
-            source=postgres_describe(url),
-            hint="leave the engine at its default and read both tables from one database",
-        )
-    return Engine("postgres", postgres_url=url)
 
 
 StoreLike = str | Path
@@ -256,12 +225,12 @@ def velocity_of(
     ``[field_history]`` when there is one) and build the Velocity over the canonical
     ``deals``."""
     if stage_history is not None:
-        plan = Plan(mapping.stage_history, as_of) if mapping is not None else None
+        plan = MappingPlan(mapping.stage_history, as_of) if mapping is not None else None
         history_input = load(runner, stage_history, "stage_history", plan)
         history_input.ensure_checked()
         intervals = from_stage_history(history_input.table)
     else:
-        plan = Plan(mapping.field_history, as_of) if mapping is not None else None
+        plan = MappingPlan(mapping.field_history, as_of) if mapping is not None else None
         history_input = load(runner, field_history, "field_history", plan)
         history_input.ensure_checked()
         intervals = from_field_history(history_input.table, deals)

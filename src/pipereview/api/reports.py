@@ -8,6 +8,7 @@ from typing import Any
 
 from typing_extensions import Unpack
 
+from pipereview import synthetic
 from pipereview.api.common import (
     EngineLike,
     Intake,
@@ -18,10 +19,13 @@ from pipereview.api.common import (
     resolve_policy,
     velocity_of,
     with_earlier,
-    with_store,
 )
+from pipereview.engines import DEFAULT_ENGINE, choose_engine, count_if
 from pipereview.errors import InputError, NotFoundError, StoreError
-from pipereview.history.store import Store
+from pipereview.inputs.crm import load_mapped_deals
+from pipereview.inputs.mapping import resolve_mapping
+from pipereview.inputs.read import load
+from pipereview.metrics.base import deal_label
 from pipereview.metrics.velocity import from_snapshots
 from pipereview.report import (
     DataQualityItem,
@@ -39,12 +43,7 @@ from pipereview.report.ruleset import RuleInfo, RuleTest
 from pipereview.report.ruleset import list_rules as _list_rules
 from pipereview.report.ruleset import test_rules as _test_rules
 from pipereview.report.velocity import build_velocity
-from pipereview.sources import synthetic
-from pipereview.sources.engine import Engine, count_if
-from pipereview.sources.ingest import load
-from pipereview.sources.intake import load_mapped_deals
-from pipereview.sources.mapping import resolve_mapping
-from pipereview.sources.quality import deal_label
+from pipereview.store.snapshots import Store
 
 
 def build_report(
@@ -53,7 +52,7 @@ def build_report(
     *,
     as_of: dt.date,
     policy: PolicyLike = None,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     progress: Progress | None = None,
     store: StoreLike | None = None,
     compare_to: dt.date | None = None,
@@ -86,7 +85,8 @@ def build_report(
     inputs = load_inputs(
         deals,
         reps,
-        engine=with_store(engine, store),
+        engine=engine,
+        store=store,
         progress=progress,
         as_of=as_of,
         policy=resolved,
@@ -118,7 +118,7 @@ def forecast(
     as_of: dt.date,
     period: str = "this-quarter",
     policy: PolicyLike = None,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     progress: Progress | None = None,
     **intake: Unpack[Intake],
 ) -> Forecast:
@@ -152,7 +152,7 @@ def test_rules(
     *,
     as_of: dt.date,
     policy: PolicyLike = None,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     examples: int = 3,
     progress: Progress | None = None,
     **intake: Unpack[Intake],
@@ -177,7 +177,7 @@ def validate(
     deals: Any,
     reps: Any,
     *,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     as_of: dt.date | None = None,
     policy: PolicyLike = None,
     **intake: Unpack[Intake],
@@ -204,7 +204,7 @@ def explain(
     *,
     as_of: dt.date,
     policy: PolicyLike = None,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     forecast: Forecast | None = None,
     **intake: Unpack[Intake],
 ) -> list[Verdict]:
@@ -251,7 +251,7 @@ def velocity(
     field_history: Any = None,
     store: StoreLike | None = None,
     policy: PolicyLike = None,
-    engine: EngineLike = "duckdb",
+    engine: EngineLike = DEFAULT_ENGINE,
     **intake: Unpack[Intake],
 ) -> Velocity:
     """Stage velocity from one history: a stage history (deal_id, stage, entered_at[,
@@ -263,7 +263,7 @@ def velocity(
     (its DuckDB file, or its PostgreSQL server), whatever ``engine`` says."""
     one_history(stage_history=stage_history, field_history=field_history, store=store)
     resolved = resolve_policy(policy)
-    runner = Engine.of(with_store(engine, store))
+    runner = choose_engine(engine, store=store)
     chosen = resolve_mapping(intake.get("preset"), intake.get("mapping"))
     if store is None:
         if deals is None:

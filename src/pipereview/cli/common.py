@@ -20,10 +20,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from pipereview.cli.habits import HELP_OPTIONS, print_version
-from pipereview.errors import PipereviewError
+from pipereview.errors import PipereviewError, UsageError
 
 if TYPE_CHECKING:
-    from pipereview.report import Progress as ProgressFn
+    from pipereview.api import Progress as ProgressFn
 
 app = typer.Typer(
     add_completion=False,
@@ -212,41 +212,21 @@ def engine_for(
     source: str | None = None,
     store: str | Path | None = None,
 ) -> Any:
-    """The Engine the options describe (imports the engine only now). Tables of a
-    PostgreSQL ``source`` are computed in that server; so are files beside a PostgreSQL
-    ``store`` unless another engine is asked for (``--engine spark``, the Spark options, or
-    DuckDB's ``--memory-limit``; the store then copies rows over)."""
-    from pipereview.sources.engine import Engine
-    from pipereview.sources.warehouse import is_postgres
+    """The Engine the options describe (``api.choose_engine``; the engine is imported only
+    now). Options that do not go together are a usage error (exit 2)."""
+    from pipereview import api
 
-    other_engine = name is not EngineName.duckdb or master or conf or memory_limit
-    if source is None and store is not None and is_postgres(str(store)) and not other_engine:
-        source = str(store)
-    if source is not None and is_postgres(source):
-        if other_engine:
-            raise typer.BadParameter(
-                "PostgreSQL tables are computed in their own server: leave out --engine, "
-                "--memory-limit and the Spark options",
-                param_hint="--source",
-            )
-        return Engine("postgres", postgres_url=source)
-
-    settings = {}
-    for item in conf or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--spark-conf")
-        settings[key.strip()] = value.strip()
-    if name is EngineName.duckdb and (master or settings):
-        raise typer.BadParameter(
-            "--spark-master and --spark-conf need --engine spark", param_hint="--engine"
+    try:
+        return api.choose_engine(
+            name.value,
+            source=source,
+            store=store,
+            memory_limit=memory_limit,
+            spark_master=master,
+            spark_conf=conf,
         )
-    if name is EngineName.spark and memory_limit:
-        raise typer.BadParameter(
-            "--memory-limit is for --engine duckdb; use --spark-conf for Spark memory",
-            param_hint="--memory-limit",
-        )
-    return Engine(name.value, memory_limit=memory_limit, spark_master=master, spark_conf=settings)
+    except UsageError as exc:
+        raise typer.BadParameter(exc.message, param_hint=exc.option) from None
 
 
 def inputs_of(
@@ -259,7 +239,7 @@ def inputs_of(
 ) -> tuple[Any, Any]:
     """The deals and reps a command reads: two files, or two tables of ``--source``. With a
     mapping (``mapped``) the reps may be left out: they are then the deals' owners."""
-    from pipereview.sources.warehouse import table
+    from pipereview import api
 
     if source is None and deals_table is None and reps_table is None:
         for given, flag in ((deals, "--deals"), (reps, "--reps")):
@@ -284,8 +264,8 @@ def inputs_of(
             "--source, --deals-table and --reps-table go together", param_hint="--source"
         )
     try:
-        reps_in = table(reps_table, source) if reps_table is not None else None
-        return table(deals_table, source), reps_in
+        reps_in = api.table(reps_table, source) if reps_table is not None else None
+        return api.table(deals_table, source), reps_in
     except PipereviewError as exc:
         raise fail(exc) from None
 

@@ -62,7 +62,7 @@ def explain(
     from pipereview import api
     from pipereview.render.glossary import rule_label
     from pipereview.render.reasons import evidence_rows
-    from pipereview.report import dumps
+    from pipereview.report.model import dumps
 
     deals, reps = inputs_of(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)

@@ -99,11 +99,8 @@ def forecast(
     forecasts for a fiscal quarter, with quota, gap and coverage, rolled up by manager
     (recursively), team and region."""
     from pipereview import api
-    from pipereview.render.forecast import (
-        render_forecast_html,
-        render_forecast_markdown,
-        render_forecast_table,
-    )
+    from pipereview.render.forecast import render_forecast_markdown, render_forecast_table
+    from pipereview.render.html import render_forecast_html
     from pipereview.report.forecast_model import Level
 
     date = parse_date(as_of)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from pipereview.api import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.cli.common import (
     DealsOpt,
     DealsTableOpt,
@@ -44,7 +45,6 @@ from pipereview.cli.common import (
 )
 from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
-from pipereview.history import DEFAULT_STORE, DEFAULT_WAIT, store_label
 
 history_app = typer.Typer(no_args_is_help=True, help="Snapshots in the store.")
 app.add_typer(history_app, name="history")
@@ -124,7 +124,6 @@ def snapshot(
     """Store the canonical inputs and the report for one date (one transaction), or with
     --backfill one snapshot per date replayed from a field history."""
     from pipereview import api
-    from pipereview.history.calendar import STEPS, every
 
     date = parse_date(as_of)
     if not backfill:
@@ -142,9 +141,10 @@ def snapshot(
         raise typer.BadParameter(
             "--backfill needs --field-history, --from and --to", param_hint="--backfill"
         )
-    elif every_step not in STEPS:
+    elif every_step not in api.STEPS:
         raise typer.BadParameter(
-            f"{every_step!r} is not a step; use one of: {', '.join(STEPS)}", param_hint="--every"
+            f"{every_step!r} is not a step; use one of: {', '.join(api.STEPS)}",
+            param_hint="--every",
         )
     deals, reps = inputs_of(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
@@ -152,7 +152,7 @@ def snapshot(
     dates = []
     if backfill:
         first, last = parse_date(from_date, "--from"), parse_date(to_date, "--to")
-        dates = every(first, last, every_step)  # type: ignore[arg-type]
+        dates = api.every(first, last, every_step)  # type: ignore[arg-type]
         if not dates:
             raise typer.BadParameter(
                 f"--from {first.isoformat()} is after --to {last.isoformat()}", param_hint="--from"
@@ -194,7 +194,7 @@ def snapshot(
     for info in infos:
         kind = "backfilled snapshot" if backfill else "stored snapshot"
         err_console.print(
-            f"{kind} {info.as_of.isoformat()} in {store_label(store)}: "
+            f"{kind} {info.as_of.isoformat()} in {api.store_label(store)}: "
             f"{info.deals:,} deals, {info.reps:,} reps",
             highlight=False,
             soft_wrap=True,
@@ -208,18 +208,17 @@ def history_list(
 ) -> None:
     """List the snapshots, oldest first."""
     from pipereview import api
-    from pipereview.history.store import describe
-    from pipereview.report import dumps
+    from pipereview.report.model import dumps
 
     try:
-        found = [describe(info) for info in api.history(store)]
+        found = [api.describe_snapshot(info) for info in api.history(store)]
     except PipereviewError as exc:
         raise fail(exc) from None
     if as_json:
         sys.stdout.write(dumps(found))
         return
     if not found:
-        typer.echo(f"{store_label(store)}: no snapshots yet")
+        typer.echo(f"{api.store_label(store)}: no snapshots yet")
     for item in found:
         typer.echo(
             f"{item['as_of']}  {item['deals']:>10,} deals  {item['reps']:>6,} reps  "
@@ -269,7 +268,7 @@ def history_delete(as_of: DateArg, store: StoreOpt = DEFAULT_STORE) -> None:
     except PipereviewError as exc:
         raise fail(exc) from None
     err_console.print(
-        f"deleted snapshot {date.isoformat()} from {store_label(store)}",
+        f"deleted snapshot {date.isoformat()} from {api.store_label(store)}",
         highlight=False,
         soft_wrap=True,
     )
@@ -299,16 +298,15 @@ def flow(
     """The pipeline waterfall between two snapshots: won, lost, removed, moved out, moved in,
     new, increased, decreased, unchanged. Reconciles exactly."""
     from pipereview import api
-    from pipereview.history.calendar import PERIODS
     from pipereview.render import ALIASES
     from pipereview.render.flow import FLOW_RENDERERS, render_flow_table
 
     start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
     read = read_files(store=store, policy=policy)
     check_output(output, fmt.value, read)  # before any work
-    if period not in PERIODS:
+    if period not in api.PERIODS:
         raise typer.BadParameter(
-            f"{period!r} is not a period; use one of: {', '.join(PERIODS)}",
+            f"{period!r} is not a period; use one of: {', '.join(api.PERIODS)}",
             param_hint="--period",
         )
     try:

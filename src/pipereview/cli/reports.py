@@ -247,10 +247,10 @@ def validate(
 def _print_findings(items: list[Any], fmt: ListFormat) -> None:
     """validate's findings: code, severity, count, examples and the fix, as JSON, a Rich
     table on a terminal, or one line each (and its fix) otherwise."""
-    from pipereview.report import dumps
-    from pipereview.sources.fixes import fix_for
+    from pipereview import api
+    from pipereview.report.model import dumps
 
-    rows = [item.model_dump() | {"fix": fix_for(item.check)} for item in items]
+    rows = [item.model_dump() | {"fix": api.fix_for(item.check)} for item in items]
     if fmt is ListFormat.json:
         sys.stdout.write(dumps(rows))
         return
@@ -350,21 +350,21 @@ def policy_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the default policy, every key commented."""
-    from pipereview.policy import default_policy_toml
+    from pipereview import api
 
     if output.exists() and not force:
         raise fail(PipereviewError(f"{output}: already exists", hint="use --force to overwrite"))
-    emit(default_policy_toml(), output, force=force)
+    emit(api.default_policy_toml(), output, force=force)
 
 
 @preset_app.command("list")
 def preset_list() -> None:
     """List the shipped mappings, each with what it reads."""
-    from pipereview.sources.mapping import PRESETS, preset_text
+    from pipereview import api
 
-    for name in PRESETS:
+    for name in api.PRESETS:
         header = []
-        for line in preset_text(name).splitlines():
+        for line in api.preset_text(name).splitlines():
             if not line.startswith("#"):
                 break
             header.append(line.removeprefix("#").strip())
@@ -384,10 +384,10 @@ def preset_show(
     output: OutputOpt = None,
 ) -> None:
     """Print a shipped mapping, to copy, edit and pass with --mapping."""
-    from pipereview.sources.mapping import preset_text
+    from pipereview import api
 
     try:
-        text = preset_text(name)
+        text = api.preset_text(name)
     except PipereviewError as exc:
         raise fail(exc) from None
     emit(text, output)

@@ -47,7 +47,7 @@ def rules_list(policy: PolicyOpt = None, fmt: FormatOpt = ListFormat.table) -> N
     """Every rule the policy runs, in evaluation order: the built-in ones with the policy
     values they read, then the policy's \\[\\[rules]] with their conditions."""
     from pipereview import api
-    from pipereview.report import dumps
+    from pipereview.report.model import dumps
 
     try:
         rules = api.list_rules(policy)
@@ -93,7 +93,7 @@ def rules_test(
 ) -> None:
     """Each enabled rule's count on the data and its first flags, without the full report."""
     from pipereview import api
-    from pipereview.report import dumps
+    from pipereview.report.model import dumps
 
     date = parse_date(as_of)
     deals, reps = inputs_of(

@@ -13,9 +13,18 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.names import fold_case
 from pipereview.policy import Policy
-from pipereview.schema import ACTIVE, LOST, MONEY, PROBABILITY, WEIGHTED, WON
-from pipereview.sources.canonical import fold_case
+from pipereview.schema import (
+    ACTIVE,
+    LOST,
+    MONEY,
+    PROBABILITY,
+    REP_COLUMNS,
+    ROW_COLUMN,
+    WEIGHTED,
+    WON,
+)
 
 MONEY_WIDE, PROBABILITY_WIDE = "decimal(38,4)", "decimal(38,6)"
 
@@ -130,3 +139,17 @@ def safe_ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.F
     return ibis.ifelse(
         denominator > 0, as_float(numerator) / as_float(denominator), ibis.null("float64")
     )
+
+
+def deal_label(d: ir.Table) -> ir.StringValue:
+    """A deal's name in flags and examples: its deal_id, or "row N" when it has none."""
+    return d.deal_id.fill_null(ibis.literal("row ") + d[ROW_COLUMN].cast("string"))
+
+
+def unique_reps(reps: ir.Table) -> ir.Table:
+    """One row per non-null rep_id: the first by content, every canonical column ascending
+    with missing values last (decisions D4), so the input's row order does not matter."""
+    keyed = reps.filter(reps.rep_id.notnull())
+    content = [ibis.asc(keyed[c.name]) for c in REP_COLUMNS if c.name != "rep_id"]
+    position = ibis.row_number().over(group_by=keyed.rep_id, order_by=content) + 1
+    return keyed.mutate(_position=position).filter(ibis._._position == 1).drop("_position")

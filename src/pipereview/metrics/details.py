@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-from pipereview.metrics.base import Metric, days_in_stage, deal_value, expected_value, probability
-from pipereview.sources.quality import deal_label
+from pipereview.metrics.base import (
+    Metric,
+    days_in_stage,
+    deal_label,
+    deal_value,
+    expected_value,
+    probability,
+)
 
 DEAL_DETAIL_METRICS: tuple[Metric, ...] = (
     Metric("deal_value_usd", "usd", "Deal value (missing = 0).", deal_value),

@@ -16,6 +16,7 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.engines import count_if
 from pipereview.metrics.base import (
     deal_value,
     expected_value,
@@ -23,7 +24,9 @@ from pipereview.metrics.base import (
     is_won,
     money_sum,
     safe_ratio,
+    unique_reps,
 )
+from pipereview.names import fold_case
 from pipereview.policy import Policy
 from pipereview.schema import (
     CATEGORY_SPELLINGS,
@@ -32,9 +35,6 @@ from pipereview.schema import (
     OPEN_CATEGORIES,
     WEIGHTED,
 )
-from pipereview.sources.canonical import fold_case
-from pipereview.sources.engine import count_if
-from pipereview.sources.quality import unique_reps
 
 # A period's quota: a quarter of a 4-place annual quota has at most 6 places, kept exact.
 QUOTA = "decimal(38,6)"

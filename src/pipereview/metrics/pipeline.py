@@ -7,6 +7,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from pipereview.engines import count_if
 from pipereview.metrics.base import (
     Metric,
     deal_value,
@@ -20,7 +21,6 @@ from pipereview.metrics.base import (
 )
 from pipereview.policy import Policy
 from pipereview.schema import MONEY_SUM, WEIGHTED
-from pipereview.sources.engine import count_if
 
 PIPELINE_METRICS: tuple[Metric, ...] = (
     Metric("total_deals", "count", "Every deal row, whatever its status.", lambda d, p: d.count()),

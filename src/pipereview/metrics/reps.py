@@ -7,10 +7,12 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.history.calendar import year_days
+from pipereview.engines import count_if
+from pipereview.fiscal import year_days
 from pipereview.metrics.base import (
     Metric,
     as_float,
+    deal_label,
     deal_value,
     expected_value,
     is_active,
@@ -18,11 +20,10 @@ from pipereview.metrics.base import (
     is_won,
     money_sum,
     safe_ratio,
+    unique_reps,
 )
 from pipereview.policy import Policy
 from pipereview.schema import MONEY_SUM
-from pipereview.sources.engine import count_if
-from pipereview.sources.quality import deal_label, unique_reps
 
 REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
     Metric(
@@ -142,7 +143,7 @@ def top_opportunities(deals: ir.Table, policy: Policy) -> ir.Table:
     active = deals.filter(is_active(deals) & deals.rep_id.notnull())
     active = active.select("rep_id", deal_id=deal_label(active), ev=expected_value(active))
     # 1-based position, filtered with <=: the form Spark's window group limit recognises
-    # (with the Spark compiler fix in sources/spark.py), so it keeps k rows per rep.
+    # (with the Spark compiler fix in engines/spark.py), so it keeps k rows per rep.
     window = ibis.window(group_by=active.rep_id, order_by=[ibis.desc(active.ev), active.deal_id])
     position = ibis.row_number().over(window) + 1
     ranked = active.mutate(_position=position)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.metrics.base import Metric, as_float, safe_ratio
+from pipereview.metrics.base import Metric, as_float, safe_ratio, unique_reps
+from pipereview.names import fold_case
 from pipereview.policy import Policy
-from pipereview.sources.canonical import fold_case
-from pipereview.sources.quality import unique_reps
 
 
 def attainment(r: ir.Table) -> ir.FloatingValue:

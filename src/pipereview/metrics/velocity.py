@@ -17,9 +17,9 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.metrics.base import is_active, is_lost, is_won
-from pipereview.policy import Policy, fold_stage
+from pipereview.names import fold_case, fold_text, folds_into
+from pipereview.policy import Policy
 from pipereview.schema import STAGE_FIELDS
-from pipereview.sources.canonical import fold_case, folds_into
 
 
 def stage_names(intervals: ir.Table) -> ir.Table:
@@ -120,7 +120,7 @@ def deal_outcomes(deals: ir.Table) -> ir.Table:
 
 def _rank(folded: ir.StringValue, order: list[str]) -> ir.IntegerValue:
     """The (folded) stage's place in ``order``; null when it is not there."""
-    return ibis.cases(*((folded == fold_stage(name), i) for i, name in enumerate(order)))
+    return ibis.cases(*((folded == fold_text(name), i) for i, name in enumerate(order)))
 
 
 def stage_days(

@@ -208,16 +208,8 @@ def forecast_view(
     }
 
 
-def render_forecast_html(f: Forecast, level: Level = "rep", page_size: str = "A4") -> str:
-    """A self-contained HTML page of the forecast (printed on ``page_size``)."""
-    from pipereview.render.html import forecast_page
-
-    return forecast_page(forecast_view(f, level), page_size)
-
-
 __all__ = [
     "LEVELS",
-    "render_forecast_html",
     "render_forecast_markdown",
     "render_forecast_table",
     "report_level",

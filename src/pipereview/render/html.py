@@ -53,6 +53,7 @@ from pipereview.render.velocity import (
     stage_rows,
     velocity_title,
 )
+from pipereview.report.forecast_model import Forecast, Level
 from pipereview.report.model import PeriodFlow, Report
 
 PageSize = Literal["A4", "Letter"]
@@ -240,6 +241,11 @@ def render_html(report: Report, page_size: PageSize = "A4", limit: int = 0) -> s
     rows when it is not 0: the PDF's print limit)."""
     values = context(report, page_size, limit)
     return _report_environment().get_template("report.html.j2").render(**values)
+
+
+def render_forecast_html(f: Forecast, level: Level = "rep", page_size: str = "A4") -> str:
+    """A self-contained HTML page of the forecast (printed on ``page_size``)."""
+    return forecast_page(forecast_view(f, level), page_size)
 
 
 def forecast_page(view: dict[str, Any] | None, page_size: str = "A4") -> str:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from pipereview.engines import count_if
+from pipereview.engines.fingerprint import digest, input_fingerprint
+from pipereview.inputs.loaded import run_checked
 from pipereview.metrics.base import Unit
 from pipereview.metrics.pipeline import (
     DERIVED_PIPELINE_METRICS,
@@ -52,9 +55,6 @@ from pipereview.report.quality import (
 )
 from pipereview.report.rounding import rounded_rows
 from pipereview.rules.custom import rules_for
-from pipereview.sources.engine import count_if
-from pipereview.sources.fingerprint import batch_sql, digest, hash_sum, input_fingerprint
-from pipereview.sources.ingest import run_checked
 
 Progress = Callable[[str], None]
 _ECHO_UNITS: dict[str, Unit] = {
@@ -83,28 +83,24 @@ def build_report(
         if rule.where is not None:
             aggs[f"rule:{rule.id}"] = count_if(deals, rule.where(deals, policy, as_of))
     aggs.update(check_counts_of(deals, "deals"))
-    if engine.hashes_in_scan:
-        aggs["_hash"] = hash_sum(deals, "deals")
+    aggs.update(engine.hash_in_scan(deals, "deals"))  # the fingerprint, where the engine can
     aggs.update(inputs.loaded_deals.check_counts())  # the input check rides along
     scan = run_checked(inputs.loaded_deals, lambda: aggregate_once(engine, deals, aggs))
     inputs.loaded_deals.verify(scan["_n"], scan["_bad"])
     units = {m.name: m.unit for m in (*PIPELINE_METRICS, *DERIVED_PIPELINE_METRICS)}
     summary = PipelineSummary(**rounded(pipeline_summary(scan), units))
-    rep_extra = inputs.loaded_reps.check_counts()
-    if engine.hashes_in_scan:
-        rep_extra["_hash"] = hash_sum(reps, "reps")
+    rep_extra = inputs.loaded_reps.check_counts() | engine.hash_in_scan(reps, "reps")
     rep_scan = run_checked(inputs.loaded_reps, lambda: scope_counts(inputs, "reps", rep_extra))
     inputs.loaded_reps.verify(rep_scan["_n"], rep_scan["_bad"])
-    if not engine.hashes_in_scan:
-        scan["_hash"] = engine.hash_sum_apart(deals, batch_sql("deals"))
-        rep_scan["_hash"] = engine.hash_sum_apart(reps, batch_sql("reps"))
+    deals_hash = engine.hash_sum(deals, "deals", scan)
+    reps_hash = engine.hash_sum(reps, "reps", rep_scan)
     known = {c.id: scan[c.id] for c in fused_checks("deals")}
     known.update({c.id: rep_scan[c.id] for c in fused_checks("reps")})
     known.update(scope_counts(inputs, "unique_reps"))
     known.update(counts_from_scan(scan))
     fingerprint = input_fingerprint(
-        digest("deals", scan["total_deals"], scan["_hash"]),
-        digest("reps", rep_scan["_n"], rep_scan["_hash"]),
+        digest("deals", scan["total_deals"], deals_hash),
+        digest("reps", rep_scan["_n"], reps_hash),
     )
 
     step("rep performance")

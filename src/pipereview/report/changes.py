@@ -17,6 +17,7 @@ from typing import Any
 
 import ibis
 
+from pipereview.engines import Engine
 from pipereview.metrics.base import Unit
 from pipereview.metrics.changes import (
     MOVEMENTS,
@@ -37,7 +38,6 @@ from pipereview.report.model import (
 )
 from pipereview.rules import Rule
 from pipereview.rules.custom import user_rules
-from pipereview.sources.engine import Engine
 
 # Pipeline numbers compared, with their unit (which decides how the change is rounded).
 PIPELINE_CHANGES: dict[str, Unit] = {

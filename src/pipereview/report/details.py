@@ -9,6 +9,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
+from pipereview.engines import Engine
 from pipereview.metrics.details import DEAL_DETAIL_METRICS, deal_details
 from pipereview.metrics.pipeline import STAGE_PIPELINE_METRICS, pipeline_by_stage
 from pipereview.report.model import (
@@ -18,7 +19,6 @@ from pipereview.report.model import (
     StagePipeline,
 )
 from pipereview.report.rounding import rounded_rows
-from pipereview.sources.engine import Engine
 
 
 def stage_pipeline(engine: Engine, deals: Any) -> list[StagePipeline]:

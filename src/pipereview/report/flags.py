@@ -10,6 +10,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.engines import Engine
 from pipereview.metrics.reps import deals_by_rep, rep_performance
 from pipereview.metrics.trajectory import rep_trajectory
 from pipereview.policy import Policy
@@ -28,7 +29,6 @@ from pipereview.report.model import (
 from pipereview.rules import Rule, RuleInputs
 from pipereview.rules.base import Compare
 from pipereview.rules.custom import rules_for
-from pipereview.sources.engine import Engine
 
 
 def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> dict[str, Any]:

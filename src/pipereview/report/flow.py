@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import Field
 
+from pipereview.engines import Engine
 from pipereview.errors import InputError
-from pipereview.history.calendar import PeriodName, period_range
+from pipereview.fiscal import PeriodName, period_range
 from pipereview.metrics.flow import CATEGORIES, flow_deals, flow_totals, identity_counts
 from pipereview.report.model import FlowStep, Money, PeriodFlow, _Model, dumps
-from pipereview.sources.engine import Engine
 
 FLOW_SCHEMA_VERSION = "1.0"
 

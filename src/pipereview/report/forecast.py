@@ -16,9 +16,10 @@ from typing import Any, NamedTuple
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.engines import Engine
 from pipereview.errors import InputError
-from pipereview.history.calendar import period_range, quarter_label, quarter_named
-from pipereview.metrics.base import Unit
+from pipereview.fiscal import period_range, quarter_label, quarter_named
+from pipereview.metrics.base import Unit, unique_reps
 from pipereview.metrics.forecast import (
     ADDITIVE_COUNTS,
     ADDITIVE_MONEY,
@@ -38,8 +39,6 @@ from pipereview.report.inputs import Inputs
 from pipereview.report.model import UNIT_PLACES, not_falsely_whole, row_rounder, widened
 from pipereview.report.rounding import rounded_rows
 from pipereview.schema import OPEN_CATEGORIES
-from pipereview.sources.engine import Engine
-from pipereview.sources.quality import unique_reps
 
 PERIOD_NAMES = ("this-quarter", "next-quarter")
 _UNITS: dict[str, Unit] = {

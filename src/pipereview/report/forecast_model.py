@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Literal
 
 from pipereview.report.types import Model as _Model
-from pipereview.report.types import Money
+from pipereview.report.types import Money, dumps
 
 Level = Literal["rep", "manager", "team", "region", "company"]
 LEVELS: tuple[Level, ...] = ("rep", "manager", "team", "region", "company")
@@ -90,8 +90,6 @@ class Forecast(_Model):
 
     def to_json(self) -> str:
         """Indented JSON, keys in model order; money digits exact."""
-        from pipereview.report.model import dumps
-
         return dumps(self.model_dump(mode="python"))
 
     def rows(self, level: Level) -> list[ForecastRow]:

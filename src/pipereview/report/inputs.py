@@ -11,8 +11,8 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from pipereview.sources.engine import Engine
-from pipereview.sources.ingest import Loaded
+from pipereview.engines import Engine
+from pipereview.inputs.loaded import Loaded
 
 
 @dataclass(frozen=True)

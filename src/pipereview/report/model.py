@@ -8,10 +8,8 @@ days are rounded to 2 places, percentages to 1, risk scores truncated to an inte
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any, Literal
 
-import orjson
 from pydantic import Field
 
 from pipereview.report.forecast_model import Forecast
@@ -26,7 +24,7 @@ from pipereview.report.rounding import (  # noqa: F401  (re-exported: the model'
     widened,
 )
 from pipereview.report.types import Model as _Model
-from pipereview.report.types import Money
+from pipereview.report.types import Money, decimal_text, dumps  # noqa: F401  (re-exported)
 
 SCHEMA_VERSION = "1.2"
 
@@ -305,31 +303,3 @@ class Report(_Model):
             if data[optional] is None:
                 del data[optional]
         return dumps(data)
-
-
-def decimal_text(value: Decimal) -> str:
-    """A decimal as a JSON number: its digits without trailing zeros, at least one place
-    (1234.50 -> 1234.5, 7.00 -> 7.0, as a float would print), never in exponent form."""
-    if value == 0:
-        return "0.0"
-    text = str(value)  # plain digits unless the exponent form is needed (then "f")
-    if "E" in text:
-        text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0")
-    return text + "0" if text.endswith(".") else text if "." in text else text + ".0"
-
-
-def _fragment(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return orjson.Fragment(decimal_text(value).encode())
-    if isinstance(value, _Model):  # its fields in model order, as model_dump gives them
-        return value.__dict__
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def dumps(data: Any, indent: int | None = 2) -> str:
-    """JSON (newline-terminated, keys in order) in which every Decimal is written as an
-    exact number. Indented by 2 unless ``indent`` is None (then compact)."""
-    option = orjson.OPT_INDENT_2 if indent else 0
-    return orjson.dumps(data, default=_fragment, option=option).decode() + "\n"

@@ -12,22 +12,22 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.metrics.hierarchy import MANAGER_LOOP, Hierarchy
-from pipereview.metrics.reps import deals_by_rep
-from pipereview.report.forecast import manager_tree
-from pipereview.report.inputs import Inputs
-from pipereview.report.model import DataQualityItem
-from pipereview.sources.checks import CHECKS
-from pipereview.sources.engine import Engine, count_if
-from pipereview.sources.ingest import Loaded
-from pipereview.sources.quality import (
+from pipereview.checks import CHECKS
+from pipereview.checks.base import (
     Check,
     Facts,
     Scope,
     absent_column_sentence,
     scope_table,
-    unique_reps,
 )
+from pipereview.engines import Engine, count_if
+from pipereview.inputs.loaded import Loaded
+from pipereview.metrics.base import unique_reps
+from pipereview.metrics.hierarchy import MANAGER_LOOP, Hierarchy
+from pipereview.metrics.reps import deals_by_rep
+from pipereview.report.forecast import manager_tree
+from pipereview.report.inputs import Inputs
+from pipereview.report.model import DataQualityItem
 
 EXAMPLES = 5
 

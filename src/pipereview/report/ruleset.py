@@ -8,15 +8,15 @@ import datetime as dt
 import re
 from typing import Any, Literal
 
+from pipereview.engines import count_if
 from pipereview.policy import Policy
-from pipereview.policy_sections import FlagsPolicy
+from pipereview.policy.sections import FlagsPolicy
 from pipereview.report.flags import evaluate_rules, shared_inputs
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import Flag
 from pipereview.report.types import Model
 from pipereview.rules import RULES
 from pipereview.rules.custom import rules_for
-from pipereview.sources.engine import count_if
 
 _KEY = re.compile(r"\b([a-z_]+\.[a-z_]+)\b")
 

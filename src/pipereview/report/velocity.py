@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pipereview.engines import Engine
 from pipereview.metrics.velocity import (
     cycle_by_month,
     cycle_overall,
@@ -17,7 +18,8 @@ from pipereview.metrics.velocity import (
     stage_names,
     stage_stats,
 )
-from pipereview.policy import Policy, fold_stage
+from pipereview.names import fold_text
+from pipereview.policy import Policy
 from pipereview.report.model import (
     CycleTime,
     StageVelocity,
@@ -25,7 +27,6 @@ from pipereview.report.model import (
     VelocitySource,
     round_value,
 )
-from pipereview.sources.engine import Engine
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -46,7 +47,7 @@ def _order(engine: Engine, per_deal: Any, policy: Policy) -> tuple[list[str], li
     seen = engine.rows(first_seen_order(per_deal))
     if not policy.velocity.stage_order:
         return [r["name"] for r in seen], []
-    ordered = {fold_stage(s) for s in policy.velocity.stage_order}
+    ordered = {fold_text(s) for s in policy.velocity.stage_order}
     return list(policy.velocity.stage_order), [
         r["name"] for r in seen if r["_stage"] not in ordered
     ]

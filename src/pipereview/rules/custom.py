@@ -23,10 +23,12 @@ from pipereview.errors import PolicyError
 from pipereview.metrics.base import (
     Unit,
     days_in_stage,
+    deal_label,
     deal_value,
     expected_value,
     probability,
     risk_flag_count,
+    unique_reps,
 )
 from pipereview.policy import Policy, UserRule
 from pipereview.rules.base import RULES, Compare, Rule, RuleInputs, money, number, percent
@@ -43,7 +45,6 @@ from pipereview.rules.predicate import (
     walk,
 )
 from pipereview.rules.predicate import Compare as Comparison
-from pipereview.sources.quality import deal_label, unique_reps
 
 # name -> (kind in a condition, unit of the evidence)
 DEAL_COLUMNS: dict[str, tuple[Kind, Unit]] = {

@@ -11,6 +11,7 @@ import ibis.expr.types as ir
 
 from pipereview.metrics.base import (
     days_in_stage,
+    deal_label,
     deal_value,
     is_at_risk,
     is_stale_high_probability,
@@ -20,9 +21,9 @@ from pipereview.metrics.base import (
     stall_threshold,
 )
 from pipereview.metrics.forecast import is_past_close_date
-from pipereview.policy import Policy, fold_stage
+from pipereview.names import fold_text
+from pipereview.policy import Policy
 from pipereview.rules.base import Compare, Rule, RuleInputs, money, number, percent, register
-from pipereview.sources.quality import deal_label
 
 
 def _deals(inputs: RuleInputs, fired: ir.BooleanValue, **extra: Any) -> ir.Table:
@@ -49,7 +50,7 @@ def _stall_thresholds(policy: Policy, row: Mapping[str, Any]) -> dict[str, Any]:
     stage = row.get("stage")
     if stage is not None:
         for name in policy.pipeline.stalled_days_by_stage:
-            if fold_stage(name) == fold_stage(stage):
+            if fold_text(name) == fold_text(stage):
                 return {"stalled_days_by_stage": {name: days}}
     return {"stalled_deal_days_in_stage": days}
 

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from pipereview.errors import NotFoundError, PipereviewError
 from pipereview.render.html import context as report_context
 from pipereview.render.html import environment
-from pipereview.report import Report, dumps
+from pipereview.report.model import Report, dumps
 from pipereview.web.auth import (
     COOKIE,
     HEADERS,

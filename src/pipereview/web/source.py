@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from pipereview import api
-from pipereview.api.history import snapshot_inputs
+from pipereview.api.snapshots import snapshot_inputs
 from pipereview.errors import NotFoundError
-from pipereview.history import on_a_server
-from pipereview.history.backends import store_path
-from pipereview.report import Report, Verdict
+from pipereview.report.model import Report, Verdict
 
 EXPLAINED_KEPT = 256  # deal and rep explanations kept per source
 SERVER_RELIST_SECONDS = 5  # how often a dashboard lists a server store's dates again
@@ -182,9 +180,9 @@ def _store_stamp(store: str) -> tuple[Any, ...]:
     """What changes when the store is written: a DuckDB or SQLite file's stamp; a store on
     a server (PostgreSQL, MySQL) has no file, so its list is read again at most every few
     seconds."""
-    if on_a_server(store):
+    if api.on_a_server(store):
         return ("every", int(time.monotonic() // SERVER_RELIST_SECONDS))
-    return _file_stamp(store_path(store))
+    return _file_stamp(api.store_path(store))
 
 
 def _file_stamp(path: Path) -> tuple[Any, ...]:

@@ -1,0 +1,130 @@
+"""DuckDB, the default engine: in-process, out-of-core under ``memory_limit`` (work beyond it
+spills to a temporary directory). Files are opened by DuckDB's own readers, a DuckDB
+database file is attached read-only, and the fingerprint's row hash is one more aggregate
+in the scans the report makes anyway.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+
+from pipereview.engines.base import Engine, _name, last_line
+from pipereview.engines.fingerprint import hash_sum
+from pipereview.errors import EngineError, InputError
+from pipereview.locations import SourceTable, is_postgres
+from pipereview.schema import ROW_COLUMN
+
+
+class DuckDBEngine(Engine):
+    """DuckDB in this process (``memory_limit``, ``temp_directory``, ``threads``)."""
+
+    name = "duckdb"
+    source_label = "DuckDB database"
+    hashes_in_scan = True
+
+    def _connect(
+        self,
+        *,
+        memory_limit: str | None = None,
+        temp_directory: str | Path | None = None,
+        threads: int | None = None,
+        **_: Any,
+    ) -> Any:
+        self._attached: dict[str, str] = {}  # database file -> its alias in this connection
+        config: dict[str, Any] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+            if temp_directory is None:  # removed when the Engine is collected or at exit
+                self._spill = tempfile.TemporaryDirectory(prefix="pipereview-spill-")
+                temp_directory = self._spill.name
+            config["temp_directory"] = str(temp_directory)
+        elif temp_directory:
+            config["temp_directory"] = str(temp_directory)
+        if threads:
+            config["threads"] = threads
+        try:
+            return ibis.duckdb.connect(**config)
+        except Exception as exc:  # duckdb raises on a bad memory_limit string
+            raise EngineError(
+                f"cannot start DuckDB: {exc}", hint="memory limits look like 4GB or 512MB"
+            ) from None
+
+    def _data_errors(self) -> tuple[type[BaseException], ...]:
+        import duckdb
+
+        return (duckdb.Error,)
+
+    def reaches_store(self, location: str) -> bool:
+        """A store file (DuckDB, SQLite) or a MySQL store is read into this connection; a
+        PostgreSQL store is reached through its own server."""
+        return not is_postgres(location)
+
+    def read_file(self, path: Path, kind: str, delimiter: str = ",") -> ir.Table:
+        if kind == "csv":
+            return self.con.read_csv(
+                str(path),
+                table_name=_name("raw"),
+                header=True,
+                all_varchar=True,
+                delim=delimiter,
+                quote='"',
+                escape='"',
+                null_padding=False,
+            )
+        if kind == "parquet":  # scanned in place: the file is columnar already
+            return self.con.read_parquet(str(path), table_name=_name("raw"), file_row_number=True)
+        return self.con.read_json(str(path), table_name=_name("raw"), format="auto", sample_size=-1)
+
+    def _read_table(
+        self, source: SourceTable, location: str, name: str, schema: str | None
+    ) -> ir.Table:
+        """A table of a DuckDB database file, attached read-only to this connection (once)."""
+        alias = self._attached.get(location)
+        if alias is None:
+            alias = f"pipereview_source_{len(self._attached)}"
+            try:
+                self.con.attach(location, name=alias, read_only=True)
+            except duckdb.Error as exc:  # a damaged file, or one of a newer DuckDB
+                raise InputError(
+                    f"cannot open as a DuckDB database ({last_line(exc)})",
+                    source=source.source,
+                    hint="--source duckdb:///path names a database DuckDB wrote",
+                ) from None
+            self._attached[location] = alias
+        database = (alias, schema or "main")
+        tables = self.con.list_tables(database=database)
+        if name not in tables:
+            raise InputError(
+                f"no table {source.name!r}",
+                source=source.source,
+                hint=f"tables: {', '.join(sorted(tables)[:12]) or '(none)'}",
+            )
+        return self.con.table(name, database=database)
+
+    def materialize(self, expr: ir.Table) -> ir.Table:
+        """DuckDB keeps insertion order when it creates a table from a scan (its default
+        ``preserve_insertion_order``), so ``rowid`` is the input order."""
+        table = self.con.create_table(_name("canonical"), expr, temp=True)
+        return table.mutate(**{ROW_COLUMN: table.rowid() + 1})
+
+    def out_of_memory(self, exc: BaseException) -> bool:
+        return _duckdb_out_of_memory(exc)
+
+    def hash_in_scan(self, t: ir.Table, table: str) -> dict[str, ir.Scalar]:
+        return {"_hash": hash_sum(t, table)}
+
+    def hash_sum(self, t: ir.Table, table: str, scan: Mapping[str, Any]) -> Any:
+        return scan["_hash"]
+
+
+def _duckdb_out_of_memory(exc: BaseException) -> bool:
+    import duckdb
+
+    return isinstance(exc, duckdb.OutOfMemoryException)

@@ -1,0 +1,334 @@
+"""Raw engine tables -> canonical columns, as Ibis expressions that run where the data is.
+
+Every canonical column is parsed by its ``kind`` (schema.py): text stays text, numbers become
+exact decimals (money, probability) or doubles, dates become dates, risk flags a list of
+strings. A value that cannot be used is not fixed: it sets the row's ``_bad`` column, the
+engine counts those rows, and when the count is not zero ``locate/`` names the first one.
+Nothing here changes a number; missing stays null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from pipereview.names import column_key, fold_case
+from pipereview.schema import MONEY, ROW_COLUMN, STATUSES, TABLES, Column
+
+BAD = "_bad"
+# What a CSV field that means "missing" looks like (the error path's Arrow reader uses it too).
+# The patterns below are shared with the error path (locate/values.py): both judge alike.
+CSV_NULLS = ("", "NULL", "null", "NaN", "nan", "N/A", "n/a", "None")
+NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}([T ].*)?$"
+FLAG_SEPARATORS = r"[;,]"
+FLAGS = dt.Array(dt.string)
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """The canonical expression (with ``_bad``) and what the source lacked."""
+
+    table: ir.Table
+    absent: tuple[str, ...]
+    missing_required: tuple[str, ...]
+
+
+def stripped_names(raw: ir.Table) -> ir.Table:
+    """Column names as matched (``names.column_key``: " Deal ID" is deal_id). Readers refuse
+    two names with one key before this runs; here the first would win."""
+    seen: dict[str, str] = {}
+    for name in raw.columns:
+        seen.setdefault(column_key(name), name)
+    return raw.select(**{new: raw[old] for new, old in seen.items()})
+
+
+# Columns a mapping adds for the steps after parsing (``plan.py``): passed through
+# as they are; ``_m_bad_<column>`` ones are the mapping's own unusable values.
+HIDDEN = "_m_"
+BAD_OF = "_m_bad_"
+
+
+def canonical(
+    raw: ir.Table,
+    table: str,
+    *,
+    csv_text: bool,
+    row_column: str | None = None,
+    scales: dict[str, Decimal] | None = None,
+    per_column: bool = False,
+) -> Canonical:
+    """Parse ``raw`` into the canonical ``table`` columns plus ``_bad`` (and ``_row`` when
+    the reader gives a 0-based input row number in ``row_column``).
+
+    ``csv_text``: every column is CSV text, so the CSV null spellings mean missing.
+    ``scales``: numbers multiplied after parsing, before the range check (a 0-100
+    probability times 0.01). ``per_column``: keep each column's unusable-value condition as
+    ``_m_bad_<column>``, so that an error can name the column from the engine alone.
+    """
+    raw = _prepared(stripped_names(raw), table, csv_text=csv_text)
+    present = set(raw.columns)
+    columns: dict[str, ir.Value] = {}
+    bad: dict[str, ir.BooleanValue] = {}
+    absent: list[str] = []
+    missing: list[str] = []
+    for column in TABLES[table]:
+        if column.name not in present:
+            (missing if column.required else absent).append(column.name)
+            columns[column.name] = ibis.null(column.dtype)
+            continue
+        scale = (scales or {}).get(column.name)
+        parsed, problem = _parse(raw[column.name], column, scale)
+        columns[column.name] = parsed
+        if problem is not None:
+            bad[column.name] = problem.fill_null(False)
+    for name in raw.columns:
+        if name.startswith(BAD_OF):
+            bad[name.removeprefix(BAD_OF)] = raw[name].fill_null(False) | bad.get(
+                name.removeprefix(BAD_OF), ibis.literal(False)
+            )
+        elif name.startswith(HIDDEN):
+            columns[name] = raw[name]
+    flag = ibis.literal(False)
+    for problem in bad.values():
+        flag = flag | problem
+    columns[BAD] = flag
+    if per_column:
+        columns.update({BAD_OF + name: problem for name, problem in bad.items()})
+    if row_column is not None:
+        columns[ROW_COLUMN] = raw[row_column] + 1
+    return Canonical(raw.select(**columns), tuple(absent), tuple(missing))
+
+
+def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
+    """Text made ready for parsing, once per value: CSV null spellings to null and, for
+    columns parsed from text, surrounding blanks trimmed (blank is missing). A separate
+    select, so the parsing below refers to each prepared value by name: inlined, the same
+    CASE would be repeated in every cast and check, and DuckDB allocates working memory per
+    expression node (a 10-row CSV took a second to plan and run)."""
+    kinds = {c.name: c.kind for c in TABLES[table]}
+    columns: dict[str, ir.Value] = {}
+    for name in raw.columns:
+        value = raw[name]
+        if csv_text and value.type().is_string():
+            value = _csv_null(value)
+        if value.type().is_string() and kinds.get(name) in _TRIMMED:
+            value = _blank_to_null(value)
+        columns[name] = value
+    return raw.select(**columns)
+
+
+def clean_text(value: ir.Value, csv_text: bool) -> ir.Value:
+    """A raw value as the parsers read text: CSV null spellings (for CSV text) and blank as
+    null, surrounding blanks trimmed; other types as they are (``_prepared``, per value)."""
+    if not value.type().is_string():
+        return value
+    return _blank_to_null(_csv_null(value) if csv_text else value)
+
+
+def _csv_null(value: ir.StringValue) -> ir.StringValue:
+    return ibis.ifelse(value.isin(CSV_NULLS), ibis.null("string"), value)
+
+
+# The kinds ``_number`` and ``iso_date`` parse from text: they read the prepared value as is.
+_TRIMMED = ("money", "probability", "number", "integer", "date", "rate")
+
+
+def _parse(
+    value: ir.Value, column: Column, scale: Decimal | None = None
+) -> tuple[ir.Value, ir.BooleanValue | None]:
+    """The canonical value and the condition under which the raw value is unusable."""
+    kind, vtype = column.kind, value.type()
+    if vtype.is_null():
+        return ibis.null(column.dtype), None
+    if kind in ("id", "text"):
+        return _text(value)
+    if kind == "status":
+        text, problem = _text(value)
+        return _status(text), problem
+    if kind == "date":
+        return iso_date(value)
+    if kind == "flags":
+        return _flags(value)
+    if kind == "boolean":
+        return boolean(value)
+    return _number(value, column, scale)
+
+
+def _unusable(column: Column) -> tuple[ir.Value, ir.BooleanValue]:
+    """A raw type that cannot hold this column: every row is bad (the error path explains)."""
+    return ibis.null(column.dtype), ibis.literal(True)
+
+
+def _text(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
+    vtype = value.type()
+    if vtype.is_string():
+        return value, None
+    if vtype.is_integer():
+        return value.cast("string"), None
+    if vtype.is_floating():
+        fractional = value.notnull() & (value != value.floor())
+        return value.cast("int64").cast("string"), fractional
+    return _unusable(Column("_", "text", False, ""))
+
+
+def _status(text: ir.StringValue) -> ir.StringValue:
+    """Folded (" Active " is active); blank is missing. A status already canonical (the
+    usual case) is kept as it is, so the fold runs only on the others."""
+    folded = fold_case(text)
+    folded = ibis.ifelse(folded == "", ibis.null("string"), folded)
+    return ibis.ifelse(text.isin(STATUSES), text, folded)
+
+
+def _blank_to_null(value: ir.StringValue) -> ir.StringValue:
+    """Trimmed, blank as null (NULLIF: the value is written once in the SQL, not twice)."""
+    return value.strip().nullif("")
+
+
+def _scaled(number: ir.NumericValue, target: str, scale: Decimal | None) -> ir.NumericValue:
+    """``number`` times the mapping's ``scale`` (exact for decimals), back in ``target``."""
+    if scale is None:
+        return number
+    if target == "float64":
+        return number * ibis.literal(float(scale))
+    # Ibis types the product as decimal(18,6) and would drop a cast to that as a no-op, but
+    # the engines compute it with scale 12: cast through the wide type to round it back.
+    product = number * ibis.literal(scale, "decimal(18,6)")
+    return product.cast("decimal(38,12)").cast(target)
+
+
+def _number(
+    value: ir.Value, column: Column, scale: Decimal | None = None
+) -> tuple[ir.Value, ir.BooleanValue | None]:
+    vtype, target = value.type(), column.dtype
+    if vtype.is_string():
+        text = value  # trimmed, blank as null (``_prepared``)
+        exact = text.try_cast(target)
+        if target != "float64":  # exponent forms ("1e3") go through a double
+            exact = exact.coalesce(_from_double(text.try_cast("float64"), target))
+        problem = text.notnull() & (~text.re_search(NUMBER) | exact.isnull())
+        number = _scaled(exact, target, scale)
+    elif vtype.is_floating():
+        # Checked on the double itself (a comparison, no second cast): finite and, for a
+        # decimal column, below 10^(precision - scale) so that the cast fits.
+        finite = ibis.ifelse(value.isnan(), ibis.null("float64"), value)
+        number = _scaled(_from_double(finite, target), target, scale)
+        bound = _DECIMAL_BOUNDS.get(target)
+        fits = ~finite.isinf() if bound is None else finite.abs() < bound
+        checked = finite if scale is None else number
+        return number, finite.notnull() & (~fits | _out_of_range(checked, column))
+    elif vtype.is_integer() or vtype.is_decimal():
+        number = _scaled(value.try_cast(target), target, scale)
+        problem = value.notnull() & number.isnull()
+    else:
+        return _unusable(column)
+    return number, problem | _out_of_range(number, column)
+
+
+def _from_double(value: ir.FloatingValue, target: str) -> ir.Value:
+    """A double as the decimal its writer meant. Below 10^11 an amount of up to 4 places
+    has at most 15 digits, which every double keeps, so rounding to 4 places recovers it.
+    Above, a double keeps the written decimal only as its shortest text (90071992547409.9
+    is held as ...409.90625, which 4 places would keep as ...409.9062), so the amount goes
+    through that text; this rare path costs a string per value."""
+    if target != MONEY:
+        return value.try_cast(target)  # probabilities (<= 1) keep all 6 places
+    return ibis.ifelse(
+        value.abs() < 1e11, value.try_cast(MONEY), value.cast("string").try_cast(MONEY)
+    )
+
+
+# A double at or above these cannot fit the canonical decimal types: 10^(precision - scale),
+# less half the last place a double that large keeps (it would round up to 10^14).
+MONEY_DOUBLE_BOUND = 1e14 - 0.05
+_DECIMAL_BOUNDS = {MONEY: MONEY_DOUBLE_BOUND, "decimal(18,6)": 1e12, "decimal(18,8)": 1e10}
+
+
+def _out_of_range(number: ir.NumericValue, column: Column) -> ir.BooleanValue:
+    """Negative days; a probability outside [0, 1] (checked before any rounding); an
+    infinite double ("1e400" parses as one)."""
+    if column.kind == "integer":
+        return (number < 0) | number.isinf()
+    if column.kind == "number":
+        return number.isinf()
+    if column.kind == "probability":
+        return (number < 0) | (number > 1)
+    if column.kind == "rate":
+        return number <= 0
+    return ibis.literal(False)
+
+
+def iso_date(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
+    """A date from a date, a timestamp, or prepared ISO text (a date-time is read as its
+    first 10 characters); and when the value is unusable."""
+    vtype = value.type()
+    if vtype.is_date():
+        return value, None
+    if vtype.is_timestamp():
+        return value.date(), None
+    if not vtype.is_string():
+        return _unusable(Column("_", "date", False, ""))
+    text = value  # trimmed, blank as null (``_prepared``)
+    parsed = text.substr(0, 10).try_cast("date")
+    problem = text.notnull() & (~text.re_search(DATE_SHAPE) | parsed.isnull())
+    return parsed, problem
+
+
+def _clean_flags(flags: ir.ArrayValue) -> ir.ArrayValue:
+    """Trim every flag and drop empty ones."""
+    trimmed = flags.map(lambda flag: flag.strip())
+    return trimmed.filter(lambda flag: (flag != "").fill_null(False))
+
+
+def _json_flags(body: ir.StringValue) -> ir.ArrayValue:
+    """The elements of a JSON array's body as text, in plain string functions every engine
+    has: quoted elements keep their commas (["budget, cut"] is one flag), unquoted nulls are
+    dropped ([null] is no flag). Escaped quotes inside an element are not supported."""
+    for _ in range(2):  # two passes drop consecutive nulls too
+        body = body.re_replace(r"(^|,)\s*null\s*(,|$)", ",")
+    body = body.re_replace(r",(\s*,)+", ",").re_replace(r"^[\s,]+|[\s,]+$", "")
+    quoted = body.contains('"')
+    inner = body.re_replace(r'^\s*"|"\s*$', "")
+    return ibis.ifelse(quoted, inner.re_split(r'"\s*,\s*"'), body.re_split(r"\s*,\s*"))
+
+
+def _flags(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
+    """A list, a JSON-array string or a ';'/','-separated string -> list of strings."""
+    vtype = value.type()
+    if vtype.is_array():
+        return _clean_flags(value.cast(FLAGS)), None
+    if not vtype.is_string():
+        return _unusable(Column("_", "flags", False, ""))
+    text = value.strip()
+    is_json = text.startswith("[")
+    unclosed = is_json & ~text.endswith("]")
+    body = text.substr(1, text.length() - 2)
+    flags = ibis.ifelse(is_json, _json_flags(body), text.re_split(FLAG_SEPARATORS))
+    return _clean_flags(flags), unclosed
+
+
+TRUE_TEXT = ("true", "t", "yes", "y", "1")
+FALSE_TEXT = ("false", "f", "no", "n", "0")
+
+
+def boolean(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
+    """A boolean from a boolean, a number (0 is false) or text (true/false, t/f, yes/no,
+    y/n, 1/0; trimmed, A-Z case-insensitive; blank is missing). Other text is unusable."""
+    vtype = value.type()
+    if vtype.is_boolean():
+        return value, None
+    if vtype.is_integer() or vtype.is_floating() or vtype.is_decimal():
+        return value != 0, None
+    if not vtype.is_string():
+        return _unusable(Column("_", "boolean", False, ""))
+    # lower() decides here exactly as the A-Z fold would (decisions D16): the only capitals
+    # outside A-Z that lower into ASCII become i, k or a-ring, and no boolean word has
+    # them. The per-row translate of fold_case is costly on every row of a large export.
+    folded = value.strip().lower()
+    known = folded.isin(TRUE_TEXT + FALSE_TEXT)
+    parsed = ibis.ifelse(known, folded.isin(TRUE_TEXT), ibis.null("boolean"))
+    return parsed, value.notnull() & (folded != "") & ~known

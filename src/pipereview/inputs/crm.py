@@ -1,0 +1,118 @@
+"""A CRM export's tables read through a mapping: the stage table first, then the deals
+(which take probability, status and stage from it), then the reps, or, when there is no
+reps input, the deals' owners. The rep figures the mapping derives from the deals come
+later (``figures.py``), after any currency conversion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis.expr.types as ir
+
+from pipereview.engines import Engine
+from pipereview.errors import InputError
+from pipereview.inputs.canonical import canonical
+from pipereview.inputs.loaded import Finding, Loaded
+from pipereview.inputs.mapping import Field, Mapping, TableMapping
+from pipereview.inputs.plan import MappingPlan
+from pipereview.inputs.read import load
+from pipereview.names import fold_case
+
+
+def load_stages(engine: Engine, mapping: Mapping, stages: Any, as_of: dt.date) -> ir.Table | None:
+    """The canonical stage table: the ``stages`` input (columns per ``[stages]``) or the
+    mapping's inline ``[stages.values]``; None when there is neither."""
+    spec = mapping.stages
+    if stages is None and (spec is None or spec.values is None):
+        if spec is not None and spec.fields:
+            raise InputError(
+                "the mapping describes a stage table, but none was given",
+                hint="pass the pipeline stages export with --stages FILE",
+            )
+        return None
+    if stages is not None:
+        plan = MappingPlan(
+            TableMapping(fields=spec.fields, deleted=spec.deleted) if spec else TableMapping(),
+            as_of,
+        )
+        loaded = load(engine, stages, "stages", plan)
+    else:
+        assert spec is not None and spec.values is not None
+        rows = [{"stage": key, **values} for key, values in spec.values.items()]
+        columns = sorted({k for row in rows for k in row})
+        records = [{c: row.get(c) for c in columns} for row in rows]
+        loaded = load(engine, records, "stages", MappingPlan(TableMapping(), as_of))
+        loaded.source = "the mapping's [stages.values]"
+    loaded.ensure_checked()
+    table = loaded.table
+    twice = (
+        table.group_by(key=fold_case(table.stage))
+        .aggregate(n=table.count())
+        .filter(lambda t: t.n > 1)
+    )
+    repeated = engine.rows(twice.order_by("key").limit(1))
+    if repeated:
+        raise InputError(
+            f"stage {repeated[0]['key']!r} is listed {repeated[0]['n']} times",
+            source=loaded.source,
+            column="stage",
+            hint="a stage table has one row per stage (names compared trimmed and A-Z "
+            "case-insensitively)",
+        )
+    return table
+
+
+def reps_from_deals(engine: Engine, deals: Loaded) -> Loaded:
+    """With no reps input, the reps are the deals' distinct owners (by ``rep_id``), every
+    other rep column missing (a mapping's ``derive`` then fills the figures)."""
+    deals.ensure_checked()
+    d = deals.table
+    owners = d.filter(d.rep_id.notnull()).select("rep_id").distinct().order_by("rep_id")
+    parsed = canonical(owners, "reps", csv_text=False)
+    table = engine.materialize(parsed.table)
+    n = int(engine.one(table.aggregate(n=table.count()))["n"])
+    loaded = Loaded(engine, None, "reps", table, "the deals' owners", parsed.absent, checked=True)
+    loaded.findings = (
+        Finding(
+            "reps_from_deals",
+            "info",
+            n,
+            f"No reps input: the reps are the {n} distinct owners (rep_id) of the deals.",
+        ),
+    )
+    return loaded
+
+
+def load_mapped(
+    engine: Engine,
+    deals: Any,
+    reps: Any,
+    mapping: Mapping,
+    stages: Any,
+    as_of: dt.date,
+    sheet: str | None = None,
+) -> tuple[Loaded, Loaded]:
+    """Deals and reps read through ``mapping``, with the stage table (the rep figures it
+    derives come after any currency conversion: ``derive``)."""
+    loaded_deals = load_mapped_deals(engine, deals, mapping, stages, as_of, sheet)
+    if reps is None:
+        return loaded_deals, reps_from_deals(engine, loaded_deals)
+    loaded_reps = load(engine, reps, "reps", MappingPlan(mapping.reps, as_of), sheet)
+    return loaded_deals, loaded_reps
+
+
+def load_mapped_deals(
+    engine: Engine,
+    deals: Any,
+    mapping: Mapping,
+    stages: Any,
+    as_of: dt.date,
+    sheet: str | None = None,
+) -> Loaded:
+    """The deals alone read through ``mapping`` (with its stage table)."""
+    stage_table = load_stages(engine, mapping, stages, as_of)
+    deals_column = mapping.stages.deals_column if mapping.stages is not None else None
+    key = Field(column=deals_column) if deals_column is not None else None
+    return load(engine, deals, "deals", MappingPlan(mapping.deals, as_of, stage_table, key), sheet)

@@ -1,0 +1,236 @@
+"""The error path: re-read an input in Arrow to name the file, row, column and value.
+
+The engine (``canonical.py``) parses and checks every input where it lives and only counts
+the rows it cannot use. When that count is not zero, this module re-scans the source row by
+row with the same rules (``kind`` in schema.py) and raises the ``InputError`` that says where
+the first bad value is. It never runs when the input is good.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipereview.errors import InputError
+from pipereview.inputs.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
+from pipereview.inputs.files import RawTable
+from pipereview.names import column_key
+from pipereview.schema import ROW_COLUMN, TABLES, Column
+
+MONEY_BOUND = 1e14  # DECIMAL(18,4) holds 14 digits before the point
+
+
+@dataclass(frozen=True)
+class CanonicalTable:
+    """Canonical columns (plus ``_row``) and what was missing from the source."""
+
+    data: pa.Table
+    source: str
+    absent_columns: tuple[str, ...]
+
+
+def recheck(raw: RawTable, table: str) -> CanonicalTable:
+    """Check and convert ``raw`` into canonical ``table`` columns by the engine's rules, in
+    Arrow; raise the InputError naming the first unusable value."""
+    data = raw.data.rename_columns([column_key(name) for name in raw.data.column_names])
+    if data.num_rows == 0:
+        raise InputError(
+            "has no records",
+            source=raw.source,
+            hint=f"the {table} input needs a header and at least one row",
+        )
+    present = set(data.column_names)
+    columns: dict[str, pa.Array] = {ROW_COLUMN: pa.array(range(1, data.num_rows + 1), pa.int64())}
+    absent = []
+    for column in TABLES[table]:
+        if column.name not in present:
+            if column.required:
+                close = difflib.get_close_matches(column.name, data.column_names, n=1)
+                raise InputError(
+                    "required column is missing",
+                    source=raw.source,
+                    column=column.name,
+                    hint=f"did you mean {close[0]!r}?"
+                    if close
+                    else f"columns found: {', '.join(data.column_names[:12])}",
+                )
+            absent.append(column.name)
+            columns[column.name] = _convert(pa.nulls(data.num_rows), column, raw.source)
+            continue
+        values = data.column(column.name).combine_chunks()
+        columns[column.name] = _convert(values, column, raw.source)
+    return CanonicalTable(pa.table(columns), raw.source, tuple(absent))
+
+
+def _fail(
+    values: pa.Array,
+    bad: pa.Array,
+    column: Column,
+    source: str,
+    message: str,
+    hint: str | None = None,
+) -> InputError:
+    """An error at the first row where ``bad`` is true."""
+    index = pc.index(pc.fill_null(bad, False), True).as_py()
+    value = values[index].as_py()
+    return InputError(
+        f"{message}: {value!r}", source=source, row=index + 1, column=column.name, hint=hint
+    )
+
+
+def _convert(values: pa.Array, column: Column, source: str) -> pa.Array:
+    if column.kind in ("id", "text", "status"):
+        return values if pa.types.is_string(values.type) else _as_text(values, column, source)
+    if column.kind == "date":
+        return _to_date(values, column, source)
+    if column.kind == "flags":
+        return _to_flags(values, column, source)
+    return _to_number(values, column, source)  # money, number, integer, probability
+
+
+def _as_text(values: pa.Array, column: Column, source: str) -> pa.Array:
+    if pa.types.is_large_string(values.type) or pa.types.is_dictionary(values.type):
+        return values.cast(pa.string())
+    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+        if pa.types.is_floating(values.type):
+            fractional = pc.not_equal(values, pc.floor(values))
+            if pc.any(fractional).as_py():
+                raise _fail(values, fractional, column, source, "expected text or an id")
+            values = values.cast(pa.int64())
+        return values.cast(pa.string())
+    if pa.types.is_null(values.type):
+        return values.cast(pa.string())
+    raise InputError(f"expected text, found {values.type}", source=source, column=column.name)
+
+
+def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
+    if pa.types.is_null(values.type):
+        return values.cast(pa.float64())
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(pa.string())
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        trimmed = pc.utf8_trim_whitespace(values)
+        trimmed = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
+        bad = pc.invert(pc.match_substring_regex(trimmed, NUMBER))
+        if pc.any(bad).as_py():
+            raise _fail(
+                values,
+                bad,
+                column,
+                source,
+                "not a number",
+                hint="write plain numbers such as 1200.50, without currency signs",
+            )
+        numbers = trimmed.cast(pa.float64())
+    elif (
+        pa.types.is_integer(values.type)
+        or pa.types.is_floating(values.type)
+        or pa.types.is_decimal(values.type)
+    ):
+        numbers = values.cast(pa.float64())
+    else:
+        raise InputError(
+            f"expected a number, found {values.type}", source=source, column=column.name
+        )
+    numbers = pc.if_else(pc.is_nan(numbers), None, numbers)  # pandas writes missing as NaN
+    infinite = pc.is_inf(numbers)
+    if pc.any(infinite).as_py():
+        raise _fail(values, infinite, column, source, "not a finite number")
+    if column.kind == "money":
+        bound = MONEY_BOUND if pa.types.is_string(values.type) else MONEY_DOUBLE_BOUND
+        huge = pc.greater_equal(pc.abs(numbers), bound)
+        if pc.any(huge).as_py():
+            raise _fail(
+                values,
+                huge,
+                column,
+                source,
+                "too large for an amount",
+                hint="amounts must be below 10^14, i.e. 100 trillion",
+            )
+    if column.kind == "integer":
+        negative = pc.less(numbers, 0)
+        if pc.any(negative).as_py():
+            raise _fail(values, negative, column, source, "must not be negative")
+    if column.kind == "probability":
+        outside = pc.or_(pc.less(numbers, 0), pc.greater(numbers, 1))
+        if pc.any(outside).as_py():
+            bad_values = pc.filter(numbers, pc.fill_null(outside, False))
+            looks_percent = pc.all(
+                pc.and_(pc.greater(bad_values, 1), pc.less_equal(bad_values, 100))
+            ).as_py()
+            raise _fail(
+                values,
+                outside,
+                column,
+                source,
+                "must be between 0 and 1",
+                hint="this looks like a 0-100 scale; divide by 100" if looks_percent else None,
+            )
+    return numbers
+
+
+def _to_date(values: pa.Array, column: Column, source: str) -> pa.Array:
+    if pa.types.is_date32(values.type) or pa.types.is_null(values.type):
+        return values.cast(pa.date32())
+    if pa.types.is_date64(values.type) or pa.types.is_timestamp(values.type):
+        return values.cast(pa.date32())
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        raise InputError(f"expected a date, found {values.type}", source=source, column=column.name)
+    trimmed = pc.utf8_trim_whitespace(values)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
+    head = pc.utf8_slice_codeunits(trimmed, 0, 10)
+    shaped = pc.match_substring_regex(trimmed, DATE_SHAPE)
+    parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
+    bad = pc.or_(pc.invert(shaped), pc.and_(pc.is_valid(trimmed), pc.is_null(parsed)))
+    if pc.any(bad).as_py():
+        raise _fail(values, bad, column, source, "not a date", hint="write dates as YYYY-MM-DD")
+    return parsed.cast(pa.date32())
+
+
+def _to_flags(values: pa.Array, column: Column, source: str) -> pa.Array:
+    """A list, a JSON-array string or a ';'-separated string -> list<string> (no empties)."""
+    if pa.types.is_null(values.type):
+        return _drop_empty(values.cast(pa.list_(pa.string())))
+    if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+        if not pa.types.is_string(values.type.value_type):
+            values = values.cast(pa.list_(pa.string()))
+        return _drop_empty(values.cast(pa.list_(pa.string())))
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        raise InputError(
+            f"expected a list of flags, found {values.type}",
+            source=source,
+            column=column.name,
+            hint="use a list, a JSON array or 'a;b'",
+        )
+    text = pc.utf8_trim_whitespace(values)
+    is_json = pc.starts_with(text, "[")
+    unclosed = pc.and_(is_json, pc.invert(pc.ends_with(text, "]")))
+    if pc.any(unclosed).as_py():
+        raise _fail(
+            values,
+            unclosed,
+            column,
+            source,
+            "not a JSON array",
+            hint='use a JSON array such as ["a", "b"] or \'a;b\'',
+        )
+    body = pc.if_else(is_json, pc.utf8_slice_codeunits(text, 1, -1), text)
+    body = pc.if_else(is_json, pc.replace_substring(body, '"', ""), body)
+    return _drop_empty(pc.split_pattern_regex(body, FLAG_SEPARATORS))
+
+
+def _drop_empty(lists: pa.Array) -> pa.Array:
+    """Trim every flag and drop empty ones; a missing list becomes an empty one (no flags)."""
+    lists = lists.cast(pa.list_(pa.string()))
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    parents = pc.list_parent_indices(lists)
+    keep = pc.and_(pc.is_valid(flat), pc.not_equal(flat, ""))
+    kept_parents = pc.filter(parents, keep).to_numpy(zero_copy_only=False)
+    counts = np.bincount(kept_parents, minlength=len(lists)) if len(lists) else np.zeros(0)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pc.filter(flat, keep))

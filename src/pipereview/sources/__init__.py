@@ -1,1 +1,0 @@
-"""Canonical readers, engines, data-quality checks and fingerprints."""
