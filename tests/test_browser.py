@@ -92,18 +92,65 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return api.generate_demo(tmp_path_factory.mktemp("demo"), n_deals=800, n_reps=12)
 
 
+# Every element no wider than its box (SVG internals aside), and the page no wider than
+# the window: what a reader would see as something cut off or a sideways scroll.
+OVERFLOW = """() => {
+  const out = [];
+  if (document.documentElement.scrollWidth > window.innerWidth)
+    out.push(`page ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest("svg") || el.clientWidth === 0) continue;
+    if (el.scrollWidth > el.clientWidth + 1)
+      out.push(`${el.tagName}#${el.id}.${el.className} ${el.scrollWidth} > ${el.clientWidth}`);
+  }
+  return out;
+}"""
+# Every SVG text inside its SVG's box: a label drawn past the frame is cut in print.
+SVG_TEXT = """() => {
+  const out = [];
+  for (const svg of document.querySelectorAll("svg")) {
+    const box = svg.getBoundingClientRect();
+    for (const t of svg.querySelectorAll("text")) {
+      const r = t.getBoundingClientRect();
+      if (r.width === 0) continue;
+      if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 ||
+          r.bottom > box.bottom + 1) out.push(t.textContent);
+    }
+  }
+  return out;
+}"""
+
+
+def looks_right(page: Page, name: str) -> None:
+    """At 1280 and 800 pixels: nothing wider than its box, every chart label inside its
+    chart, the forecast above the deal lists; a screenshot of each width kept."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width in (1280, 800):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate(OVERFLOW) == [], width
+        assert page.evaluate(SVG_TEXT) == [], width
+        tops = {
+            part: page.locator(part).first.bounding_box()["y"]  # type: ignore[index]
+            for part in ("#summary", "#forecast", "#reps", "#deals", "#quality", "footer")
+        }
+        assert list(tops) == sorted(tops, key=tops.__getitem__), tops
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+
+
 def test_the_html_report_loads_offline(browser: Browser, tmp_path: Path, demo) -> None:  # type: ignore[no-untyped-def]
     report = api.build_report(*demo, as_of=AS_OF, policy=POLICY)
     page_file = tmp_path / "report.html"
     page_file.write_text(render_html(report), encoding="utf-8")
     watched = Watched(browser, page_file.as_uri())
     watched.page.goto(page_file.as_uri())
+    # the quarter against quota by manager, and pipeline by stage
     assert watched.page.locator("figure.chart svg").count() == 2
     assert watched.page.locator("#reps tbody tr").count() == 12
     text = watched.page.inner_text("#headline")
-    assert "Total pipeline" in text and "Win rate" in text
-    ARTIFACTS.mkdir(exist_ok=True)
-    watched.page.screenshot(path=str(ARTIFACTS / "demo-report.png"), full_page=True)
+    for card in ("Quota attainment", "Commit forecast", "Gap to quota", "Coverage", "Pace"):
+        assert card in text
+    assert watched.page.locator("#summary .deals tbody tr").count() == 8
+    looks_right(watched.page, "demo-report")
     watched.page.emulate_media(media="print")  # the print stylesheet loads cleanly too
     watched.clean()
 
@@ -153,10 +200,12 @@ def test_the_dashboard_logs_in_and_navigates(browser: Browser, dashboard: str) -
     page.fill("#token", TOKEN)
     page.click("#login button")
     assert page.url == dashboard + "/"
-    # history, weighted vs total, by stage, and the quarter's flow (a waterfall)
+    # the quarter by manager, history, by stage, and the quarter's flow (a waterfall)
     assert page.locator("figure.chart svg").count() == 4
     assert "Open pipeline flow since 2026-11-13" in page.inner_text("#flow h2")
     assert "Changes since 2026-11-13" in page.inner_text("#changes h2")
+    looks_right(page, "dashboard-overview")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.locator("#reps tbody tr td a").first.click()
     assert page.url.startswith(dashboard + "/reps/")
     assert "Every rule's verdict" in page.inner_text("body")

@@ -317,16 +317,24 @@ def test_the_cli_shows_the_changes(store: Path, tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    assert "## Changes since 2026-11-10" in done.stdout
+    assert "## What moved since 2026-11-10" in done.stdout
     assert (
         "- **Total pipeline:** $1.8K ($1,750.00), -$3,750.00 (-68.2%) since 2026-11-10"
         in done.stdout
     )
-    assert "| Resolved stalls | 3 | $3,200.00 | B, J, E |" in done.stdout
-    assert "- r1 (Quota ach.): 50% → 62% (+12 pts)" in done.stdout
+    assert "Resolved stalls: 3 ($3.2K)" in done.stdout
+    assert "- r1 (Quota achievement): 50% → 62% (+12 pts)" in done.stdout
     assert "(history)" in done.stdout
-    table = subprocess.run(
+    summary = subprocess.run(
         [*base, "--as-of", "2026-11-17", "--format", "table"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    words = " ".join(summary.stdout.split())  # lines wrap at the terminal's width
+    assert "What moved" in words and "Resolved stalls: 3 ($3.2K)" in words
+    table = subprocess.run(
+        [*base, "--as-of", "2026-11-17", "--format", "table", "--full"],
         capture_output=True,
         text=True,
         check=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,13 +16,18 @@ from pipereview.report import Report
 SCHEMA = Path(__file__).parents[1] / "src" / "pipereview" / "schemas" / "report.schema.json"
 
 
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``pipereview ARGS`` in a subprocess (``env`` added to this one's environment; a
+    terminal table is 120 columns wide unless ``env`` says otherwise)."""
     return subprocess.run(
         [sys.executable, "-m", "pipereview", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=300,
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
     )
 
 
@@ -50,7 +56,7 @@ def test_report_json_to_file_validates_against_schema(small_files, tmp_path: Pat
 
 def test_report_formats_to_stdout(small_files) -> None:
     for fmt, marker in (
-        ("table", "Pipeline summary"),
+        ("table", "Where the quarter will land"),
         ("markdown", "# Pipeline review"),
         ("json", '"schema_version"'),
     ):
@@ -133,16 +139,17 @@ def test_explain_and_validate(small_files) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("D1: 2 of 4 rule verdicts raise a flag\n")
     # D1 closes 2026-12-15: not past it on 2026-11-20, 1 day past it on 2026-12-16
-    assert "[ok] past_close_date: Deal D1's close date 2026-12-15 is not before 2026-11-20" in (
-        proc.stdout
-    )
+    assert (
+        "[ok] Past its close date (past_close_date): Deal D1's close date 2026-12-15 is not "
+        "before 2026-11-20"
+    ) in proc.stdout
     later = run("explain", "D1", *files, "--as-of", "2026-12-16")
     assert later.stdout.startswith("D1: 3 of 4 rule verdicts raise a flag\n")
     assert "is still active 1 day after its close date 2026-12-15" in later.stdout
-    assert "[FLAG warning] stalled_deal: Deal D1 in stage Proposal" in proc.stdout
-    assert "[FLAG warning] at_risk_deal: Deal D1 carries 2 risk flags" in proc.stdout
+    assert "[FLAG warning] Stalled (stalled_deal): Deal D1 in stage Proposal" in proc.stdout
+    assert "[FLAG warning] At risk (at_risk_deal): Deal D1 carries 2 risk flags" in proc.stdout
     quiet = run("explain", "R1", "--deals", small_files[0], "--reps", small_files[1])
-    assert "[ok] needs_coaching: " in quiet.stdout
+    assert "[ok] Needs coaching (needs_coaching): " in quiet.stdout
     unknown = run("explain", "NOPE", "--deals", small_files[0], "--reps", small_files[1])
     assert unknown.returncode == 1 and "no deal or rep with id 'NOPE'" in unknown.stderr
     checked = run("validate", "--deals", small_files[0], "--reps", small_files[1])
@@ -220,3 +227,44 @@ def test_memory_limit_beside_a_postgres_store_computes_in_duckdb(tmp_path: Path)
     )
     with pytest.raises(typer.BadParameter, match="leave out --engine, --memory-limit"):
         engine_for(EngineName.duckdb, "1GB", None, None, source=url)
+
+
+def test_output_problems_fail_before_the_report_is_computed(tmp_path: Path) -> None:
+    # the deals file does not exist: a check made after the report would name it instead
+    base = ["report", "--deals", tmp_path / "missing.csv", "--reps", tmp_path / "r.csv"]
+    wrong = run(*base, "--format", "pdf", "--output", tmp_path / "r.html")
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith(f"error: {tmp_path / 'r.html'}: a .html file would get PDF")
+    nodir = run(*base, "--format", "md", "--output", tmp_path / "no" / "r.md")
+    assert nodir.returncode == 1 and "does not exist" in nodir.stderr
+    assert "missing.csv" not in nodir.stderr
+    forecast = run("forecast", "--deals", tmp_path / "missing.csv", "--reps", tmp_path / "r.csv",
+                   "--format", "json", "--output", tmp_path / "f.pdf")  # fmt: skip
+    assert forecast.returncode == 1 and "a .pdf file would get JSON" in forecast.stderr
+    full = run(*base, "--format", "json", "--full")
+    assert full.returncode == 2 and "--full" in full.stderr
+
+
+def test_cli_habits(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    assert run("--version").stdout == f"pipereview {version('pipereview')}\n"
+    short, long = run("-h"), run("--help")
+    assert short.returncode == 0 and short.stdout == long.stdout
+    panel = short.stdout.split("Commands")[1]
+    commands = [line.split()[1] for line in panel.splitlines() if line.startswith("│ ")]
+    assert commands[:3] == ["report", "validate", "demo"]
+    for command in ("report", "forecast", "velocity", "flow", "explain", "serve", "snapshot"):
+        shown = run(command, "-h", env={"COLUMNS": "200"}).stdout
+        for python_type in ("<str>", "<bool>", "<path>", "<list[str]>", "<int>"):
+            assert python_type not in shown, (command, python_type)
+    report_help = " ".join(run("report", "-h", env={"COLUMNS": "200"}).stdout.split())
+    assert "--deals FILE Deals file" in report_help and "--as-of DATE" in report_help
+    assert "Required, unless --source" in report_help
+    presets = run("preset", "list")
+    assert presets.returncode == 0
+    assert [line.split()[0] for line in presets.stdout.splitlines()] == [
+        "salesforce",
+        "salesforce-report",
+        "hubspot",
+    ]

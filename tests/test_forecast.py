@@ -1516,10 +1516,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return paths
 
 
-def _cli(files: list[Path], *args: str) -> Any:
+def _cli(files: list[Path], *args: str, columns: int | None = None) -> Any:
     deals, reps, policy = files
     options = ("--deals", deals, "--reps", reps, "--policy", policy, "--as-of", "2026-03-15")
-    return run("forecast", *options, *args)
+    return run("forecast", *options, *args, env={"COLUMNS": str(columns)} if columns else None)
 
 
 def test_cli_json_is_the_api_forecast(files: list[Path], forecast: api.Forecast) -> None:
@@ -1539,8 +1539,12 @@ def test_cli_table_by_manager(files: list[Path]) -> None:
     for name in ("Mia (M1)", "Max (M2)", "Vera (V1)", "X9", "Company"):
         assert name in out, name
     assert "Ann (R1)" not in out  # reps are not a manager level row
-    assert "$97,000.25" in out  # V1's open pipeline: 45000.25 + 46000 + 6000
     assert "$121,000.75" in out  # V1's best-case forecast
+    # 120 columns (a pipe's default) leave the least needed columns out, and say which
+    assert "Not shown at this width: Commit, Best case, Pipeline" in out
+    wide = _cli(files, "--by", "manager", columns=220).stdout
+    assert "$97,000.25" in wide  # V1's open pipeline: 45000.25 + 46000 + 6000
+    assert "Not shown at this width" not in wide
 
 
 def test_cli_unknown_period_is_one_line_exit_1(files: list[Path]) -> None:

@@ -28,3 +28,14 @@ def test_golden(small_files: tuple[Path, Path], fmt: str, suffix: str) -> None:
     if os.environ.get("PIPEREVIEW_UPDATE_GOLDEN"):
         path.write_text(rendered, encoding="utf-8")
     assert rendered == path.read_text(encoding="utf-8")
+
+
+def test_golden_full_table(small_files: tuple[Path, Path]) -> None:
+    """``report --full``: every section and list, in the report's order, 120 columns."""
+    from pipereview.render.table import render_table
+
+    rendered = render_table(build_report(*small_files, as_of=AS_OF), 120, full=True)
+    path = GOLDEN / "small_report_full.txt"
+    if os.environ.get("PIPEREVIEW_UPDATE_GOLDEN"):
+        path.write_text(rendered, encoding="utf-8")
+    assert rendered == path.read_text(encoding="utf-8")

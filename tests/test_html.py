@@ -18,8 +18,8 @@ import pytest
 from pipereview.api import build_report, generate_demo
 from pipereview.render import render
 from pipereview.render.html import render_html
+from pipereview.render.numbers import cell, compact_money
 from pipereview.render.pdf import render_pdf
-from pipereview.render.text import cell, compact_money
 
 from .conftest import AS_OF
 
@@ -37,10 +37,12 @@ class _Text(HTMLParser):
         super().__init__()
         self.depth = 0
         self.lines: list[str] = []
+        self.joined = False  # after a <wbr>: the word goes on
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.SKIP:
             self.depth += 1
+        self.joined = tag == "wbr"
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP:
@@ -49,7 +51,11 @@ class _Text(HTMLParser):
     def handle_data(self, data: str) -> None:
         text = " ".join(data.split())
         if text and not self.depth:
-            self.lines.append(text)
+            if self.joined and self.lines:
+                self.lines[-1] += text
+            else:
+                self.lines.append(text)
+        self.joined = False
 
 
 def text_of(html: str) -> str:
@@ -71,24 +77,31 @@ def test_the_page_is_self_contained(small_report) -> None:  # type: ignore[no-un
     # the only absolute URLs are SVG's XML namespaces, which are names, not requests
     urls = set(re.findall(r"https?://[^\s\"'<>)]+", page))
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
-    assert page.count("<svg") == 2  # weighted vs total, pipeline by stage
+    assert page.count("<svg") == 2  # the quarter against quota by manager, pipeline by stage
     assert "default-src 'none'" in page
-    assert "@page { size: A4;" in page
+    assert "@page { size: A4;" in page and "@page wide { size: A4 landscape;" in page
     assert "@page { size: Letter;" in render_html(small_report, "Letter")
 
 
 def test_the_page_reads_naturally(small_report) -> None:  # type: ignore[no-untyped-def]
     text = text_of(render_html(small_report))
+    # the quarter first: attainment, commit and best-case forecasts, gap, coverage, pace
+    assert text.index("Where the quarter will land") < text.index("Forecast FY2026-Q4")
+    assert "Quota attainment\n53%\n$40.0K closed of $75.0K" in text
+    assert "Gap to quota\n$35.0K\n$35,000.00" in text and "Coverage\n4.43x" in text
     # headline KPIs: compact money with the exact figure beside it, rates as percentages
     assert "Total pipeline\n$270.0K\n$270,000.00" in text
-    assert "Win rate\n75%" in text
-    # a flagged deal names its owner, stage, value and probability, then why
-    assert "D1\nAda Lovelace\nProposal\n$100,000.00\n50%\n30.00\nDeal D1 in stage" in text
+    assert "Win rate\n57%" not in text and "Win rate\n75%" in text
+    # a flagged deal names its owner, stage, close date, value and probability, then why
+    # in words that do not repeat them
+    assert "D1\nAda Lovelace\nProposal\n2026-12-15\n$100,000.00\n50%\n30 days in stage" in text
     # a deal whose rep is not in the reps input shows its rep id
-    assert "D8\nR9\nProspecting\n$5,000.00" in text
+    assert "D8\nR9\nProspecting\n2026-12-20\n$5,000.00" in text
     # top opportunities: id, value and probability
     assert "D1 ($100.0K, 50%), D2 ($50.0K, 80%)" in text
-    assert "No data-quality findings." not in text and "duplicate_deal_id" in text
+    assert "No data-quality findings." not in text and "Repeated deal ids" in text
+    # the fingerprints close the page
+    assert text.rstrip().endswith("schema 1.2 · as of 2026-11-20")
 
 
 def test_the_demo_page_text_matches_the_golden(tmp_path: Path) -> None:
@@ -142,8 +155,11 @@ def test_the_pdf_has_pages_and_the_headline_numbers(small_report) -> None:  # ty
     width, height = (float(v) for v in letter.pages[0].mediabox.upper_right)
     assert (round(width), round(height)) == (612, 792)  # US Letter
     first = a4.pages[0].extract_text()
-    for headline in ("$270.0K", "$98.5K", "75%", "Pipeline review — as of 2026-11-20"):
+    # page 1 is the executive summary: the quarter, the risk, who needs help
+    for headline in ("Pipeline review — FY2026-Q4, as of 2026-11-20", "53%", "$40.0K", "4.43x"):
         assert headline in first
+    assert "Where the risk is" in first and "Who needs help" in first
+    assert "Deals to look at" not in first
     everything = "".join(p.extract_text() for p in a4.pages)
     assert "Ada Lovelace" in everything and "Stalled deals" in everything
 
@@ -151,12 +167,22 @@ def test_the_pdf_has_pages_and_the_headline_numbers(small_report) -> None:  # ty
 def test_the_markdown_summary_is_short(small_report) -> None:  # type: ignore[no-untyped-def]
     md = render(small_report, "md")
     assert md == render(small_report, "markdown")
-    assert md.startswith("# Pipeline review — as of 2026-11-20\n\n- **Total pipeline:** $270.0K")
-    assert "## Who needs coaching\n\n- **Grace Hopper** (R2): Rep R2 (Grace Hopper) has" in md
-    risks = md.split("## The 5 biggest risks\n\n")[1].split("\n\n")[0].splitlines()
-    assert [r.split("**")[1] for r in risks] == ["D1", "D4", "D6", "D8"]
-    assert risks[0].startswith("- **D1** ($100,000.00, Proposal, Ada Lovelace): Deal D1")
-    assert len(md.splitlines()) < 40
+    assert md.startswith(
+        "# Pipeline review — FY2026-Q4 (2026-10-01 to 2026-12-31), as of 2026-11-20\n\n"
+        "## Where the quarter will land\n\n- **Quota attainment:** 53% ($40.0K closed of $75.0K)"
+    )
+    order = ["## Where the quarter will land", "## Where the risk is", "## Who needs help",
+             "## Pipeline", "## Coaching", "Data quality:"]  # fmt: skip
+    assert [md.index(h) for h in order] == sorted(md.index(h) for h in order)
+    assert "- **Grace Hopper** (R2): Needs coaching: 50% of annual quota (coaching below" in md
+    risks = md.split("## Where the risk is\n\n")[1].split("\n\n")[1].splitlines()[2:]
+    # D4 and D6 close after the quarter: they put nothing of it at stake
+    assert [r.split(" | ")[0] for r in risks] == ["| D1", "| D8"]
+    assert risks[0] == (
+        "| D1 | Ada Lovelace | Proposal | 2026-12-15 | $100.0K | 50% | 30 days in stage "
+        "(stalled from 21); risk: no champion, budget cut |"
+    )
+    assert len(md.splitlines()) < 60
 
 
 @pytest.mark.parametrize(
@@ -164,11 +190,16 @@ def test_the_markdown_summary_is_short(small_report) -> None:  # type: ignore[no
     [
         (0.57, "rate", "57%"),
         (1.27, "rate", "127%"),
-        (0.005, "rate", "0.5%"),
-        (85.0, "pct", "85%"),
+        (0.005, "rate", "0%"),
+        (0.005, "rate1", "0.5%"),
+        (0.785, "rate", "78%"),
+        (85.0, "pct", "85.0%"),
         (85.3, "pct", "85.3%"),
-        (-0.0, "pct", "0%"),
+        (-0.0, "pct", "0.0%"),
         (0.12, "points", "12 pts"),
+        (28.0, "days", "28"),
+        (27.5, "days", "28"),
+        (Decimal("-104049"), "usd", "-$104,049.00"),
         (Decimal("107600000"), "compact", "$107.6M"),
         (Decimal("999960"), "compact", "$1.0M"),
         (Decimal("950200"), "compact", "$950.2K"),
@@ -191,9 +222,12 @@ def test_compact_money_rounds_to_the_nearest_unit() -> None:
 def test_the_print_limit_says_what_it_leaves_out(small_report) -> None:  # type: ignore[no-untyped-def]
     text = text_of(render_html(small_report, limit=1))
     assert "… and 2 more reps: the HTML and JSON reports list them all." in text
-    assert "Stalled deals\n(3, the 1 with the highest priority listed)" in text
+    assert "Stalled deals\n(3, the 1 of highest value listed)" in text
+    # the count beside a capped list is the count of the list (not the JSON's)
+    assert "Stalled\nDeals\nWarning\n3\n1\n" in text
     full = text_of(render_html(small_report))
     assert "more reps" not in full and "Stalled deals\n(3)" in full
+    assert "Stalled\nDeals\nWarning\n3\n3\n" in full
     # the forecast's rep rows (R1, R2, R3 and R9, deals of an unknown rep) are capped too
     three = text_of(render_html(small_report, limit=3))
     assert "… and 1 more row: the HTML and JSON reports list them all." in three
@@ -273,11 +307,12 @@ def test_repeated_ids_show_the_row_each_flag_judged(tmp_path: Path) -> None:
     reps = [{"rep_id": "R1", "rep_name": "Ann"}, {"rep_id": "R2", "rep_name": "Bo"}]
     report = build_report(deals, reps, as_of=AS_OF)
     text = text_of(render_html(report))
-    assert "dup\nAnn\nProposal\n$5,000.00\n—\n30.00\nDeal dup in stage Proposal" in text
-    assert "dup\nBo\nDiscovery\n$6,000.00\n—\n40.00\nDeal dup in stage Discovery" in text
-    md = render(report, "md")
-    assert "- **dup** ($6,000.00, Discovery, Bo): Deal dup in stage Discovery" in md
-    assert "- **dup** ($5,000.00, Proposal, Ann): Deal dup in stage Proposal" in md
+    assert "dup\nAnn\nProposal\n—\n$5,000.00\n50%\n30 days in stage (stalled from 21)" in text
+    assert "dup\nBo\nDiscovery\n—\n$6,000.00\n20%\n40 days in stage (stalled from 21)" in text
+    md = render(report, "md")  # the rows at stake: $2,500 weighted before $1,200
+    assert "| dup | Ann | Proposal | — | $5.0K | 50% | 30 days in stage (stalled from 21) |" in md
+    assert "| dup | Bo | Discovery | — | $6.0K | 20% | 40 days in stage (stalled from 21) |" in md
+    assert md.index("| dup | Ann |") < md.index("| dup | Bo |")
 
 
 def test_kpi_colours_say_good_or_bad_not_up_or_down(tmp_path: Path) -> None:
@@ -299,3 +334,32 @@ def test_kpi_colours_say_good_or_bad_not_up_or_down(tmp_path: Path) -> None:
     assert shown["Stalled deals"] == ("up", "bad")  # 0 -> 2
     assert shown["At-risk deals"] == ("", "")  # 0 -> 0
     assert all(k.tone == "" for k in kpis(build_report([deal(1, 1)], reps, as_of=AS_OF)))
+
+
+def test_chart_text_is_drawn_in_the_font_it_was_measured_in(small_report) -> None:  # type: ignore[no-untyped-def]
+    # vl-convert measures each label to lay the chart out; a printer that draws it in a
+    # wider font pushes it past the frame ("Veighted pipeline"). Arial's metrics are the
+    # same in Liberation Sans, which the browser and WeasyPrint resolve alike.
+    from pipereview.render.charts import FONT
+
+    page = render_html(small_report)
+    fonts = set(re.findall(r'<text[^>]*font-family="([^"]*)"', page))
+    assert fonts == {FONT.replace('"', "&quot;")} or fonts == {FONT}
+
+
+def test_every_chart_is_a_valid_vega_lite_spec(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # reports skip Altair's schema check (it costs a second per process); the tests make it
+    from pipereview.api import snapshot
+    from pipereview.render import charts
+
+    monkeypatch.setattr(charts, "VALIDATE", True)
+    deals, reps = generate_demo(tmp_path, n_deals=400, n_reps=8)
+    store = tmp_path / "s.duckdb"
+    snapshot(deals, reps, as_of=AS_OF.replace(day=13), store=store)
+    report = build_report(deals, reps, as_of=AS_OF, store=store)
+    assert report.flow is not None
+    assert render_html(report).count("<svg") == 3  # the quarter, by stage, the flow
+    assert charts.line_chart([(AS_OF, 1.0), (AS_OF.replace(day=21), 2.0)], "t", "m")
+    assert charts.history_chart([(AS_OF, 2.0, 1.0)])

@@ -49,7 +49,13 @@ if TYPE_CHECKING:
     from pipereview.checks.fixes import fix_for
     from pipereview.engines import ENGINES, Engine, choose_engine
     from pipereview.fiscal import PERIODS, STEPS, every
-    from pipereview.inputs.mapping import Mapping, load_mapping, load_preset, preset_text
+    from pipereview.inputs.mapping import (
+        PRESETS,
+        Mapping,
+        load_mapping,
+        load_preset,
+        preset_text,
+    )
     from pipereview.locations import SourceTable, on_a_server, store_label, store_path, table
     from pipereview.policy import Policy, default_policy_toml
     from pipereview.report import Progress, Report
@@ -104,7 +110,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     **{name: ("pipereview.fiscal", name) for name in ("PERIODS", "STEPS", "every")},
     **{
         name: ("pipereview.inputs.mapping", name)
-        for name in ("Mapping", "load_mapping", "load_preset", "preset_text")
+        for name in ("PRESETS", "Mapping", "load_mapping", "load_preset", "preset_text")
     },
     **{
         name: ("pipereview.locations", name)
@@ -125,6 +131,7 @@ __all__ = [
     "DEMO_AS_OF",
     "ENGINES",
     "PERIODS",
+    "PRESETS",
     "STEPS",
     "Engine",
     "EngineLike",

@@ -3,12 +3,14 @@
 ``common`` holds the app and what the commands share; each module registers its commands.
 """
 
+# The help lists commands in this order: the report first.
+from pipereview.cli import reports as _reports  # noqa: F401, I001  (registers the commands)
+from pipereview.cli import explain as _explain  # noqa: F401  (registers the commands)
 from pipereview.cli import forecast as _forecast  # noqa: F401  (registers the commands)
+from pipereview.cli import velocity as _velocity  # noqa: F401  (registers the commands)
 from pipereview.cli import history as _history  # noqa: F401  (registers the commands)
-from pipereview.cli import reports as _reports  # noqa: F401  (registers the commands)
 from pipereview.cli import rules as _rules  # noqa: F401  (registers the commands)
 from pipereview.cli import serve as _serve  # noqa: F401  (registers the commands)
-from pipereview.cli import velocity as _velocity  # noqa: F401  (registers the commands)
 from pipereview.cli.common import app
 
 

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from pipereview.cli.habits import HELP_OPTIONS, print_version
 from pipereview.errors import PipereviewError, UsageError
 
 if TYPE_CHECKING:
@@ -28,12 +29,29 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings=HELP_OPTIONS,
     help="Rule-based pipeline review: CRM deals and reps in, explained numbers out.",
 )
-policy_app = typer.Typer(no_args_is_help=True, help="Policy files.")
+policy_app = typer.Typer(no_args_is_help=True, context_settings=HELP_OPTIONS, help="Policy files.")
+preset_app = typer.Typer(
+    no_args_is_help=True, context_settings=HELP_OPTIONS, help="Shipped mappings for CRM exports."
+)
 app.add_typer(policy_app, name="policy")
-preset_app = typer.Typer(no_args_is_help=True, help="Shipped mappings for CRM exports.")
 app.add_typer(preset_app, name="preset")
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Rule-based pipeline review: CRM deals and reps in, explained numbers out."""
+
+
 err_console = Console(stderr=True)
 
 
@@ -78,46 +96,58 @@ class EngineName(StrEnum):
 
 DealsOpt = Annotated[
     Path | None,
-    typer.Option("--deals", help="Deals file (CSV, Parquet, JSON, JSONL, Excel)."),
+    typer.Option(
+        "--deals",
+        metavar="FILE",
+        help="Deals file (CSV, Parquet, JSON, JSONL, Excel). Required, unless --source.",
+    ),
 ]
 RepsOpt = Annotated[
     Path | None,
-    typer.Option("--reps", help="Reps file (CSV, Parquet, JSON, JSONL, Excel)."),
+    typer.Option(
+        "--reps",
+        metavar="FILE",
+        help="Reps file (CSV, Parquet, JSON, JSONL, Excel). Required, unless --source (or "
+        "--preset/--mapping, which take the deals' owners).",
+    ),
 ]
 SourceOpt = Annotated[
     str | None,
     typer.Option(
         "--source",
+        metavar="URL",
         help="Read --deals-table/--reps-table in place: a DuckDB database "
         "(duckdb:///path.duckdb), a PostgreSQL database (postgresql://user@host:port/db; the "
         "report is computed in that server) or, with --engine spark, the Spark catalog (spark).",
     ),
 ]
 DealsTableOpt = Annotated[
-    str | None, typer.Option("--deals-table", help="The deals table in --source.")
+    str | None, typer.Option("--deals-table", metavar="TABLE", help="The deals table in --source.")
 ]
 RepsTableOpt = Annotated[
-    str | None, typer.Option("--reps-table", help="The reps table in --source.")
+    str | None, typer.Option("--reps-table", metavar="TABLE", help="The reps table in --source.")
 ]
 PolicyOpt = Annotated[
-    Path | None, typer.Option("--policy", help="Policy TOML (default: built-in).")
+    Path | None, typer.Option("--policy", metavar="FILE", help="Policy TOML (default: built-in).")
 ]
 PresetOpt = Annotated[
     str | None,
     typer.Option(
         "--preset",
+        metavar="NAME",
         help="Read CRM exports through a shipped mapping: salesforce, salesforce-report or "
         "hubspot.",
     ),
 ]
 MappingOpt = Annotated[
     Path | None,
-    typer.Option("--mapping", help="Read the inputs through this mapping TOML."),
+    typer.Option("--mapping", metavar="FILE", help="Read the inputs through this mapping TOML."),
 ]
 StagesOpt = Annotated[
     Path | None,
     typer.Option(
         "--stages",
+        metavar="FILE",
         help="Stage table (stage, probability, closed, won, order) for deals that lack them.",
     ),
 ]
@@ -125,6 +155,7 @@ RatesOpt = Annotated[
     Path | None,
     typer.Option(
         "--rates",
+        metavar="FILE",
         help="Exchange rates (currency, rate, optional date) into the policy's base currency.",
     ),
 ]
@@ -132,6 +163,7 @@ QuotasOpt = Annotated[
     Path | None,
     typer.Option(
         "--quotas",
+        metavar="FILE",
         help="Quota table (rep_id, period_start, quota) for reps without quota_usd/quota_3m.",
     ),
 ]
@@ -139,25 +171,36 @@ SheetOpt = Annotated[
     str | None,
     typer.Option(
         "--sheet",
+        metavar="SHEET",
         help="The sheet of Excel inputs to read (default: the first); or name it per file, "
         "as book.xlsx#Sheet.",
     ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", metavar="DATE", help="The report date, YYYY-MM-DD (default: today)."),
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", metavar="FILE", help="Write here, not stdout.")
 ]
 EngineOpt = Annotated[EngineName, typer.Option("--engine", help="Compute engine.")]
 MemoryOpt = Annotated[
     str | None,
     typer.Option(
         "--memory-limit",
+        metavar="SIZE",
         help="DuckDB memory limit, e.g. 4GB; work beyond it spills to a temp directory.",
     ),
 ]
 SparkMasterOpt = Annotated[
     str | None,
-    typer.Option("--spark-master", help="Spark master URL, e.g. spark://host:7077 (spark)."),
+    typer.Option(
+        "--spark-master", metavar="URL", help="Spark master URL, e.g. spark://host:7077 (spark)."
+    ),
 ]
 SparkConfOpt = Annotated[
     list[str] | None,
-    typer.Option("--spark-conf", help="Spark setting KEY=VALUE (repeatable)."),
+    typer.Option("--spark-conf", metavar="KEY=VALUE", help="Spark setting KEY=VALUE (repeatable)."),
 ]
 
 

@@ -4,7 +4,6 @@ coverage, by rep, manager, team, region or for the company."""
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, cast
 
 import typer
@@ -16,6 +15,7 @@ from pipereview.cli.common import (
     EngineOpt,
     MappingOpt,
     MemoryOpt,
+    OutputOpt,
     PolicyOpt,
     PresetOpt,
     QuotasOpt,
@@ -38,6 +38,7 @@ from pipereview.cli.common import (
     progress,
     read_files,
 )
+from pipereview.cli.preflight import table_width
 from pipereview.errors import PipereviewError
 
 
@@ -57,13 +58,15 @@ class By(StrEnum):
     company = "company"
 
 
-@app.command()
+@app.command(
+    short_help="The quarter's forecast call: categories, quota, gap and coverage by level."
+)
 def forecast(
     deals: DealsOpt = None,
     reps: RepsOpt = None,
     policy: PolicyOpt = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
+        str | None, typer.Option("--as-of", metavar="DATE", help="YYYY-MM-DD (default: today).")
     ] = None,
     period: Annotated[
         str,
@@ -77,7 +80,7 @@ def forecast(
     fmt: Annotated[
         ForecastFormat, typer.Option("--format", help="Output format (JSON has every level).")
     ] = ForecastFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    output: OutputOpt = None,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
     spark_master: SparkMasterOpt = None,
@@ -125,7 +128,7 @@ def forecast(
         raise fail(exc) from None
     level = cast(Level, by.value)
     renderers = {
-        "table": lambda: render_forecast_table(result, level),
+        "table": lambda: render_forecast_table(result, level, table_width(output)),
         "json": result.to_json,
         "markdown": lambda: render_forecast_markdown(result, level),
         "md": lambda: render_forecast_markdown(result, level),

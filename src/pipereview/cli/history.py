@@ -17,6 +17,7 @@ from pipereview.cli.common import (
     Format,
     MappingOpt,
     MemoryOpt,
+    OutputOpt,
     PageSize,
     PolicyOpt,
     PresetOpt,
@@ -42,6 +43,7 @@ from pipereview.cli.common import (
     progress,
     read_files,
 )
+from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
 
 history_app = typer.Typer(no_args_is_help=True, help="Snapshots in the store.")
@@ -57,15 +59,19 @@ StoreOpt = Annotated[
         "(postgresql://user@host:port/db; schema pipereview).",
     ),
 ]
-DateArg = Annotated[str, typer.Argument(help="The snapshot's as-of date, YYYY-MM-DD.")]
+DateArg = Annotated[
+    str, typer.Argument(metavar="DATE", help="The snapshot's as-of date, YYYY-MM-DD.")
+]
 
 
-@app.command()
+@app.command(short_help="Store the inputs and the report of one date (or backfill many).")
 def snapshot(
     as_of: Annotated[
         str,
         typer.Option(
-            "--as-of", help="The snapshot's date (with --backfill: the day of the export)."
+            "--as-of",
+            metavar="DATE",
+            help="The snapshot's date (with --backfill: the day of the export).",
         ),
     ],
     deals: DealsOpt = None,
@@ -227,7 +233,7 @@ def history_show(
     fmt: Annotated[
         ReportFormat, typer.Option("--format", help="Output format.")
     ] = ReportFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    output: OutputOpt = None,
     page_size: Annotated[
         PageSize | None, typer.Option("--page-size", help="Paper for html/pdf (default: A4).")
     ] = None,
@@ -235,14 +241,19 @@ def history_show(
     """Print the report stored with one snapshot."""
     from pipereview import api
     from pipereview.render import render
+    from pipereview.render.table import render_table
 
     date = parse_date(as_of, "AS_OF")
+    preflight(fmt.value, output)
     read = read_files(store=store)
     check_output(output, fmt.value, read)  # before any work
     try:
         result = api.stored_report(date, store)
     except PipereviewError as exc:
         raise fail(exc) from None
+    if fmt is ReportFormat.table:
+        emit(render_table(result, table_width(output)), output, read)
+        return
     emit(render(result, fmt.value, (page_size or PageSize.A4).value), output, read)
 
 
@@ -263,10 +274,14 @@ def history_delete(as_of: DateArg, store: StoreOpt = DEFAULT_STORE) -> None:
     )
 
 
-@app.command()
+@app.command(short_help="The open pipeline's waterfall between two snapshots.")
 def flow(
-    from_date: Annotated[str, typer.Option("--from", help="Earlier snapshot date, YYYY-MM-DD.")],
-    to_date: Annotated[str, typer.Option("--to", help="Later snapshot date, YYYY-MM-DD.")],
+    from_date: Annotated[
+        str, typer.Option("--from", metavar="DATE", help="Earlier snapshot date, YYYY-MM-DD.")
+    ],
+    to_date: Annotated[
+        str, typer.Option("--to", metavar="DATE", help="Later snapshot date, YYYY-MM-DD.")
+    ],
     period: Annotated[
         str,
         typer.Option(
@@ -278,13 +293,13 @@ def flow(
     store: StoreOpt = DEFAULT_STORE,
     policy: PolicyOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    output: OutputOpt = None,
 ) -> None:
     """The pipeline waterfall between two snapshots: won, lost, removed, moved out, moved in,
     new, increased, decreased, unchanged. Reconciles exactly."""
     from pipereview import api
     from pipereview.render import ALIASES
-    from pipereview.render.flow import FLOW_RENDERERS
+    from pipereview.render.flow import FLOW_RENDERERS, render_flow_table
 
     start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
     read = read_files(store=store, policy=policy)
@@ -298,4 +313,7 @@ def flow(
         result = api.flow(start, end, store=store, period=period, policy=policy)
     except PipereviewError as exc:
         raise fail(exc) from None
+    if fmt is Format.table:
+        emit(render_flow_table(result, table_width(output)), output, read)
+        return
     emit(FLOW_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output, read)

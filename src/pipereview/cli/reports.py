@@ -1,4 +1,4 @@
-"""The report commands: report, validate, explain, demo and policy init."""
+"""The report commands: report, validate, demo, policy init and the presets."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Column, Table
 
 from pipereview.cli.common import (
+    AsOfOpt,
     DealsOpt,
     DealsTableOpt,
     EngineName,
@@ -18,6 +19,7 @@ from pipereview.cli.common import (
     ListFormat,
     MappingOpt,
     MemoryOpt,
+    OutputOpt,
     PageSizeOpt,
     PolicyOpt,
     PresetOpt,
@@ -45,6 +47,7 @@ from pipereview.cli.common import (
     progress,
     read_files,
 )
+from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
 
 DEMO_FILES = ("deals.csv", "reps.csv", "report.json", "report.md", "report.html")
@@ -55,13 +58,20 @@ def report(
     deals: DealsOpt = None,
     reps: RepsOpt = None,
     policy: PolicyOpt = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
-    ] = None,
+    as_of: AsOfOpt = None,
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", help="Output format.")
+        ReportFormat,
+        typer.Option(
+            "--format",
+            help="table: the executive summary (with --full, every section); json: everything; "
+            "markdown: a summary for chat or email; html, pdf: the full report.",
+        ),
     ] = ReportFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    output: OutputOpt = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="With --format table: every section and every list."),
+    ] = False,
     page_size: PageSizeOpt = None,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
@@ -71,21 +81,32 @@ def report(
         str | None,
         typer.Option(
             "--store",
+            metavar="STORE",
             help="Snapshot store: add a changes section against the latest snapshot before "
             "--as-of, and fill a missing trajectory from it.",
         ),
     ] = None,
     compare_to: Annotated[
         str | None,
-        typer.Option("--compare-to", help="YYYY-MM-DD: compare with this snapshot instead."),
+        typer.Option(
+            "--compare-to", metavar="DATE", help="Compare with this snapshot (YYYY-MM-DD) instead."
+        ),
     ] = None,
     stage_history: Annotated[
         Path | None,
-        typer.Option("--stage-history", help="Add a velocity section from this stage history."),
+        typer.Option(
+            "--stage-history",
+            metavar="FILE",
+            help="Add a velocity section from this stage history.",
+        ),
     ] = None,
     field_history: Annotated[
         Path | None,
-        typer.Option("--field-history", help="Add a velocity section from this field history."),
+        typer.Option(
+            "--field-history",
+            metavar="FILE",
+            help="Add a velocity section from this field history.",
+        ),
     ] = None,
     preset: PresetOpt = None,
     mapping: MappingOpt = None,
@@ -100,13 +121,19 @@ def report(
     """Build the pipeline review from a deals file and a reps file."""
     from pipereview import api
     from pipereview.render import render
-    from pipereview.render.table import report_renderables
+    from pipereview.render.table import render_table, report_renderables
 
     date = parse_date(as_of)
     read = read_files(deals=deals, reps=reps, policy=policy, mapping=mapping, stages=stages)
     read |= read_files(rates=rates, quotas=quotas, store=store, source=source)
     read |= read_files(stage_history=stage_history, field_history=field_history)
     check_output(output, fmt.value, read)  # before any work
+    preflight(fmt.value, output)
+    if full and fmt is not ReportFormat.table:
+        raise typer.BadParameter(
+            "is for --format table (html, pdf and json always have every section)",
+            param_hint="--full",
+        )
     deals, reps = inputs_of(
         deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
     )
@@ -140,8 +167,12 @@ def report(
             "changes section",
             err=True,
         )
-    if fmt is ReportFormat.table and output is None and sys.stdout.isatty():
-        Console().print(report_renderables(result))
+    if fmt is ReportFormat.table:
+        width = table_width(output)
+        if output is None and sys.stdout.isatty():
+            Console(width=width).print(Group(*report_renderables(result, width, full)))
+            return
+        emit(render_table(result, width, full), output, read)
         return
     try:
         with progress() as step:
@@ -153,7 +184,7 @@ def report(
     emit(content, output, read)
 
 
-@app.command()
+@app.command(short_help="Check the inputs and list the data-quality findings.")
 def validate(
     deals: DealsOpt = None,
     reps: RepsOpt = None,
@@ -168,7 +199,9 @@ def validate(
     quotas: QuotasOpt = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="YYYY-MM-DD for a mapping's dates (default: today)."),
+        typer.Option(
+            "--as-of", metavar="DATE", help="YYYY-MM-DD for a mapping's dates (default: today)."
+        ),
     ] = None,
     policy: PolicyOpt = None,
     fmt: Annotated[
@@ -246,70 +279,14 @@ def _print_findings(items: list[Any], fmt: ListFormat) -> None:
 
 
 @app.command()
-def explain(
-    subject_id: Annotated[str, typer.Argument(help="A deal_id or rep_id.")],
-    deals: DealsOpt = None,
-    reps: RepsOpt = None,
-    policy: PolicyOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the flags as JSON.")] = False,
-    preset: PresetOpt = None,
-    mapping: MappingOpt = None,
-    stages: StagesOpt = None,
-    sheet: SheetOpt = None,
-    source: SourceOpt = None,
-    deals_table: DealsTableOpt = None,
-    reps_table: RepsTableOpt = None,
-    rates: RatesOpt = None,
-    quotas: QuotasOpt = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="YYYY-MM-DD the rules judge at (default: today)."),
-    ] = None,
-    engine: EngineOpt = EngineName.duckdb,
-    memory_limit: MemoryOpt = None,
-    spark_master: SparkMasterOpt = None,
-    spark_conf: SparkConfOpt = None,
-) -> None:
-    """Print every rule's verdict on one deal or rep: fired or not, with values and thresholds."""
-    from pipereview import api
-    from pipereview.report.model import dumps
-
-    deals, reps = inputs_of(
-        deals, reps, source, deals_table, reps_table, mapped=bool(preset or mapping)
-    )
-
-    try:
-        runner = engine_for(engine, memory_limit, spark_master, spark_conf, source)
-        verdicts = api.explain(
-            subject_id,
-            deals,
-            reps,
-            policy=policy,
-            engine=runner,
-            as_of=parse_date(as_of),
-            **intake_of(preset, mapping, stages, sheet, rates, quotas),
-        )
-    except PipereviewError as exc:
-        raise fail(exc) from None
-    if as_json:
-        sys.stdout.write(dumps([v.model_dump() for v in verdicts]))
-        return
-    fired = sum(v.fired for v in verdicts)
-    typer.echo(f"{subject_id}: {fired} of {len(verdicts)} rule verdicts raise a flag")
-    for verdict in verdicts:
-        mark = f"FLAG {verdict.severity}" if verdict.fired else "ok"
-        typer.echo(f"[{mark}] {verdict.rule}: {verdict.message}")
-        typer.echo(f"    observed: {dumps(verdict.observed, indent=None).rstrip()}")
-        typer.echo(f"    thresholds: {dumps(verdict.thresholds, indent=None).rstrip()}")
-
-
-@app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the data and reports.")] = Path(
-        "pipereview-demo"
-    ),
-    deals: Annotated[int, typer.Option("--deals", min=1, help="How many deals.")] = 5000,
-    reps: Annotated[int, typer.Option("--reps", min=1, help="How many reps.")] = 40,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the data and reports.")
+    ] = Path("pipereview-demo"),
+    deals: Annotated[
+        int, typer.Option("--deals", min=1, metavar="N", help="How many deals.")
+    ] = 5000,
+    reps: Annotated[int, typer.Option("--reps", min=1, metavar="N", help="How many reps.")] = 40,
     force: Annotated[
         bool,
         typer.Option(
@@ -352,10 +329,11 @@ def demo(
             write_output(content, out / name, force=True)
     except PipereviewError as exc:
         raise fail(exc) from None
+    width = table_width(None)
     if sys.stdout.isatty():
-        Console().print(report_renderables(result))
+        Console(width=width).print(Group(*report_renderables(result, width)))
     else:
-        sys.stdout.write(render_table(result))
+        sys.stdout.write(render_table(result, width))
     err_console.print(
         f"wrote {deals_path}, {reps_path}, {out / 'report.json'}, "
         f"{out / 'report.md'} (as of {api.DEMO_AS_OF.isoformat()})",
@@ -366,9 +344,9 @@ def demo(
 
 @policy_app.command("init")
 def policy_init(
-    output: Annotated[Path, typer.Option("--output", help="Where to write.")] = Path(
-        "pipereview.toml"
-    ),
+    output: Annotated[
+        Path, typer.Option("--output", metavar="FILE", help="Where to write.")
+    ] = Path("pipereview.toml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the default policy, every key commented."""
@@ -379,10 +357,31 @@ def policy_init(
     emit(api.default_policy_toml(), output, force=force)
 
 
+@preset_app.command("list")
+def preset_list() -> None:
+    """List the shipped mappings, each with what it reads."""
+    from pipereview import api
+
+    for name in api.PRESETS:
+        header = []
+        for line in api.preset_text(name).splitlines():
+            if not line.startswith("#"):
+                break
+            header.append(line.removeprefix("#").strip())
+        about = " ".join(header).removeprefix("pipereview mapping:").strip()
+        first = about.split(". ")[0].rstrip(".")
+        typer.echo(f"{name:<18} {first if len(first) <= 90 else first[:89] + '…'}")
+
+
 @preset_app.command("show")
 def preset_show(
-    name: Annotated[str, typer.Argument(help="salesforce, salesforce-report or hubspot.")],
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", help="salesforce, salesforce-report or hubspot (see preset list)."
+        ),
+    ],
+    output: OutputOpt = None,
 ) -> None:
     """Print a shipped mapping, to copy, edit and pass with --mapping."""
     from pipereview import api

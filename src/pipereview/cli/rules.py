@@ -70,11 +70,12 @@ def rules_test(
     reps: RepsOpt = None,
     policy: PolicyOpt = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD the rules judge at (default: today).")
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="YYYY-MM-DD the rules judge at (default: today)."
+        ),
     ] = None,
-    examples: Annotated[
-        int, typer.Option("--examples", min=0, help="Flags to show per rule.")
-    ] = 3,
+    examples: Annotated[int, typer.Option("--examples", min=0, help="Flags to show per rule.")] = 3,
     fmt: FormatOpt = ListFormat.table,
     preset: PresetOpt = None,
     mapping: MappingOpt = None,

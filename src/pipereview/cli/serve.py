@@ -23,7 +23,10 @@ def serve(
     deals: Annotated[Path | None, typer.Option("--deals", help="Deals file (one report).")] = None,
     reps: Annotated[Path | None, typer.Option("--reps", help="Reps file (one report).")] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD for --deals/--reps (default: today).")
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="YYYY-MM-DD for --deals/--reps (default: today)."
+        ),
     ] = None,
     policy: PolicyOpt = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",

@@ -12,6 +12,7 @@ from pipereview.cli.common import (
     Format,
     MappingOpt,
     MemoryOpt,
+    OutputOpt,
     PolicyOpt,
     PresetOpt,
     StagesOpt,
@@ -24,10 +25,11 @@ from pipereview.cli.common import (
     parse_date,
     read_files,
 )
+from pipereview.cli.preflight import table_width
 from pipereview.errors import PipereviewError
 
 
-@app.command()
+@app.command(short_help="Days in stage, conversion, win rate by furthest stage, cycle time.")
 def velocity(
     deals: Annotated[
         Path | None,
@@ -55,10 +57,10 @@ def velocity(
     ] = None,
     policy: PolicyOpt = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today).")
+        str | None, typer.Option("--as-of", metavar="DATE", help="YYYY-MM-DD (default: today).")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+    output: OutputOpt = None,
     memory_limit: MemoryOpt = None,
     preset: PresetOpt = None,
     mapping: MappingOpt = None,
@@ -69,7 +71,7 @@ def velocity(
     cycle time by close month."""
     from pipereview import api
     from pipereview.render import ALIASES
-    from pipereview.render.velocity import VELOCITY_RENDERERS
+    from pipereview.render.velocity import VELOCITY_RENDERERS, render_velocity_table
 
     date = parse_date(as_of)
     read = read_files(
@@ -96,4 +98,7 @@ def velocity(
         )
     except PipereviewError as exc:
         raise fail(exc) from None
+    if fmt is Format.table:
+        emit(render_velocity_table(result, table_width(output)), output, read)
+        return
     emit(VELOCITY_RENDERERS[ALIASES.get(fmt.value, fmt.value)](result), output, read)

@@ -9,6 +9,7 @@ from functools import partial
 
 from pipereview.render.markdown import render_markdown
 from pipereview.render.table import render_table
+from pipereview.render.terminal import DEFAULT_WIDTH
 from pipereview.report import Report
 
 Renderer = Callable[[Report], str | bytes]
@@ -47,7 +48,7 @@ def render(
     return RENDERERS[name](report)
 
 
-register_renderer("table", render_table)
+register_renderer("table", partial(render_table, width=DEFAULT_WIDTH))  # COLUMNS aside
 register_renderer("json", Report.to_json)
 register_renderer("markdown", render_markdown)
 register_renderer("html", partial(_html, page_size="A4"))

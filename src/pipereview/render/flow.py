@@ -6,40 +6,16 @@ printed lines add up to the printed end pipeline.
 
 from __future__ import annotations
 
-import io
-from decimal import Decimal
-
-from rich.console import Console
-
-from pipereview.render.text import md_table, rich_table
+from pipereview.render import terminal as term
+from pipereview.render.glossary import FLOW_STEPS
+from pipereview.render.markup import md_table
+from pipereview.render.numbers import exact_money, signed_money, text
 from pipereview.report.flow import Flow, FlowDeal
 
-DEAL_HEADERS = ["Deal", "From", "To", "Change"]
+DEAL_COLUMNS = [term.name("Deal"), term.num("From"), term.num("To"), term.num("Change")]
+DEAL_HEADERS = [c.header for c in DEAL_COLUMNS]
+STEP_COLUMNS = [term.name("Step", max_width=32), term.num("Deals"), term.num("Change")]
 DEALS_SHOWN = 20  # per category, in the terminal and Markdown; the JSON lists every deal
-
-LABELS = {
-    "won": "Won",
-    "lost": "Lost",
-    "removed": "Removed",
-    "moved_out": "Moved out of the period",
-    "moved_in": "Moved into the period",
-    "new": "New",
-    "increased": "Increased",
-    "decreased": "Decreased",
-    "unchanged": "Unchanged",
-}
-
-
-def exact_usd(value: Decimal) -> str:
-    """$1,234.50 or -$0.005: cents, or every digit when the value has more."""
-    cents = value.quantize(Decimal("0.01"))
-    shown = cents if cents == value else value.normalize()
-    text = f"{abs(shown):,f}"
-    return f"{'-' if value < 0 else ''}${text}"
-
-
-def _signed(value: Decimal) -> str:
-    return ("+" if value > 0 else "") + exact_usd(value)
 
 
 def _title(flow: Flow) -> str:
@@ -55,9 +31,11 @@ def _title(flow: Flow) -> str:
 
 
 def _lines(flow: Flow) -> list[list[str]]:
-    rows = [["Open pipeline at start", "", exact_usd(flow.start_open_pipeline)]]
-    rows += [[LABELS[c.category], f"{c.deals:,}", _signed(c.change)] for c in flow.categories]
-    rows.append(["Open pipeline at end", "", exact_usd(flow.end_open_pipeline)])
+    rows = [["Open pipeline at start", "", exact_money(flow.start_open_pipeline)]]
+    rows += [
+        [FLOW_STEPS[c.category], f"{c.deals:,}", signed_money(c.change)] for c in flow.categories
+    ]
+    rows.append(["Open pipeline at end", "", exact_money(flow.end_open_pipeline)])
     return rows
 
 
@@ -70,23 +48,30 @@ def _listed(flow: Flow) -> list[tuple[str, list[list[str]], int]]:
     for c in flow.categories:
         deals = by_category.get(c.category, [])
         rows = [
-            [d.deal_id, exact_usd(d.value_from), exact_usd(d.value_to), _signed(d.change)]
+            [
+                text(d.deal_id, 30),
+                exact_money(d.value_from),
+                exact_money(d.value_to),
+                signed_money(d.change),
+            ]
             for d in deals[:DEALS_SHOWN]
         ]
         if rows:
-            out.append((LABELS[c.category], rows, len(deals)))
+            out.append((FLOW_STEPS[c.category], rows, len(deals)))
     return out
 
 
-def render_flow_table(flow: Flow, width: int = 120) -> str:
+def render_flow_table(flow: Flow, width: int | None = None) -> str:
     """The waterfall and the first deals of each category as plain text."""
-    buffer = io.StringIO()
-    console = Console(width=width, file=buffer, color_system=None)
-    console.print(rich_table(_title(flow), ["Step", "Deals", "Change"], _lines(flow)))
+    size = term.width_of(width)
+    parts = [term.fit(_title(flow), STEP_COLUMNS, _lines(flow), size)]
     for label, rows, total in _listed(flow):
-        title = f"{label}: {min(total, DEALS_SHOWN)} of {total:,} deals"
-        console.print(rich_table(title, DEAL_HEADERS, rows))
-    return buffer.getvalue()
+        more = total - len(rows)
+        caption = f"… and {more:,} more: --format json lists every deal." if more else None
+        parts.append(
+            term.fit(f"{label}: {len(rows)} of {total:,} deals", DEAL_COLUMNS, rows, size, caption)
+        )
+    return term.plain(parts, size)
 
 
 def render_flow_markdown(flow: Flow) -> str:
@@ -94,7 +79,7 @@ def render_flow_markdown(flow: Flow) -> str:
     out = [f"# {_title(flow)}", ""]
     out += md_table(["Step", "Deals", "Change"], _lines(flow), right_from=1)
     for label, rows, total in _listed(flow):
-        out += ["", f"## {label} ({min(total, DEALS_SHOWN)} of {total:,} deals)", ""]
+        out += ["", f"## {label} ({len(rows)} of {total:,} deals)", ""]
         out += md_table(DEAL_HEADERS, rows, right_from=1)
     return "\n".join(out) + "\n"
 

@@ -3,101 +3,88 @@ one level's rows (rep, manager, team, region or company) and the pipeline by clo
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from rich.console import Console
 from rich.text import Text
 
-from pipereview.render.text import cell, md_table, rich_table
+from pipereview.render import terminal as term
+from pipereview.render.executive import row_name
+from pipereview.render.glossary import FIELDS
+from pipereview.render.markup import md_table
+from pipereview.render.numbers import DEFAULT_CURRENCY, cell, count, money, multiple
 from pipereview.report.forecast_model import LEVELS, Forecast, ForecastRow, Level
 from pipereview.rules.base import number
 
-HEADERS = [
-    "Name",
-    "Quota",
-    "Closed won",
-    "Commit",
-    "Best case",
-    "Pipeline",
-    "Commit forecast",
-    "Best-case forecast",
-    "Open pipeline",
-    "Gap to quota",
-    "Coverage",
-    "Weighted coverage",
-    "Slipped",
-]
-MONTH_HEADERS = ["Close month", "Commit", "Best case", "Pipeline", "Open pipeline", "Deals"]
-_NONE = {
-    "rep": "(no rep)",
-    "manager": "(no manager)",
-    "team": "(no team)",
-    "region": "(no region)",
-    "company": "Company",
-}
+# The row's figures, in the order every face shows them, with how important each is in a
+# narrow terminal (1: always shown).
+FIGURES: tuple[tuple[str, int], ...] = (
+    ("quota", 1),
+    ("closed_won", 1),
+    ("commit", 4),
+    ("best_case", 4),
+    ("pipeline", 4),
+    ("commit_forecast", 1),
+    ("best_case_forecast", 2),
+    ("open_pipeline", 3),
+    ("gap_to_quota", 1),
+    ("coverage", 1),
+    ("weighted_coverage", 3),
+    ("slipped_deals", 3),
+)
+HEADERS = ["Name", *(FIELDS[f] for f, _ in FIGURES)]
+MONTH_FIELDS = ("commit", "best_case", "pipeline", "open_pipeline")
+MONTH_HEADERS = ["Close month", *(FIELDS[f] for f in MONTH_FIELDS), "Deals"]
 
 
 def forecast_title(f: Forecast, level: Level) -> str:
+    by = "" if level == "company" else f" by {level}"
     return (
-        f"Forecast {f.period} ({f.period_start.isoformat()} to {f.period_end.isoformat()}) "
-        f"by {level}, as of {f.as_of.isoformat()}"
+        f"Forecast {f.period} ({f.period_start.isoformat()} to {f.period_end.isoformat()})"
+        f"{by}, as of {f.as_of.isoformat()}"
     )
 
 
-def _multiple(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.2f}x"
+def row_cells(
+    row: ForecastRow, currency: str = DEFAULT_CURRENCY, money_kind: str = "usd"
+) -> list[str]:
+    """One row's cells: money to the cent (``money_kind="compact"``: $1.2M), coverage as a
+    multiple, a low coverage marked."""
+    out = [row_name(row)]
+    for name, _ in FIGURES:
+        value = getattr(row, name)
+        if name == "coverage":
+            out.append(multiple(value) + (" low" if row.low_coverage else ""))
+        elif name == "weighted_coverage":
+            out.append(multiple(value))
+        elif name == "slipped_deals":
+            out.append(count(value))
+        else:
+            out.append(cell(value, money_kind, currency))
+    return out
 
 
-def _name(row: ForecastRow) -> str:
-    if row.id is None:
-        return _NONE[row.level]
-    if row.level in ("rep", "manager") and row.name:
-        return f"{row.name} ({row.id})"
-    return row.id
-
-
-def row_cells(row: ForecastRow) -> list[str]:
-    """One row's cells: money to the cent, coverage as a multiple, a low coverage marked."""
-    low = " (low)" if row.low_coverage else ""
-    return [
-        _name(row),
-        cell(row.quota, "usd"),
-        cell(row.closed_won, "usd"),
-        cell(row.commit, "usd"),
-        cell(row.best_case, "usd"),
-        cell(row.pipeline, "usd"),
-        cell(row.commit_forecast, "usd"),
-        cell(row.best_case_forecast, "usd"),
-        cell(row.open_pipeline, "usd"),
-        cell(row.gap_to_quota, "usd"),
-        _multiple(row.coverage) + low,
-        _multiple(row.weighted_coverage),
-        cell(row.slipped_deals),
-    ]
-
-
-def level_rows(f: Forecast, level: Level) -> list[list[str]]:
+def level_rows(
+    f: Forecast, level: Level, currency: str = DEFAULT_CURRENCY, money_kind: str = "usd"
+) -> list[list[str]]:
     """The level's rows, then the company's (once)."""
-    rows = [row_cells(r) for r in f.rows(level)]
-    return rows if level == "company" else [*rows, row_cells(f.company)]
+    rows = [row_cells(r, currency, money_kind) for r in f.rows(level)]
+    if level == "company":
+        return rows
+    return [*rows, row_cells(f.company, currency, money_kind)]
 
 
-def month_rows(f: Forecast) -> list[list[str]]:
+def month_rows(f: Forecast, currency: str = DEFAULT_CURRENCY) -> list[list[str]]:
     return [
         [
             m.month.strftime("%Y-%m"),
-            cell(m.commit, "usd"),
-            cell(m.best_case, "usd"),
-            cell(m.pipeline, "usd"),
-            cell(m.open_pipeline, "usd"),
-            cell(m.open_pipeline_deals),
+            *(cell(getattr(m, name), "usd", currency) for name in MONTH_FIELDS),
+            count(m.open_pipeline_deals),
         ]
         for m in f.by_close_month
     ]
 
 
-def forecast_notes(f: Forecast) -> list[str]:
+def forecast_notes(f: Forecast, currency: str = DEFAULT_CURRENCY) -> list[str]:
     """What a reader must know to trust the figures: the coverage threshold, deals the
     period cannot place, categories that were filled in."""
     c = f.company
@@ -107,73 +94,75 @@ def forecast_notes(f: Forecast) -> list[str]:
     ]
     if c.slipped_deals:
         notes.append(
-            f"{_deals(c.slipped_deals)} ({cell(c.slipped_value, 'usd')}) "
+            f"{_deals(c.slipped_deals)} ({money(c.slipped_value, currency)}) "
             f"{_have(c.slipped_deals)} a close date before {f.as_of.isoformat()} (slipped)."
         )
     if c.deals_without_close_date:
         notes.append(
             f"{_deals(c.deals_without_close_date)} {_have(c.deals_without_close_date)} no close "
-            "date and so no period."
+            "date and so no quarter."
         )
     filled = c.categorized_by_stage + c.categorized_by_default
     if filled:
         notes.append(
-            f"{_deals(filled)} in the period {_have(filled)} no open forecast category of "
-            f"their own (none, an unknown one, or Closed): {c.categorized_by_stage:,} took the "
-            f"stage's (forecast.category_by_stage), {c.categorized_by_default:,} the default "
-            "(forecast.default_category)."
+            f"{_deals(filled)} in the quarter {_have(filled)} no open forecast category of "
+            f"their own (none, an unknown one, or Closed): {c.categorized_by_stage:,} took "
+            f"their stage's, {c.categorized_by_default:,} the policy's default."
         )
     if c.reps_without_quota:
         reps = c.reps_without_quota
         notes.append(
-            f"{reps:,} {'rep has' if reps == 1 else 'reps have'} no quota for the period."
+            f"{reps:,} {'rep has' if reps == 1 else 'reps have'} no quota for the quarter."
         )
     return notes
 
 
-def _deals(count: int) -> str:
-    return f"{count:,} active {'deal' if count == 1 else 'deals'}"
+def _deals(n: int) -> str:
+    return f"{n:,} active {'deal' if n == 1 else 'deals'}"
 
 
-def _have(count: int) -> str:
-    return "has" if count == 1 else "have"
+def _have(n: int) -> str:
+    return "has" if n == 1 else "have"
 
 
-# The columns the full report's terminal table keeps (the forecast command shows them all).
-COMPACT = (
-    "Name",
-    "Quota",
-    "Closed won",
-    "Commit forecast",
-    "Best-case forecast",
-    "Open pipeline",
-    "Gap to quota",
-    "Coverage",
-    "Slipped",
-)
+LEVEL_COLUMNS = [term.name("Name", max_width=34)] + [
+    term.num(FIELDS[f], priority) for f, priority in FIGURES
+]
+MONTH_COLUMNS = [term.name("Close month")] + [term.num(h) for h in MONTH_HEADERS[1:]]
 
 
-def forecast_renderables(f: Forecast, level: Level, compact: bool = False) -> list[Any]:
-    """The level's table, the close months and the notes (``compact``: the level's table
-    only, with the ``COMPACT`` columns, for the full report)."""
-    rows = level_rows(f, level)
-    if compact:
-        keep = [HEADERS.index(name) for name in COMPACT]
-        narrow = [[row[i] for i in keep] for row in rows]
-        return [rich_table(forecast_title(f, level), list(COMPACT), narrow)]
-    out: list[Any] = [rich_table(forecast_title(f, level), HEADERS, rows)]
-    out.append(rich_table("Open pipeline by close month", MONTH_HEADERS, month_rows(f)))
-    out += [Text(note) for note in forecast_notes(f)]
+def forecast_renderables(
+    f: Forecast,
+    level: Level,
+    width: int,
+    currency: str = DEFAULT_CURRENCY,
+    months: bool = True,
+) -> list[Any]:
+    """The level's table (the columns that fit ``width``), the close months, the notes."""
+    rows = level_rows(f, level, currency)
+    compact = level_rows(f, level, currency, "compact")
+    left_out = term.hidden(LEVEL_COLUMNS, rows, width, compact)
+    caption = (
+        f"Not shown at this width: {', '.join(left_out)} (a wider terminal, or --format "
+        "html or json, has them)."
+        if left_out
+        else None
+    )
+    out: list[Any] = [
+        term.fit(forecast_title(f, level), LEVEL_COLUMNS, rows, width, caption, compact)
+    ]
+    if months:
+        out.append(
+            term.fit("Open pipeline by close month", MONTH_COLUMNS, month_rows(f, currency), width)
+        )
+    out += [Text(note) for note in forecast_notes(f, currency)]
     return out
 
 
-def render_forecast_table(f: Forecast, level: Level = "rep", width: int = 200) -> str:
-    """The forecast as plain-text tables."""
-    buffer = io.StringIO()
-    console = Console(width=width, file=buffer, color_system=None)
-    for part in forecast_renderables(f, level):
-        console.print(part)
-    return buffer.getvalue()
+def render_forecast_table(f: Forecast, level: Level = "rep", width: int | None = None) -> str:
+    """The forecast as plain-text tables, laid out for ``width`` (default: ``COLUMNS``)."""
+    size = term.width_of(width)
+    return term.plain(forecast_renderables(f, level, size), size)
 
 
 def render_forecast_markdown(f: Forecast, level: Level = "rep") -> str:
@@ -195,14 +184,17 @@ def report_level(f: Forecast) -> Level:
 
 
 def forecast_view(
-    f: Forecast | None, level: Level = "manager", limit: int = 0
+    f: Forecast | None,
+    level: Level = "manager",
+    limit: int = 0,
+    currency: str = DEFAULT_CURRENCY,
 ) -> dict[str, Any] | None:
     """What the HTML forecast section shows (None without a forecast): the level's rows,
     at most ``limit`` of them when it is not 0 (the PDF's print limit; ``more`` says how many
     are left out), then the company's."""
     if f is None:
         return None
-    rows = level_rows(f, level)
+    rows = level_rows(f, level, currency)
     body, total = (rows, []) if level == "company" else (rows[:-1], rows[-1:])
     shown = body[: limit or None]
     return {
@@ -210,9 +202,9 @@ def forecast_view(
         "headers": HEADERS,
         "rows": shown + total,
         "more": len(body) - len(shown),
-        "months": month_rows(f),
+        "months": month_rows(f, currency),
         "month_headers": MONTH_HEADERS,
-        "notes": forecast_notes(f),
+        "notes": forecast_notes(f, currency),
     }
 
 

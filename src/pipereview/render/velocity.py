@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from rich.console import Console
 from rich.text import Text
 
-from pipereview.render.text import cell, md_table, rich_table
+from pipereview.render import terminal as term
+from pipereview.render.markup import md_table
+from pipereview.render.numbers import cell, text
 from pipereview.report.model import CycleTime, Velocity
 
-STAGE_HEADERS = [
-    "Stage",
-    "Deals",
-    "Mean days",
-    "Median days",
-    "In it now",
-    "Reached",
-    "Went on",
-    "Conversion",
-    "Won",
-    "Lost",
-    "Win rate",
+STAGE_COLUMNS = [
+    term.name("Stage", max_width=24),
+    term.num("Deals"),
+    term.num("Mean days"),
+    term.num("Median days", 3),
+    term.num("In it now", 3),
+    term.num("Reached", 2),
+    term.num("Went on", 2),
+    term.name("Conversion", 1, max_width=30),
+    term.num("Won", 4),
+    term.num("Lost", 4),
+    term.num("Win rate", 1),
 ]
-CYCLE_HEADERS = ["Close month", "Won deals", "Mean days", "Median days"]
+STAGE_HEADERS = [c.header for c in STAGE_COLUMNS]
+CYCLE_COLUMNS = [
+    term.name("Close month"),
+    term.num("Won deals"),
+    term.num("Mean days"),
+    term.num("Median days"),
+]
+CYCLE_HEADERS = [c.header for c in CYCLE_COLUMNS]
 
 
 def velocity_title(v: Velocity) -> str:
@@ -36,14 +43,14 @@ def velocity_title(v: Velocity) -> str:
 def stage_rows(v: Velocity) -> list[list[str]]:
     return [
         [
-            s.stage,
+            text(s.stage, 30),
             cell(s.deals),
-            cell(s.mean_days),
-            cell(s.median_days),
+            cell(s.mean_days, "days"),
+            cell(s.median_days, "days"),
             cell(s.open_deals),
             cell(s.reached),
             cell(s.advanced),
-            f"{cell(s.conversion_rate, 'rate')} → {s.next_stage}",
+            f"{cell(s.conversion_rate, 'rate')} → {text(s.next_stage, 24)}",
             cell(s.won),
             cell(s.lost),
             cell(s.win_rate, "rate"),
@@ -54,7 +61,12 @@ def stage_rows(v: Velocity) -> list[list[str]]:
 
 def cycle_rows(v: Velocity) -> list[list[str]]:
     def row(c: CycleTime) -> list[str]:
-        return [c.month or "all", cell(c.won_deals), cell(c.mean_days), cell(c.median_days)]
+        return [
+            c.month or "all",
+            cell(c.won_deals),
+            cell(c.mean_days, "days"),
+            cell(c.median_days, "days"),
+        ]
 
     return [row(c) for c in v.cycle_time_by_month] + [row(v.cycle_time)]
 
@@ -64,9 +76,9 @@ def velocity_notes(v: Velocity) -> list[str]:
     if v.other_stages:
         notes.append(
             "Stages in the history but not in velocity.stage_order (left out): "
-            + ", ".join(v.other_stages)
+            + ", ".join(text(s, 30) for s in v.other_stages)
         )
-    unknown = [s.stage for s in v.stages if s.deals_with_days < s.deals]
+    unknown = [text(s.stage, 30) for s in v.stages if s.deals_with_days < s.deals]
     if unknown:
         notes.append(
             "Some deals' start in these stages is unknown (no created_date), so their days "
@@ -75,24 +87,21 @@ def velocity_notes(v: Velocity) -> list[str]:
     return notes
 
 
-def velocity_renderables(v: Velocity) -> list[Any]:
-    """Rich renderables: the stage table, the cycle times by close month, any notes."""
-    out: list[Any] = []
-    out.append(rich_table(velocity_title(v), STAGE_HEADERS, stage_rows(v)))
-    out.append(
-        rich_table("Cycle time, created to won, by close month", CYCLE_HEADERS, cycle_rows(v))
-    )
+def velocity_renderables(v: Velocity, width: int) -> list[Any]:
+    """Rich renderables for ``width`` columns: the stage table, the cycle times by close
+    month, any notes."""
+    out: list[Any] = [
+        term.fit(velocity_title(v), STAGE_COLUMNS, stage_rows(v), width),
+        term.fit("Cycle time, created to won, by close month", CYCLE_COLUMNS, cycle_rows(v), width),
+    ]
     out += [Text(note) for note in velocity_notes(v)]
     return out
 
 
-def render_velocity_table(v: Velocity, width: int = 140) -> str:
-    """The velocity renderables as plain text."""
-    buffer = io.StringIO()
-    console = Console(width=width, file=buffer, color_system=None)
-    for part in velocity_renderables(v):
-        console.print(part)
-    return buffer.getvalue()
+def render_velocity_table(v: Velocity, width: int | None = None) -> str:
+    """The velocity renderables as plain text (``width``: default ``COLUMNS``)."""
+    size = term.width_of(width)
+    return term.plain(velocity_renderables(v, size), size)
 
 
 def render_velocity_markdown(v: Velocity) -> str:

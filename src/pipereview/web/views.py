@@ -5,70 +5,40 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import altair as alt
-
 from pipereview.errors import NotFoundError
-from pipereview.render.charts import COLORS, TOTAL, WEIGHTED, WIDTH, svg, theme
-from pipereview.render.html import deal_lists, rep_rows
-from pipereview.render.text import cell
+from pipereview.render import charts
+from pipereview.render.glossary import rule_label, severity_label
+from pipereview.render.numbers import SENTENCE_LIMIT, cell, text
+from pipereview.render.reasons import evidence_rows
+from pipereview.render.sections import deal_lists, rep_rows
 from pipereview.report.model import Verdict
 from pipereview.web.source import Point, Source
 
 
 def history_chart(points: list[Point]) -> str:
     """Total and weighted pipeline at every snapshot date."""
-    rows = [
-        row
-        for p in points
-        for row in (
-            {"date": p.as_of.isoformat(), "measure": TOTAL, "value": p.total_pipeline},
-            {"date": p.as_of.isoformat(), "measure": WEIGHTED, "value": p.weighted_pipeline},
-        )
-    ]
-    chart = (
-        alt.Chart(alt.Data(values=rows))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("date:T", title=None),
-            y=alt.Y("value:Q", title="USD", axis=alt.Axis(format="$~s")),
-            color=alt.Color("measure:N", scale=COLORS),
-        )
-        .properties(width=WIDTH, title="Pipeline at each snapshot")
-    )
-    return svg(theme(chart))
+    return charts.history_chart([(p.as_of, p.total_pipeline, p.weighted_pipeline) for p in points])
 
 
 def rep_history_chart(points: list[Point], rep_id: str) -> str | None:
     """One rep's open pipeline at every snapshot that has the rep (None with fewer than 2)."""
-    rows = [
-        {"date": p.as_of.isoformat(), "value": p.reps[rep_id]["pipeline"]}
-        for p in points
-        if rep_id in p.reps
-    ]
-    if len(rows) < 2:
-        return None
-    chart = (
-        alt.Chart(alt.Data(values=rows))
-        .mark_line(point=True, color="#1f4e8c")
-        .encode(
-            x=alt.X("date:T", title=None),
-            y=alt.Y("value:Q", title="Open pipeline", axis=alt.Axis(format="$~s")),
-        )
-        .properties(width=WIDTH, title="Open pipeline at each snapshot")
+    return charts.line_chart(
+        [(p.as_of, p.reps[rep_id]["pipeline"]) for p in points if rep_id in p.reps],
+        "Open pipeline at each snapshot",
+        "Open pipeline",
     )
-    return svg(theme(chart))
 
 
 def verdict_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
-    """Each verdict with its observed values and thresholds as readable text."""
+    """Each verdict with its rule's label and its values and thresholds as labelled text."""
     return [
         {
-            "rule": v.rule,
+            "rule": rule_label(v.rule),
             "fired": v.fired,
-            "severity": v.severity,
-            "message": v.message,
-            "observed": [(k, cell(x)) for k, x in v.observed.items()],
-            "thresholds": [(k, cell(x)) for k, x in v.thresholds.items()],
+            "severity": severity_label(v.severity).lower(),
+            "message": text(v.message, SENTENCE_LIMIT),
+            "observed": evidence_rows(v.rule, v.observed),
+            "thresholds": evidence_rows(v.rule, v.thresholds),
         }
         for v in verdicts
     ]
@@ -93,7 +63,7 @@ def rep_view(source: Source, when: dt.date, rep_id: str) -> dict[str, Any]:
     owned = {d.deal_id for d in report.deal_details if d.rep_id == rep_id}
     lists = []
     for listed in deal_lists(report):
-        listed.rows = [row for row in listed.rows if row[0] in owned]
+        listed.rows = [row for row in listed.rows if row[0].id in owned]
         if listed.rows:
             lists.append(listed)
     row = next(r for r in rep_rows(report) if r["rep_id"] == rep_id)
@@ -104,6 +74,9 @@ def rep_view(source: Source, when: dt.date, rep_id: str) -> dict[str, Any]:
         "performance": performance,
         "trajectory": trajectory,
         "flags": flags,
+        "flag_rows": [
+            (rule_label(f.rule), f.severity, text(f.message, SENTENCE_LIMIT)) for f in flags
+        ],
         "verdicts": verdicts,
         "verdict_rows": verdict_rows(verdicts),
         "deal_lists": lists,
@@ -112,7 +85,8 @@ def rep_view(source: Source, when: dt.date, rep_id: str) -> dict[str, Any]:
 
 
 def deal_view(source: Source, when: dt.date, deal_id: str) -> dict[str, Any]:
-    """The deal's details (every row with that id) and every rule's verdict; 404 if none."""
+    """The deal's details (every row with that id) and every rule's verdict; 404 if none.
+    ``repeated`` says when more than one row has the id (each row is judged by each rule)."""
     report = source.report(when)
     _plain(deal_id, "deal", when)
     verdicts = [v for v in source.explain(deal_id, when) if v.subject_type == "deal"]
@@ -125,6 +99,7 @@ def deal_view(source: Source, when: dt.date, deal_id: str) -> dict[str, Any]:
         "as_of_date": when,
         "deal_id": deal_id,
         "details": details,
+        "repeated": len(verdicts) > len({v.rule for v in verdicts}),
         "facts": [
             ("Owner", owner or cell(first.get("rep_id"))),
             ("Rep id", cell(first.get("rep_id"))),
@@ -138,8 +113,8 @@ def deal_view(source: Source, when: dt.date, deal_id: str) -> dict[str, Any]:
             for label, value in (
                 ("Probability", cell(d.probability, "rate")),
                 ("Weighted value", cell(d.expected_value, "usd")),
-                ("Days in stage", cell(d.days_in_stage)),
-                ("Close date", cell(d.close_date)),
+                ("Days in stage", cell(d.days_in_stage, "days")),
+                ("Close date", cell(d.close_date.isoformat() if d.close_date else None)),
                 ("Risk flags", cell(d.risk_flags) or "none"),
             )
         ],
