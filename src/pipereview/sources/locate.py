@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from pipereview.errors import InputError
 from pipereview.schema import ROW_COLUMN, TABLES, Column
 from pipereview.sources.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
+from pipereview.sources.precision import PLACES, places_of, precision_hint
 from pipereview.sources.readers import RawTable
 from pipereview.sources.sniff import normalise
 
@@ -170,7 +171,26 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
                 "must be between 0 and 1",
                 hint="this looks like a 0-100 scale; divide by 100" if looks_percent else None,
             )
+    _check_places(values, column, source)
     return numbers
+
+
+def _check_places(values: pa.Array, column: Column, source: str) -> None:
+    """A value with a non-zero digit beyond the places its column keeps (decisions D30),
+    judged on its exact text (a double by its shortest text)."""
+    if column.dtype not in PLACES or pa.types.is_integer(values.type):
+        return
+    places = PLACES[column.dtype]
+    beyond = pa.array([(n := places_of(v)) is not None and n > places for v in values.to_pylist()])
+    if pc.any(beyond).as_py():
+        raise _fail(
+            values,
+            beyond,
+            column,
+            source,
+            f"has more than {places} decimal places",
+            hint=precision_hint(column.dtype),
+        )
 
 
 def _to_date(values: pa.Array, column: Column, source: str) -> pa.Array:
