@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
 from typing import Literal
 
 import ibis
@@ -16,6 +17,7 @@ import ibis.expr.types as ir
 from pipereview.policy import Policy
 from pipereview.schema import ACTIVE, LOST, MONEY, PROBABILITY, WEIGHTED, WON
 from pipereview.sources.canonical import fold_case
+from pipereview.sources.decimals import exact_decimal
 
 MONEY_WIDE, PROBABILITY_WIDE = "decimal(38,4)", "decimal(38,6)"
 
@@ -106,10 +108,14 @@ def is_stalled(d: ir.Table, policy: Policy) -> ir.BooleanValue:
 
 def is_stale_high_probability(d: ir.Table, policy: Policy) -> ir.BooleanValue:
     """Active, probability >= pipeline.high_probability and days_in_stage >=
-    pipeline.extreme_days_in_stage: a forecast the deal's age does not support."""
+    pipeline.extreme_days_in_stage: a forecast the deal's age does not support. The
+    probability is compared exactly: a probability has 6 places, so it is at or above the
+    threshold exactly when it is at or above the threshold rounded up to 6 places."""
+    high = exact_decimal(policy.pipeline.high_probability)
+    at_least = high.quantize(Decimal("0.000001"), rounding=ROUND_CEILING)
     return (
         is_active(d)
-        & (probability(d) >= policy.pipeline.high_probability)
+        & (probability(d) >= ibis.literal(at_least, PROBABILITY))
         & (days_in_stage(d) >= policy.pipeline.extreme_days_in_stage)
     )
 

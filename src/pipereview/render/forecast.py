@@ -4,6 +4,7 @@ one level's rows (rep, manager, team, region or company) and the pipeline by clo
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
@@ -45,8 +46,14 @@ def forecast_title(f: Forecast, level: Level) -> str:
     )
 
 
-def _multiple(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.2f}x"
+def multiple(value: float | Decimal | None) -> str:
+    """A coverage as a multiple: 2 places, or every place the report kept so that it reads
+    against the threshold as it is (2.99999996x, never "3.00x (low)")."""
+    if value is None:
+        return "—"
+    exact = Decimal(repr(value)) if isinstance(value, float) else value
+    places = max(2, -int(exact.normalize().as_tuple().exponent))
+    return f"{exact:,.{places}f}x"
 
 
 def _name(row: ForecastRow) -> str:
@@ -71,8 +78,8 @@ def row_cells(row: ForecastRow) -> list[str]:
         cell(row.best_case_forecast, "usd"),
         cell(row.open_pipeline, "usd"),
         cell(row.gap_to_quota, "usd"),
-        _multiple(row.coverage) + low,
-        _multiple(row.weighted_coverage),
+        multiple(row.coverage) + low,
+        multiple(row.weighted_coverage),
         cell(row.slipped_deals),
     ]
 
@@ -125,9 +132,7 @@ def forecast_notes(f: Forecast) -> list[str]:
         )
     if c.reps_without_quota:
         reps = c.reps_without_quota
-        notes.append(
-            f"{reps:,} {'rep has' if reps == 1 else 'reps have'} no quota for the period."
-        )
+        notes.append(f"{reps:,} {'rep has' if reps == 1 else 'reps have'} no quota for the period.")
     return notes
 
 

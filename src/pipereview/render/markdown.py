@@ -14,6 +14,7 @@ from pipereview.render.changes import (
     untracked_note,
 )
 from pipereview.render.flow import LABELS, exact_usd
+from pipereview.render.forecast import multiple
 from pipereview.render.text import (
     HEADLINE,
     SUMMARY_LABELS,
@@ -165,7 +166,7 @@ def forecast_lines(report: Report) -> list[str]:
     c = f.company
     quota = (
         f" against a {cell(c.quota, 'usd')} quota (gap {cell(c.gap_to_quota, 'usd')}, coverage "
-        f"{'—' if c.coverage is None else f'{c.coverage:,.2f}x'})"
+        f"{multiple(c.coverage)})"
         if c.quota is not None
         else ""
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 import ibis
@@ -36,6 +37,7 @@ from pipereview.report.inputs import Inputs
 from pipereview.report.model import UNIT_PLACES, not_falsely_whole, row_rounder, widened
 from pipereview.report.rounding import rounded_rows
 from pipereview.schema import OPEN_CATEGORIES
+from pipereview.sources.decimals import exact_decimal
 from pipereview.sources.engine import Engine
 from pipereview.sources.quality import unique_reps
 
@@ -90,8 +92,7 @@ def loop_error(tree: Hierarchy) -> InputError:
     """The error for a forecast asked of a hierarchy with a loop."""
     return InputError(
         f"reps: manager_id makes a loop: {'; '.join(tree.loop_text())}",
-        hint="fix the manager_id of one of these reps (the top of a hierarchy has no "
-        "manager_id)",
+        hint="fix the manager_id of one of these reps (the top of a hierarchy has no manager_id)",
     )
 
 
@@ -221,13 +222,14 @@ def _rows(engine: Engine, table: ir.Table, policy: Policy, key: str | None) -> l
     return [_coverage_shown(row, row["coverage"], below) for row in table_rows]
 
 
-def _coverage_shown(row: dict[str, Any], raw: float | None, below: float) -> dict[str, Any]:
-    """Coverage keeps the decimals that make it read against the threshold as the engine
-    found it (2.99999x is low, never shown as "3.00x (low)"), and never reads 0 when it is
-    not."""
+def _coverage_shown(row: dict[str, Any], raw: Fraction | None, below: float) -> dict[str, Any]:
+    """Coverage, the exact quotient rounded once, keeps the decimals that make it read
+    against the threshold as the engine found it (2.99999x is low, never shown as "3.00x
+    (low)"; exactly 3x is not low and shows 3.0), and never reads 0 when it is not."""
     if raw is not None:
-        low = raw < below
-        shown = widened(raw, UNIT_PLACES["ratio"], lambda v: (v < below) == low)
+        limit = Fraction(exact_decimal(below))
+        low = raw < limit
+        shown = widened(raw, UNIT_PLACES["ratio"], lambda v: (v < limit) == low)
         row["coverage"] = not_falsely_whole("ratio", raw, shown) if shown == 0 else shown
     return row
 

@@ -12,6 +12,7 @@ overflow error (decisions D30 names the bounds).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -37,6 +38,23 @@ def is_exact(value: ir.Value) -> bool:
 def at_scale(value: ir.Value, scale: int) -> ir.DecimalValue:
     """``value`` as ``decimal(38, scale)`` (the exact value, more places)."""
     return value.cast(f"decimal({DIGITS},{scale})")
+
+
+def exact_decimal(value: Any) -> Decimal:
+    """A number as an exact decimal: a float (a policy value read from TOML) as the decimal
+    its shortest text spells, so 0.7 is 7/10 and not the double nearest to it."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value if isinstance(value, Decimal) else Decimal(value)
+
+
+def plain(value: Decimal) -> float | Decimal:
+    """A decimal as a report holds a shown number: a float when a float writes exactly
+    these digits (the usual case), else the Decimal itself (written exactly); never -0.0."""
+    as_float = float(value) + 0.0
+    return as_float if Decimal(repr(as_float)) == value else value
 
 
 def literal(value: Decimal | int) -> ir.DecimalValue:
