@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.metrics.base import Metric
-from pipereview.metrics.ratios import RATIOS, denominator_of, numerator_of, ratio_parts
+from pipereview.metrics.ratios import RATIOS, ratio_parts
 from pipereview.policy import Policy
 from pipereview.sources.canonical import fold_case
 from pipereview.sources.decimals import common, exact_decimal, mul
@@ -143,6 +143,7 @@ def rep_trajectory(reps: ir.Table, policy: Policy, earlier: ir.Table | None = No
     """One row per rep with the echoed fields, every trajectory metric and `benchmark`;
     ``earlier`` (an earlier snapshot's reps) fills what the records lack (``with_history``)."""
     r = with_history(unique_reps(reps), earlier, policy)
+    best = best_rep(r.select("rep_id", "closed_won_3m_current", "quota_3m"))
     r = r.select(
         "rep_id",
         "rep_name",
@@ -156,7 +157,7 @@ def rep_trajectory(reps: ir.Table, policy: Policy, earlier: ir.Table | None = No
         **{m.name: m.expr(r, policy) for m in TRAJECTORY_METRICS},
         **ratio_parts(r, "quota_attainment_pct", "pipeline_change_pct"),
     )
-    return r.mutate(benchmark=(r.rep_id == best_rep(r)).fill_null(False)).order_by("rep_id")
+    return r.mutate(benchmark=(r.rep_id == best).fill_null(False)).order_by("rep_id")
 
 
 def best_rep(r: ir.Table) -> ir.StringScalar:
@@ -166,13 +167,15 @@ def best_rep(r: ir.Table) -> ir.StringScalar:
     Doubles order the reps except within a hair of the top (a double quotient is off by a
     few units in its 16th digit): the reps there are compared exactly, each distinct
     (closed, quota) pair against every other by cross-multiplication. That set is one pair
-    unless reps tie, so the comparison stays small."""
-    n, d = numerator_of(ATTAINMENT.name), denominator_of(ATTAINMENT.name)
-    known = r.filter((r[d] > 0) & r[n].notnull())
-    value = known.quota_attainment_pct
-    top = value.max()
-    near = known.filter(value >= top - top.abs() * 1e-9 - 1e-300)
-    pairs = near.group_by(_c=near[n], _q=near[d]).aggregate(_first=near.rep_id.min())
+    unless reps tie, so the comparison stays small. ``r`` needs only rep_id and the
+    attainment's columns (a narrow table keeps the subqueries cheap)."""
+    known = r.select(
+        "rep_id", _c=ATTAINMENT.numerator(r), _q=ATTAINMENT.denominator(r), _v=ATTAINMENT.double(r)
+    )
+    known = known.filter((known._q > 0) & known._c.notnull())
+    top = known._v.max()
+    near = known.filter(known._v >= top - top.abs() * 1e-9 - 1e-300)
+    pairs = near.group_by("_c", "_q").aggregate(_first=near.rep_id.min())
     other = pairs.select(_oc=pairs._c, _oq=pairs._q)
     higher, lower = common(mul(other._oc, pairs._q), mul(pairs._c, other._oq))
     best = pairs.anti_join(other, higher > lower)

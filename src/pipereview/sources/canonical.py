@@ -113,8 +113,9 @@ def canonical(
 
 
 def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
-    """Text made ready for parsing, once per value: CSV null spellings to null and, for
-    columns parsed from text, surrounding blanks trimmed (blank is missing). A separate
+    """Values made ready for parsing, once per value: CSV null spellings to null and, for
+    columns parsed from text, surrounding blanks trimmed (blank is missing); a NaN double
+    of a number column is missing (pandas writes missing as NaN). A separate
     select, so the parsing below refers to each prepared value by name: inlined, the same
     CASE would be repeated in every cast and check, and DuckDB allocates working memory per
     expression node (a 10-row CSV took a second to plan and run)."""
@@ -126,6 +127,8 @@ def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
             value = _csv_null(value)
         if value.type().is_string() and kinds.get(name) in _TRIMMED:
             value = _blank_to_null(value)
+        if value.type().is_floating() and kinds.get(name) in _TRIMMED:
+            value = ibis.ifelse(value.isnan(), ibis.null("float64"), value)  # pandas' missing
         columns[name] = value
     return raw.select(**columns)
 
@@ -246,8 +249,9 @@ def _number(
         number, inexact = _scaled(exact, target, scale)
     elif vtype.is_floating():
         # Checked on the double itself (a comparison, no second cast): finite and, for a
-        # decimal column, below 10^(precision - scale) so that the cast fits.
-        finite = ibis.ifelse(value.isnan(), ibis.null("float64"), value)
+        # decimal column, below 10^(precision - scale) so that the cast fits. (NaN is
+        # missing already: ``_prepared``.)
+        finite = value
         number, inexact = _scaled(from_double(finite, read), target, scale)
         bound = _DECIMAL_BOUNDS.get(read)
         fits = ~finite.isinf() if bound is None else finite.abs() < bound

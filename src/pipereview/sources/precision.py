@@ -32,6 +32,8 @@ PLACES: dict[str, int] = {MONEY: 4, PROBABILITY: 6, RATE: 8, WIDE: 12}
 # its shortest text (90071992547409.9 is held as ...409.90625, which 4 places would keep as
 # ...409.9062); that rare path costs a string per value.
 _DOUBLE_FAST = {MONEY: 1e11, PROBABILITY: 1e9, RATE: 1e7, WIDE: 1e3}
+# A probability above 1 is refused anyway: it is read by a plain cast.
+_CAST_ONLY = (PROBABILITY,)
 
 # A mantissa of 16 or more digits in exponent form: more than a double holds, so the
 # double path below could not see its last digits (refused as too precise).
@@ -59,7 +61,7 @@ def _exponent_places(text: ir.StringValue) -> ir.IntegerValue:
 
 def from_double(value: ir.FloatingValue, target: str) -> ir.Value:
     """A double as the decimal its writer meant (its shortest text), in ``target``."""
-    if target not in _DOUBLE_FAST:
+    if target not in _DOUBLE_FAST or target in _CAST_ONLY:
         return value.try_cast(target)
     return ibis.ifelse(
         value.abs() < _DOUBLE_FAST[target],
@@ -70,9 +72,11 @@ def from_double(value: ir.FloatingValue, target: str) -> ir.Value:
 
 def places_beyond_double(value: ir.FloatingValue, target: str) -> ir.BooleanValue:
     """Whether a double's shortest text has more places than ``target`` keeps: the double
-    is not the kept decimal nearest to it (a cheap comparison), or, for large values, its
-    text says so."""
-    fast = value.try_cast(target).cast("float64") != value
+    is not the double of the kept decimal nearest to it (double arithmetic only: x * 10^p
+    is within 0.11 of an integer when x holds a p-place decimal, and n / 10^p is the double
+    nearest to that decimal), or, for large values, its text says so."""
+    unit = float(10 ** PLACES[target])
+    fast = (value * unit).round() / unit != value
     slow = places_beyond_text(value.cast("string"), PLACES[target])
     return ibis.ifelse(value.abs() < _DOUBLE_FAST[target], fast, slow)
 
