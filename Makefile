@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint bench mutation mutation-sample clean browser postgres mariadb
+.PHONY: demo test lint bench mutation mutation-sample clean browser postgres mariadb screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed-base
 	$(BIN)/pipereview demo --out demo
+
+# The README's picture (docs/images/report.png): the top of the demo's HTML report in
+# headless Chromium. Take it again whenever the report's look changes.
+screenshot: demo browser
+	$(BIN)/python scripts/screenshot.py --chromium $(CHROMIUM)
 
 # The browser tests drive Debian's Chromium (never a downloaded browser): install it when
 # missing (needs root or sudo, and Debian's package registry).
@@ -60,7 +65,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 # Mutation testing over metrics/, rules/ and report/ (config: [tool.mutmut] in pyproject.toml).
-# Slow (6,696 mutants: most of a day on 2 cores); resumes where it stopped. Survivors:
+# Slow (thousands of mutants: most of a day on 2 cores); resumes where it stopped. Survivors:
 # .venv/bin/mutmut results. `make mutation-sample` estimates the score in a few hours.
 mutation: $(VENV)/.installed-dev
 	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children $(or $(JOBS),2)

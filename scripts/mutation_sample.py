@@ -1,6 +1,6 @@
 """Run mutation testing on a uniform random sample of the mutants in scope (`make mutation-sample`).
 
-The whole scope ([tool.mutmut] in pyproject.toml) is 6,696 mutants, most of a day on
+The whole scope ([tool.mutmut] in pyproject.toml) is thousands of mutants, most of a day on
 2 cores. A seeded uniform sample gives an unbiased estimate of the score in a fraction of
 that: this script generates every mutant (mutmut's own generation step), draws `--size`
 names with `--seed`, writes them to mutants/sample.txt and runs `mutmut run` on exactly

@@ -17,7 +17,6 @@ from pipereview.cli.common import (
     MappingOpt,
     MemoryOpt,
     PageSize,
-    PageSizeOpt,
     PolicyOpt,
     PresetOpt,
     QuotasOpt,
@@ -228,7 +227,9 @@ def history_show(
         ReportFormat, typer.Option("--format", help="Output format.")
     ] = ReportFormat.table,
     output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
-    page_size: PageSizeOpt = None,
+    page_size: Annotated[
+        PageSize | None, typer.Option("--page-size", help="Paper for html/pdf (default: A4).")
+    ] = None,
 ) -> None:
     """Print the report stored with one snapshot."""
     from pipereview import api

@@ -45,7 +45,7 @@ FormatOpt = Annotated[ListFormat, typer.Option("--format", help="table (default)
 @rules_app.command("list")
 def rules_list(policy: PolicyOpt = None, fmt: FormatOpt = ListFormat.table) -> None:
     """Every rule the policy runs, in evaluation order: the built-in ones with the policy
-    values they read, then the policy's [[rules]] with their conditions."""
+    values they read, then the policy's \\[\\[rules]] with their conditions."""
     from pipereview import api
     from pipereview.report import dumps
 

@@ -183,8 +183,8 @@ class PortableSQL:
         """A store query's rows as a table of the engine, in the canonical types and in
         their stored order (snapshot date, then input row). The store writes each row as one
         JSON object, which Arrow's JSON reader parses a slice at a time: a Python object per
-        row, not per value (SQLite, two 1M-deal snapshots: about 9.5 s, against 16 s for
-        tuples and 25 s for Ibis's fetch, which builds a pandas frame first)."""
+        row, not per value, unlike rows fetched as tuples or Ibis's fetch (which builds a
+        pandas frame first)."""
         names = list(expr.columns)
         fields = ", ".join(
             f"'{n}', " + (self.json_text.format(self._q(n)) if schema[n].is_array() else self._q(n))

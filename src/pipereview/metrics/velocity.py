@@ -24,8 +24,8 @@ from pipereview.sources.canonical import fold_case, folds_into
 
 def stage_names(intervals: ir.Table) -> ir.Table:
     """Each distinct stage name of the intervals and its folded form (``_stage``). The
-    caller keeps it as a table: folded per row, DuckDB's translate cost 15 s of CPU on 1.9M
-    history rows (and the optimizer inlines a fold it can see through a join)."""
+    caller keeps it as a table: folded per row, DuckDB's translate dominates the command on
+    a large history (and the optimizer inlines a fold it can see through a join)."""
     names = intervals.select(_name=intervals.stage).distinct()
     return names.mutate(_stage=fold_case(names._name))
 

@@ -1,6 +1,6 @@
 """PDF renderer: the HTML page printed by WeasyPrint (no browser), A4 or Letter.
 
-WeasyPrint lays a table out at about 15 ms a row here, so a page with every rep of a large
+WeasyPrint's table layout time grows with every row, so a page with every rep of a large
 organisation would take minutes: the PDF caps each long list at ``limit`` rows
 (``output.pdf_rows``) and says how many it leaves out; the HTML and JSON keep them all.
 """

@@ -198,7 +198,7 @@ def folds_into(text: ir.StringValue, names: tuple[str, ...]) -> ir.BooleanValue:
     """``fold_case(text)`` is one of ``names`` (lower-case ASCII). ``lower`` runs first as a
     cheap filter: a text the exact fold maps onto such a name is A-Z/a-z letters only, which
     ``lower`` maps the same way, so the answer is the exact fold's; the per-row translate
-    (microseconds a row in DuckDB) runs only where ``lower`` already matched."""
+    (costly on every row in DuckDB) runs only where ``lower`` already matched."""
     return text.strip().lower().isin(names) & fold_case(text).isin(names)
 
 
@@ -364,7 +364,7 @@ def boolean(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
         return _unusable(Column("_", "boolean", False, ""))
     # lower() decides here exactly as the A-Z fold would (decisions D16): the only capitals
     # outside A-Z that lower into ASCII become i, k or a-ring, and no boolean word has
-    # them. The per-row translate of fold_case made a 1M-row export 4 s slower per column.
+    # them. The per-row translate of fold_case is costly on every row of a large export.
     folded = value.strip().lower()
     known = folded.isin(TRUE_TEXT + FALSE_TEXT)
     parsed = ibis.ifelse(known, folded.isin(TRUE_TEXT), ibis.null("boolean"))
