@@ -193,3 +193,20 @@ def test_a_conversion_is_rounded_half_even_once_and_said(tmp_path: Path) -> None
         "D1: 1000 EUR x 0.00001495 = 0.01495 -> 0.0150",  # a tie: to the even 0.0150
         "D2: 1000 GBP x 0.00001485 = 0.01485 -> 0.0148",  # a tie: to the even 0.0148
     ]
+
+
+@pytest.mark.parametrize("reader", ["csv", "json-text", "memory-text"])
+def test_days_with_more_digits_than_a_double_holds_are_refused(tmp_path: Path, reader: str) -> None:
+    # "20.9999999999999999" read as the double 21.0 was stalled "at 21 days, at or above the
+    # 21-day threshold"; days are doubles, which hold 15 significant digits
+    deals = _deals(days_in_stage="20.9999999999999999")
+    if reader == "csv":
+        obj: Any = _csv(tmp_path / "deals", deals, DEAL_COLUMNS)
+    elif reader == "json-text":
+        path = tmp_path / "deals.json"
+        path.write_text(json.dumps(deals))  # every value a JSON string
+        obj = path
+    else:
+        obj = deals
+    with pytest.raises(InputError, match=r"days_in_stage'.*more than 15 significant digits"):
+        build_report(obj, _reps(), as_of=AS_OF)

@@ -185,7 +185,10 @@ def stored_reps(forecast: Forecast) -> ir.Table:
         "rep_id": (pa.string(), [r.id for r in rows]),
         "rep_name": (pa.string(), [r.name for r in rows]),
         "in_reps": (pa.bool_(), [r.reps == 1 for r in rows]),
-        "coverage": (pa.float64(), [r.coverage for r in rows]),
+        "coverage": (
+            pa.float64(),
+            [None if r.coverage is None else float(r.coverage) for r in rows],
+        ),
         "weighted_coverage": (pa.float64(), [r.weighted_coverage for r in rows]),
         "slipped_deals": (pa.int64(), [r.slipped_deals for r in rows]),
         "low_coverage": (pa.bool_(), [r.low_coverage for r in rows]),

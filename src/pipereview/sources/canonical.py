@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 
 from pipereview.schema import MONEY, ROW_COLUMN, STATUSES, TABLES, Column
 from pipereview.sources.precision import (
+    DOUBLE_DIGITS,
     PLACES,
     WIDE,
     from_double,
@@ -246,6 +247,8 @@ def _number(
         problem = text.notnull() & (~text.re_search(NUMBER) | exact.isnull())
         if read in PLACES:
             problem = problem | places_beyond_text(text, PLACES[read])
+        else:  # a double holds 15 significant digits: "20.9999999999999999" is not 21 days
+            problem = problem | text.re_search(DOUBLE_DIGITS)
         number, inexact = _scaled(exact, target, scale)
     elif vtype.is_floating():
         # Checked on the double itself (a comparison, no second cast): finite and, for a

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from pipereview.errors import InputError
 from pipereview.schema import ROW_COLUMN, TABLES, Column
 from pipereview.sources.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
-from pipereview.sources.precision import PLACES, places_of, precision_hint
+from pipereview.sources.precision import PLACES, places_of, precision_hint, significant_digits
 from pipereview.sources.readers import RawTable
 from pipereview.sources.sniff import normalise
 
@@ -177,8 +177,24 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
 
 def _check_places(values: pa.Array, column: Column, source: str) -> None:
     """A value with a non-zero digit beyond the places its column keeps (decisions D30),
-    judged on its exact text (a double by its shortest text)."""
-    if column.dtype not in PLACES or pa.types.is_integer(values.type):
+    judged on its exact text (a double by its shortest text); number text with more
+    significant digits than a double holds."""
+    if pa.types.is_integer(values.type):
+        return
+    if column.dtype not in PLACES:
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            digits = [
+                (n := significant_digits(v)) is not None and n > 15 for v in values.to_pylist()
+            ]
+            if any(digits):
+                raise _fail(
+                    values,
+                    pa.array(digits),
+                    column,
+                    source,
+                    "has more than 15 significant digits",
+                    hint="a number keeps 15 significant digits: round it",
+                )
         return
     places = PLACES[column.dtype]
     beyond = pa.array([(n := places_of(v)) is not None and n > places for v in values.to_pylist()])

@@ -35,6 +35,11 @@ _DOUBLE_FAST = {MONEY: 1e11, PROBABILITY: 1e9, RATE: 1e7, WIDE: 1e3}
 # A probability above 1 is refused anyway: it is read by a plain cast.
 _CAST_ONLY = (PROBABILITY,)
 
+# Number text with 16 or more significant digits (from its first to its last non-zero
+# digit): more than a double (the type of days and scores) holds, so it would read as
+# another number. Refused, like digits beyond a decimal column's places.
+DOUBLE_DIGITS = r"[1-9](\.?[0-9]){14}\.?[0-9]*[1-9]"
+
 # A mantissa of 16 or more digits in exponent form: more than a double holds, so the
 # double path below could not see its last digits (refused as too precise).
 _LONG_MANTISSA = r"^[+-]?\.?\d\.?(\d\.?){15}"
@@ -93,19 +98,30 @@ def places_beyond_decimal(value: ir.DecimalValue, target: str) -> ir.BooleanValu
     return (value.notnull() & differs).fill_null(False)
 
 
-def places_of(value: Any) -> int | None:
-    """The decimal places a Python value needs (0.0150 needs 3; 1e3 needs 0), or None when
-    it is not a number (the error path's reading of one value)."""
+def significant_digits(value: Any) -> int | None:
+    """The significant digits a Python number needs (21.50 needs 3), or None when it is
+    not a number (the error path's reading of one value)."""
+    number = _decimal(value)
+    return None if number is None else len(number.normalize().as_tuple().digits)
+
+
+def _decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     try:
         number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
     except InvalidOperation:
         return None
-    if not number.is_finite():
+    return number if number.is_finite() else None
+
+
+def places_of(value: Any) -> int | None:
+    """The decimal places a Python value needs (0.0150 needs 3; 1e3 needs 0), or None when
+    it is not a number (the error path's reading of one value)."""
+    number = _decimal(value)
+    if number is None:
         return None
-    exponent = int(number.normalize().as_tuple().exponent)
-    return max(0, -exponent)
+    return max(0, -int(number.normalize().as_tuple().exponent))
 
 
 def precision_hint(target: str) -> str:
