@@ -26,8 +26,8 @@ from .oracle import (
     dec,
     double_ratio,
     exact,
-    half_even,
     fold,
+    half_even,
     money_text,
     rep_rows,
 )
