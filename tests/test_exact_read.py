@@ -210,3 +210,25 @@ def test_days_with_more_digits_than_a_double_holds_are_refused(tmp_path: Path, r
         obj = deals
     with pytest.raises(InputError, match=r"days_in_stage'.*more than 15 significant digits"):
         build_report(obj, _reps(), as_of=AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("text", "total", "refused"),
+    [
+        ("1.0000015e3", Decimal("1000.01"), None),  # 1000.0015 (4 places) + 0.005
+        ("12300e-2", Decimal("123.00"), None),  # 123 + 0.005, half-even
+        ("1.00000015e3", None, "4 decimal places"),  # 1000.00015: 5 places
+        ("12345678901234567e-4", None, "15 significant digits"),  # more than a double holds
+    ],
+)
+def test_exponent_text_is_judged_by_its_digits(
+    tmp_path: Path, text: str, total: Decimal | None, refused: str | None
+) -> None:
+    deals = _csv(tmp_path / "deals", _deals(deal_value_usd=text), DEAL_COLUMNS)
+    reps = _csv(tmp_path / "reps", _reps(), REP_COLUMNS)
+    if refused is None:
+        report = build_report(deals, reps, as_of=AS_OF)
+        assert report.pipeline_summary.total_pipeline_value == total  # with D2's 0.005
+    else:
+        with pytest.raises(InputError, match=refused):
+            build_report(deals, reps, as_of=AS_OF)

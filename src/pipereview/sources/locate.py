@@ -197,6 +197,16 @@ def _check_places(values: pa.Array, column: Column, source: str) -> None:
                 )
         return
     places = PLACES[column.dtype]
+    long = pa.array([_long_exponent(v) for v in values.to_pylist()])
+    if pc.any(long).as_py():
+        raise _fail(
+            values,
+            long,
+            column,
+            source,
+            "has more than 15 significant digits in exponent form",
+            hint="write it as a plain number",
+        )
     beyond = pa.array([(n := places_of(v)) is not None and n > places for v in values.to_pylist()])
     if pc.any(beyond).as_py():
         raise _fail(
@@ -207,6 +217,14 @@ def _check_places(values: pa.Array, column: Column, source: str) -> None:
             f"has more than {places} decimal places",
             hint=precision_hint(column.dtype),
         )
+
+
+def _long_exponent(value: object) -> bool:
+    """Exponent text with more digits than the double it is read through holds
+    (``precision.places_beyond_text``)."""
+    if not isinstance(value, str) or "e" not in value.lower():
+        return False
+    return (significant_digits(value) or 0) > 15
 
 
 def _to_date(values: pa.Array, column: Column, source: str) -> pa.Array:

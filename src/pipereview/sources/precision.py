@@ -45,12 +45,19 @@ DOUBLE_DIGITS = r"[1-9](\.?[0-9]){14}\.?[0-9]*[1-9]"
 _LONG_MANTISSA = r"^[+-]?\.?\d\.?(\d\.?){15}"
 
 
-def places_beyond_text(text: ir.StringValue, places: int) -> ir.BooleanValue:
+def places_beyond_text(
+    text: ir.StringValue, places: int, *, read_as_double: bool = True
+) -> ir.BooleanValue:
     """Whether trimmed number text has a non-zero digit beyond ``places`` decimal places:
-    plain text by a pattern; exponent forms (1.5e-5) by their digits and exponent."""
+    plain text by a pattern; exponent forms (1.5e-5) by their digits and exponent.
+    ``read_as_double``: the text is an input whose exponent form is read through a double,
+    so a mantissa longer than a double holds is refused too (not a double's own text)."""
     plain = text.re_search(rf"\.\d{{{places}}}\d*[1-9]\d*$")
     has_exponent = text.contains("e") | text.contains("E")
-    return ibis.ifelse(has_exponent, _exponent_places(text) > places, plain)
+    beyond = _exponent_places(text) > places
+    if read_as_double:
+        beyond = beyond | text.re_search(_LONG_MANTISSA)
+    return ibis.ifelse(has_exponent, beyond, plain)
 
 
 def _exponent_places(text: ir.StringValue) -> ir.IntegerValue:
@@ -60,8 +67,7 @@ def _exponent_places(text: ir.StringValue) -> ir.IntegerValue:
     fraction = mantissa.re_extract(r"\.([0-9]*)$", 1).length()
     zeros = mantissa.replace(".", "").re_extract(r"(0*)$", 1).length()
     exponent = text.re_extract(r"[eE]([+-]?[0-9]+)$", 1).try_cast("int64")
-    long_mantissa = text.re_search(_LONG_MANTISSA)
-    return ibis.ifelse(long_mantissa, 99, fraction - zeros - exponent)
+    return fraction - zeros - exponent
 
 
 def from_double(value: ir.FloatingValue, target: str) -> ir.Value:
@@ -82,7 +88,7 @@ def places_beyond_double(value: ir.FloatingValue, target: str) -> ir.BooleanValu
     nearest to that decimal), or, for large values, its text says so."""
     unit = float(10 ** PLACES[target])
     fast = (value * unit).round() / unit != value
-    slow = places_beyond_text(value.cast("string"), PLACES[target])
+    slow = places_beyond_text(value.cast("string"), PLACES[target], read_as_double=False)
     return ibis.ifelse(value.abs() < _DOUBLE_FAST[target], fast, slow)
 
 
