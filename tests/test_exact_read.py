@@ -232,3 +232,20 @@ def test_exponent_text_is_judged_by_its_digits(
     else:
         with pytest.raises(InputError, match=refused):
             build_report(deals, reps, as_of=AS_OF)
+
+
+def test_a_32_bit_float_means_its_shortest_text() -> None:
+    # float32 16777.215 is held as 16777.21484375: read as 16777.2148 it rounded to
+    # $16,777.21; it means 16777.215, a half cent that rounds half-even to $16,777.22.
+    # A PostgreSQL `real` close rate 0.33 is 0.33000001311302185 as a double: it means 0.33.
+    deals = pa.table({
+        "deal_id": ["D1"], "rep_id": ["R1"], "status": ["active"],
+        "deal_value_usd": pa.array([16777.215], pa.float32()),
+        "probability": pa.array([0.33], pa.float32()),
+    })  # fmt: skip
+    reps = pa.table({"rep_id": ["R1"], "close_rate": pa.array([0.33], pa.float32())})
+    report = build_report(deals, reps, as_of=AS_OF)
+    assert report.pipeline_summary.total_pipeline_value == Decimal("16777.22")
+    # 16777.215 x 0.33 = 5536.48095
+    assert report.pipeline_summary.weighted_pipeline_value == Decimal("5536.48")
+    assert report.rep_performance[0].close_rate == 0.33

@@ -116,7 +116,8 @@ def canonical(
 def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
     """Values made ready for parsing, once per value: CSV null spellings to null and, for
     columns parsed from text, surrounding blanks trimmed (blank is missing); a NaN double
-    of a number column is missing (pandas writes missing as NaN). A separate
+    of a number column is missing (pandas writes missing as NaN), and a 32-bit float is
+    read as its shortest text. A separate
     select, so the parsing below refers to each prepared value by name: inlined, the same
     CASE would be repeated in every cast and check, and DuckDB allocates working memory per
     expression node (a 10-row CSV took a second to plan and run)."""
@@ -128,8 +129,10 @@ def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
             value = _csv_null(value)
         if value.type().is_string() and kinds.get(name) in _TRIMMED:
             value = _blank_to_null(value)
-        if value.type().is_floating() and kinds.get(name) in _TRIMMED:
-            value = ibis.ifelse(value.isnan(), ibis.null("float64"), value)  # pandas' missing
+        if value.type().is_floating() and kinds.get(name) in _NUMBERS:
+            value = ibis.ifelse(value.isnan(), ibis.null(value.type()), value)  # pandas' missing
+            if value.type() == dt.float32:  # a float means its shortest text: "0.33", not
+                value = value.cast("string")  # 0.33000001311302185 (its value as a double)
         columns[name] = value
     return raw.select(**columns)
 
@@ -147,7 +150,8 @@ def _csv_null(value: ir.StringValue) -> ir.StringValue:
 
 
 # The kinds ``_number`` and ``iso_date`` parse from text: they read the prepared value as is.
-_TRIMMED = ("money", "probability", "number", "integer", "date", "rate")
+_NUMBERS = ("money", "probability", "number", "integer", "rate")
+_TRIMMED = (*_NUMBERS, "date")
 
 
 def _parse(

@@ -181,6 +181,8 @@ def _check_places(values: pa.Array, column: Column, source: str) -> None:
     significant digits than a double holds."""
     if pa.types.is_integer(values.type):
         return
+    if pa.types.is_float32(values.type):  # its shortest text, as the engine reads it
+        values = values.cast(pa.string())
     if column.dtype not in PLACES:
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
             digits = [
