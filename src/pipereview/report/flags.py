@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from fractions import Fraction
+from decimal import Decimal
 from typing import Any
 
 import ibis
@@ -46,8 +46,8 @@ def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> di
         value, limit = raw.get(compare.observed), thresholds.get(compare.threshold)
         if value is None or limit is None or units[compare.observed] in ("count", "integer"):
             continue  # a whole number reads as the engine compared it
-        bound = Fraction(exact_decimal(limit)) * compare.scale
-        found = compare.holds(Fraction(value), bound)
+        bound = exact_decimal(limit) * compare.scale
+        found = compare.holds(value, bound)  # exact: a Fraction, Decimal or float with it
         places = UNIT_PLACES.get(units[compare.observed], 2)
         observed[compare.observed] = widened(value, places, _reads(compare, bound, found))
     for name, unit in rule.observed:
@@ -55,7 +55,7 @@ def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> di
     return observed
 
 
-def _reads(compare: Compare, limit: Fraction, found: bool) -> Callable[[Fraction], bool]:
+def _reads(compare: Compare, limit: Decimal, found: bool) -> Callable[[Decimal], bool]:
     """True for a shown value that compares with ``limit`` as the engine found the raw one."""
     return lambda shown: compare.holds(shown, limit) == found
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 import ibis
@@ -31,6 +30,7 @@ from pipereview.metrics.forecast import (
     with_coverage,
 )
 from pipereview.metrics.hierarchy import Hierarchy, hierarchy, manager_of
+from pipereview.metrics.ratios import denominator_of, exact, numerator_of
 from pipereview.policy import Policy
 from pipereview.report.forecast_model import CloseMonth, Forecast, ForecastRow, Level
 from pipereview.report.inputs import Inputs
@@ -220,20 +220,33 @@ def _rows(engine: Engine, table: ir.Table, policy: Policy, key: str | None) -> l
         table = table.order_by([table[key].isnull(), key]).mutate(_key=table[key])
     else:
         table = table.mutate(_key=ibis.null("string"))
-    table_rows = rounded_rows(engine.arrow(table), _UNITS)
-    below = policy.forecast.low_coverage_below
-    return [_coverage_shown(row, row["coverage"], below) for row in table_rows]
+    arrow = engine.arrow(table)
+    rows = rounded_rows(arrow, _UNITS | {"coverage": "ratio"})
+    parts = zip(
+        arrow.column(numerator_of("coverage")).to_pylist(),
+        arrow.column(denominator_of("coverage")).to_pylist(),
+        strict=True,
+    )
+    limit = exact_decimal(policy.forecast.low_coverage_below)
+    shown = zip(rows, parts, strict=True)
+    return [_coverage_shown(row, top, bottom, limit) for row, (top, bottom) in shown]
 
 
-def _coverage_shown(row: dict[str, Any], raw: Fraction | None, below: float) -> dict[str, Any]:
-    """Coverage, the exact quotient rounded once, keeps the decimals that make it read
-    against the threshold as the engine found it (2.99999x is low, never shown as "3.00x
-    (low)"; exactly 3x is not low and shows 3.0), and never reads 0 when it is not."""
-    if raw is not None:
-        limit = Fraction(exact_decimal(below))
-        low = raw < limit
-        shown = widened(raw, UNIT_PLACES["ratio"], lambda v: (v < limit) == low)
-        row["coverage"] = not_falsely_whole("ratio", raw, shown) if shown == 0 else shown
+def _coverage_shown(row: dict[str, Any], top: Any, bottom: Any, limit: Decimal) -> dict[str, Any]:
+    """Coverage, the exact quotient rounded once to 2 places, keeps the decimals that make
+    it read against the threshold as the engine found it (2.99999x is low, never shown as
+    "3.00x (low)"; exactly 3x is not low and shows 3.0), and never reads 0 when it is not.
+    The 2-place value is kept when it reads right, the usual case; else it is widened from
+    the exact quotient of ``top`` and ``bottom``."""
+    shown = row["coverage"]
+    if shown is None:
+        return row
+    low = row["low_coverage"]
+    if (Decimal(repr(shown)) < limit) == low and (shown != 0 or top == 0):
+        return row
+    raw = exact({numerator_of("coverage"): top, denominator_of("coverage"): bottom}, "coverage")
+    widest = widened(raw, UNIT_PLACES["ratio"], lambda v: (v < limit) == low)
+    row["coverage"] = not_falsely_whole("ratio", raw, widest) if widest == 0 else widest
     return row
 
 

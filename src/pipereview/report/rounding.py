@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Context, Decimal
-from fractions import Fraction
 from functools import partial
 from typing import Any
 
@@ -14,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipereview.metrics.base import Unit
-from pipereview.metrics.ratios import denominator_of, exact, numerator_of, part_columns
+from pipereview.metrics.ratios import RATIOS, denominator_of, exact, numerator_of, part_columns
 from pipereview.sources.decimals import plain
 
 CENT = Decimal("0.01")
@@ -35,9 +34,22 @@ def _money(value: Any) -> Decimal | None:
 def round_exact(value: Any, places: int) -> Decimal:
     """``value`` (a Fraction, Decimal, int or float: its exact value) rounded half-even to
     ``places``, from the exact value: never a double artefact, never -0."""
-    exact = Fraction(value)
-    whole, rest = divmod(exact.numerator * 10**places, exact.denominator)
-    if 2 * rest > exact.denominator or (2 * rest == exact.denominator and whole % 2):
+    top, bottom = value.as_integer_ratio()
+    return _half_even(top, bottom, places)
+
+
+def round_quotient(numerator: Any, denominator: Any, times: int, places: int) -> Decimal:
+    """``numerator / denominator x times`` (exact numbers, a positive denominator) rounded
+    half-even to ``places`` in integers, without forming the quotient."""
+    p1, q1 = numerator.as_integer_ratio()
+    p2, q2 = denominator.as_integer_ratio()
+    return _half_even(p1 * q2 * times, q1 * p2, places)
+
+
+def _half_even(top: int, bottom: int, places: int) -> Decimal:
+    """top / bottom (bottom > 0) rounded half-even to ``places``."""
+    whole, rest = divmod(top * 10**places, bottom)
+    if 2 * rest > bottom or (2 * rest == bottom and whole % 2):
         whole += 1
     return Decimal(whole).scaleb(-places)
 
@@ -45,6 +57,10 @@ def round_exact(value: Any, places: int) -> Decimal:
 def _to_places(value: Any, places: int) -> float | None:
     if value is None:
         return None
+    if isinstance(value, float):  # round() is half-even on the double's exact value
+        return round(value, places) + 0.0
+    if isinstance(value, Decimal):
+        return float(value.quantize(Decimal(1).scaleb(-places), context=_EXACT)) + 0.0
     return float(round_exact(value, places)) + 0.0
 
 
@@ -75,15 +91,14 @@ ROUNDERS: dict[str, Any] = {
 _WHOLE = {"pct": (0.0, 100.0, -100.0), "ratio": (0.0, 1.0, -1.0)}
 
 
-def widened(raw: Any, places: int, reads_true: Callable[[Fraction], bool]) -> float | Decimal:
+def widened(raw: Any, places: int, reads_true: Callable[[Decimal], bool]) -> float | Decimal:
     """``raw`` (its exact value) rounded half-even to the fewest places, from ``places`` on,
     at which it reads true: a value held against a threshold keeps the decimals that make
     the comparison read as the engine found it (0.69996 beside 0.7, not 0.7). An exact
     value always does at some number of places; a float when a float shows the digits."""
-    exact = Fraction(raw)
     for more in range(places, _MAX_PLACES):
-        rounded = round_exact(exact, more)
-        if reads_true(Fraction(rounded)):
+        rounded = round_exact(raw, more)
+        if reads_true(rounded):
             return plain(rounded)
     raise ValueError(f"{raw!r} never reads true to {_MAX_PLACES} places")
 
@@ -96,8 +111,8 @@ def not_falsely_whole(unit: str, raw: Any, shown_value: Any) -> Any:
     $14.90 is 99.9851%, not "100%"."""
     if unit not in _WHOLE or raw is None or shown_value not in _WHOLE[unit]:
         return shown_value
-    if Fraction(raw) == Fraction(shown_value):
-        return shown_value
+    if raw == (Decimal(repr(shown_value)) if isinstance(shown_value, float) else shown_value):
+        return shown_value  # exact comparisons: a Fraction, Decimal or float with a Decimal
     return widened(raw, UNIT_PLACES[unit], lambda v: v not in _WHOLE[unit])
 
 
@@ -148,8 +163,8 @@ def rounded_rows(table: pa.Table, units: dict[str, Unit]) -> list[dict[str, Any]
     """The rows of an engine result as dicts, each value rounded by its column's unit: the
     same values as ``row_rounder(units)`` over ``table.to_pylist()``, computed a column at a
     time (money by Arrow, from the exact decimal). A ratio whose exact parts the table
-    carries (``metrics.ratios``) is their exact quotient (a Fraction when it has no unit),
-    and the parts are left out."""
+    carries (``metrics.ratios``) is their exact quotient rounded by its unit (and left
+    unrounded, a Fraction, without one); the parts are left out."""
     parts = set(part_columns(table.column_names, table.column_names))
     names = [n for n in table.column_names if n not in parts]
     columns: list[list[Any]] = []
@@ -157,15 +172,26 @@ def rounded_rows(table: pa.Table, units: dict[str, Unit]) -> list[dict[str, Any]
         unit, column = units.get(name), table.column(name)
         if unit == "usd":
             columns.append(_money_column(name, column))
-            continue
-        values = exact_column(table, name) if part_columns([name], parts) else column.to_pylist()
-        rounder = ROUNDERS.get(unit) if unit is not None else None
-        columns.append(values if rounder is None else [rounder(v) for v in values])
+        elif part_columns([name], parts):
+            columns.append(_ratio_column(table, name, UNIT_PLACES.get(unit or "")))
+        else:
+            values = column.to_pylist()
+            rounder = ROUNDERS.get(unit) if unit is not None else None
+            columns.append(values if rounder is None else [rounder(v) for v in values])
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-def exact_column(table: pa.Table, name: str) -> list[Any]:
-    """Ratio ``name``'s exact values (Fractions, None when null) from its part columns."""
+def _ratio_column(table: pa.Table, name: str, places: int | None) -> list[Any]:
+    """Ratio ``name`` from its part columns: rounded half-even to ``places`` (a float), or
+    exact (a Fraction) when ``places`` is None; None where the ratio is null."""
     n, d = numerator_of(name), denominator_of(name)
-    pairs = zip(table.column(n).to_pylist(), table.column(d).to_pylist(), strict=True)
-    return [exact({n: top, d: bottom}, name) for top, bottom in pairs]
+    times = RATIOS[name].times
+    out: list[Any] = []
+    for top, bottom in zip(table.column(n).to_pylist(), table.column(d).to_pylist(), strict=True):
+        if top is None or bottom is None or not bottom > 0:
+            out.append(None)
+        elif places is None:
+            out.append(exact({n: top, d: bottom}, name))
+        else:
+            out.append(float(round_quotient(top, bottom, times, places)) + 0.0)
+    return out
