@@ -62,7 +62,7 @@ def _as_unit(unit: Unit, value: Any) -> Any:
         return Decimal(value)
     if unit == "count":
         return int(value)
-    return float(value)
+    return float(value) + 0.0  # a report stored before D31 may hold -0.0
 
 
 def _difference(unit: Unit, before: Any, after: Any) -> Any:

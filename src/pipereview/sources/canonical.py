@@ -130,8 +130,9 @@ def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
         if value.type().is_string() and kinds.get(name) in _TRIMMED:
             value = _blank_to_null(value)
         if value.type().is_floating() and kinds.get(name) in _NUMBERS:
-            value = ibis.ifelse(value.isnan(), ibis.null(value.type()), value)  # pandas' missing
-            if value.type() == dt.float32:  # a float means its shortest text: "0.33", not
+            kind = value.type().copy(nullable=True)  # a workbook's column may say not null
+            value = ibis.ifelse(value.isnan(), ibis.null(kind), value)  # pandas' missing
+            if kind == dt.float32:  # a float means its shortest text: "0.33", not
                 value = value.cast("string")  # 0.33000001311302185 (its value as a double)
         columns[name] = value
     return raw.select(**columns)
