@@ -3,9 +3,12 @@
 Written only from the contract (docs/metrics.md and docs/decisions.md), with no pipereview
 imports, so the engine can be compared with it on random data. It is deliberately literal:
 one loop per figure, money summed as exact ``Decimal`` and rounded half-even to cents once
-(D7, D13), ratios as doubles compared unrounded and rounded with Python ``round`` when the
-output dict is built. Besides the sections it gives every flag (subject, order, the values
-its sentence must show) and every data-quality count.
+(D7, D13), ratios as exact ``Fraction`` quotients compared with the thresholds as the
+decimals the policy spells and rounded half-even once when the output dict is built (D35);
+a number is read as the decimal its shortest text spells, and one with more places than
+its column keeps is refused (D34). Besides the sections it gives every flag (subject,
+order, the values its sentence must show) and every data-quality count. A flag's priority
+is the double quotient the engine orders by.
 
 Inputs are canonical rows (dicts whose keys may be missing or None).
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 from typing import Any
 
 DEFAULT_POLICY: dict[str, Any] = {
@@ -62,8 +66,29 @@ def _status(deal: dict) -> Any:
     return fold(deal.get("status"))
 
 
+def exact(value: Any) -> Fraction:
+    """A number's exact value: a float (a policy value, an input) as its shortest text."""
+    return Fraction(dec(value))
+
+
+def half_even(value: Any, places: int) -> float:
+    """The exact value rounded half-even to ``places`` (never -0.0)."""
+    quotient = exact(value) if not isinstance(value, Fraction) else value
+    whole, rest = divmod(quotient.numerator * 10**places, quotient.denominator)
+    if 2 * rest > quotient.denominator or (2 * rest == quotient.denominator and whole % 2):
+        whole += 1
+    return float(Decimal(whole).scaleb(-places)) + 0.0
+
+
 def _round_or_none(value: Any, places: int) -> float | None:
-    return None if value is None else round(float(value), places)
+    return None if value is None else half_even(value, places)
+
+
+def double_ratio(numerator: Any, denominator: Any) -> float | None:
+    """The double quotient the engine orders flags by (None without a positive one)."""
+    if numerator is None or denominator is None or not denominator > 0:
+        return None
+    return float(dec(numerator)) / float(dec(denominator))
 
 
 def _deal_flags(deal: dict) -> list:
@@ -71,12 +96,20 @@ def _deal_flags(deal: dict) -> list:
     return [] if flags is None else list(flags)
 
 
+PLACES = {"deal_value_usd": 4, "probability": 6}
+
+
 def _check_probabilities(deals: list[dict]) -> None:
-    """D3: a probability outside [0, 1] stops the run."""
+    """D3: a probability outside [0, 1] stops the run; D34: so does a value with more
+    places than its column keeps (money 4, probability 6)."""
     for index, deal in enumerate(deals):
         p = deal.get("probability")
         if p is not None and not 0 <= p <= 1:
             raise ValueError(f"deal row {index}: probability {p!r} is outside [0, 1]")
+        for column, places in PLACES.items():
+            value = deal.get(column)
+            if value is not None and dec(value) != round(dec(value), places):
+                raise ValueError(f"deal row {index}: {column} {value!r} has too many places")
 
 
 def _active(deals: list[dict]) -> list[dict]:
@@ -120,7 +153,7 @@ def _pipeline_summary(deals: list[dict], policy: dict) -> dict:
         weighted_value += _weighted(d)
 
     average = total_value / len(active) if active else Decimal(0)
-    win_rate = won / (won + lost) if won + lost > 0 else 0.0
+    win_rate = Fraction(won, won + lost) if won + lost > 0 else Fraction(0)
     return {
         "total_deals": len(deals),
         "active_deals": len(active),
@@ -129,7 +162,7 @@ def _pipeline_summary(deals: list[dict], policy: dict) -> dict:
         "total_pipeline_value": cents(total_value),
         "weighted_pipeline_value": cents(weighted_value),
         "average_deal_size": cents(average),
-        "win_rate": round(float(win_rate), 2),
+        "win_rate": half_even(win_rate, 2),
         "stalled_deals_count": sum(1 for d in deals if _is_stalled(d, policy)),
         "at_risk_deals_count": sum(1 for d in deals if _is_at_risk(d)),
     }
@@ -177,11 +210,11 @@ def rep_rows(reps: list[dict]) -> list[dict]:
     return [seen[k] for k in sorted(seen)]
 
 
-def _ratio(numerator: Any, denominator: Any) -> float | None:
-    """numerator / denominator as doubles; None unless the denominator is positive (D18)."""
+def _ratio(numerator: Any, denominator: Any) -> Fraction | None:
+    """numerator / denominator exactly; None unless the denominator is positive (D18)."""
     if numerator is None or denominator is None or not denominator > 0:
         return None
-    return float(numerator) / float(denominator)
+    return exact(numerator) / exact(denominator)
 
 
 def _achievement(rep: dict) -> float | None:
@@ -197,11 +230,11 @@ def _rep_performance_row(rep: dict, deals: list[dict], policy: dict, as_of: dt.d
     pipeline_value = sum((dec(d.get("deal_value_usd")) for d in active), Decimal(0))
 
     if rep.get("close_rate") is not None:
-        close_rate, source = rep.get("close_rate"), "record"
+        close_rate, source = exact(rep.get("close_rate")), "record"
     else:
         won = sum(1 for d in own if _status(d) == "won")
         lost = sum(1 for d in own if _status(d) == "lost")
-        close_rate = won / (won + lost) if won + lost > 0 else None
+        close_rate = Fraction(won, won + lost) if won + lost > 0 else None
         source = "deals" if won + lost > 0 else "none"
 
     achievement = _achievement(rep)
@@ -222,7 +255,7 @@ def _rep_performance_row(rep: dict, deals: list[dict], policy: dict, as_of: dt.d
         "close_rate_source": source,
         "quota_achievement": _round_or_none(achievement, 2),
         "pace": _round_or_none(pace, 2),
-        "needs_coaching": basis is not None and basis < policy["needs_coaching_below"],
+        "needs_coaching": basis is not None and basis < exact(policy["needs_coaching_below"]),
         "top_opportunities": [i for _, i in scored[: policy["top_opportunities"]]],
     }
 
@@ -236,19 +269,15 @@ def pipeline_change(rep: dict) -> float | None:
 
 
 def _trend(rep: dict, band: float) -> str:
-    change = pipeline_change(rep)
+    change, limit = pipeline_change(rep), exact(band)
     if change is None:
         return "stable"
-    return "improving" if change > band else "declining" if change < -band else "stable"
+    return "improving" if change > limit else "declining" if change < -limit else "stable"
 
 
-def _attainment(rep: dict) -> float | None:
+def _attainment(rep: dict) -> Fraction | None:
     ratio = _ratio(rep.get("closed_won_3m_current"), rep.get("quota_3m"))
-    return (
-        None
-        if ratio is None
-        else float(rep["closed_won_3m_current"]) / float(rep["quota_3m"]) * 100
-    )
+    return None if ratio is None else ratio * 100
 
 
 def _velocity_matches(rep: dict, policy: dict) -> bool:
@@ -261,7 +290,7 @@ def _below_quota(rep: dict, policy: dict) -> bool:
         quota is not None
         and quota > 0
         and closed is not None
-        and closed < quota * policy["coaching_attainment_below"]
+        and exact(closed) < exact(quota) * exact(policy["coaching_attainment_below"])
     )
 
 
@@ -405,15 +434,17 @@ def _rep_flags_expected(rows: list[dict], policy: dict) -> list[dict]:
     for rep in rows:
         name, rep_id = _rep_name(rep), rep["rep_id"]
         achievement = _achievement(rep)
-        if achievement is not None and achievement < policy["needs_coaching_below"]:
+        if achievement is not None and achievement < exact(policy["needs_coaching_below"]):
             shows = [
                 f"{name} has achieved",
                 f"({money_text(rep['year_to_date_revenue_usd'])} of "
                 f"{money_text(rep['quota_usd'])} year to date)",
                 "below the 70% threshold",
             ]
+            priority = double_ratio(rep["year_to_date_revenue_usd"], rep["quota_usd"])
+            assert priority is not None
             out.append(
-                _flag("needs_coaching", rep_id, -achievement, shows, quota_achievement=achievement)
+                _flag("needs_coaching", rep_id, -priority, shows, quota_achievement=achievement)
             )
         attainment = _attainment(rep)
         closed = None
@@ -431,7 +462,7 @@ def _rep_flags_expected(rows: list[dict], policy: dict) -> list[dict]:
                 _flag(
                     "coaching_candidate",
                     rep_id,
-                    -(attainment or 0.0),
+                    -(_double_attainment(rep) or 0.0),
                     shows,
                     velocity_matches=velocity,
                     attainment_below=below,
@@ -439,9 +470,9 @@ def _rep_flags_expected(rows: list[dict], policy: dict) -> list[dict]:
             )
         if rep_id == benchmark:
             shows = [f"{name} has the highest 3-month quota attainment: {closed}"]
-            out.append(_flag("benchmark", rep_id, attainment, shows))
+            out.append(_flag("benchmark", rep_id, _double_attainment(rep), shows))
         change = pipeline_change(rep)
-        if change is not None and change < -band:
+        if change is not None and change < -exact(band):
             shows = [
                 f"{name}'s pipeline fell",
                 f"({money_text(rep['previous_pipeline_value'])} to "
@@ -449,10 +480,27 @@ def _rep_flags_expected(rows: list[dict], policy: dict) -> list[dict]:
             ]
             out.append(
                 _flag(
-                    "pipeline_declining", rep_id, -change, shows, pipeline_change_pct=change * 100
+                    "pipeline_declining",
+                    rep_id,
+                    -_double_change(rep),
+                    shows,
+                    pipeline_change_pct=change * 100,
                 )
             )
     return out
+
+
+def _double_attainment(rep: dict) -> float | None:
+    """closed / quota_3m x 100 as the engine's double (the benchmark's order)."""
+    ratio = double_ratio(rep.get("closed_won_3m_current"), rep.get("quota_3m"))
+    return None if ratio is None else ratio * 100
+
+
+def _double_change(rep: dict) -> float:
+    current, previous = dec(rep["current_pipeline_value"]), rep["previous_pipeline_value"]
+    ratio = double_ratio(current - dec(previous), previous)
+    assert ratio is not None
+    return ratio * 100
 
 
 RULE_ORDER = (

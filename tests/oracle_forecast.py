@@ -3,7 +3,8 @@
 performance", "Flag rules") and D28, with no pipereview imports.
 
 Literal on purpose: one pass over the deals per rep, exact ``Decimal`` sums rounded half-even
-to cents once, ratios as doubles compared unrounded and rounded with ``round`` at the end.
+to cents once, ratios as exact ``Fraction`` quotients compared with the thresholds as the
+decimals the policy spells, rounded half-even once at the end (D35).
 Quarters are worked out from the month arithmetic, not from the product's calendar module.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from .oracle import (
@@ -22,7 +24,10 @@ from .oracle import (
     _weighted,
     cents,
     dec,
+    double_ratio,
+    exact,
     fold,
+    half_even,
     money_text,
     rep_rows,
 )
@@ -75,19 +80,19 @@ def fiscal_quarter(day: dt.date, start_month: int = 1) -> tuple[dt.date, dt.date
     return first, last, f"FY{year_end.year}-Q{since // 3 + 1}"
 
 
-def year_elapsed(day: dt.date, start_month: int = 1) -> float:
+def year_elapsed(day: dt.date, start_month: int = 1) -> Fraction:
     """The share of the fiscal year holding ``day`` passed by the end of ``day``."""
     first = _month_start(day.year - (1 if day.month < start_month else 0), start_month)
     following = _month_start(first.year, first.month + 12)
-    return ((day - first).days + 1) / (following - first).days
+    return Fraction((day - first).days + 1, (following - first).days)
 
 
-def pace(rep: dict, as_of: dt.date, start_month: int = 1) -> float | None:
+def pace(rep: dict, as_of: dt.date, start_month: int = 1) -> Fraction | None:
     """YTD revenue / (annual quota x the share of the year elapsed); None without a quota."""
     quota, ytd = rep.get("quota_usd"), rep.get("year_to_date_revenue_usd")
-    if quota is None or ytd is None:
+    if quota is None or ytd is None or not quota > 0:
         return None
-    return _ratio(ytd, float(quota) * year_elapsed(as_of, start_month))
+    return exact(ytd) / (exact(quota) * year_elapsed(as_of, start_month))
 
 
 def _own_category(deal: dict) -> str | None:
@@ -162,21 +167,22 @@ def _derived(row: dict, policy: dict) -> dict:
     out["coverage"] = _ratio(out["open_pipeline"], gap)
     out["weighted_coverage"] = _ratio(row["weighted_open_pipeline"], gap)
     out["low_coverage"] = out["coverage"] is not None and (
-        out["coverage"] < policy["low_coverage_below"]
+        out["coverage"] < exact(policy["low_coverage_below"])
     )
     return out
 
 
-def _coverage_shown(raw: float | None, below: float) -> float | None:
+def _coverage_shown(raw: Fraction | None, below: float) -> float | None:
     """Coverage as docs/metrics.md shows it: 2 places, or as many more as it takes to read
-    on the same side of ``below`` as the unrounded value, and never 0 when it is not."""
+    on the same side of ``below`` as the exact value, and never 0 when it is not."""
     if raw is None:
         return None
-    for places in range(2, 16):
-        shown = round(raw, places)
-        if (shown < below) == (raw < below) and (shown != 0 or raw == 0):
+    limit = exact(below)
+    for places in range(2, 40):
+        shown = half_even(raw, places)
+        if (exact(shown) < limit) == (raw < limit) and (shown != 0 or raw == 0):
             return shown
-    return raw
+    raise AssertionError(raw)
 
 
 def _rounded(row: dict, below: float = FORECAST_POLICY["low_coverage_below"]) -> dict:
@@ -189,7 +195,7 @@ def _rounded(row: dict, below: float = FORECAST_POLICY["low_coverage_below"]) ->
         out[key] = cents(row[key])
     out["gap_to_quota"] = cents(row["gap_to_quota"])
     out["coverage"] = _coverage_shown(row["coverage"], below)
-    out["weighted_coverage"] = None if row["weighted_coverage"] is None else round(
+    out["weighted_coverage"] = None if row["weighted_coverage"] is None else half_even(
         row["weighted_coverage"], 2
     )
     return out
@@ -281,7 +287,7 @@ def forecast_flags(
             _flag(
                 "low_coverage",
                 row["id"],
-                -row["coverage"],
+                -(double_ratio(row["open_pipeline"], row["gap_to_quota"]) or 0.0),
                 shows,
                 open_pipeline=cents(row["open_pipeline"]),
                 gap_to_quota=cents(row["gap_to_quota"]),

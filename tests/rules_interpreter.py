@@ -1,11 +1,12 @@
 """A plain-Python interpreter of a user rule's parsed condition (``rules.predicate.parse``),
 with SQL's three-valued logic: the tests' independent reading of what a rule means.
 
-Values are Python values: numbers as Decimal (a column or a literal, compared exactly) or
-float (the result of arithmetic, done in doubles as the engines do; a Decimal meeting a
-float is read as the double nearest to it, as SQL engines cast a decimal to a double),
-text as str, dates as dt.date, conditions as True / False / None (unknown). A missing
-value is None.
+Values are Python values: exact numbers as Decimal, int or Fraction (money, probabilities,
+counts, literals, a ratio column's exact quotient; arithmetic and comparisons on them are
+done on fractions, exactly, as decisions D35 says the engines do) or float (a double column:
+days in stage, a risk score; an exact number meeting one is read as the double nearest to
+it, as SQL engines cast a decimal to a double), text as str, dates as dt.date, conditions
+as True / False / None (unknown). A missing value is None.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from pipereview.rules.predicate import (
@@ -66,15 +68,21 @@ def not3(value: bool | None) -> bool | None:
 
 
 def _numeric(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    return isinstance(value, int | float | Decimal | Fraction) and not isinstance(value, bool)
+
+
+def _exact(value: Any) -> bool:
+    return _numeric(value) and not isinstance(value, float)
 
 
 def compare(op: str, left: Any, right: Any) -> bool | None:
     """``left op right``; unknown when either is missing."""
     if left is None or right is None:
         return None
-    if isinstance(left, float) or isinstance(right, float):  # a double meets a decimal
-        left, right = float(left), float(right)
+    if _numeric(left) and _numeric(right):
+        if _exact(left) and _exact(right):
+            return _COMPARE[op](Fraction(left), Fraction(right))
+        return _COMPARE[op](float(left), float(right))  # a double meets a decimal
     return _COMPARE[op](left, right)
 
 
@@ -93,7 +101,10 @@ def evaluate(node: Node, row: Mapping[str, Any], as_of: dt.date) -> Any:
         left, right = evaluate(node.left, row, as_of), evaluate(node.right, row, as_of)
         if left is None or right is None:
             return None
-        left, right = float(left), float(right)
+        if _exact(left) and _exact(right):
+            left, right = Fraction(left), Fraction(right)
+        else:
+            left, right = float(left), float(right)
         if node.op == "/":
             return None if right == 0 else left / right  # x / 0 is unknown
         return _ARITH[node.op](left, right)
@@ -137,8 +148,10 @@ def _call(name: str, args: list[Any]) -> Any:
         if name == "trim":
             return value.strip(" ")  # SQL trim removes spaces
         return abs(value)
-    numbers = any(_numeric(a) for a in args)  # mixed number types meet as doubles
-    present = [float(a) if numbers else a for a in args if a is not None]
+    numbers = any(_numeric(a) for a in args)
+    exact = all(_exact(a) for a in args if a is not None)  # a double makes them all doubles
+    convert = (Fraction if exact else float) if numbers else (lambda a: a)
+    present = [convert(a) for a in args if a is not None]
     if name == "coalesce":
         return present[0] if present else None
     # least / greatest skip missing values (DuckDB and Spark alike): unknown only when all are

@@ -260,8 +260,10 @@ def test_the_number_formats_sentences_use() -> None:
     assert [percent(None), percent(0.696), percent(69.6, ratio=False)] == [
         "unknown", "69.6%", "69.6%",
     ]  # fmt: skip
-    # up to 12 decimals of a percent, no more: enough for any comparison a policy makes
-    assert percent(0.1234567890123456) == "12.345678901235%"
+    # every digit the shown value has (decisions D35): a cut at 12 places could make a
+    # widened value read on the wrong side of its threshold
+    assert percent(0.1234567890123456) == "12.34567890123456%"
+    assert percent(Decimal("0.69999999999999999999")) == "69.999999999999999999%"
 
 
 def test_a_deal_without_days_in_stage_has_been_there_zero_days() -> None:

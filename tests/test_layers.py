@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).parents[1] / "src" / "pipereview"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "names": 1,
+    "decimals": 1,
     "schema": 1,
     "fiscal": 1,
     "locations": 1,

@@ -932,20 +932,27 @@ def test_a_bad_rule_is_refused_before_any_data_is_read(tmp_path: Path) -> None:
         api.load_policy(off)
 
 
-# A number literal that no integer or 18-digit decimal holds (2**63 and above, 1e19, very
-# many decimal places) is compared as a double, not refused by the engine.
+# A number literal no integer or 18-digit decimal holds (2**63 and above, 1e19) is compared
+# exactly; one with more digits than an exact comparison keeps (38, 24 after the point) is
+# refused when the policy is loaded (it was compared as a double, decisions D35).
 @pytest.mark.parametrize(
     ("literal", "total"),
     [
         ("10000000000000000000", 11),  # every deal's value (at most 400000) is below 1e19
         ("1e19", 11),
-        ("1.0000000000000000000000000000000000001", 1),  # only D7 (missing value = 0)
+        ("1.000000000000000000000001", 1),  # only D7 (missing value = 0); 24 places
     ],
 )
 def test_a_huge_or_very_precise_literal_is_compared(literal: str, total: int) -> None:
     policy = {"rules": [_rule("huge", "deal", f"deal_value_usd < {literal}", "{subject_id}")]}
     report = _report(policy)
     assert _counts(report)["huge"] == (total, total)
+
+
+def test_a_literal_beyond_exact_comparison_is_refused_at_load() -> None:
+    when = "deal_value_usd < 1.0000000000000000000000000000000000001"
+    with pytest.raises(PolicyError, match=r"more digits than pipereview compares exactly"):
+        api.load_policy({"rules": [_rule("huge", "deal", when, "{subject_id}")]})
 
 
 # --- (d) property: the engine agrees with a plain-Python reading of the parsed condition ---

@@ -18,6 +18,15 @@ import ibis.expr.types as ir
 
 from pipereview.names import column_key, fold_case
 from pipereview.schema import MONEY, ROW_COLUMN, STATUSES, TABLES, Column
+from pipereview.inputs.precision import (
+    DOUBLE_DIGITS,
+    PLACES,
+    WIDE,
+    from_double,
+    places_beyond_decimal,
+    places_beyond_double,
+    places_beyond_text,
+)
 
 BAD = "_bad"
 # What a CSV field that means "missing" looks like (the error path's Arrow reader uses it too).
@@ -105,8 +114,10 @@ def canonical(
 
 
 def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
-    """Text made ready for parsing, once per value: CSV null spellings to null and, for
-    columns parsed from text, surrounding blanks trimmed (blank is missing). A separate
+    """Values made ready for parsing, once per value: CSV null spellings to null and, for
+    columns parsed from text, surrounding blanks trimmed (blank is missing); a NaN double
+    of a number column is missing (pandas writes missing as NaN), and a 32-bit float is
+    read as its shortest text. A separate
     select, so the parsing below refers to each prepared value by name: inlined, the same
     CASE would be repeated in every cast and check, and DuckDB allocates working memory per
     expression node (a 10-row CSV took a second to plan and run)."""
@@ -118,6 +129,11 @@ def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
             value = _csv_null(value)
         if value.type().is_string() and kinds.get(name) in _TRIMMED:
             value = _blank_to_null(value)
+        if value.type().is_floating() and kinds.get(name) in _NUMBERS:
+            kind = value.type().copy(nullable=True)  # a workbook's column may say not null
+            value = ibis.ifelse(value.isnan(), ibis.null(kind), value)  # pandas' missing
+            if kind == dt.float32:  # a float means its shortest text: "0.33", not
+                value = value.cast("string")  # 0.33000001311302185 (its value as a double)
         columns[name] = value
     return raw.select(**columns)
 
@@ -135,7 +151,8 @@ def _csv_null(value: ir.StringValue) -> ir.StringValue:
 
 
 # The kinds ``_number`` and ``iso_date`` parse from text: they read the prepared value as is.
-_TRIMMED = ("money", "probability", "number", "integer", "date", "rate")
+_NUMBERS = ("money", "probability", "number", "integer", "rate")
+_TRIMMED = (*_NUMBERS, "date")
 
 
 def _parse(
@@ -189,63 +206,76 @@ def _blank_to_null(value: ir.StringValue) -> ir.StringValue:
     return value.strip().nullif("")
 
 
-def _scaled(number: ir.NumericValue, target: str, scale: Decimal | None) -> ir.NumericValue:
-    """``number`` times the mapping's ``scale`` (exact for decimals), back in ``target``."""
+def _scaled(
+    number: ir.NumericValue, target: str, scale: Decimal | None
+) -> tuple[ir.NumericValue, ir.BooleanValue | None]:
+    """``number`` (read at ``WIDE`` when scaled) times the mapping's ``scale``, exactly, in
+    ``target``; and whether the exact product has digits ``target`` does not keep."""
     if scale is None:
-        return number
+        return number, None
     if target == "float64":
-        return number * ibis.literal(float(scale))
-    # Ibis types the product as decimal(18,6) and would drop a cast to that as a no-op, but
-    # the engines compute it with scale 12: cast through the wide type to round it back.
-    product = number * ibis.literal(scale, "decimal(18,6)")
-    return product.cast("decimal(38,12)").cast(target)
+        return number * ibis.literal(float(scale)), None
+    # Ibis types the product as the wide type and would drop a cast to it as a no-op, but
+    # the engines compute it with 6 more places: cast through a wider type to say so.
+    product = (number * ibis.literal(scale, "decimal(18,6)")).cast("decimal(38,18)")
+    kept = product.try_cast(target)
+    return kept, product.notnull() & (kept.isnull() | (product != kept))
 
 
 def _number(
     value: ir.Value, column: Column, scale: Decimal | None = None
 ) -> tuple[ir.Value, ir.BooleanValue | None]:
+    """The value in the column's type and when it is unusable: not a number, out of range,
+    or with digits the column does not keep (decisions D34; ``WIDE`` first when scaled)."""
     vtype, target = value.type(), column.dtype
+    read = WIDE if scale is not None and target in PLACES else target
     if vtype.is_string():
         text = value  # trimmed, blank as null (``_prepared``)
-        exact = text.try_cast(target)
-        if target != "float64":  # exponent forms ("1e3") go through a double
-            exact = exact.coalesce(_from_double(text.try_cast("float64"), target))
+        exact = text.try_cast(read)
+        if read in PLACES:  # exponent forms ("1e3") go through a double
+            exact = exact.coalesce(from_double(text.try_cast("float64"), read))
         problem = text.notnull() & (~text.re_search(NUMBER) | exact.isnull())
-        number = _scaled(exact, target, scale)
+        if read in PLACES:
+            problem = problem | places_beyond_text(text, PLACES[read])
+        else:  # a double holds 15 significant digits: "20.9999999999999999" is not 21 days
+            problem = problem | text.re_search(DOUBLE_DIGITS)
+        number, inexact = _scaled(exact, target, scale)
     elif vtype.is_floating():
         # Checked on the double itself (a comparison, no second cast): finite and, for a
-        # decimal column, below 10^(precision - scale) so that the cast fits.
-        finite = ibis.ifelse(value.isnan(), ibis.null("float64"), value)
-        number = _scaled(_from_double(finite, target), target, scale)
-        bound = _DECIMAL_BOUNDS.get(target)
+        # decimal column, below 10^(precision - scale) so that the cast fits. (NaN is
+        # missing already: ``_prepared``.)
+        finite = value
+        number, inexact = _scaled(from_double(finite, read), target, scale)
+        bound = _DECIMAL_BOUNDS.get(read)
         fits = ~finite.isinf() if bound is None else finite.abs() < bound
         checked = finite if scale is None else number
-        return number, finite.notnull() & (~fits | _out_of_range(checked, column))
+        problem = ~fits | _out_of_range(checked, column) | _or_false(inexact)
+        if read in PLACES:
+            problem = problem | places_beyond_double(finite, read)
+        return number, finite.notnull() & problem
     elif vtype.is_integer() or vtype.is_decimal():
-        number = _scaled(value.try_cast(target), target, scale)
+        number, inexact = _scaled(value.try_cast(read), target, scale)
         problem = value.notnull() & number.isnull()
+        if read in PLACES and vtype.is_decimal():
+            problem = problem | places_beyond_decimal(value, read)
     else:
         return _unusable(column)
-    return number, problem | _out_of_range(number, column)
+    return number, problem | _out_of_range(number, column) | _or_false(inexact)
 
 
-def _from_double(value: ir.FloatingValue, target: str) -> ir.Value:
-    """A double as the decimal its writer meant. Below 10^11 an amount of up to 4 places
-    has at most 15 digits, which every double keeps, so rounding to 4 places recovers it.
-    Above, a double keeps the written decimal only as its shortest text (90071992547409.9
-    is held as ...409.90625, which 4 places would keep as ...409.9062), so the amount goes
-    through that text; this rare path costs a string per value."""
-    if target != MONEY:
-        return value.try_cast(target)  # probabilities (<= 1) keep all 6 places
-    return ibis.ifelse(
-        value.abs() < 1e11, value.try_cast(MONEY), value.cast("string").try_cast(MONEY)
-    )
+def _or_false(condition: ir.BooleanValue | None) -> ir.BooleanValue:
+    return ibis.literal(False) if condition is None else condition.fill_null(False)
 
 
 # A double at or above these cannot fit the canonical decimal types: 10^(precision - scale),
 # less half the last place a double that large keeps (it would round up to 10^14).
 MONEY_DOUBLE_BOUND = 1e14 - 0.05
-_DECIMAL_BOUNDS = {MONEY: MONEY_DOUBLE_BOUND, "decimal(18,6)": 1e12, "decimal(18,8)": 1e10}
+_DECIMAL_BOUNDS = {
+    MONEY: MONEY_DOUBLE_BOUND,
+    "decimal(18,6)": 1e12,
+    "decimal(18,8)": 1e10,
+    WIDE: 1e26,
+}
 
 
 def _out_of_range(number: ir.NumericValue, column: Column) -> ir.BooleanValue:
@@ -332,3 +362,8 @@ def boolean(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
     known = folded.isin(TRUE_TEXT + FALSE_TEXT)
     parsed = ibis.ifelse(known, folded.isin(TRUE_TEXT), ibis.null("boolean"))
     return parsed, value.notnull() & (folded != "") & ~known
+
+
+def deal_label(d: ir.Table) -> ir.StringValue:
+    """A deal's name in flags and examples: its deal_id, or "row N" when it has none."""
+    return d.deal_id.fill_null(ibis.literal("row ") + d[ROW_COLUMN].cast("string"))

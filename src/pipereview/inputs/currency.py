@@ -2,7 +2,8 @@
 
 Rates come from a ``--rates`` table (currency, rate, optional date) or the policy's
 ``[currency.rates]``. A deal with an ``amount`` and a ``currency`` other than the base gets
-``deal_value_usd = amount x rate``, exactly, rounded once to the canonical 4 places; a deal in
+``deal_value_usd = amount x rate``, exactly, rounded half-even to the canonical 4 places
+(decisions D34: a product with more places is counted and shown in data quality); a deal in
 the base currency gets its ``amount``; a deal without a currency or an amount keeps its
 ``deal_value_usd``. Each currency's rate is the latest dated on or before ``as_of`` (an
 undated rate holds always, behind any dated one). A currency with no rate stops the run,
@@ -26,8 +27,11 @@ from pipereview.inputs.plan import MappingPlan
 from pipereview.inputs.read import load
 from pipereview.names import fold_case
 from pipereview.schema import MONEY
+from pipereview.decimals import round_half_even
+from pipereview.inputs.canonical import deal_label
 
 _ALWAYS = dt.date(1, 1, 1)  # where an undated rate sorts: behind every dated one
+_PRODUCT = "decimal(38,12)"  # amount (4 places) x rate (8 places), exactly
 
 
 def load_rates(
@@ -97,8 +101,12 @@ def convert(engine: Engine, deals: Loaded, rates: ir.Table, origin: str, base: s
             hint=f"add a rate into {base} for each currency (--rates FILE or the policy's "
             "[currency.rates])",
         )
+    product = (flat.amount * flat.rate).cast(_PRODUCT)  # 4 + 8 places: exact
+    kept = round_half_even(product, 4).cast(MONEY)
+    flat = flat.mutate(_product=product, _kept=kept)
+    rounded = flat._needs & (flat._product != flat._kept).fill_null(False)
     value = ibis.cases(
-        (flat._needs, (flat.amount * flat.rate).cast("decimal(38,12)").cast(MONEY)),
+        (flat._needs, flat._kept),
         (flat._in_base, flat.amount),
         else_=flat.deal_value_usd,
     )
@@ -106,8 +114,11 @@ def convert(engine: Engine, deals: Loaded, rates: ir.Table, origin: str, base: s
         flat.aggregate(
             n=count_if(flat, flat._needs),
             codes=ibis.ifelse(flat._needs, flat._dk, ibis.null("string")).nunique(),
+            rounded=count_if(flat, rounded),
         )
     )
+    if counts["rounded"]:
+        deals.findings = (*deals.findings, _rounded(engine, flat, rounded, int(counts["rounded"])))
     deals.table = flat.mutate(deal_value_usd=value).select(*d.columns)
     n = int(counts["n"] or 0)
     if n:
@@ -121,3 +132,33 @@ def convert(engine: Engine, deals: Loaded, rates: ir.Table, origin: str, base: s
                 f"{base} (deal_value_usd = amount x rate, rates from {origin}).",
             ),
         )
+
+
+def _rounded(engine: Engine, flat: ir.Table, rounded: ir.BooleanValue, n: int) -> Finding:
+    """The finding for converted values with more places than money keeps: how many, and
+    the first five by row with their exact product."""
+    first = flat.filter(rounded).order_by("_row").limit(5)
+    rows = engine.rows(
+        first.select(
+            name=deal_label(first), amount=first.amount, code=first._dk, rate=first.rate,
+            product=first._product, kept=first._kept,
+        )
+    )  # fmt: skip
+    examples = tuple(
+        f"{r['name']}: {_text(r['amount'])} {r['code'].upper()} x {_text(r['rate'])} = "
+        f"{_text(r['product'])} -> {format(r['kept'], 'f')}"
+        for r in rows
+    )
+    return Finding(
+        "rounded_conversion",
+        "info",
+        n,
+        f"{n} converted deal value(s) had more than the 4 decimal places money keeps and were "
+        "rounded half-even to 4 places (the report then rounds sums to cents).",
+        examples,
+    )
+
+
+def _text(value: Decimal) -> str:
+    """A decimal without trailing zeros, never in exponent form."""
+    return format(value.normalize(), "f")

@@ -49,6 +49,7 @@ INTAKE_CHECKS = (
     "unknown_stage",
     "derived_from_deals",
     "converted_currency",
+    "rounded_conversion",
     "quota_from_table",
     "reps_from_deals",
 )

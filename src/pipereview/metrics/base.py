@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
 from typing import Literal
 
 import ibis
@@ -15,6 +16,8 @@ import ibis.expr.types as ir
 
 from pipereview.names import fold_case
 from pipereview.policy import Policy
+from pipereview.decimals import exact_decimal
+from pipereview.inputs.canonical import deal_label
 from pipereview.schema import (
     ACTIVE,
     LOST,
@@ -115,10 +118,14 @@ def is_stalled(d: ir.Table, policy: Policy) -> ir.BooleanValue:
 
 def is_stale_high_probability(d: ir.Table, policy: Policy) -> ir.BooleanValue:
     """Active, probability >= pipeline.high_probability and days_in_stage >=
-    pipeline.extreme_days_in_stage: a forecast the deal's age does not support."""
+    pipeline.extreme_days_in_stage: a forecast the deal's age does not support. The
+    probability is compared exactly: a probability has 6 places, so it is at or above the
+    threshold exactly when it is at or above the threshold rounded up to 6 places."""
+    high = exact_decimal(policy.pipeline.high_probability)
+    at_least = high.quantize(Decimal("0.000001"), rounding=ROUND_CEILING)
     return (
         is_active(d)
-        & (probability(d) >= policy.pipeline.high_probability)
+        & (probability(d) >= ibis.literal(at_least, PROBABILITY))
         & (days_in_stage(d) >= policy.pipeline.extreme_days_in_stage)
     )
 
@@ -139,11 +146,6 @@ def safe_ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.F
     return ibis.ifelse(
         denominator > 0, as_float(numerator) / as_float(denominator), ibis.null("float64")
     )
-
-
-def deal_label(d: ir.Table) -> ir.StringValue:
-    """A deal's name in flags and examples: its deal_id, or "row N" when it has none."""
-    return d.deal_id.fill_null(ibis.literal("row ") + d[ROW_COLUMN].cast("string"))
 
 
 def unique_reps(reps: ir.Table) -> ir.Table:

@@ -26,6 +26,7 @@ from pipereview.metrics.base import (
     safe_ratio,
     unique_reps,
 )
+from pipereview.metrics.ratios import RATIOS, ratio_parts
 from pipereview.names import fold_case
 from pipereview.policy import Policy
 from pipereview.schema import (
@@ -92,9 +93,11 @@ def stage_category(d: ir.Table, policy: Policy) -> ir.StringValue:
 
 
 def _lookup_keys(policy: Policy) -> list[str]:
-    return ["forecast_category", "stage"] if policy.forecast.category_by_stage else [
-        "forecast_category"
-    ]
+    return (
+        ["forecast_category", "stage"]
+        if policy.forecast.category_by_stage
+        else ["forecast_category"]
+    )
 
 
 def category_lookup(deals: ir.Table, policy: Policy) -> ir.Table:
@@ -118,9 +121,9 @@ def categorized(deals: ir.Table, lookup: ir.Table) -> ir.Table:
     """The deals with ``_category`` (closed for a won deal, the lookup's open category for
     an active one, null for any other) and ``_by`` (how an active deal's was found)."""
     keys = [k for k in ("forecast_category", "stage") if f"_l_{k}" in lookup.columns]
-    joined = deals.left_join(
-        lookup, [deals[k].identical_to(lookup[f"_l_{k}"]) for k in keys]
-    ).drop(*(f"_l_{k}" for k in keys))
+    joined = deals.left_join(lookup, [deals[k].identical_to(lookup[f"_l_{k}"]) for k in keys]).drop(
+        *(f"_l_{k}" for k in keys)
+    )
     return joined.mutate(
         _category=ibis.cases(
             (is_won(joined), CLOSED),
@@ -190,9 +193,7 @@ def period_quotas(quotas: ir.Table, first: dt.date, last: dt.date) -> ir.Table:
     other periods (the table speaks for that rep: no quota this period)."""
     q = quotas.filter(quotas.rep_id.notnull())
     in_period = (q.period_start >= first) & (q.period_start <= last)
-    return q.group_by(_q_rep=q.rep_id).aggregate(
-        _q_quota=q.quota.sum(where=in_period).cast(QUOTA)
-    )
+    return q.group_by(_q_rep=q.rep_id).aggregate(_q_quota=q.quota.sum(where=in_period).cast(QUOTA))
 
 
 def rep_forecast(
@@ -307,8 +308,7 @@ def with_coverage(t: ir.Table, policy: Policy) -> ir.Table:
     forecast.low_coverage_below."""
     gap = (t.quota - t.closed_won).cast(QUOTA)
     open_pipeline = (t.commit + t.best_case + t.pipeline).cast(MONEY_SUM)
-    coverage = safe_ratio(open_pipeline, gap)
-    return t.mutate(
+    t = t.mutate(
         commit_forecast=(t.closed_won + t.commit).cast(MONEY_SUM),
         commit_forecast_deals=t.closed_won_deals + t.commit_deals,
         best_case_forecast=(t.closed_won + t.commit + t.best_case).cast(MONEY_SUM),
@@ -316,9 +316,13 @@ def with_coverage(t: ir.Table, policy: Policy) -> ir.Table:
         open_pipeline=open_pipeline,
         open_pipeline_deals=t.commit_deals + t.best_case_deals + t.pipeline_deals,
         gap_to_quota=gap,
-        coverage=coverage,
-        weighted_coverage=safe_ratio(t.weighted_open_pipeline, gap),
-        low_coverage=(coverage < policy.forecast.low_coverage_below).fill_null(False),
+    )
+    coverage = RATIOS["coverage"]
+    return t.mutate(
+        coverage=coverage.double(t),
+        weighted_coverage=RATIOS["weighted_coverage"].double(t),
+        low_coverage=coverage.compare(t, "<", policy.forecast.low_coverage_below).fill_null(False),
+        **ratio_parts(t, "coverage", "weighted_coverage"),
     )
 
 

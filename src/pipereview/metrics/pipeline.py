@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 import ibis.expr.types as ir
@@ -61,7 +62,8 @@ PIPELINE_METRICS: tuple[Metric, ...] = (
 )
 
 # Derived in Python from the exact aggregates above (``a`` is the aggregate row as a dict):
-# a decimal division here is exact to 28 digits, so the report rounds an exact value once.
+# a decimal division here is exact to 60 digits and the win rate an exact fraction, so the
+# report rounds an exact value once.
 DERIVED_PIPELINE_METRICS: tuple[Metric, ...] = (
     Metric(
         "average_deal_size",
@@ -78,9 +80,9 @@ DERIVED_PIPELINE_METRICS: tuple[Metric, ...] = (
         "ratio",
         "won_deals / (won_deals + lost_deals) (0 when none).",
         lambda a: (
-            a["won_deals"] / (a["won_deals"] + a["lost_deals"])
+            Fraction(a["won_deals"], a["won_deals"] + a["lost_deals"])
             if a["won_deals"] + a["lost_deals"]
-            else 0.0
+            else Fraction(0)
         ),
     ),
 )

@@ -22,6 +22,7 @@ from pipereview.metrics.base import (
     safe_ratio,
     unique_reps,
 )
+from pipereview.metrics.ratios import RATIOS, ratio_parts
 from pipereview.policy import Policy
 from pipereview.schema import MONEY_SUM
 
@@ -42,9 +43,7 @@ REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
         "close_rate",
         "ratio",
         "From the rep record; else won / (won + lost) over the rep's deals; else null.",
-        lambda r, p: as_float(r.close_rate).coalesce(
-            safe_ratio(r.won_deals, r.won_deals + r.lost_deals)
-        ),
+        lambda r, p: RATIOS["close_rate"].double(r),
     ),
     Metric(
         "close_rate_source",
@@ -74,25 +73,31 @@ REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
         "flag",
         'quota_achievement (or pace, with reps.needs_coaching_basis = "pace") < '
         "reps.needs_coaching_below (unrounded; false when null).",
-        lambda r, p: (coaching_basis(r, p) < p.reps.needs_coaching_below).fill_null(False),
+        lambda r, p: needs_coaching(r, p),
     ),
 )
 
 
 def quota_achievement(r: ir.Table) -> ir.FloatingValue:
     """Year-to-date revenue over annual quota (null without a positive quota)."""
-    return safe_ratio(r.year_to_date_revenue_usd, r.quota_usd)
+    return RATIOS["quota_achievement"].double(r)
 
 
 def pace(r: ir.Table) -> ir.FloatingValue:
-    """Year-to-date revenue over the part of the annual quota due by as_of (``_elapsed``,
-    the share of the fiscal year passed; null without a positive quota)."""
-    return safe_ratio(r.year_to_date_revenue_usd, as_float(r.quota_usd) * r._elapsed)
+    """Year-to-date revenue over the part of the annual quota due by as_of (days elapsed
+    of the days in the fiscal year; null without a positive quota)."""
+    return RATIOS["pace"].double(r)
 
 
-def coaching_basis(r: ir.Table, p: Policy) -> ir.FloatingValue:
+def coaching_basis(p: Policy) -> str:
     """What needs_coaching compares: pace or quota achievement (reps.needs_coaching_basis)."""
-    return pace(r) if p.reps.needs_coaching_basis == "pace" else quota_achievement(r)
+    return "pace" if p.reps.needs_coaching_basis == "pace" else "quota_achievement"
+
+
+def needs_coaching(r: ir.Table, p: Policy) -> ir.BooleanValue:
+    """The basis below reps.needs_coaching_below, exactly (false when it is null)."""
+    below = RATIOS[coaching_basis(p)].compare(r, "<", p.reps.needs_coaching_below)
+    return below.fill_null(False)
 
 
 def deals_by_rep(deals: ir.Table) -> ir.Table:
@@ -125,15 +130,13 @@ def rep_performance(per_rep: ir.Table, reps: ir.Table, policy: Policy, as_of: dt
         pipeline_value=joined.pipeline_value.fill_null(ibis.literal(0, MONEY_SUM)),
         won_deals=joined.won_deals.fill_null(0),
         lost_deals=joined.lost_deals.fill_null(0),
-        _elapsed=ibis.literal(number / length, "float64"),
         days_elapsed=ibis.literal(number, "int64"),
         days_in_year=ibis.literal(length, "int64"),
     )
-    return (
-        joined.mutate(**{m.name: m.expr(joined, policy) for m in REP_PERFORMANCE_METRICS})
-        .drop("_elapsed")
-        .order_by("rep_id")
-    )
+    return joined.mutate(
+        **{m.name: m.expr(joined, policy) for m in REP_PERFORMANCE_METRICS},
+        **ratio_parts(joined, "quota_achievement", "pace", "close_rate"),
+    ).order_by("rep_id")
 
 
 def top_opportunities(deals: ir.Table, policy: Policy) -> ir.Table:

@@ -12,27 +12,19 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.decimals import common, exact_decimal, mul
 from pipereview.metrics.base import Metric, as_float, safe_ratio, unique_reps
+from pipereview.metrics.ratios import RATIOS, ratio_parts
 from pipereview.names import fold_case
 from pipereview.policy import Policy
 
-
-def attainment(r: ir.Table) -> ir.FloatingValue:
-    """closed_won_3m_current / quota_3m (null without a positive quota_3m)."""
-    return safe_ratio(r.closed_won_3m_current, r.quota_3m)
-
-
-def pipeline_change(r: ir.Table) -> ir.FloatingValue:
-    """(current - previous) / previous as a ratio; null when either is missing or the
-    previous pipeline is not positive (a fall from -$100 to -$50 is no trend)."""
-    return safe_ratio(
-        r.current_pipeline_value - r.previous_pipeline_value, r.previous_pipeline_value
-    )
+ATTAINMENT, CHANGE = RATIOS["quota_attainment_pct"], RATIOS["pipeline_change_pct"]
 
 
 def pipeline_change_pct(r: ir.Table) -> ir.FloatingValue:
-    """``pipeline_change`` x 100."""
-    return pipeline_change(r) * 100
+    """(current - previous) / previous x 100; null when either is missing or the previous
+    pipeline is not positive (a fall from -$100 to -$50 is no trend)."""
+    return CHANGE.double(r)
 
 
 def risk_velocity(r: ir.Table) -> ir.StringValue:
@@ -41,8 +33,13 @@ def risk_velocity(r: ir.Table) -> ir.StringValue:
 
 
 def _trend(r: ir.Table, p: Policy) -> ir.StringValue:
-    change, band = pipeline_change(r), p.trajectory.trend_band
-    return ibis.cases((change > band, "improving"), (change < -band, "declining"), else_="stable")
+    """Above the band, below minus it (in percent, exactly), else stable."""
+    band = exact_decimal(p.trajectory.trend_band) * 100
+    return ibis.cases(
+        (CHANGE.compare(r, ">", band).fill_null(False), "improving"),
+        (CHANGE.compare(r, "<", -band).fill_null(False), "declining"),
+        else_="stable",
+    )
 
 
 def velocity_matches(r: ir.Table, p: Policy) -> ir.BooleanValue:
@@ -51,10 +48,9 @@ def velocity_matches(r: ir.Table, p: Policy) -> ir.BooleanValue:
 
 
 def attainment_below(r: ir.Table, p: Policy) -> ir.BooleanValue:
-    """quota_3m > 0 and closed < quota_3m x coaching_attainment_below."""
-    share = p.trajectory.coaching_attainment_below
-    quota, closed = as_float(r.quota_3m), as_float(r.closed_won_3m_current)
-    return ((quota > 0) & (closed < quota * share)).fill_null(False)
+    """quota_3m > 0 and closed < quota_3m x coaching_attainment_below, exactly."""
+    share = exact_decimal(p.trajectory.coaching_attainment_below) * 100
+    return ATTAINMENT.compare(r, "<", share).fill_null(False)
 
 
 def _coaching(r: ir.Table, p: Policy) -> ir.BooleanValue:
@@ -66,7 +62,7 @@ TRAJECTORY_METRICS: tuple[Metric, ...] = (
         "quota_attainment_pct",
         "pct",
         "closed_won_3m_current / quota_3m x 100; null when quota_3m is missing or zero.",
-        lambda r, p: attainment(r) * 100,
+        lambda r, p: ATTAINMENT.double(r),
     ),
     Metric(
         "pipeline_change_pct",
@@ -146,6 +142,7 @@ def rep_trajectory(reps: ir.Table, policy: Policy, earlier: ir.Table | None = No
     """One row per rep with the echoed fields, every trajectory metric and `benchmark`;
     ``earlier`` (an earlier snapshot's reps) fills what the records lack (``with_history``)."""
     r = with_history(unique_reps(reps), earlier, policy)
+    best = best_rep(r.select("rep_id", "closed_won_3m_current", "quota_3m"))
     r = r.select(
         "rep_id",
         "rep_name",
@@ -156,15 +153,32 @@ def rep_trajectory(reps: ir.Table, policy: Policy, earlier: ir.Table | None = No
         "previous_pipeline_source",
         "risk_velocity_source",
         "risk_score_current",
-        _attainment=attainment(r),
         **{m.name: m.expr(r, policy) for m in TRAJECTORY_METRICS},
+        **ratio_parts(r, "quota_attainment_pct", "pipeline_change_pct"),
     )
-    # benchmark: the single highest attainment among reps with one; ties -> lowest rep_id.
-    rank = ibis.row_number().over(
-        order_by=[r._attainment.isnull(), ibis.desc(r._attainment), r.rep_id]
+    return r.mutate(benchmark=(r.rep_id == best).fill_null(False)).order_by("rep_id")
+
+
+def best_rep(r: ir.Table) -> ir.StringScalar:
+    """The rep_id with the highest exact attainment among reps with a positive quota_3m and
+    a known closed amount; ties go to the lowest rep_id (null when no rep has one).
+
+    Doubles order the reps except within a hair of the top (a double quotient is off by a
+    few units in its 16th digit): the reps there are compared exactly, each distinct
+    (closed, quota) pair against every other by cross-multiplication. That set is one pair
+    unless reps tie, so the comparison stays small. ``r`` needs only rep_id and the
+    attainment's columns (a narrow table keeps the subqueries cheap)."""
+    known = r.select(
+        "rep_id", _c=ATTAINMENT.numerator(r), _q=ATTAINMENT.denominator(r), _v=ATTAINMENT.double(r)
     )
-    r = r.mutate(benchmark=(rank == 0) & r._attainment.notnull())
-    return r.drop("_attainment").order_by("rep_id")
+    known = known.filter((known._q > 0) & known._c.notnull())
+    top = known._v.max()
+    near = known.filter(known._v >= top - top.abs() * 1e-9 - 1e-300)
+    pairs = near.group_by("_c", "_q").aggregate(_first=near.rep_id.min())
+    other = pairs.select(_oc=pairs._c, _oq=pairs._q)
+    higher, lower = common(mul(other._oc, pairs._q), mul(pairs._c, other._oq))
+    best = pairs.anti_join(other, higher > lower)
+    return best._first.min()
 
 
 BENCHMARK = Metric(

@@ -22,6 +22,7 @@ from pipereview.metrics.pipeline import (
     pipeline_aggregates,
     pipeline_summary,
 )
+from pipereview.metrics.ratios import part_columns
 from pipereview.metrics.reps import REP_PERFORMANCE_METRICS, deals_by_rep, top_opportunities
 from pipereview.metrics.trajectory import TRAJECTORY_METRICS
 from pipereview.policy import Policy
@@ -112,6 +113,7 @@ def build_report(
         tops.setdefault(row["rep_id"], []).append(row["deal_id"])
     performance_units = {m.name: m.unit for m in REP_PERFORMANCE_METRICS}
     names = ["rep_id", "rep_name", *performance_units]
+    names += part_columns(names, shared.rep_performance.columns)  # exact ratios' parts
     table = engine.arrow(shared.rep_performance.order_by("rep_id").select(*names))
     performance = [
         RepPerformance(top_opportunities=tops.get(row["rep_id"], []), **row)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import ibis
@@ -61,14 +62,14 @@ def _as_unit(unit: Unit, value: Any) -> Any:
         return Decimal(value)
     if unit == "count":
         return int(value)
-    return float(value)
+    return float(value) + 0.0  # a report stored before D35 may hold -0.0
 
 
 def _difference(unit: Unit, before: Any, after: Any) -> Any:
     """after - before, rounded like the unit (money stays exact: both are cents)."""
     if unit == "usd":
         return after - before
-    return round_value(unit, after - before)
+    return round_value(unit, Fraction(repr(after)) - Fraction(repr(before)))  # as shown
 
 
 def _pipeline(earlier: dict[str, Any], now: PipelineSummary) -> list[MetricChange]:
@@ -79,7 +80,7 @@ def _pipeline(earlier: dict[str, Any], now: PipelineSummary) -> list[MetricChang
             continue  # a report stored by an older version may lack a number
         pct = None
         if unit == "usd" and before > 0:
-            pct = round_value("pct", float((after - before) / before * 100))
+            pct = round_value("pct", Fraction(after - before) / Fraction(before) * 100)
         change = _difference(unit, before, after)
         changes.append(
             MetricChange(metric=metric, before=before, after=after, change=change, change_pct=pct)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.engines import Engine
+from pipereview.metrics.ratios import carries, exact
 from pipereview.metrics.reps import deals_by_rep, rep_performance
 from pipereview.metrics.trajectory import rep_trajectory
 from pipereview.policy import Policy
@@ -29,29 +30,32 @@ from pipereview.report.model import (
 from pipereview.rules import Rule, RuleInputs
 from pipereview.rules.base import Compare
 from pipereview.rules.custom import rules_for
+from pipereview.decimals import exact_decimal
+from pipereview.engines import Engine
 
 
 def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> dict[str, Any]:
-    """The observed values rounded by unit; a value the rule compares with a threshold keeps
-    as many more decimals as it needs for the comparison to read as the engine found it,
-    whether the rule fired or not (0.69996 is shown as 0.69996, not 0.7, beside a
-    threshold of 0.7)."""
+    """The observed values rounded by unit, once, from their exact values (a ratio from the
+    exact parts its row carries); a value the rule compares with a threshold keeps as many
+    more decimals as it needs for the comparison to read as the engine found it, whether
+    the rule fired or not (0.69996 is shown as 0.69996, not 0.7, beside a threshold of 0.7)."""
     units = dict(rule.observed)
-    observed = {name: round_value(units[name], row[name]) for name, _ in rule.observed}
+    raw = {name: exact(row, name) if carries(row, name) else row[name] for name in units}
+    observed = {name: round_value(units[name], raw[name]) for name in units}
     for compare in rule.compares:
-        raw, limit = row.get(compare.observed), thresholds.get(compare.threshold)
-        if raw is None or limit is None or units[compare.observed] in ("count", "integer"):
+        value, limit = raw.get(compare.observed), thresholds.get(compare.threshold)
+        if value is None or limit is None or units[compare.observed] in ("count", "integer"):
             continue  # a whole number reads as the engine compared it
-        limit = float(limit) * compare.scale
-        found = compare.holds(float(raw), limit)
+        bound = exact_decimal(limit) * compare.scale
+        found = compare.holds(value, bound)  # exact: a Fraction, Decimal or float with it
         places = UNIT_PLACES.get(units[compare.observed], 2)
-        observed[compare.observed] = widened(float(raw), places, _reads(compare, limit, found))
+        observed[compare.observed] = widened(value, places, _reads(compare, bound, found))
     for name, unit in rule.observed:
-        observed[name] = not_falsely_whole(unit, row[name], observed[name])
+        observed[name] = not_falsely_whole(unit, raw[name], observed[name])
     return observed
 
 
-def _reads(compare: Compare, limit: float, found: bool) -> Callable[[float], bool]:
+def _reads(compare: Compare, limit: Decimal, found: bool) -> Callable[[Decimal], bool]:
     """True for a shown value that compares with ``limit`` as the engine found the raw one."""
     return lambda shown: compare.holds(shown, limit) == found
 

@@ -33,12 +33,16 @@ from pipereview.metrics.forecast import (
     with_coverage,
 )
 from pipereview.metrics.hierarchy import Hierarchy, hierarchy, manager_of
+from pipereview.metrics.ratios import denominator_of, exact, numerator_of
 from pipereview.policy import Policy
 from pipereview.report.forecast_model import CloseMonth, Forecast, ForecastRow, Level
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import UNIT_PLACES, not_falsely_whole, row_rounder, widened
 from pipereview.report.rounding import rounded_rows
 from pipereview.schema import OPEN_CATEGORIES
+from pipereview.decimals import exact_decimal
+from pipereview.engines import Engine
+from pipereview.metrics.base import unique_reps
 
 PERIOD_NAMES = ("this-quarter", "next-quarter")
 _UNITS: dict[str, Unit] = {
@@ -91,8 +95,7 @@ def loop_error(tree: Hierarchy) -> InputError:
     """The error for a forecast asked of a hierarchy with a loop."""
     return InputError(
         f"reps: manager_id makes a loop: {'; '.join(tree.loop_text())}",
-        hint="fix the manager_id of one of these reps (the top of a hierarchy has no "
-        "manager_id)",
+        hint="fix the manager_id of one of these reps (the top of a hierarchy has no manager_id)",
     )
 
 
@@ -192,7 +195,10 @@ def stored_reps(forecast: Forecast) -> ir.Table:
         "rep_id": (pa.string(), [r.id for r in rows]),
         "rep_name": (pa.string(), [r.name for r in rows]),
         "in_reps": (pa.bool_(), [r.reps == 1 for r in rows]),
-        "coverage": (pa.float64(), [r.coverage for r in rows]),
+        "coverage": (
+            pa.float64(),
+            [None if r.coverage is None else float(r.coverage) for r in rows],
+        ),
         "weighted_coverage": (pa.float64(), [r.weighted_coverage for r in rows]),
         "slipped_deals": (pa.int64(), [r.slipped_deals for r in rows]),
         "low_coverage": (pa.bool_(), [r.low_coverage for r in rows]),
@@ -224,19 +230,33 @@ def _rows(engine: Engine, table: ir.Table, policy: Policy, key: str | None) -> l
         table = table.order_by([table[key].isnull(), key]).mutate(_key=table[key])
     else:
         table = table.mutate(_key=ibis.null("string"))
-    table_rows = rounded_rows(engine.arrow(table), _UNITS)
-    below = policy.forecast.low_coverage_below
-    return [_coverage_shown(row, row["coverage"], below) for row in table_rows]
+    arrow = engine.arrow(table)
+    rows = rounded_rows(arrow, _UNITS | {"coverage": "ratio"})
+    parts = zip(
+        arrow.column(numerator_of("coverage")).to_pylist(),
+        arrow.column(denominator_of("coverage")).to_pylist(),
+        strict=True,
+    )
+    limit = exact_decimal(policy.forecast.low_coverage_below)
+    shown = zip(rows, parts, strict=True)
+    return [_coverage_shown(row, top, bottom, limit) for row, (top, bottom) in shown]
 
 
-def _coverage_shown(row: dict[str, Any], raw: float | None, below: float) -> dict[str, Any]:
-    """Coverage keeps the decimals that make it read against the threshold as the engine
-    found it (2.99999x is low, never shown as "3.00x (low)"), and never reads 0 when it is
-    not."""
-    if raw is not None:
-        low = raw < below
-        shown = widened(raw, UNIT_PLACES["ratio"], lambda v: (v < below) == low)
-        row["coverage"] = not_falsely_whole("ratio", raw, shown) if shown == 0 else shown
+def _coverage_shown(row: dict[str, Any], top: Any, bottom: Any, limit: Decimal) -> dict[str, Any]:
+    """Coverage, the exact quotient rounded once to 2 places, keeps the decimals that make
+    it read against the threshold as the engine found it (2.99999x is low, never shown as
+    "3.00x (low)"; exactly 3x is not low and shows 3.0), and never reads 0 when it is not.
+    The 2-place value is kept when it reads right, the usual case; else it is widened from
+    the exact quotient of ``top`` and ``bottom``."""
+    shown = row["coverage"]
+    if shown is None:
+        return row
+    low = row["low_coverage"]
+    if (Decimal(repr(shown)) < limit) == low and (shown != 0 or top == 0):
+        return row
+    raw = exact({numerator_of("coverage"): top, denominator_of("coverage"): bottom}, "coverage")
+    widest = widened(raw, UNIT_PLACES["ratio"], lambda v: (v < limit) == low)
+    row["coverage"] = not_falsely_whole("ratio", raw, widest) if widest == 0 else widest
     return row
 
 

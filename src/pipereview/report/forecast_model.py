@@ -48,7 +48,9 @@ class ForecastRow(_Model):
     quota_source: Literal["table", "record", "none", "reps"]
     reps_without_quota: int
     gap_to_quota: Money | None
-    coverage: float | None
+    # a float, or the exact decimal when a float cannot show the digits that keep it
+    # reading against the threshold as it is (decisions D35)
+    coverage: float | Money | None
     weighted_coverage: float | None
     low_coverage: bool
     slipped_deals: int

@@ -5,6 +5,7 @@ with its trend by close month."""
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import Any
 
 from pipereview.engines import Engine
@@ -30,7 +31,7 @@ from pipereview.report.model import (
 
 
 def _share(part: int, whole: int) -> float | None:
-    return round_value("ratio", part / whole) if whole else None
+    return round_value("ratio", Fraction(part, whole)) if whole else None
 
 
 def _cycle(row: dict[str, Any], month: str | None) -> CycleTime:

@@ -15,11 +15,13 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 import ibis.expr.types as ir
 
 from pipereview.metrics.base import Unit
+from pipereview.metrics.ratios import part_columns
 from pipereview.policy import Policy
 
 Severity = Literal["info", "warning", "critical"]
@@ -54,9 +56,9 @@ class Compare:
     observed: str
     op: Literal["<", "<=", ">", ">="]
     threshold: str
-    scale: float = 1.0
+    scale: int = 1
 
-    def holds(self, value: float, threshold: float) -> bool:
+    def holds(self, value: Any, threshold: Any) -> bool:
         return OPERATORS[self.op](value, threshold)
 
 
@@ -83,9 +85,9 @@ class Rule:
         judges (and ``_threshold`` when the rule's threshold depends on the subject)."""
         table = self.judge(inputs, policy)
         extra = ["_threshold"] if "_threshold" in table.columns else []
-        return table.select(
-            "subject_id", "_priority", "_fired", *extra, *(name for name, _ in self.observed)
-        )
+        names = [name for name, _ in self.observed]
+        parts = part_columns(names, table.columns)  # the exact parts of the ratios shown
+        return table.select("subject_id", "_priority", "_fired", *extra, *names, *parts)
 
     def flagged(self, inputs: RuleInputs, policy: Policy) -> ir.Table:
         """The judged rows of the subjects the rule flags."""
@@ -112,16 +114,25 @@ def money(value: Any) -> str:
     return f"{sign}${abs(value):,.2f}"
 
 
-def number(value: float | None) -> str:
-    """A plain number without a needless .0 (or 'unknown')."""
+def _exact(value: Any) -> Decimal:
+    """A shown number's exact digits (a float by its shortest text)."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def number(value: Any) -> str:
+    """A plain number with every digit it has and without a needless .0 (or 'unknown'):
+    a sentence never shows a value at a precision that would make it false."""
     if value is None:
         return "unknown"
-    text = f"{value:,.12f}".rstrip("0").rstrip(".")
+    text = format(_exact(value), ",f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
 
-def percent(value: float | None, *, ratio: bool = True) -> str:
-    """A ratio (or, with ``ratio=False``, a percent) as a percent: 0.696 -> 69.6%."""
+def percent(value: Any, *, ratio: bool = True) -> str:
+    """A ratio (or, with ``ratio=False``, a percent) as a percent, exactly: 0.696 -> 69.6%."""
     if value is None:
         return "unknown"
-    return number(round(value * 100 if ratio else value, 12)) + "%"
+    exact = _exact(value)
+    return number(exact.scaleb(2) if ratio else exact) + "%"

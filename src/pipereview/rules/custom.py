@@ -1,12 +1,10 @@
 """User rules: a policy's ``[[rules]]`` tables made into rules the report evaluates with the
 built-in ones (counted, capped, listed, explained alike).
 
-A rule's ``when`` (``rules.predicate``) reads the columns of its subject listed here, as the
-report reads them: a deal's canonical columns (``deal_value_usd``, ``probability`` and
-``days_in_stage`` with missing = 0, as every metric counts them) and a few per-deal figures;
-a rep's record, its performance and trajectory rows and its forecast for the report's
-quarter. The evidence is the columns the rule names (or ``observed``), and the message is
-the rule's template filled from that evidence, so text and numbers cannot disagree.
+A rule's ``when`` (``rules.predicate``) reads the columns of its subject (``rules.catalog``),
+as the report reads them. The evidence is the columns the rule names (or ``observed``), and
+the message is the rule's template filled from that evidence, so text and numbers cannot
+disagree.
 """
 
 from __future__ import annotations
@@ -14,30 +12,33 @@ from __future__ import annotations
 import difflib
 import string
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from pipereview.errors import PolicyError
-from pipereview.metrics.base import (
-    Unit,
-    days_in_stage,
-    deal_label,
-    deal_value,
-    expected_value,
-    probability,
-    risk_flag_count,
-    unique_reps,
-)
+from pipereview.metrics.base import deal_value
+from pipereview.metrics.ratios import part_columns
 from pipereview.policy import Policy, UserRule
 from pipereview.rules.base import RULES, Compare, Rule, RuleInputs, money, number, percent
-from pipereview.rules.compile import compile_to
+from pipereview.rules.catalog import (  # noqa: F401  (DEAL_COLUMNS, REP_COLUMNS re-exported)
+    BASE,
+    COLUMNS,
+    DEAL_COLUMNS,
+    REP_COLUMNS,
+    SUBJECT_FIELD,
+    deal_columns,
+    probe,
+    ratio_parts_of,
+    rep_view,
+)
+from pipereview.rules.compile import CompileError, compile_to
 from pipereview.rules.predicate import (
     Between,
     Column,
     Const,
-    Kind,
     Node,
     PredicateError,
     columns_of,
@@ -45,131 +46,8 @@ from pipereview.rules.predicate import (
     walk,
 )
 from pipereview.rules.predicate import Compare as Comparison
-
-# name -> (kind in a condition, unit of the evidence)
-DEAL_COLUMNS: dict[str, tuple[Kind, Unit]] = {
-    "deal_id": ("text", "text"),
-    "rep_id": ("text", "text"),
-    "status": ("text", "text"),
-    "stage": ("text", "text"),
-    "forecast_category": ("text", "text"),
-    "currency": ("text", "text"),
-    "deal_value_usd": ("number", "usd"),
-    "probability": ("number", "ratio"),
-    "days_in_stage": ("number", "days"),
-    "amount": ("number", "number"),
-    "created_date": ("date", "text"),
-    "close_date": ("date", "text"),
-    "expected_value": ("number", "usd"),
-    "risk_flag_count": ("number", "count"),
-    "days_to_close": ("number", "count"),
-}
-REP_COLUMNS: dict[str, tuple[Kind, Unit]] = {
-    "rep_id": ("text", "text"),
-    "rep_name": ("text", "text"),
-    "manager_id": ("text", "text"),
-    "team": ("text", "text"),
-    "region": ("text", "text"),
-    "quota_usd": ("number", "usd"),
-    "year_to_date_revenue_usd": ("number", "usd"),
-    "active_deals": ("number", "count"),
-    "pipeline_value": ("number", "usd"),
-    "close_rate": ("number", "ratio"),
-    "quota_achievement": ("number", "ratio"),
-    "pace": ("number", "ratio"),
-    "needs_coaching": ("bool", "flag"),
-    "quota_3m": ("number", "usd"),
-    "closed_won_3m_current": ("number", "usd"),
-    "current_pipeline_value": ("number", "usd"),
-    "previous_pipeline_value": ("number", "usd"),
-    "quota_attainment_pct": ("number", "pct"),
-    "pipeline_change_pct": ("number", "pct"),
-    "pipeline_trend": ("text", "text"),
-    "risk_velocity_flag": ("text", "text"),
-    "risk_score_current": ("number", "number"),
-    "coaching_candidate": ("bool", "flag"),
-    "benchmark": ("bool", "flag"),
-    "closed_won": ("number", "usd"),
-    "commit_forecast": ("number", "usd"),
-    "best_case_forecast": ("number", "usd"),
-    "open_pipeline": ("number", "usd"),
-    "weighted_open_pipeline": ("number", "usd"),
-    "quarter_quota": ("number", "usd"),
-    "gap_to_quota": ("number", "usd"),
-    "coverage": ("number", "number"),
-    "weighted_coverage": ("number", "number"),
-    "slipped_deals": ("number", "count"),
-    "slipped_value": ("number", "usd"),
-}
-COLUMNS = {"deal": DEAL_COLUMNS, "rep": REP_COLUMNS}
-# Evidence every flag of a subject carries, for the tables people read (owner, stage, value).
-BASE: dict[str, tuple[str, ...]] = {
-    "deal": ("status", "rep_id", "stage", "deal_value_usd"),
-    "rep": ("rep_name",),
-}
-SUBJECT_FIELD = "subject_id"  # the flag's subject (a deal id or "row N", a rep id)
-_FORECAST = (  # rep columns from the rep's forecast row (quarter_quota is its "quota")
-    "closed_won",
-    "commit_forecast",
-    "best_case_forecast",
-    "open_pipeline",
-    "weighted_open_pipeline",
-    "gap_to_quota",
-    "coverage",
-    "weighted_coverage",
-    "slipped_deals",
-    "slipped_value",
-)
-
-
-def deal_columns(d: ir.Table, as_of: Any) -> dict[str, ir.Value]:
-    """Every deal column a condition may name, as expressions over the deals ``d``."""
-    plain = ("deal_id", "rep_id", "status", "stage", "forecast_category", "currency", "amount")
-    return {
-        **{name: d[name] for name in plain},
-        "deal_value_usd": deal_value(d),
-        "probability": probability(d),
-        "days_in_stage": days_in_stage(d),
-        "created_date": d.created_date,
-        "close_date": d.close_date,
-        "expected_value": expected_value(d),
-        "risk_flag_count": risk_flag_count(d),
-        "days_to_close": d.close_date.delta(ibis.literal(as_of), unit="day"),
-    }
-
-
-def rep_view(i: RuleInputs) -> ir.Table:
-    """One row per rep of the reps input with every rep column a condition may name."""
-    perf = i.rep_performance
-    traj = i.rep_trajectory
-    traj = traj.select(
-        _t_rep=traj.rep_id, **{c: traj[c] for c in REP_COLUMNS if c in TRAJECTORY_COLUMNS}
-    )
-    fc = i.rep_forecast.filter(i.rep_forecast.in_reps)
-    fc = fc.select(_f_rep=fc.rep_id, quarter_quota=fc.quota, **{c: fc[c] for c in _FORECAST})
-    rec = unique_reps(i.reps)
-    rec = rec.select(_r_rep=rec.rep_id, manager_id=rec.manager_id, team=rec.team, region=rec.region)
-    t = perf.left_join(traj, perf.rep_id == traj._t_rep)
-    t = t.left_join(fc, t.rep_id == fc._f_rep)
-    t = t.left_join(rec, t.rep_id == rec._r_rep)
-    return t.select(*REP_COLUMNS)
-
-
-# The rep columns that come from the trajectory row (the others: the performance row, the
-# record and the forecast).
-TRAJECTORY_COLUMNS = (
-    "quota_3m",
-    "closed_won_3m_current",
-    "current_pipeline_value",
-    "previous_pipeline_value",
-    "quota_attainment_pct",
-    "pipeline_change_pct",
-    "pipeline_trend",
-    "risk_velocity_flag",
-    "risk_score_current",
-    "coaching_candidate",
-    "benchmark",
-)
+from pipereview.decimals import plain
+from pipereview.inputs.canonical import deal_label
 
 
 def check_rules(policy: Policy, source: str = "<policy>") -> None:
@@ -181,7 +59,9 @@ def check_rules(policy: Policy, source: str = "<policy>") -> None:
         key = f"rules[{i}]"
         if spec.id in built_in:
             raise PolicyError(
-                f"{spec.id!r} is a built-in rule's id", source=source, key=f"{key}.id",
+                f"{spec.id!r} is a built-in rule's id",
+                source=source,
+                key=f"{key}.id",
                 hint="give the rule its own id",
             )
         _compiled(spec, source, key)
@@ -210,6 +90,15 @@ def _compiled(spec: UserRule, source: str, key: str) -> tuple[Node, tuple[str, .
             key=f"{key}.when",
             hint=exc.hint,
         ) from None
+    try:
+        compile_to(node, *probe(spec.subject))  # against the columns' types, no data
+    except CompileError as exc:
+        raise PolicyError(
+            f"{exc.message} (at character {exc.pos + 1}: {_excerpt(spec.when, exc.pos)})",
+            source=source,
+            key=f"{key}.when",
+            hint="multiply or divide fewer values, or use literals with fewer places",
+        ) from None
     for name in spec.observed or []:
         _known(name, columns, source, f"{key}.observed")
     fields = _template_fields(spec.message, columns, source, f"{key}.message")
@@ -233,9 +122,7 @@ def _known(name: str, columns: Mapping[str, Any], source: str, key: str) -> None
         )
 
 
-def _template_fields(
-    template: str, columns: Mapping[str, Any], source: str, key: str
-) -> list[str]:
+def _template_fields(template: str, columns: Mapping[str, Any], source: str, key: str) -> list[str]:
     """The {names} of a message template; each must be a column (or subject_id), plain."""
     try:
         parts = list(string.Formatter().parse(template))
@@ -305,11 +192,14 @@ def _rule(spec: UserRule) -> Rule:
         def judge(i: RuleInputs, p: Policy) -> ir.Table:
             v = rep_view(i)
             cols = {name: v[name] for name in REP_COLUMNS}
+            fired = compile_to(node, cols, i.as_of, ratio_parts_of(v)).fill_null(False)
+            parts = part_columns([name for name, _ in evidence], v.columns)
             return v.select(
                 subject_id=v.rep_id,
                 _priority=ibis.literal(0),
-                _fired=compile_to(node, cols, i.as_of).fill_null(False),
+                _fired=fired,
                 **{name: _shown(cols[name]) for name, _ in evidence},
+                **{part: v[part] for part in parts},
             )
 
         where = None  # type: ignore[assignment]
@@ -334,7 +224,7 @@ def _shown(value: ir.Value) -> ir.Value:
     return value.cast("string") if value.type().is_date() else value
 
 
-def _compares(node: Node) -> tuple[tuple[Compare, ...], dict[str, float]]:
+def _compares(node: Node) -> tuple[tuple[Compare, ...], dict[str, float | Decimal]]:
     """Each comparison of a column with a number (and each between), so that the evidence
     keeps the decimals that make it read true: probability 0.69996 beside ">= 0.7"."""
     flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -353,7 +243,7 @@ def _compares(node: Node) -> tuple[tuple[Compare, ...], dict[str, float]]:
     compares, limits = [], {}
     for column, op, value in found:
         key = f"{column} {op} {value}"
-        limits[key] = float(value)
+        limits[key] = plain(value)  # the literal as written (a float when one shows it)
         compares.append(Compare(column, op, key))  # type: ignore[arg-type]
     return tuple(compares), limits
 

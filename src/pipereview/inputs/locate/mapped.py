@@ -19,12 +19,13 @@ from pipereview.schema import ROW_COLUMN, TABLES
 DELETED_FIELD = "_deleted"  # how the deleted marker's problems are named (BAD_OF + this)
 
 _NEEDS = {
-    "money": "a plain number (money)",
+    "money": "a plain number (money) with at most 4 decimal places",
     "number": "a plain number",
     "integer": "a whole number, not negative",
     "since": "a date on or before --as-of (a later one gives negative days); YYYY-MM-DD, or "
     "set `format` on the mapping's field",
-    "probability": "a probability between 0 and 1 (after the mapping's scale)",
+    "probability": "a probability between 0 and 1 with at most 6 decimal places (after the "
+    "mapping's scale)",
     "date": "a date: YYYY-MM-DD, or set `format` on the mapping's field",
     "boolean": "true or false",
     "status": "a status",

@@ -20,6 +20,7 @@ from pipereview.inputs.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBL
 from pipereview.inputs.files import RawTable
 from pipereview.names import column_key
 from pipereview.schema import ROW_COLUMN, TABLES, Column
+from pipereview.inputs.precision import PLACES, places_of, precision_hint, significant_digits
 
 MONEY_BOUND = 1e14  # DECIMAL(18,4) holds 14 digits before the point
 
@@ -171,7 +172,62 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
                 "must be between 0 and 1",
                 hint="this looks like a 0-100 scale; divide by 100" if looks_percent else None,
             )
+    _check_places(values, column, source)
     return numbers
+
+
+def _check_places(values: pa.Array, column: Column, source: str) -> None:
+    """A value with a non-zero digit beyond the places its column keeps (decisions D34),
+    judged on its exact text (a double by its shortest text); number text with more
+    significant digits than a double holds."""
+    if pa.types.is_integer(values.type):
+        return
+    if pa.types.is_float32(values.type):  # its shortest text, as the engine reads it
+        values = values.cast(pa.string())
+    if column.dtype not in PLACES:
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            digits = [
+                (n := significant_digits(v)) is not None and n > 15 for v in values.to_pylist()
+            ]
+            if any(digits):
+                raise _fail(
+                    values,
+                    pa.array(digits),
+                    column,
+                    source,
+                    "has more than 15 significant digits",
+                    hint="a number keeps 15 significant digits: round it",
+                )
+        return
+    places = PLACES[column.dtype]
+    long = pa.array([_long_exponent(v) for v in values.to_pylist()])
+    if pc.any(long).as_py():
+        raise _fail(
+            values,
+            long,
+            column,
+            source,
+            "has more than 15 significant digits in exponent form",
+            hint="write it as a plain number",
+        )
+    beyond = pa.array([(n := places_of(v)) is not None and n > places for v in values.to_pylist()])
+    if pc.any(beyond).as_py():
+        raise _fail(
+            values,
+            beyond,
+            column,
+            source,
+            f"has more than {places} decimal places",
+            hint=precision_hint(column.dtype),
+        )
+
+
+def _long_exponent(value: object) -> bool:
+    """Exponent text with more digits than the double it is read through holds
+    (``precision.places_beyond_text``)."""
+    if not isinstance(value, str) or "e" not in value.lower():
+        return False
+    return (significant_digits(value) or 0) > 15
 
 
 def _to_date(values: pa.Array, column: Column, source: str) -> pa.Array:
