@@ -22,10 +22,10 @@ from pipereview.api.common import (
 )
 from pipereview.engines import DEFAULT_ENGINE, choose_engine, count_if
 from pipereview.errors import InputError, NotFoundError, StoreError
+from pipereview.inputs.canonical import deal_label
 from pipereview.inputs.crm import load_mapped_deals
 from pipereview.inputs.mapping import resolve_mapping
 from pipereview.inputs.read import load
-from pipereview.metrics.base import deal_label
 from pipereview.metrics.velocity import from_snapshots
 from pipereview.report import (
     DataQualityItem,

@@ -18,7 +18,8 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.metrics.base import deal_label, unique_reps
+from pipereview.inputs.canonical import deal_label
+from pipereview.metrics.base import unique_reps
 from pipereview.schema import ROW_COLUMN
 
 Severity = Literal["info", "warning", "error"]

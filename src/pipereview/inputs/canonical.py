@@ -16,8 +16,6 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from pipereview.names import column_key, fold_case
-from pipereview.schema import MONEY, ROW_COLUMN, STATUSES, TABLES, Column
 from pipereview.inputs.precision import (
     DOUBLE_DIGITS,
     PLACES,
@@ -27,6 +25,8 @@ from pipereview.inputs.precision import (
     places_beyond_double,
     places_beyond_text,
 )
+from pipereview.names import column_key, fold_case
+from pipereview.schema import MONEY, ROW_COLUMN, STATUSES, TABLES, Column
 
 BAD = "_bad"
 # What a CSV field that means "missing" looks like (the error path's Arrow reader uses it too).

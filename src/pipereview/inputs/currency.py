@@ -19,16 +19,16 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.decimals import round_half_even
 from pipereview.engines import Engine, count_if
 from pipereview.errors import InputError
+from pipereview.inputs.canonical import deal_label
 from pipereview.inputs.loaded import Finding, Loaded
 from pipereview.inputs.mapping import TableMapping
 from pipereview.inputs.plan import MappingPlan
 from pipereview.inputs.read import load
 from pipereview.names import fold_case
 from pipereview.schema import MONEY
-from pipereview.decimals import round_half_even
-from pipereview.inputs.canonical import deal_label
 
 _ALWAYS = dt.date(1, 1, 1)  # where an undated rate sorts: behind every dated one
 _PRODUCT = "decimal(38,12)"  # amount (4 places) x rate (8 places), exactly

@@ -14,17 +14,15 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.decimals import exact_decimal
 from pipereview.names import fold_case
 from pipereview.policy import Policy
-from pipereview.decimals import exact_decimal
-from pipereview.inputs.canonical import deal_label
 from pipereview.schema import (
     ACTIVE,
     LOST,
     MONEY,
     PROBABILITY,
     REP_COLUMNS,
-    ROW_COLUMN,
     WEIGHTED,
     WON,
 )

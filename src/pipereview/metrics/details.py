@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
+from pipereview.inputs.canonical import deal_label
 from pipereview.metrics.base import (
     Metric,
     days_in_stage,
-    deal_label,
     deal_value,
     expected_value,
     probability,

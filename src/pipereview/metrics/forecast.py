@@ -23,7 +23,6 @@ from pipereview.metrics.base import (
     is_active,
     is_won,
     money_sum,
-    safe_ratio,
     unique_reps,
 )
 from pipereview.metrics.ratios import RATIOS, ratio_parts

@@ -19,8 +19,8 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.metrics.base import safe_ratio
 from pipereview.decimals import at_scale, common, exact_decimal, literal, mul, sub
+from pipereview.metrics.base import safe_ratio
 
 Op = Literal["<", "<=", ">", ">=", "="]
 _OPS: dict[str, Callable[[Any, Any], Any]] = {

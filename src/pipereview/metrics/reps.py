@@ -9,17 +9,15 @@ import ibis.expr.types as ir
 
 from pipereview.engines import count_if
 from pipereview.fiscal import year_days
+from pipereview.inputs.canonical import deal_label
 from pipereview.metrics.base import (
     Metric,
-    as_float,
-    deal_label,
     deal_value,
     expected_value,
     is_active,
     is_lost,
     is_won,
     money_sum,
-    safe_ratio,
     unique_reps,
 )
 from pipereview.metrics.ratios import RATIOS, ratio_parts

@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.decimals import common, exact_decimal, mul
-from pipereview.metrics.base import Metric, as_float, safe_ratio, unique_reps
+from pipereview.metrics.base import Metric, unique_reps
 from pipereview.metrics.ratios import RATIOS, ratio_parts
 from pipereview.names import fold_case
 from pipereview.policy import Policy

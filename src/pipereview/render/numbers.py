@@ -98,15 +98,14 @@ def days(value: float | None) -> str:
     return f"{abs(whole) if whole == 0 else whole:,}"
 
 
-def multiple(value: float | None) -> str:
+def multiple(value: float | Decimal | None) -> str:
     """A coverage multiple with 2 places, or every place the report kept (it keeps more
-    only where 2 would misread: 2.99999x beside a 3x threshold, 0.00000001x, never 0x)."""
+    only where 2 would misread: 2.99999996x beside a 3x threshold, 0.00000001x, never 0x)."""
     if value is None:
         return "—"
-    two = f"{value:,.2f}"
-    if float(two.replace(",", "")) == value:
-        return two + "x"
-    return f"{value:,.10f}".rstrip("0") + "x"
+    exact = Decimal(repr(value)) if isinstance(value, float) else value
+    places = max(2, -int(exact.normalize().as_tuple().exponent))
+    return f"{exact:,.{places}f}x"
 
 
 def times(value: float) -> str:

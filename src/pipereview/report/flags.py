@@ -11,6 +11,8 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.decimals import exact_decimal
+from pipereview.engines import Engine
 from pipereview.metrics.ratios import carries, exact
 from pipereview.metrics.reps import deals_by_rep, rep_performance
 from pipereview.metrics.trajectory import rep_trajectory
@@ -30,8 +32,6 @@ from pipereview.report.model import (
 from pipereview.rules import Rule, RuleInputs
 from pipereview.rules.base import Compare
 from pipereview.rules.custom import rules_for
-from pipereview.decimals import exact_decimal
-from pipereview.engines import Engine
 
 
 def _evidence(rule: Rule, row: dict[str, Any], thresholds: dict[str, Any]) -> dict[str, Any]:

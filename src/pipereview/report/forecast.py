@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.decimals import exact_decimal
 from pipereview.engines import Engine
 from pipereview.errors import InputError
 from pipereview.fiscal import period_range, quarter_label, quarter_named
@@ -40,9 +41,6 @@ from pipereview.report.inputs import Inputs
 from pipereview.report.model import UNIT_PLACES, not_falsely_whole, row_rounder, widened
 from pipereview.report.rounding import rounded_rows
 from pipereview.schema import OPEN_CATEGORIES
-from pipereview.decimals import exact_decimal
-from pipereview.engines import Engine
-from pipereview.metrics.base import unique_reps
 
 PERIOD_NAMES = ("this-quarter", "next-quarter")
 _UNITS: dict[str, Unit] = {

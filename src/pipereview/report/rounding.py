@@ -12,9 +12,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipereview.decimals import plain
 from pipereview.metrics.base import Unit
 from pipereview.metrics.ratios import RATIOS, denominator_of, exact, numerator_of, part_columns
-from pipereview.decimals import plain
 
 CENT = Decimal("0.01")
 _ZERO = Decimal("0.00")

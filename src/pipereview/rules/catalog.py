@@ -26,6 +26,7 @@ from pipereview.metrics.base import (
     expected_value,
     probability,
     risk_flag_count,
+    unique_reps,
 )
 from pipereview.metrics.forecast import (
     category_lookup,
@@ -43,7 +44,6 @@ from pipereview.rules.tree import Kind
 from pipereview.schema import DEAL_COLUMNS as CANONICAL_DEALS
 from pipereview.schema import REP_COLUMNS as CANONICAL_REPS
 from pipereview.schema import ROW_COLUMN
-from pipereview.metrics.base import unique_reps
 
 # name -> (kind in a condition, unit of the evidence)
 DEAL_COLUMNS: dict[str, tuple[Kind, Unit]] = {

@@ -21,6 +21,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.decimals import add, common, is_exact, literal, mul, scale_of, sub
 from pipereview.rules.tree import (
     Arith,
     AsOf,
@@ -36,7 +37,6 @@ from pipereview.rules.tree import (
     Node,
     Not,
 )
-from pipereview.decimals import add, common, is_exact, literal, mul, scale_of, sub
 
 # At most this many places in an exact intermediate: 38 - 24 = 14 digits remain before the
 # point, enough for any amount pipereview reads (below 10^14).

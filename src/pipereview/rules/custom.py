@@ -18,7 +18,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.decimals import plain
 from pipereview.errors import PolicyError
+from pipereview.inputs.canonical import deal_label
 from pipereview.metrics.base import deal_value
 from pipereview.metrics.ratios import part_columns
 from pipereview.policy import Policy, UserRule
@@ -46,8 +48,6 @@ from pipereview.rules.predicate import (
     walk,
 )
 from pipereview.rules.predicate import Compare as Comparison
-from pipereview.decimals import plain
-from pipereview.inputs.canonical import deal_label
 
 
 def check_rules(policy: Policy, source: str = "<policy>") -> None:

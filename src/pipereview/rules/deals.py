@@ -9,9 +9,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from pipereview.inputs.canonical import deal_label
 from pipereview.metrics.base import (
     days_in_stage,
-    deal_label,
     deal_value,
     is_at_risk,
     is_stale_high_probability,

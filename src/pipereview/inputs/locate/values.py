@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 from pipereview.errors import InputError
 from pipereview.inputs.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
 from pipereview.inputs.files import RawTable
+from pipereview.inputs.precision import PLACES, places_of, precision_hint, significant_digits
 from pipereview.names import column_key
 from pipereview.schema import ROW_COLUMN, TABLES, Column
-from pipereview.inputs.precision import PLACES, places_of, precision_hint, significant_digits
 
 MONEY_BOUND = 1e14  # DECIMAL(18,4) holds 14 digits before the point
 
