@@ -195,8 +195,8 @@ def _rounded(row: dict, below: float = FORECAST_POLICY["low_coverage_below"]) ->
         out[key] = cents(row[key])
     out["gap_to_quota"] = cents(row["gap_to_quota"])
     out["coverage"] = _coverage_shown(row["coverage"], below)
-    out["weighted_coverage"] = None if row["weighted_coverage"] is None else half_even(
-        row["weighted_coverage"], 2
+    out["weighted_coverage"] = (
+        None if row["weighted_coverage"] is None else half_even(row["weighted_coverage"], 2)
     )
     return out
 

@@ -44,8 +44,8 @@ def _report(deal_id: str, rep_id: str, name: str, stage: str) -> Any:
 
 def _as_github_would(markdown: str) -> str:
     """The HTML a Markdown viewer that allows inline HTML makes of ``markdown``."""
-    return MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table").render(
-        markdown
+    return (
+        MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table").render(markdown)
     )
 
 

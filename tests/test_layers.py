@@ -219,4 +219,3 @@ def test_a_package_cycle_is_found() -> None:
 def test_modules_are_small() -> None:
     big = {p.name: n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400}
     assert big == {}
-

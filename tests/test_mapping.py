@@ -365,9 +365,7 @@ def test_no_reps_input_takes_the_deals_owners(tmp_path: Path) -> None:
     assert str(trajectory["Zara Ito"].current_pipeline_value) == "1000.00"
     (owners,) = [i for i in report.data_quality if i.check == "reps_from_deals"]
     assert owners.count == 2
-    cli = _cli(
-        "report", "--deals", deals, "--mapping", mapping, "--as-of", "2026-11-22", "--full"
-    )
+    cli = _cli("report", "--deals", deals, "--mapping", mapping, "--as-of", "2026-11-22", "--full")
     assert cli.returncode == 0, cli.stderr
     assert "Zara Ito" in cli.stdout  # the reps section lists every rep
 

@@ -583,9 +583,15 @@ def test_flag_counts(report: dict[str, Any]) -> None:
     ]
     # flags are listed in rule order
     rules = [f["rule"] for f in report["flags"]]
-    assert rules == ["stalled_deal"] * 3 + ["at_risk_deal"] * 3 + ["needs_coaching"] * 2 + [
-        "coaching_candidate"
-    ] * 2 + ["benchmark", "pipeline_declining"] + ["low_coverage"] * 3
+    assert (
+        rules
+        == ["stalled_deal"] * 3
+        + ["at_risk_deal"] * 3
+        + ["needs_coaching"] * 2
+        + ["coaching_candidate"] * 2
+        + ["benchmark", "pipeline_declining"]
+        + ["low_coverage"] * 3
+    )
     # coverage ties at 0x: by rep id
     assert [f["subject_id"] for f in _flags(report, "low_coverage")] == ["R1", "R2", "R3"]
 

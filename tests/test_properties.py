@@ -151,9 +151,7 @@ def test_engine_matches_oracle(data: tuple[list[dict], list[dict]]) -> None:
     assert {c.rule: c.total for c in report.flag_counts} == want["flag_counts"]
     forecast = report.forecast
     assert forecast is not None
-    assert _pick([forecast.company], [want["forecast"]["company"]]) == [
-        want["forecast"]["company"]
-    ]
+    assert _pick([forecast.company], [want["forecast"]["company"]]) == [want["forecast"]["company"]]
     assert _pick(forecast.by_rep, want["forecast"]["by_rep"]) == want["forecast"]["by_rep"]
     by_stage = [s.model_dump() for s in report.pipeline_by_stage]
     assert by_stage == want["pipeline_by_stage"]

@@ -163,8 +163,13 @@ def test_a_small_table_is_broadcast_on_spark(spark_engine) -> None:  # type: ign
     from pipereview.policy import Policy
 
     deals = [
-        {"deal_id": f"D{i}", "rep_id": "R1", "status": "active", "deal_value_usd": i,
-         "probability": 0.5}
+        {
+            "deal_id": f"D{i}",
+            "rep_id": "R1",
+            "status": "active",
+            "deal_value_usd": i,
+            "probability": 0.5,
+        }
         for i in range(50)
     ]
     inputs = load_inputs(deals, [{"rep_id": "R1"}], engine=spark_engine, policy=Policy())

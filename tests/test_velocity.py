@@ -224,9 +224,7 @@ def test_the_velocity_command(files: dict[str, Path], tmp_path: Path) -> None:
         "markdown",
     )
     assert done.returncode == 0, done.stderr
-    assert "| Discovery | 4 | 24 | 20 | 2 | 4 | 3 | 75% → Proposal | 0 | 0 | — |" in (
-        done.stdout
-    )
+    assert "| Discovery | 4 | 24 | 20 | 2 | 4 | 3 | 75% → Proposal | 0 | 0 | — |" in (done.stdout)
     assert "| all | 2 | 35 | 35 |" in done.stdout
     as_json = _cli(
         "--deals",

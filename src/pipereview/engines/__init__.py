@@ -106,9 +106,7 @@ def choose_engine(
             "--memory-limit is for --engine duckdb; use --spark-conf for Spark memory",
             option="--memory-limit",
         )
-    return Engine(
-        engine, memory_limit=memory_limit, spark_master=spark_master, spark_conf=settings
-    )
+    return Engine(engine, memory_limit=memory_limit, spark_master=spark_master, spark_conf=settings)
 
 
 def engine_for_store(compute: Engine, location: str | Path) -> Engine:
@@ -141,4 +139,3 @@ def _settings(conf: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
             raise UsageError(f"{item!r} is not KEY=VALUE", option="--spark-conf")
         settings[key.strip()] = value.strip()
     return settings
-

@@ -82,7 +82,6 @@ def hash_batches(sql: str) -> Any:
     return run
 
 
-
 def spark_session(master: str | None, conf: Mapping[str, str]) -> Any:
     """A SparkSession; a new driver JVM writes its own output to a log file, not stderr."""
     try:

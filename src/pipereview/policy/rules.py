@@ -46,7 +46,6 @@ class UserRule(Section):
     )
     observed: list[str] | None = Field(
         None,
-        description="The columns kept as evidence (default: every column the condition "
-        "names).",
+        description="The columns kept as evidence (default: every column the condition names).",
     )
     enabled: bool = Field(True, description="false keeps the rule in the policy unused.")

@@ -272,9 +272,7 @@ def _owner(rep_id: str | None, names: dict[str, str | None]) -> Any:
     return Linked(rep_id, text(names.get(rep_id) or rep_id, 30), "rep")
 
 
-def help_rows(
-    helped: list[NeedsHelp], names: dict[str, str | None], cur: str
-) -> list[list[Any]]:
+def help_rows(helped: list[NeedsHelp], names: dict[str, str | None], cur: str) -> list[list[Any]]:
     rows = []
     for h in helped:
         q = h.quarter

@@ -238,9 +238,10 @@ class PostgresSchema(InEngine):
         """Append a stream of Arrow record batches (columns in the table's order), through
         ``COPY ... FROM STDIN`` in the open transaction."""
         columns = ", ".join(f'"{name}"' for name in batches.schema.names)
-        with self.engine.con.con.cursor() as cursor, cursor.copy(
-            f"COPY {self.qualified(table)} ({columns}) FROM STDIN"
-        ) as copy:
+        with (
+            self.engine.con.con.cursor() as cursor,
+            cursor.copy(f"COPY {self.qualified(table)} ({columns}) FROM STDIN") as copy,
+        ):
             for batch in batches:
                 for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
                     copy.write_row(row)

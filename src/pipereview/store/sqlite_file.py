@@ -72,8 +72,7 @@ class SQLiteFile(PortableSQL):
             return self._busy()
         return StoreError(
             f"{self.name}: cannot open as a pipereview store: {exc}",
-            hint="a sqlite:// store must name a SQLite file written by pipereview (or a new "
-            "path)",
+            hint="a sqlite:// store must name a SQLite file written by pipereview (or a new path)",
         )
 
     def _busy(self) -> StoreError:

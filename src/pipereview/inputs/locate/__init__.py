@@ -59,6 +59,8 @@ def unusable(
         row=row,
         hint="check the value's type and range (money above 10^14 does not fit)",
     )
+
+
 def failure(
     engine: Engine,
     exc: BaseException,

@@ -188,8 +188,6 @@ def _read_json_records(path: Path, source: str) -> list[dict[str, Any]]:
     return records
 
 
-
-
 def with_line(err: InputError, obj: Any, delimiter: str | None) -> InputError:
     """For a CSV file, name the line a spreadsheet shows rather than the data row."""
     if err.row is None or err.line is not None or not isinstance(obj, str | Path):
