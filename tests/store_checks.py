@@ -74,7 +74,7 @@ def assert_dashboard_reads(store: str, small_files: tuple[Path, Path]) -> None:
     assert page.status_code == 200 and "Changes since 2026-11-13" in page.text
     assert client.get("/api/dates").json() == ["2026-11-13", "2026-11-20"]
     deal = client.get("/deals/D1?date=2026-11-13")
-    assert deal.status_code == 200 and "at_risk_deal" in deal.text
+    assert deal.status_code == 200 and "At risk flag" in deal.text
 
 
 # Values a portable store (SQLite, MySQL) keeps as text or JSON: exact decimals (cents,
