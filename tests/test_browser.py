@@ -215,6 +215,27 @@ def test_the_dashboard_logs_in_and_navigates(browser: Browser, dashboard: str) -
     assert page.url.startswith(dashboard + "/deals/")
     assert "Why it is (or is not) flagged" in page.inner_text("body")
     assert page.locator("table.verdicts .fired").count() >= 1
+    # the drill-down: a manager from the forecast, a rep of that manager, and back up
+    page.goto(dashboard + "/")
+    page.locator("#forecast tbody tr td a").first.click()
+    assert page.url.startswith(dashboard + "/managers/")
+    assert page.inner_text("h1").startswith("Manager: ")
+    page.locator("table.forecast tbody tr td a").first.click()
+    assert page.url.startswith(dashboard + "/reps/")
+    assert page.inner_text("p.crumbs").startswith("Reports to ")
+    page.locator("p.crumbs a").first.click()
+    assert page.url.startswith(dashboard + "/managers/")
+    # a click on a header sorts the table by it; a second click reverses it
+    page.goto(dashboard + "/")
+    page.locator("#reps thead th a").nth(2).click()
+    assert page.url == dashboard + "/?sort=reps.2"
+    shown = page.locator("#reps tbody tr td:nth-child(3)").all_inner_texts()
+    values = [float(v.replace("$", "").replace(",", "")) for v in shown]
+    assert values == sorted(values)
+    page.locator("#reps thead th a").nth(2).click()
+    assert page.url == dashboard + "/?sort=reps.2&dir=desc"
+    shown = page.locator("#reps tbody tr td:nth-child(3)").all_inner_texts()
+    assert [float(v.replace("$", "").replace(",", "")) for v in shown] == sorted(values)[::-1]
     page.goto(dashboard + "/")
     page.select_option("#date", "2026-11-13")
     page.click("#date-picker button")

@@ -140,6 +140,8 @@ def _expect(
     """A whole ForecastRow as model_dump gives it: zeros (and no quota, gap or coverage)
     for every figure not named."""
     row: dict[str, Any] = {"level": level, "id": key, "name": name, "parent": parent}
+    record = next((r for r in REPS if r["rep_id"] == key), {}) if level == "rep" else {}
+    row |= {"team": record.get("team"), "region": record.get("region")}  # a rep's own
     row |= {field: D(0) for field in MONEY_FIELDS} | {field: 0 for field in COUNT_FIELDS}
     row |= {
         "quota": None,

@@ -173,6 +173,22 @@ def _forecast_chart(report: Report) -> str | None:
     return charts.forecast_chart(f, rows, [text(row_name(r), 36) for r in rows])
 
 
+# The rep table's headers and which hold figures (the achievement column draws its bar on
+# the left, so it is not right-aligned).
+REP_HEADERS: tuple[tuple[str, bool], ...] = (
+    ("Rep", False),
+    ("Active", True),
+    ("Pipeline", True),
+    ("Close rate", True),
+    ("Quota achievement", False),
+    ("3-month attainment", True),
+    ("Trend", False),
+    ("Change", True),
+    ("Marks", False),
+    ("Top opportunities", False),
+)
+
+
 def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[str, Any]:
     """Everything the report body shows, formatted. ``limit`` (0 = none) caps every long
     list (reps, coaching, each deal rule, other rep flags, forecast rows) for print; the
@@ -212,6 +228,7 @@ def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[
             for s in report.pipeline_by_stage
         ],
         "reps": reps,
+        "rep_headers": REP_HEADERS,
         "reps_more": reps_more,
         "coaching": coached,
         "coaching_more": coaching_more,

@@ -264,13 +264,23 @@ def _parent(row: dict[str, Any]) -> str | None:
 
 
 # The ForecastRow fields a level's engine row gives (the rest are set by ``_row``).
-_FIGURES = frozenset(ForecastRow.model_fields) - {"level", "id", "name", "parent", "quota_source"}
+_FIGURES = frozenset(ForecastRow.model_fields) - {
+    "level",
+    "id",
+    "name",
+    "parent",
+    "team",
+    "region",
+    "quota_source",
+}
 
 
 def _row(
     level: Level, row: dict[str, Any], name: str | None, parent: str | None, source: str
 ) -> ForecastRow:
     values = {k: v for k, v in row.items() if k in _FIGURES}
+    if level == "rep":
+        values |= {"team": row["team"], "region": row["region"]}
     return ForecastRow(
         **values, level=level, id=row["_key"], name=name, parent=parent, quota_source=source
     )

@@ -20,12 +20,15 @@ LEVELS: tuple[Level, ...] = ("rep", "manager", "team", "region", "company")
 class ForecastRow(_Model):
     """One rep, manager, team, region or the company in the period. ``id`` is the rep or
     manager id, the team or region name (null: reps without one, or deals without a rep);
-    ``parent`` is the manager a rep or manager reports to."""
+    ``parent`` is the manager a rep or manager reports to; ``team`` and ``region`` are a
+    rep's (null on the other levels), so a team's or a region's reps can be listed."""
 
     level: Level
     id: str | None
     name: str | None
     parent: str | None
+    team: str | None = None  # added in schema 1.3
+    region: str | None = None  # added in schema 1.3
     reps: int
     closed_won: Money
     closed_won_deals: int

@@ -26,7 +26,7 @@ from pipereview.report.rounding import (  # noqa: F401  (re-exported: the model'
 from pipereview.report.types import Model as _Model
 from pipereview.report.types import Money, decimal_text, dumps  # noqa: F401  (re-exported)
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 # One observed value of a flag's evidence (money stays exact).
 Observed = bool | int | Money | float | str | list[str] | None

@@ -1,9 +1,12 @@
 """The dashboard app: pages (Jinja2) and a JSON API over a ``Source``. Read-only.
 
-Pages: ``/`` (overview), ``/reps/{rep_id}``, ``/deals/{deal_id}``, ``/login``; the API
-mirrors them: ``/api/report``, ``/api/reps/{rep_id}``, ``/api/deals/{deal_id}``,
-``/api/dates``, described by ``/openapi.json`` and the page ``/api``. Every route takes
-``?date=YYYY-MM-DD`` (default: the latest). No page runs a script or loads anything remote.
+Pages: ``/`` (overview), ``/managers/{id}``, ``/teams/{name}``, ``/regions/{name}`` (the
+drill-down, ``web.levels``), ``/reps/{rep_id}``, ``/deals/{deal_id}``, ``/login``; the API
+mirrors them: ``/api/report``, ``/api/managers/{id}`` (and teams, regions),
+``/api/reps/{rep_id}``, ``/api/deals/{deal_id}``, ``/api/dates``, described by
+``/openapi.json`` and the page ``/api``. Every route takes ``?date=YYYY-MM-DD`` (default:
+the latest); pages take ``?sort=T.C&dir=desc`` (``web.sorting``). No page runs a script or
+loads anything remote.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from pipereview.web.auth import (
     session_value,
     token_matches,
 )
+from pipereview.web.levels import PAGES, drillable, level_view, reports_of, scope
+from pipereview.web.sorting import Sorting
 from pipereview.web.source import Source
 from pipereview.web.views import deal_view, history_chart, rep_view
 
@@ -58,7 +63,7 @@ def create_app(source: Source, token: str | None = None) -> FastAPI:
     def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
         dates = source.dates()
         shared = {"dates": [d.isoformat() for d in dates], "many_dates": len(dates) > 1}
-        shared.update({"login": bool(token), "as_of": "", "q": ""})
+        shared.update({"login": bool(token), "as_of": "", "q": "", "links": Sorting()})
         html = env.get_template(name).render(**{**shared, **values})
         return HTMLResponse(html, status_code=status)
 
@@ -67,6 +72,10 @@ def create_app(source: Source, token: str | None = None) -> FastAPI:
 
     def date_query(when: dt.date) -> str:
         return "" if when == source.latest() else f"?date={when.isoformat()}"
+
+    def sorting(when: dt.date, sort: str | None, direction: str | None) -> Sorting:
+        keep = {} if when == source.latest() else {"date": when.isoformat()}
+        return Sorting.parse(sort, direction, keep)
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> Response:
@@ -103,25 +112,75 @@ def create_app(source: Source, token: str | None = None) -> FastAPI:
         return page("error.html.j2", 422, title="Cannot show this", message=str(exc))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview(date: str | None = None) -> HTMLResponse:
+    def overview(
+        date: str | None = None, sort: str | None = None, dir: str | None = None
+    ) -> HTMLResponse:
         when = day(date)
         report = source.report(when)
+        links = sorting(when, sort, dir)
         return page(
             "overview.html.j2",
             **{
-                **report_context(report),
+                **drillable(report_context(report), report, links),
                 "as_of": when.isoformat(),
                 "q": date_query(when),
-                "links": True,
+                "links": links,
                 "history": history_chart(source.history()) if len(source.dates()) > 1 else None,
             },
         )
 
+    def level_page(kind: str) -> Any:
+        level = PAGES[kind]
+
+        def show(
+            subject: str, date: str | None = None, sort: str | None = None, dir: str | None = None
+        ) -> HTMLResponse:
+            when = day(date)
+            view = level_view(source.report(when), when, level, subject)
+            links = sorting(when, sort, dir)
+            view["rows"] = links.rows("reports", view["rows"], range(1, len(view["headers"])))
+            view |= {"as_of": when.isoformat(), "q": date_query(when), "links": links}
+            return page("level.html.j2", **view)
+
+        def api_show(subject: str, date: str | None = None) -> Response:
+            when = day(date)
+            view = level_view(source.report(when), when, level, subject)
+            f = source.report(when).forecast
+            assert f is not None
+            return _json(
+                {
+                    "level": level,
+                    "id": subject,
+                    "as_of": when,
+                    "row": view["row"].model_dump(),
+                    "reports": [r.model_dump() for r in reports_of(f, level, subject)],
+                    "reps_counted": sorted(scope(f, level, subject)),
+                    "flagged_deals": sorted(
+                        {row[0].id for listed in view["deal_lists"] for row in listed.rows}
+                    ),
+                }
+            )
+
+        app.get(f"/{kind}/{{subject:path}}", response_class=HTMLResponse, include_in_schema=False)(
+            show
+        )
+        app.get(
+            f"/api/{kind}/{{subject:path}}",
+            summary=f"One {level}: its forecast row, the rows that add up to it, its reps, "
+            "its flagged deals",
+        )(api_show)
+
+    for kind in PAGES:
+        level_page(kind)
+
     @app.get("/reps/{rep_id:path}", response_class=HTMLResponse, include_in_schema=False)
-    def rep_page(rep_id: str, date: str | None = None) -> HTMLResponse:
+    def rep_page(
+        rep_id: str, date: str | None = None, sort: str | None = None, dir: str | None = None
+    ) -> HTMLResponse:
         when = day(date)
         view = rep_view(source, when, rep_id)
-        return page("rep.html.j2", as_of=when.isoformat(), q=date_query(when), **view)
+        links = sorting(when, sort, dir)
+        return page("rep.html.j2", as_of=when.isoformat(), q=date_query(when), links=links, **view)
 
     @app.get("/deals/{deal_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def deal_page(deal_id: str, date: str | None = None) -> HTMLResponse:

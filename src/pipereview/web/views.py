@@ -12,6 +12,7 @@ from pipereview.render.numbers import SENTENCE_LIMIT, cell, text
 from pipereview.render.reasons import evidence_rows
 from pipereview.render.sections import deal_lists, rep_rows
 from pipereview.report.model import Verdict
+from pipereview.web.levels import rep_quarter
 from pipereview.web.source import Point, Source
 
 
@@ -81,6 +82,7 @@ def rep_view(source: Source, when: dt.date, rep_id: str) -> dict[str, Any]:
         "verdict_rows": verdict_rows(verdicts),
         "deal_lists": lists,
         "history": rep_history_chart(source.history(), rep_id) if len(source.dates()) > 1 else None,
+        "quarter": rep_quarter(report, rep_id),
     }
 
 
