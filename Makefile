@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint bench mutation mutation-sample clean browser postgres mariadb screenshot
+.PHONY: demo test check lint bench mutation mutation-sample clean browser postgres mariadb screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +58,15 @@ mariadb:
 	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq mariadb-server >/dev/null; }; }
 	@test -x /usr/sbin/mariadbd || { echo "error: MariaDB is missing; apt-get install mariadb-server"; exit 1; }
 
+# The whole suite on every core; the tests that share a server or Spark run on one worker
+# each (xdist_group), so each is started once per run.
 test: $(VENV)/.installed-dev browser postgres mariadb
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
+
+# Lint, then every test that needs no Spark, database server or browser (nothing to
+# apt-get), with fewer Hypothesis examples: the loop to run before a commit.
+check: lint
+	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -q -n auto --dist loadgroup -m "not spark and not server and not browser"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks scripts

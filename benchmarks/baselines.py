@@ -3,7 +3,7 @@
 * ``duckdb_sql``: hand-written DuckDB SQL over the input files on one connection.
 * ``python_onepass``: plain Python reading the deals file once, row by row, no pandas.
 
-Both return the shape of ``tests/oracle.py::oracle_report`` plus ``flag_rows``: the stalled,
+Both return the shape of ``tests/support/oracle.py::oracle_report`` plus ``flag_rows``: the stalled,
 at-risk and stale high-probability active deals, at most ``MAX_PER_RULE`` per rule, by
 deal_value_usd desc, deal_id asc.
 Thresholds compare unrounded values; rounding happens once, in Python, in ``_finish``.

@@ -18,7 +18,7 @@ the one taken from the export of that day (they must hold the same rows).
 
 ``--store-kind mysql`` keeps both stores in databases ``pipereview_bench_s`` and
 ``pipereview_bench_b`` (dropped and created again) of ``--mysql-server``; without it, a
-MariaDB server is started on 127.0.0.1 for the run (``tests/mariadb_server.py``, Debian's
+MariaDB server is started on 127.0.0.1 for the run (``tests/support/mariadb_server.py``, Debian's
 ``mariadb-server``: ``make mariadb``).
 """
 
@@ -126,7 +126,7 @@ def timed(args: list[str]) -> tuple[float, float]:
 def _mariadb() -> Any:
     """A throwaway MariaDB server on 127.0.0.1 (the tests' own), as ``mysql://root@...``."""
     sys.path.insert(0, str(HERE.parent))
-    from tests.mariadb_server import mariadb_server
+    from tests.support.mariadb_server import mariadb_server
 
     with mariadb_server() as url:
         yield url.rsplit("/", 1)[0]

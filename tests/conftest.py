@@ -1,9 +1,17 @@
-"""Shared fixtures: the small hand-made dataset and a generated demo dataset."""
+"""Shared fixtures: the small hand-made dataset, a generated demo dataset, and one
+PostgreSQL server for the whole run (each worker's, under pytest-xdist: the tests that use
+it share one ``xdist_group``, so one worker starts it).
+
+Tests live in folders by subject: unit/, inputs/, report/, properties/, engines/ (with the
+one parity suite), store/, faces/, and support/ (oracles and servers, no tests). Markers:
+``spark`` (a local SparkSession), ``server`` (starts PostgreSQL or MariaDB), ``browser``
+(Chromium); ``make check`` runs what needs none of them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +34,14 @@ settings.register_profile(
     "mutation", settings.get_profile("pipereview"), max_examples=10, phases=_NO_SHRINK
 )
 settings.register_profile("ci", settings.get_profile("pipereview"), derandomize=True)
+# "quick" (make check): 10 derandomized examples per property, unshrunk.
+settings.register_profile(
+    "quick",
+    settings.get_profile("pipereview"),
+    max_examples=10,
+    derandomize=True,
+    phases=_NO_SHRINK,
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pipereview"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -57,3 +73,12 @@ def weeks(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, Path]]:
         synthetic.write_csv(*synthetic.generate(n_deals=3000, n_reps=30, seed=seed), root / name)
         for seed, name in ((7, "w1"), (8, "w2"))
     ]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL server on 127.0.0.1 in a temp directory, stopped after the run."""
+    from tests.support.postgres_server import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -1,7 +1,7 @@
 """What to do about each data-quality finding: the "fix" column of ``pipereview validate``.
 
 One sentence per check id (every registered check, the reading notes and the mapping's
-findings); ``tests/test_validate.py`` fails when a check has none.
+findings); ``tests/inputs/test_validate.py`` fails when a check has none.
 """
 
 from __future__ import annotations
