@@ -101,7 +101,7 @@ def test_the_page_reads_naturally(small_report) -> None:  # type: ignore[no-unty
     assert "D1 ($100.0K, 50%), D2 ($50.0K, 80%)" in text
     assert "No data-quality findings." not in text and "Repeated deal ids" in text
     # the fingerprints close the page
-    assert text.rstrip().endswith("schema 1.2 · as of 2026-11-20")
+    assert text.rstrip().endswith("schema 1.3 · as of 2026-11-20")
 
 
 def test_the_demo_page_text_matches_the_golden(tmp_path: Path) -> None:

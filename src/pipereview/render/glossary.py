@@ -21,6 +21,13 @@ FIELDS: dict[str, str] = {
     "win_rate": "Win rate",
     "stalled_deals_count": "Stalled deals",
     "at_risk_deals_count": "At-risk deals",
+    "won_value": "Won value",
+    "won_value_quarter_to_date": "Won quarter to date",
+    "won_value_year_to_date": "Won year to date",
+    "sales_cycle_deals": "Won with known cycle",
+    "recorded_year_to_date_revenue": "YTD revenue (records)",
+    "average_won_deal_size": "Average won deal",
+    "median_sales_cycle_days": "Median cycle (days)",
     "stage": "Stage",
     "pipeline_value": "Pipeline",
     # reps

@@ -123,7 +123,8 @@ def pipeline_line(report: Report) -> Text:
     return Text(
         f"{cell(p.total_pipeline_value, 'compact', cur)} total, "
         f"{cell(p.weighted_pipeline_value, 'compact', cur)} weighted, win rate "
-        f"{cell(p.win_rate, 'rate')}; {cell(p.active_deals)} active deals, "
+        f"{cell(p.win_rate, 'rate')}, {cell(p.won_value, 'compact', cur)} won; "
+        f"{cell(p.active_deals)} active deals, "
         f"{cell(p.stalled_deals_count)} stalled, {cell(p.at_risk_deals_count)} at risk."
     )
 

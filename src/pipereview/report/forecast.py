@@ -89,6 +89,25 @@ def manager_tree(inputs: Inputs) -> Hierarchy:
     )
 
 
+def tree_tables(engine: Engine, tree: Hierarchy) -> tuple[ir.Table, ir.Table]:
+    """The hierarchy as the two small tables ``subtree_rollup`` joins: every id in
+    depth-first order (_o_id, _o_index) and each manager's span (_p_manager, _s_first,
+    _s_last)."""
+    order = engine.small(
+        {"_o_id": tree.order, "_o_index": list(range(len(tree.order)))},
+        {"_o_id": "string", "_o_index": "int64"},
+    )
+    spans = engine.small(
+        {
+            "_p_manager": list(tree.spans),
+            "_s_first": [first for first, _ in tree.spans.values()],
+            "_s_last": [last for _, last in tree.spans.values()],
+        },
+        {"_p_manager": "string", "_s_first": "int64", "_s_last": "int64"},
+    )
+    return order, spans
+
+
 def loop_error(tree: Hierarchy) -> InputError:
     """The error for a forecast asked of a hierarchy with a loop."""
     return InputError(
@@ -122,18 +141,7 @@ def build_forecast(
     }
     managers: list[dict[str, Any]] = []
     if tree.spans:
-        order = engine.small(
-            {"_o_id": tree.order, "_o_index": list(range(len(tree.order)))},
-            {"_o_id": "string", "_o_index": "int64"},
-        )
-        spans = engine.small(
-            {
-                "_p_manager": list(tree.spans),
-                "_s_first": [first for first, _ in tree.spans.values()],
-                "_s_last": [last for _, last in tree.spans.values()],
-            },
-            {"_p_manager": "string", "_s_first": "int64", "_s_last": "int64"},
-        )
+        order, spans = tree_tables(engine, tree)
         managers = _rows(engine, subtree_rollup(reps, order, spans), policy, "_p_manager")
     _, next_last = period_range("next-quarter", first, start_month)
     assert next_last is not None

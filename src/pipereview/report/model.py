@@ -26,7 +26,7 @@ from pipereview.report.rounding import (  # noqa: F401  (re-exported: the model'
 from pipereview.report.types import Model as _Model
 from pipereview.report.types import Money, decimal_text, dumps  # noqa: F401  (re-exported)
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 # One observed value of a flag's evidence (money stays exact).
 Observed = bool | int | Money | float | str | list[str] | None
@@ -45,6 +45,14 @@ class PipelineSummary(_Model):
     win_rate: float
     stalled_deals_count: int
     at_risk_deals_count: int
+    # Added in schema 1.3 (a report stored before then reads with these null): won revenue.
+    won_value: Money | None = None
+    won_value_quarter_to_date: Money | None = None
+    won_value_year_to_date: Money | None = None
+    sales_cycle_deals: int | None = None
+    recorded_year_to_date_revenue: Money | None = None
+    average_won_deal_size: Money | None = None
+    median_sales_cycle_days: float | None = None
 
 
 class RepPerformance(_Model):
@@ -60,6 +68,10 @@ class RepPerformance(_Model):
     pace: float | None = None  # added in schema 1.2
     needs_coaching: bool
     top_opportunities: list[str]
+    # Added in schema 1.3 (null in a report stored before then).
+    won_deals: int | None = None
+    lost_deals: int | None = None
+    won_value: Money | None = None
 
 
 # Where a trajectory input came from: the rep record, an earlier snapshot, or nowhere.
@@ -95,6 +107,37 @@ class StagePipeline(_Model):
     active_deals: int
     pipeline_value: Money
     weighted_pipeline_value: Money
+
+
+class RollupRow(_Model):
+    """Grain: one row per level and subject: the company, each region, team and manager
+    (everyone under it, at any depth) and each rep, ordered by level (``ROLLUP_LEVELS``)
+    then id (null last). ``id`` is the rep or manager id, the team or region name (null:
+    reps without one, or deals without a rep; the company's is null); ``parent`` the
+    manager a rep or manager reports to. Additive figures of one level's rows sum exactly
+    (before rounding) to the company row; the ratios come from a row's own sums."""
+
+    level: Literal["company", "region", "team", "manager", "rep"]
+    id: str | None
+    name: str | None
+    parent: str | None
+    reps: int
+    active_deals: int
+    pipeline_value: Money
+    weighted_pipeline_value: Money
+    won_deals: int
+    lost_deals: int
+    won_value: Money
+    win_rate: float | None
+    quota: Money | None
+    quota_revenue: Money
+    quota_achievement: float | None
+    reps_without_quota: int
+    stalled_deals: int
+    at_risk_deals: int
+
+
+ROLLUP_LEVELS: tuple[str, ...] = ("company", "region", "team", "manager", "rep")
 
 
 class DealDetail(_Model):
@@ -293,6 +336,13 @@ class Report(_Model):
     flow: PeriodFlow | None = None
     velocity: Velocity | None = None
     forecast: Forecast | None = None  # added in schema 1.2
+    rollups: list[RollupRow] = Field(default_factory=list)  # added in schema 1.3
+
+    def rollup_rows(self, level: str, subject: str | None = None) -> list[RollupRow]:
+        """The roll-up rows of ``level`` (every one, or the one whose id is ``subject``)."""
+        return [
+            r for r in self.rollups if r.level == level and (subject is None or r.id == subject)
+        ]
 
     def to_json(self) -> str:
         """Indented JSON, keys in model order, newline-terminated; money digits exact.
