@@ -5,8 +5,10 @@ each manager's to everyone under it, and the company's to the pipeline summary."
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,7 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipereview.api import build_report
+from pipereview.render.markdown import render_markdown
+from pipereview.report.model import ROLLUP_LEVELS
 
+from .test_cli import run
 from .test_forecast import _cents, _chain, hierarchies, maybe
 
 AS_OF = dt.date(2026, 11, 20)
@@ -211,3 +216,77 @@ def test_children_add_up_to_parents(reps: list[dict[str, Any]], deals: list[dict
             and (r.id == manager.id or (r.id in boss and manager.id in _chain(boss, r.id)))
         ]
         _adds_up(members, manager, f"manager {manager.id}")
+
+
+# --- the human formats and --by -----------------------------------------------------------
+def _files(tmp_path: Path) -> tuple[Path, Path]:
+    deals, reps = tmp_path / "deals.csv", tmp_path / "reps.csv"
+    pd.DataFrame(DEALS).to_csv(deals, index=False)
+    pd.DataFrame(REPS).to_csv(reps, index=False)
+    return deals, reps
+
+
+def _section(text: str) -> str:
+    return text.split("## Performance by level", 1)[1].split("\n\n", 2)[1]
+
+
+def test_markdown_shows_the_levels_by_asks_for(tmp_path: Path) -> None:
+    deals, reps = _files(tmp_path)
+    common = ["report", "--deals", deals, "--reps", reps, "--as-of", "2026-11-20"]
+    default = run(*common, "--format", "md")
+    assert default.returncode == 0, default.stderr
+    table = _section(default.stdout)
+    # every level but rep, the company last; won value and win rate from the deals
+    assert [line.split(" | ")[0] for line in table.splitlines()[2:]] == [
+        "| Region",
+        "| Region",
+        "| Region",
+        "| Team",
+        "| Team",
+        "| Team",
+        "| Manager",
+        "| Manager",
+        "| Company",
+    ]
+    assert "| Region | West | 2 | 1 | $10 | $5 | 0 | 1 | $0 | 0% | 0% | 1 | 1 | 1 |" in table
+    assert table.splitlines()[-1].startswith("| Company | Company | 3 | 2 | $17 |")
+    only = run(*common, "--format", "md", "--by", "rep, company")
+    lines = _section(only.stdout).splitlines()[2:]
+    assert [line.split(" | ")[0] for line in lines] == ["| Rep"] * 5 + ["| Company"]
+    # the JSON has every level whatever --by says
+    data = json.loads(run(*common, "--format", "json", "--by", "rep").stdout)
+    assert {row["level"] for row in data["rollups"]} == set(ROLLUP_LEVELS)
+
+
+def test_every_human_format_has_the_table(tmp_path: Path) -> None:
+    deals, reps = _files(tmp_path)
+    common = ["report", "--deals", deals, "--reps", reps, "--as-of", "2026-11-20"]
+    full = run(*common, "--full", "--by", "manager", env={"COLUMNS": "200"})
+    assert "Performance by level" in full.stdout
+    assert "Manager │ M " in full.stdout and "Region │" not in full.stdout
+    html = run(*common, "--format", "html", "--by", "region")
+    assert 'id="rollups"' in html.stdout and "<td>East</td>" in html.stdout
+
+
+def test_an_unknown_level_is_a_usage_error(tmp_path: Path) -> None:
+    deals, reps = _files(tmp_path)
+    done = run("report", "--deals", deals, "--reps", reps, "--by", "region,country")
+    assert done.returncode == 2
+    assert "unknown level 'country'" in done.stderr
+    assert "company, region, team, manager, rep" in done.stderr
+
+
+def test_markdown_caps_the_rows_and_skips_a_company_alone() -> None:
+    reps = [{"rep_id": f"R{i:02d}", "region": f"G{i:02d}"} for i in range(15)]
+    deals = [
+        {"deal_id": "D1", "rep_id": "R00", "status": "won", "deal_value_usd": 5, "probability": 1}
+    ]
+    report = _report(deals, reps)
+    lines = render_markdown(report.showing(("region", "company"))).splitlines()
+    start = lines.index("## Performance by level")
+    rows = [line for line in lines[start:] if line.startswith("| ")][1:]
+    assert len(rows) == 13  # 12 regions, then the company
+    assert rows[-1].startswith("| Company |")
+    assert "… and 3 more rows: --format html or json has them all." in lines
+    alone = render_markdown(report.showing(("company",)))
+    assert "Performance by level" not in alone

@@ -16,6 +16,7 @@ from pipereview.cli.common import (
     DealsTableOpt,
     EngineName,
     EngineOpt,
+    LevelsOpt,
     ListFormat,
     MappingOpt,
     MemoryOpt,
@@ -46,6 +47,7 @@ from pipereview.cli.common import (
     preset_app,
     progress,
     read_files,
+    rollup_levels,
 )
 from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
@@ -72,6 +74,7 @@ def report(
         bool,
         typer.Option("--full", help="With --format table: every section and every list."),
     ] = False,
+    by: LevelsOpt = None,
     page_size: PageSizeOpt = None,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
@@ -129,6 +132,7 @@ def report(
     read |= read_files(stage_history=stage_history, field_history=field_history)
     check_output(output, fmt.value, read)  # before any work
     preflight(fmt.value, output)
+    levels = rollup_levels(by)
     if full and fmt is not ReportFormat.table:
         raise typer.BadParameter(
             "is for --format table (html, pdf and json always have every section)",
@@ -167,6 +171,8 @@ def report(
             "changes section",
             err=True,
         )
+    if levels is not None:
+        result = result.showing(levels)
     if fmt is ReportFormat.table:
         width = table_width(output)
         if output is None and sys.stdout.isatty():

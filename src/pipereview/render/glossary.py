@@ -28,6 +28,11 @@ FIELDS: dict[str, str] = {
     "recorded_year_to_date_revenue": "YTD revenue (records)",
     "average_won_deal_size": "Average won deal",
     "median_sales_cycle_days": "Median cycle (days)",
+    # roll-ups
+    "reps": "Reps",
+    "stalled_deals": "Stalled",
+    "at_risk_deals": "At risk",
+    "quota_revenue": "Revenue of reps with quota",
     "stage": "Stage",
     "pipeline_value": "Pipeline",
     # reps

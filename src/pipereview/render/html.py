@@ -33,6 +33,7 @@ from pipereview.render.executive import (
 from pipereview.render.forecast import forecast_view, report_level
 from pipereview.render.glossary import FIELDS, FLOW_STEPS, FLOW_TONES
 from pipereview.render.numbers import cell, exact_money, text
+from pipereview.render.rollups import rollup_view
 from pipereview.render.sections import (
     DEAL_HEADERS,
     HEADLINE,
@@ -223,6 +224,7 @@ def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[
         "changes": changes_view(report.changes, cur),
         "flow": flow_view(report.flow, cur),
         "forecast": None if f is None else forecast_view(f, report_level(f), limit, cur),
+        "rollups": rollup_view(report),
         "velocity": None
         if velocity is None
         else {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from pipereview.report.forecast_model import Forecast
 from pipereview.report.rounding import (  # noqa: F401  (re-exported: the model's rounding)
@@ -138,6 +138,9 @@ class RollupRow(_Model):
 
 
 ROLLUP_LEVELS: tuple[str, ...] = ("company", "region", "team", "manager", "rep")
+# The levels the human formats show unless ``report --by`` says otherwise: the rep rows are
+# the rep performance table's already.
+SHOWN_LEVELS: tuple[str, ...] = ("company", "region", "team", "manager")
 
 
 class DealDetail(_Model):
@@ -337,6 +340,19 @@ class Report(_Model):
     velocity: Velocity | None = None
     forecast: Forecast | None = None  # added in schema 1.2
     rollups: list[RollupRow] = Field(default_factory=list)  # added in schema 1.3
+    # Which roll-up levels the human formats show (``report --by``); not part of the JSON.
+    _levels: tuple[str, ...] = PrivateAttr(default=SHOWN_LEVELS)
+
+    def showing(self, levels: tuple[str, ...]) -> Report:
+        """This report, its human formats showing the roll-up ``levels`` (the JSON is the
+        same: it always has every level)."""
+        shown = self.model_copy()
+        shown._levels = tuple(level for level in ROLLUP_LEVELS if level in levels)
+        return shown
+
+    def shown_levels(self) -> tuple[str, ...]:
+        """The roll-up levels the human formats show, top level first."""
+        return self._levels
 
     def rollup_rows(self, level: str, subject: str | None = None) -> list[RollupRow]:
         """The roll-up rows of ``level`` (every one, or the one whose id is ``subject``)."""
