@@ -16,7 +16,7 @@ FIXES: dict[str, str] = {
     "duplicate_deal_id": "Export one row per deal, or map the real unique id to deal_id.",
     "missing_deal_id": "Fill deal_id, or map the CRM's record id to it.",
     "unknown_status": "Map these statuses onto active/won/lost, or leave them out of the export.",
-    "missing_value": "Fill the amount in the CRM; these deals count as $0.",
+    "missing_value": "Fill the amount in the CRM; these deals count as 0.",
     "missing_probability": "Fill the probability, or give a stage table that has one per stage.",
     "negative_value": "Correct the amounts in the CRM (credits are not deals).",
     "orphan_deal": "Add these reps to the reps input, or correct the deals' rep_id.",

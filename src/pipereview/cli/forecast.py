@@ -127,11 +127,12 @@ def forecast(
     except PipereviewError as exc:
         raise fail(exc) from None
     level = cast(Level, by.value)
+    cur = resolved.currency.base.strip().upper()  # the report's currency (D42)
     renderers = {
-        "table": lambda: render_forecast_table(result, level, table_width(output)),
+        "table": lambda: render_forecast_table(result, level, table_width(output), cur),
         "json": result.to_json,
-        "markdown": lambda: render_forecast_markdown(result, level),
-        "md": lambda: render_forecast_markdown(result, level),
-        "html": lambda: render_forecast_html(result, level, resolved.output.page_size),
+        "markdown": lambda: render_forecast_markdown(result, level, cur),
+        "md": lambda: render_forecast_markdown(result, level, cur),
+        "html": lambda: render_forecast_html(result, level, resolved.output.page_size, cur),
     }
     emit(renderers[fmt.value](), output, read)

@@ -47,6 +47,7 @@ from pipereview.report.flags import (
     evaluate_rules,
     judge_subject,
     make_flag,
+    report_currency,
     shared_inputs,
 )
 from pipereview.report.flow import matchable, quarter_flow
@@ -212,6 +213,7 @@ def build_report(
     return Report(
         schema_version=SCHEMA_VERSION,
         as_of=as_of,
+        currency=report_currency(policy),
         policy_fingerprint=policy.fingerprint(),
         input_fingerprint=fingerprint,
         pipeline_summary=summary,

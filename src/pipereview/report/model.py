@@ -324,6 +324,9 @@ class Report(_Model):
 
     schema_version: str
     as_of: dt.date
+    # The currency every money value is in (the policy's currency.base; columns named
+    # ``*_usd`` hold it too). Added in schema 1.3: a report stored before then was in USD.
+    currency: str = "USD"
     policy_fingerprint: str
     input_fingerprint: str
     pipeline_summary: PipelineSummary
