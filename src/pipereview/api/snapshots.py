@@ -43,6 +43,7 @@ def snapshot(
     engine: EngineLike = DEFAULT_ENGINE,
     progress: Progress | None = None,
     wait: float = DEFAULT_WAIT,
+    allow_empty: bool = True,
     **intake: Unpack[Intake],
 ) -> SnapshotInfo:
     """Build the report for ``as_of`` (against the latest earlier snapshot, like
@@ -62,7 +63,7 @@ def snapshot(
     )
     with Store(inputs.engine, store, wait=wait) as opened:
         opened.check_new(as_of, replace)  # before the report is built, not after
-        return _store_day(opened, inputs, as_of, resolved, replace, progress)
+        return _store_day(opened, inputs, as_of, resolved, replace, progress, allow_empty)
 
 
 def _store_day(
@@ -72,10 +73,12 @@ def _store_day(
     policy: Policy,
     replace: bool,
     progress: Progress | None,
+    allow_empty: bool = True,
 ) -> SnapshotInfo:
     """Build the report for ``as_of`` against the latest earlier snapshot in ``opened`` and
     write it with both canonical inputs (one transaction)."""
-    result = _build(with_earlier(inputs, opened, as_of, None), policy, as_of, progress)
+    dated = with_earlier(inputs, opened, as_of, None)
+    result = _build(dated, policy, as_of, progress, allow_empty)
     if progress:
         progress("write snapshot")
     return opened.write(

@@ -34,6 +34,8 @@ FIXES: dict[str, str] = {
     "missing_close_rate": "Nothing to do: it is computed from the rep's won and lost deals.",
     "missing_previous_pipeline": "Add previous_pipeline_value, or keep snapshots (--store).",
     "deleted_rows": "Nothing to do: deleted rows are left out on purpose.",
+    "every_deal_left_out": "Export the live records (a report of deleted deals only, or a "
+    "'deleted' column in the mapping that names the wrong field?).",
     "mapped_column_absent": "Export the named column, or remove it from the mapping.",
     "unknown_stage": "Add the stages to the stage table (or the mapping's [stages.values]).",
     "derived_from_deals": "Nothing to do: the figure comes from the deals, as the mapping says.",

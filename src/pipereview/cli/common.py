@@ -362,6 +362,14 @@ def emit(
         err_console.print(f"wrote {written}", highlight=False)
 
 
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Go on when the deals leave nothing to review (every row deleted, no known "
+        "status); by default that exits 1 as validate does.",
+    ),
+]
 LevelsOpt = Annotated[
     str | None,
     typer.Option(

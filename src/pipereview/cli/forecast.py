@@ -9,6 +9,7 @@ from typing import Annotated, cast
 import typer
 
 from pipereview.cli.common import (
+    AllowEmptyOpt,
     DealsOpt,
     DealsTableOpt,
     EngineName,
@@ -77,6 +78,7 @@ def forecast(
         ),
     ] = "this-quarter",
     by: Annotated[By, typer.Option("--by", help="The level the table shows.")] = By.rep,
+    allow_empty: AllowEmptyOpt = False,
     fmt: Annotated[
         ForecastFormat, typer.Option("--format", help="Output format (JSON has every level).")
     ] = ForecastFormat.table,
@@ -122,6 +124,7 @@ def forecast(
                 policy=resolved,
                 engine=runner,
                 progress=step,
+                allow_empty=allow_empty,
                 **intake_of(preset, mapping, stages, sheet, rates, quotas),
             )
     except PipereviewError as exc:

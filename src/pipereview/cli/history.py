@@ -10,6 +10,7 @@ import typer
 
 from pipereview.api import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.cli.common import (
+    AllowEmptyOpt,
     DealsOpt,
     DealsTableOpt,
     EngineName,
@@ -81,6 +82,7 @@ def snapshot(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a snapshot for the same date.")
     ] = False,
+    allow_empty: AllowEmptyOpt = False,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
     spark_master: SparkMasterOpt = None,
@@ -186,6 +188,7 @@ def snapshot(
                         engine=runner,
                         progress=step,
                         wait=wait,
+                        allow_empty=allow_empty,
                         **intake_of(preset, mapping, stages, sheet, rates, quotas),
                     )
                 ]

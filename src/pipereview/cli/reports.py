@@ -11,6 +11,7 @@ from rich.console import Console, Group
 from rich.table import Column, Table
 
 from pipereview.cli.common import (
+    AllowEmptyOpt,
     AsOfOpt,
     DealsOpt,
     DealsTableOpt,
@@ -55,6 +56,14 @@ from pipereview.errors import PipereviewError
 DEMO_FILES = ("deals.csv", "reps.csv", "report.json", "report.md", "report.html")
 
 
+def _history_option(kind: str) -> Any:
+    return typer.Option(
+        f"--{kind}-history",
+        metavar="FILE",
+        help=f"Add a velocity section from this {kind} history.",
+    )
+
+
 @app.command()
 def report(
     deals: DealsOpt = None,
@@ -75,6 +84,7 @@ def report(
         typer.Option("--full", help="With --format table: every section and every list."),
     ] = False,
     by: LevelsOpt = None,
+    allow_empty: AllowEmptyOpt = False,
     page_size: PageSizeOpt = None,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
@@ -95,22 +105,8 @@ def report(
             "--compare-to", metavar="DATE", help="Compare with this snapshot (YYYY-MM-DD) instead."
         ),
     ] = None,
-    stage_history: Annotated[
-        Path | None,
-        typer.Option(
-            "--stage-history",
-            metavar="FILE",
-            help="Add a velocity section from this stage history.",
-        ),
-    ] = None,
-    field_history: Annotated[
-        Path | None,
-        typer.Option(
-            "--field-history",
-            metavar="FILE",
-            help="Add a velocity section from this field history.",
-        ),
-    ] = None,
+    stage_history: Annotated[Path | None, _history_option("stage")] = None,
+    field_history: Annotated[Path | None, _history_option("field")] = None,
     preset: PresetOpt = None,
     mapping: MappingOpt = None,
     stages: StagesOpt = None,
@@ -161,6 +157,7 @@ def report(
                 compare_to=earlier,
                 stage_history=stage_history,
                 field_history=field_history,
+                allow_empty=allow_empty,
                 **intake_of(preset, mapping, stages, sheet, rates, quotas),
             )
     except PipereviewError as exc:

@@ -34,6 +34,7 @@ from pipereview.schema import TABLES, Column
 
 STAGE_KEY = HIDDEN + "stage_key"
 DELETED = HIDDEN + "deleted"
+ALL_LEFT_OUT = "every_deal_left_out"  # the finding: a deals export of deleted rows only
 
 
 @dataclass
@@ -226,15 +227,26 @@ def _counts(
     """Rows left out as deleted, and deals whose stage the stage table lacks."""
     findings = []
     if DELETED in kept.columns:
-        n = int(engine.one(kept.aggregate(n=count_if(kept, kept[DELETED])))["n"])
+        row = engine.one(kept.aggregate(n=count_if(kept, kept[DELETED]), total=kept.count()))
+        n, described = int(row["n"]), plan.described[DELETED_FIELD]
         if n:
             findings.append(
                 Finding(
                     "deleted_rows",
                     "info",
                     n,
-                    f"{n} {table} row(s) marked deleted ({plan.described[DELETED_FIELD]}) were "
-                    "left out; they count nowhere in the report.",
+                    f"{n} {table} row(s) marked deleted ({described}) were left out; they "
+                    "count nowhere in the report.",
+                )
+            )
+        if n and n == int(row["total"]) and table == "deals":
+            findings.append(
+                Finding(
+                    ALL_LEFT_OUT,
+                    "error",
+                    n,
+                    f"every one of the {n} deal row(s) is marked deleted ({described}), so "
+                    "there are no deals to review.",
                 )
             )
     if "_m_matched" in live.columns:

@@ -153,6 +153,7 @@ CHECKS: dict[str, str] = {
     "read_as": "How the file was read",
     "manager_loop": "Managers in a loop",
     "deleted_rows": "Rows left out as deleted",
+    "every_deal_left_out": "Every deal left out as deleted",
     "mapped_column_absent": "Mapped columns not in the file",
     "unknown_stage": "Stages not in the stage table",
     "derived_from_deals": "Rep figures derived from deals",

@@ -67,6 +67,7 @@ from pipereview.report.quality import (
     counts_from_scan,
     data_quality,
     fused_checks,
+    nothing_to_review,
     scope_counts,
 )
 from pipereview.report.rollups import build_rollups
@@ -108,9 +109,14 @@ def _summary(inputs: Inputs, scan: dict[str, Any], reps: ir.Table) -> PipelineSu
 
 
 def build_report(
-    inputs: Inputs, policy: Policy, as_of: dt.date, progress: Progress | None = None
+    inputs: Inputs,
+    policy: Policy,
+    as_of: dt.date,
+    progress: Progress | None = None,
+    allow_empty: bool = True,
 ) -> Report:
-    """Execute every section on ``inputs.engine`` and assemble the Report."""
+    """Execute every section on ``inputs.engine`` and assemble the Report. Deals that leave
+    nothing to review stop it (``nothing_to_review``) unless ``allow_empty``."""
     step = progress or _noop
     engine, deals, reps = inputs.engine, inputs.deals, inputs.reps
 
@@ -125,6 +131,10 @@ def build_report(
     aggs.update(inputs.loaded_deals.check_counts())  # the input check rides along
     scan = run_checked(inputs.loaded_deals, lambda: aggregate_once(engine, deals, aggs))
     inputs.loaded_deals.verify(scan["_n"], scan["_bad"])
+    statused = scan["active_deals"] + scan["won_deals"] + scan["lost_deals"]
+    empty = nothing_to_review(inputs, scan["total_deals"], statused)
+    if empty is not None and not allow_empty:
+        raise empty
     rep_extra = inputs.loaded_reps.check_counts() | engine.hash_in_scan(reps, "reps")
     rep_scan = run_checked(inputs.loaded_reps, lambda: scope_counts(inputs, "reps", rep_extra))
     inputs.loaded_reps.verify(rep_scan["_n"], rep_scan["_bad"])
