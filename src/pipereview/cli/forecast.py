@@ -73,8 +73,9 @@ def forecast(
         str,
         typer.Option(
             "--period",
-            help="this-quarter (the fiscal quarter holding --as-of), next-quarter, or a "
-            "fiscal quarter such as FY2026-Q3.",
+            help="this-quarter (the fiscal quarter holding --as-of), next-quarter, "
+            "last-quarter, FY2026-Q3, this-year, FY2027, this-half, FY2027-H1, this-month, "
+            "2026-11 or a range 2026-07-01..2026-09-30.",
         ),
     ] = "this-quarter",
     by: Annotated[By, typer.Option("--by", help="The level the table shows.")] = By.rep,

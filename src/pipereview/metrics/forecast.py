@@ -196,13 +196,13 @@ def period_quotas(quotas: ir.Table, first: dt.date, last: dt.date) -> ir.Table:
 
 
 def rep_forecast(
-    per_deals: ir.Table, reps: ir.Table, quotas: ir.Table | None, share: Decimal
+    per_deals: ir.Table, reps: ir.Table, quotas: ir.Table | None, share: Decimal | None
 ) -> ir.Table:
     """One row per rep (see the module docstring): rep_id, rep_name, manager_id, team,
     region, ``in_reps``, ``quota_source`` and every figure of ``ADDITIVE``. ``per_deals``
     is ``deals_forecast``; the period quota is the quota table's (``period_quotas``) for a
-    rep the table lists, else the rep record's annual quota x ``share`` (0.25 for a
-    quarter), else missing."""
+    rep the table lists, else the rep record's annual quota x ``share`` (0.25 a quarter;
+    None: the period is not whole quarters and the record gives none), else missing."""
     r = unique_reps(reps)
     r = r.select(
         "rep_id",
@@ -216,7 +216,11 @@ def rep_forecast(
         r = r.mutate(_q_listed=r._q_rep.notnull()).drop("_q_rep")
     else:
         r = r.mutate(_q_quota=ibis.null(QUOTA), _q_listed=False)
-    from_record = (r._annual * ibis.literal(share, "decimal(18,6)")).cast(QUOTA)
+    if share is None:  # a period that is not whole quarters: no share of the annual quota
+        r = r.mutate(_annual=ibis.null(r._annual.type()))
+        from_record = ibis.null(QUOTA)
+    else:
+        from_record = (r._annual * ibis.literal(share, "decimal(18,6)")).cast(QUOTA)
     joined = r.outer_join(per_deals, r._r_rep == per_deals.rep_id)
     # a rep the quota table lists takes the period's quota from it alone: the annual figure
     # on its record may itself have been filled from the table's other periods
