@@ -67,6 +67,11 @@ class MappingPlan:
         cols = SourceColumns(raw, source, row_column)
         cols.prepare(*self._prepared_sources(cols), csv_text)
         exprs, scales, sources, findings = self._columns(cols, table, csv_text)
+        required = [c.name for c in TABLES[table] if c.required and c.name not in exprs]
+        if len(required) == len([c for c in TABLES[table] if c.required]) and not any(
+            c.name in exprs for c in TABLES[table]
+        ):  # not one canonical column: say which is missing, not an empty projection
+            raise cols.missing(required[:1], f"{table}.{required[0]}", named=False)
         if row_column is not None:
             exprs[row_column] = cols.raw[row_column]
         parsed = canonical(
@@ -79,7 +84,9 @@ class MappingPlan:
         )
         if parsed.missing_required:
             raise cols.missing(
-                list(parsed.missing_required), f"{table}.{parsed.missing_required[0]}"
+                list(parsed.missing_required),
+                f"{table}.{parsed.missing_required[0]}",
+                named=False,
             )
         # said once: by the mapping's finding, or filled from the stage table
         filled = ("stage",) if self.stages is not None else ()
