@@ -78,12 +78,25 @@ def _in_order(
     return out
 
 
+_WON_SUMMARY = {
+    "won_value",
+    "won_value_quarter_to_date",
+    "won_value_year_to_date",
+    "sales_cycle_deals",
+    "recorded_year_to_date_revenue",
+    "average_won_deal_size",
+    "median_sales_cycle_days",
+}
+_NEW_REP_FIELDS = {"pace", "won_deals", "lost_deals", "won_value"}
+
+
 def build_pipeline_summary(
     deals: Sequence[Mapping[str, Any]], thresholds: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """Pipeline summary over all deals (DESIGN.md), rounded to 2 places."""
     report = api.build_report(_deals(deals) or None, None, as_of=_AS_OF, policy=_policy(thresholds))
-    return _reference_types(report.pipeline_summary.model_dump())
+    # the reference's keys: the won revenue of schema 1.3 is the report's, not the reference's
+    return _reference_types(report.pipeline_summary.model_dump(exclude=_WON_SUMMARY))
 
 
 def build_rep_performance_summary(
@@ -92,7 +105,7 @@ def build_rep_performance_summary(
     """One dict per rep with a rep_id, in the order of ``sales_reps``."""
     report = api.build_report(_deals(deals) or None, list(sales_reps) or None, as_of=_AS_OF)
     # pace needs the report date, which the reference functions do not take
-    rows = [r.model_dump(exclude={"pace"}) for r in report.rep_performance]
+    rows = [r.model_dump(exclude=_NEW_REP_FIELDS) for r in report.rep_performance]
     return _in_order(rows, sales_reps, deals)
 
 

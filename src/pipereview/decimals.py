@@ -7,6 +7,9 @@ here is first cast to 38 digits at a scale chosen so that one holds the other, a
 result is cast to the scale the engines really give it: the same exact value, typed the
 same, on DuckDB, Spark and PostgreSQL. A value beyond 38 digits stops DuckDB with an
 overflow error (decisions D34 names the bounds).
+
+Also the one table of how an amount's currency is written before its digits
+(``money_symbol``), shared by the rules' sentences and every human format.
 """
 
 from __future__ import annotations
@@ -16,6 +19,17 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+
+# A symbol only where it is unambiguous; any other code is written before the number.
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+DEFAULT_CURRENCY = "USD"
+
+
+def money_symbol(currency: str | None) -> str:
+    """What stands before an amount's digits: ``$``, ``€``, ``£``, ``¥`` or ``CHF ``."""
+    code = (currency or DEFAULT_CURRENCY).strip().upper()
+    return SYMBOLS.get(code, code + " ")
+
 
 DIGITS = 38
 

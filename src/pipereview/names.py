@@ -48,3 +48,14 @@ def folds_into(text: ir.StringValue, names: tuple[str, ...]) -> ir.BooleanValue:
     ``lower`` maps the same way, so the answer is the exact fold's; the per-row translate
     (costly on every row in DuckDB) runs only where ``lower`` already matched."""
     return text.strip().lower().isin(names) & fold_case(text).isin(names)
+
+
+FOUND_LIMIT = 12  # column names an error lists before saying how many more
+
+
+def columns_found(names: list[str]) -> str:
+    """``columns found: a, b, c`` for an error's hint: every name, or the first
+    ``FOUND_LIMIT`` and how many more."""
+    shown = ", ".join(names[:FOUND_LIMIT]) or "(none)"
+    more = len(names) - FOUND_LIMIT
+    return f"columns found: {shown}" + (f" and {more:,} more" if more > 0 else "")

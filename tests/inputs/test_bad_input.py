@@ -617,6 +617,13 @@ def test_statuses_are_trimmed_and_case_folded(tmp_path: Path) -> None:
         "win_rate": 1.0,
         "stalled_deals_count": 0,
         "at_risk_deals_count": 0,
+        "won_value": 200.0,  # D1, D2
+        "won_value_quarter_to_date": 0.0,  # no close dates: in no period
+        "won_value_year_to_date": 0.0,
+        "sales_cycle_deals": 0,
+        "recorded_year_to_date_revenue": 1300.0,  # the reps file's records
+        "average_won_deal_size": 100.0,
+        "median_sales_cycle_days": None,
     }
 
 

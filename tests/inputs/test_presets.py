@@ -54,6 +54,15 @@ def test_salesforce_pipeline_by_hand(salesforce: Report) -> None:
         "win_rate": 0.75,
         "stalled_deals_count": 1,
         "at_risk_deals_count": 0,
+        # Won A3 80000 (2026-09-30, 212 days from 2026-03-02), A5 25000.25 (2026-03-31, 80
+        # days), A8 40000 (2025-12-20, 202 days); none closed in FY2026-Q4 by 2026-11-22
+        "won_value": 145000.25,
+        "won_value_quarter_to_date": 0.0,
+        "won_value_year_to_date": 105000.25,  # A3 + A5
+        "sales_cycle_deals": 3,
+        "recorded_year_to_date_revenue": 105000.25,  # derived from the deals (A3 + A5)
+        "average_won_deal_size": 48333.42,  # 145000.25 / 3 = 48333.4166...
+        "median_sales_cycle_days": 202.0,  # 80, 202, 212
     }
     (stalled,) = [f for f in salesforce.flags if f.rule == "stalled_deal"]
     assert stalled.subject_id == "006A1"
@@ -161,6 +170,14 @@ def test_hubspot_pipeline_by_hand(hubspot: Report) -> None:
         "win_rate": 0.5,
         "stalled_deals_count": 1,  # 9002 entered its stage 2026-10-01: 52 days
         "at_risk_deals_count": 0,
+        # 9003 won 30000, created 2026-09-15, closed 2026-10-01 (epoch ms): this quarter
+        "won_value": 30000.0,
+        "won_value_quarter_to_date": 30000.0,
+        "won_value_year_to_date": 30000.0,
+        "sales_cycle_deals": 1,
+        "recorded_year_to_date_revenue": 30000.0,  # derived from the deals
+        "average_won_deal_size": 30000.0,
+        "median_sales_cycle_days": 16.0,  # 2026-09-15 -> 2026-10-01
     }
     details = {d.deal_id: d for d in hubspot.deal_details}
     assert details["9001"].stage == "Appointment Scheduled"  # the stage's label

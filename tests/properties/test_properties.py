@@ -77,6 +77,8 @@ DEAL_FIELDS = {
             ),
         )
     ),
+    # a sales cycle of any length, negative too (a close before creation has none)
+    "created_date": maybe(st.dates(dt.date(2025, 6, 1), dt.date(2027, 1, 31))),
     "forecast_category": maybe(
         st.sampled_from(
             [

@@ -31,9 +31,10 @@ def test_schema_file_matches_the_model() -> None:
 def test_demo_report_validates(demo_files) -> None:
     data = json.loads(build_report(*demo_files, as_of=AS_OF).to_json())
     jsonschema.validate(data, json.loads(SCHEMA_FILE.read_text()))
-    assert list(data)[:9] == [
+    assert list(data)[:10] == [
         "schema_version",
         "as_of",
+        "currency",
         "policy_fingerprint",
         "input_fingerprint",
         "pipeline_summary",

@@ -141,6 +141,65 @@ def _is_at_risk(deal: dict) -> bool:
     return _status(deal) == "active" and len(_deal_flags(deal)) > 0
 
 
+def _median(values: list[int]) -> Fraction | None:
+    """The middle value, or the mean of the two middle values for an even count."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if not n:
+        return None
+    return Fraction(ordered[(n - 1) // 2] + ordered[n // 2], 2)
+
+
+def _won_summary(deals: list[dict], reps: list[dict], policy: dict, as_of: dt.date) -> dict:
+    """Won revenue (metrics.md "Pipeline summary"): sums to date from close dates, the
+    reps' recorded year-to-date revenue, the average won deal and the median cycle."""
+    from tests.support.oracle_forecast import fiscal_quarter
+
+    start = policy.get("fiscal_year_start_month", 1)
+    quarter_start = fiscal_quarter(as_of, start)[0]
+    year_start = dt.date(as_of.year - (as_of.month < start), start, 1)
+    won = [d for d in deals if _status(d) == "won"]
+
+    def closed_from(first: dt.date) -> Decimal:
+        dated = [d for d in won if d.get("close_date") is not None]
+        return sum(
+            (dec(d.get("deal_value_usd")) for d in dated if first <= d["close_date"] <= as_of),
+            Decimal(0),
+        )
+
+    value = sum((dec(d.get("deal_value_usd")) for d in won), Decimal(0))
+    cycles = [
+        (d["close_date"] - d["created_date"]).days
+        for d in won
+        if d.get("close_date") is not None
+        and d.get("created_date") is not None
+        and d["close_date"] >= d["created_date"]
+    ]
+    recorded = [r.get("year_to_date_revenue_usd") for r in rep_rows(reps)]
+    known = [dec(v) for v in recorded if v is not None]
+    median = _median(cycles)
+    return {
+        "won_value": cents(value),
+        "won_value_quarter_to_date": cents(closed_from(quarter_start)),
+        "won_value_year_to_date": cents(closed_from(year_start)),
+        "sales_cycle_deals": len(cycles),
+        "recorded_year_to_date_revenue": cents(sum(known, Decimal(0))) if known else None,
+        "average_won_deal_size": cents(exact_quotient(value, len(won))),
+        "median_sales_cycle_days": None if median is None else half_even(median, 2),
+    }
+
+
+def exact_quotient(value: Decimal, count: int) -> Decimal:
+    """value / count to 60 digits (0 when count is 0), as the report divides."""
+    from decimal import localcontext
+
+    if not count:
+        return Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return value / count
+
+
 def _pipeline_summary(deals: list[dict], policy: dict) -> dict:
     active = _active(deals)
     won = sum(1 for d in deals if _status(d) == "won")
@@ -257,6 +316,11 @@ def _rep_performance_row(rep: dict, deals: list[dict], policy: dict, as_of: dt.d
         "pace": _round_or_none(pace, 2),
         "needs_coaching": basis is not None and basis < exact(policy["needs_coaching_below"]),
         "top_opportunities": [i for _, i in scored[: policy["top_opportunities"]]],
+        "won_deals": sum(1 for d in own if _status(d) == "won"),
+        "lost_deals": sum(1 for d in own if _status(d) == "lost"),
+        "won_value": cents(
+            sum((dec(d.get("deal_value_usd")) for d in own if _status(d) == "won"), Decimal(0))
+        ),
     }
 
 
@@ -600,7 +664,7 @@ def oracle_report(
     settings = {**DEFAULT_POLICY, **(policy or {})}
     _check_probabilities(deals)
 
-    summary = _pipeline_summary(deals, settings)
+    summary = _pipeline_summary(deals, settings) | _won_summary(deals, reps, settings, as_of)
     rows = rep_rows(reps)
     performance = [_rep_performance_row(rep, deals, settings, as_of) for rep in rows]
     trajectory = [_trajectory_row(rep, settings) for rep in rows]

@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "decimals": 1,
     "schema": 1,
     "fiscal": 1,
+    "periods": 1,
     "locations": 1,
     "drivers": 1,
     "policy": 1,

@@ -157,6 +157,13 @@ def test_pipeline_summary(report: dict[str, Any]) -> None:
         "win_rate": 0.33,  # 1 / (1 + 2) = 0.333...
         "stalled_deals_count": 3,  # D1 (25), D2 (21 >= 21), D7 (30); D6 is lost
         "at_risk_deals_count": 3,  # D1, D4, D7; D6 is lost
+        "won_value": 500.0,  # D5
+        "won_value_quarter_to_date": 0.0,  # D5 has no close date: in no period
+        "won_value_year_to_date": 0.0,
+        "sales_cycle_deals": 0,  # no created_date anywhere
+        "recorded_year_to_date_revenue": 211659.99,  # 66660 + 69999.99 + 70000 + 5000
+        "average_won_deal_size": 500.0,  # 500 / 1
+        "median_sales_cycle_days": None,
     }
 
 
@@ -174,6 +181,13 @@ def test_pipeline_summary_without_active_or_closed_deals() -> None:
         "win_rate": 0.0,  # no won or lost -> 0
         "stalled_deals_count": 0,
         "at_risk_deals_count": 0,
+        "won_value": 0.0,
+        "won_value_quarter_to_date": 0.0,
+        "won_value_year_to_date": 0.0,
+        "sales_cycle_deals": 0,
+        "recorded_year_to_date_revenue": Decimal("211659.99"),  # the reps' records
+        "average_won_deal_size": 0.0,  # no won deals -> 0
+        "median_sales_cycle_days": None,
     }
 
 
@@ -193,6 +207,9 @@ def test_rep_performance_rows(report: dict[str, Any]) -> None:
             "needs_coaching": True,  # 0.6666 < 0.7
             # ev: D2 750, D3 750 (tie -> D2 first by id), D1 500; D4 (100) beyond the cap of 3
             "top_opportunities": ["D2", "D3", "D1"],
+            "won_deals": 0,
+            "lost_deals": 0,
+            "won_value": 0.0,
         },
         {
             "rep_id": "R2",
@@ -205,6 +222,9 @@ def test_rep_performance_rows(report: dict[str, Any]) -> None:
             "pace": 17.03,  # 69999.99 x 365 / 1,500,000 = 17.0333
             "needs_coaching": True,  # unrounded 0.6999999 < 0.7
             "top_opportunities": ["D7"],
+            "won_deals": 1,  # D5
+            "lost_deals": 1,  # D6
+            "won_value": 500.0,
         },
         {
             "rep_id": "R3",
@@ -217,6 +237,9 @@ def test_rep_performance_rows(report: dict[str, Any]) -> None:
             "pace": 17.03,  # 70000 x 365 / 1,500,000 = 17.0333
             "needs_coaching": False,  # 0.7 is not < 0.7
             "top_opportunities": [],
+            "won_deals": 0,
+            "lost_deals": 1,  # D8
+            "won_value": 0.0,
         },
         {
             "rep_id": "R4",
@@ -229,6 +252,9 @@ def test_rep_performance_rows(report: dict[str, Any]) -> None:
             "pace": None,
             "needs_coaching": False,
             "top_opportunities": [],
+            "won_deals": 0,
+            "lost_deals": 0,
+            "won_value": 0.0,
         },
     ]
 

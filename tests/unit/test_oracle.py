@@ -64,6 +64,13 @@ def test_four_deals_exact_summary() -> None:
         "win_rate": 0.5,  # 1 / (1 + 1)
         "stalled_deals_count": 2,  # 25 >= 21 and 21 >= 21
         "at_risk_deals_count": 1,  # D4 is flagged but not active
+        "won_value": 500.0,  # D3
+        "won_value_quarter_to_date": 0.0,  # D3 has no close date: in no period
+        "won_value_year_to_date": 0.0,
+        "sales_cycle_deals": 0,  # no dates
+        "recorded_year_to_date_revenue": None,  # no rep records
+        "average_won_deal_size": 500.0,  # 500 / 1
+        "median_sales_cycle_days": None,
     }
 
 

@@ -39,6 +39,7 @@ from pipereview.report import build_report as _build
 from pipereview.report.forecast import build_forecast, loop_error, manager_tree
 from pipereview.report.forecast_model import Forecast
 from pipereview.report.model import Velocity
+from pipereview.report.quality import known_status_counts, nothing_to_review
 from pipereview.report.ruleset import RuleInfo, RuleTest
 from pipereview.report.ruleset import list_rules as _list_rules
 from pipereview.report.ruleset import test_rules as _test_rules
@@ -58,6 +59,7 @@ def build_report(
     compare_to: dt.date | None = None,
     stage_history: Any = None,
     field_history: Any = None,
+    allow_empty: bool = True,
     **intake: Unpack[Intake],
 ) -> Report:
     """The whole pipeline review.
@@ -75,6 +77,10 @@ def build_report(
 
     With a ``stage_history`` or a ``field_history`` (see ``velocity``), the report adds a
     ``velocity`` section.
+
+    Deals that leave nothing to review (every row left out as deleted, or no known status)
+    raise the InputError ``validate`` would report when ``allow_empty`` is false (the CLI's
+    default); the library's default builds the empty report, whose data quality says why.
 
     CRM exports are read as ``intake`` says (see ``Intake``): a ``preset`` ("salesforce",
     "hubspot") or a ``mapping``, with ``stages``, ``quotas``, ``rates`` and ``sheet``.
@@ -95,11 +101,11 @@ def build_report(
     if store is None:
         if compare_to is not None:
             raise StoreError("--compare-to needs --store", hint="name the snapshot store")
-        result = _build(inputs, resolved, as_of, progress)
+        result = _build(inputs, resolved, as_of, progress, allow_empty)
     else:
         with Store(inputs.engine, store, read_only=True) as opened:
             dated = with_earlier(inputs, opened, as_of, compare_to)
-            result = _build(dated, resolved, as_of, progress)
+            result = _build(dated, resolved, as_of, progress, allow_empty)
     if stage_history is None and field_history is None:
         return result
     if progress:
@@ -120,6 +126,7 @@ def forecast(
     policy: PolicyLike = None,
     engine: EngineLike = DEFAULT_ENGINE,
     progress: Progress | None = None,
+    allow_empty: bool = True,
     **intake: Unpack[Intake],
 ) -> Forecast:
     """The forecast call for one fiscal quarter: ``period`` is "this-quarter" (the one
@@ -132,6 +139,9 @@ def forecast(
         deals, reps, engine=engine, progress=progress, as_of=as_of, policy=resolved, **intake
     )
     inputs.ensure_checked()
+    empty = nothing_to_review(inputs, *known_status_counts(inputs))
+    if empty is not None and not allow_empty:
+        raise empty
     if progress:
         progress("forecast")
     tree = manager_tree(inputs)

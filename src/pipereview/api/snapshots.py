@@ -20,8 +20,8 @@ from pipereview.api.common import (
 )
 from pipereview.engines import DEFAULT_ENGINE, choose_engine
 from pipereview.errors import InputError, StoreError
-from pipereview.fiscal import PERIODS, PeriodName, period_range
 from pipereview.inputs.read import load
+from pipereview.periods import parse_period
 from pipereview.policy import Policy
 from pipereview.report import Inputs, Progress, Report
 from pipereview.report import build_report as _build
@@ -43,6 +43,7 @@ def snapshot(
     engine: EngineLike = DEFAULT_ENGINE,
     progress: Progress | None = None,
     wait: float = DEFAULT_WAIT,
+    allow_empty: bool = True,
     **intake: Unpack[Intake],
 ) -> SnapshotInfo:
     """Build the report for ``as_of`` (against the latest earlier snapshot, like
@@ -62,7 +63,7 @@ def snapshot(
     )
     with Store(inputs.engine, store, wait=wait) as opened:
         opened.check_new(as_of, replace)  # before the report is built, not after
-        return _store_day(opened, inputs, as_of, resolved, replace, progress)
+        return _store_day(opened, inputs, as_of, resolved, replace, progress, allow_empty)
 
 
 def _store_day(
@@ -72,10 +73,12 @@ def _store_day(
     policy: Policy,
     replace: bool,
     progress: Progress | None,
+    allow_empty: bool = True,
 ) -> SnapshotInfo:
     """Build the report for ``as_of`` against the latest earlier snapshot in ``opened`` and
     write it with both canonical inputs (one transaction)."""
-    result = _build(with_earlier(inputs, opened, as_of, None), policy, as_of, progress)
+    dated = with_earlier(inputs, opened, as_of, None)
+    result = _build(dated, policy, as_of, progress, allow_empty)
     if progress:
         progress("write snapshot")
     return opened.write(
@@ -112,19 +115,19 @@ def flow(
     to_date: dt.date,
     *,
     store: StoreLike = DEFAULT_STORE,
-    period: PeriodName = "this-quarter",
+    period: str = "this-quarter",
     policy: PolicyLike = None,
 ) -> Flow:
     """The pipeline waterfall between two snapshots, for active deals whose close date falls
-    in ``period`` (a fiscal period around ``to_date``, from the policy's calendar)."""
+    in ``period`` (``periods.parse_period`` around ``to_date``, from the policy's calendar;
+    ``all``: any close date)."""
     if from_date >= to_date:
         raise StoreError(
             f"--from {from_date.isoformat()} is not before --to {to_date.isoformat()}",
             hint="give the earlier snapshot date first",
         )
-    if period not in PERIODS:
-        raise StoreError(f"unknown period {period!r}", hint=f"use one of: {', '.join(PERIODS)}")
     resolved = resolve_policy(policy)
+    found = parse_period(period, to_date, resolved.calendar.fiscal_year_start_month, allow_all=True)
     runner = choose_engine(store=store)
     with Store(runner, store, read_only=True) as opened:
         before, after = opened.table("deals", from_date), opened.table("deals", to_date)
@@ -137,7 +140,7 @@ def flow(
             from_date=from_date,
             to_date=to_date,
             period=period,
-            period_range=period_range(period, to_date, resolved.calendar.fiscal_year_start_month),
+            period_range=(found.first, found.last),
         )
 
 

@@ -149,7 +149,7 @@ register(
         "Active deals with no deal_value_usd: counted as 0 in every pipeline figure.",
         None,
         lambda n: (
-            f"{n} active deal(s) have no deal_value_usd; they count as $0 in the pipeline, "
+            f"{n} active deal(s) have no deal_value_usd; they count as 0 in the pipeline, "
             "weighted pipeline and average deal size."
         ),
         where=lambda d: _active(d) & d.deal_value_usd.isnull(),
@@ -165,7 +165,7 @@ register(
         "Active deals with no probability: weighted as 0.",
         None,
         lambda n: (
-            f"{n} active deal(s) have no probability; they add $0 to the weighted pipeline "
+            f"{n} active deal(s) have no probability; they add nothing to the weighted pipeline "
             "and rank last among top opportunities."
         ),
         where=lambda d: _active(d) & d.probability.isnull(),

@@ -16,7 +16,7 @@ FIXES: dict[str, str] = {
     "duplicate_deal_id": "Export one row per deal, or map the real unique id to deal_id.",
     "missing_deal_id": "Fill deal_id, or map the CRM's record id to it.",
     "unknown_status": "Map these statuses onto active/won/lost, or leave them out of the export.",
-    "missing_value": "Fill the amount in the CRM; these deals count as $0.",
+    "missing_value": "Fill the amount in the CRM; these deals count as 0.",
     "missing_probability": "Fill the probability, or give a stage table that has one per stage.",
     "negative_value": "Correct the amounts in the CRM (credits are not deals).",
     "orphan_deal": "Add these reps to the reps input, or correct the deals' rep_id.",
@@ -34,6 +34,8 @@ FIXES: dict[str, str] = {
     "missing_close_rate": "Nothing to do: it is computed from the rep's won and lost deals.",
     "missing_previous_pipeline": "Add previous_pipeline_value, or keep snapshots (--store).",
     "deleted_rows": "Nothing to do: deleted rows are left out on purpose.",
+    "every_deal_left_out": "Export the live records (a report of deleted deals only, or a "
+    "'deleted' column in the mapping that names the wrong field?).",
     "mapped_column_absent": "Export the named column, or remove it from the mapping.",
     "unknown_stage": "Add the stages to the stage table (or the mapping's [stages.values]).",
     "derived_from_deals": "Nothing to do: the figure comes from the deals, as the mapping says.",

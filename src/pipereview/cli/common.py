@@ -360,3 +360,39 @@ def emit(
         raise fail(exc) from None
     if written is not None:
         err_console.print(f"wrote {written}", highlight=False)
+
+
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Go on when the deals leave nothing to review (every row deleted, no known "
+        "status); by default that exits 1 as validate does.",
+    ),
+]
+LevelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        metavar="LEVELS",
+        help="The roll-up levels the human formats show, comma-separated, from company, "
+        "region, team, manager, rep (default: all but rep; JSON has every level).",
+    ),
+]
+
+
+def rollup_levels(by: str | None) -> tuple[str, ...] | None:
+    """The roll-up levels ``--by`` names (None: the default); a usage error for any other."""
+    from pipereview.report.model import ROLLUP_LEVELS
+
+    if by is None:
+        return None
+    named = tuple(part.strip().lower() for part in by.split(","))
+    unknown = [part for part in named if part not in ROLLUP_LEVELS]
+    if unknown or not by.strip():
+        raise typer.BadParameter(
+            f"unknown level {', '.join(map(repr, unknown)) or repr(by)}; use one or more of "
+            f"{', '.join(ROLLUP_LEVELS)}, comma-separated (e.g. --by region,manager)",
+            param_hint="--by",
+        )
+    return named

@@ -9,6 +9,7 @@ from typing import Annotated, cast
 import typer
 
 from pipereview.cli.common import (
+    AllowEmptyOpt,
     DealsOpt,
     DealsTableOpt,
     EngineName,
@@ -72,11 +73,13 @@ def forecast(
         str,
         typer.Option(
             "--period",
-            help="this-quarter (the fiscal quarter holding --as-of), next-quarter, or a "
-            "fiscal quarter such as FY2026-Q3.",
+            help="this-quarter (the fiscal quarter holding --as-of), next-quarter, "
+            "last-quarter, FY2026-Q3, this-year, FY2027, this-half, FY2027-H1, this-month, "
+            "2026-11 or a range 2026-07-01..2026-09-30.",
         ),
     ] = "this-quarter",
     by: Annotated[By, typer.Option("--by", help="The level the table shows.")] = By.rep,
+    allow_empty: AllowEmptyOpt = False,
     fmt: Annotated[
         ForecastFormat, typer.Option("--format", help="Output format (JSON has every level).")
     ] = ForecastFormat.table,
@@ -122,16 +125,18 @@ def forecast(
                 policy=resolved,
                 engine=runner,
                 progress=step,
+                allow_empty=allow_empty,
                 **intake_of(preset, mapping, stages, sheet, rates, quotas),
             )
     except PipereviewError as exc:
         raise fail(exc) from None
     level = cast(Level, by.value)
+    cur = resolved.currency.base.strip().upper()  # the report's currency (D42)
     renderers = {
-        "table": lambda: render_forecast_table(result, level, table_width(output)),
+        "table": lambda: render_forecast_table(result, level, table_width(output), cur),
         "json": result.to_json,
-        "markdown": lambda: render_forecast_markdown(result, level),
-        "md": lambda: render_forecast_markdown(result, level),
-        "html": lambda: render_forecast_html(result, level, resolved.output.page_size),
+        "markdown": lambda: render_forecast_markdown(result, level, cur),
+        "md": lambda: render_forecast_markdown(result, level, cur),
+        "html": lambda: render_forecast_html(result, level, resolved.output.page_size, cur),
     }
     emit(renderers[fmt.value](), output, read)

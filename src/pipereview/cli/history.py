@@ -10,6 +10,7 @@ import typer
 
 from pipereview.api import DEFAULT_STORE, DEFAULT_WAIT
 from pipereview.cli.common import (
+    AllowEmptyOpt,
     DealsOpt,
     DealsTableOpt,
     EngineName,
@@ -81,6 +82,7 @@ def snapshot(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a snapshot for the same date.")
     ] = False,
+    allow_empty: AllowEmptyOpt = False,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
     spark_master: SparkMasterOpt = None,
@@ -186,6 +188,7 @@ def snapshot(
                         engine=runner,
                         progress=step,
                         wait=wait,
+                        allow_empty=allow_empty,
                         **intake_of(preset, mapping, stages, sheet, rates, quotas),
                     )
                 ]
@@ -287,7 +290,8 @@ def flow(
         typer.Option(
             "--period",
             help="Close dates counted: this-quarter (the fiscal quarter holding --to), "
-            "next-quarter, this-year or all.",
+            "last-quarter, FY2027-Q1, this-year, FY2027, FY2027-H1, 2026-11, "
+            "2026-07-01..2026-09-30 or all.",
         ),
     ] = "this-quarter",
     store: StoreOpt = DEFAULT_STORE,
@@ -304,11 +308,6 @@ def flow(
     start, end = parse_date(from_date, "--from"), parse_date(to_date, "--to")
     read = read_files(store=store, policy=policy)
     check_output(output, fmt.value, read)  # before any work
-    if period not in api.PERIODS:
-        raise typer.BadParameter(
-            f"{period!r} is not a period; use one of: {', '.join(api.PERIODS)}",
-            param_hint="--period",
-        )
     try:
         result = api.flow(start, end, store=store, period=period, policy=policy)
     except PipereviewError as exc:

@@ -11,11 +11,13 @@ from rich.console import Console, Group
 from rich.table import Column, Table
 
 from pipereview.cli.common import (
+    AllowEmptyOpt,
     AsOfOpt,
     DealsOpt,
     DealsTableOpt,
     EngineName,
     EngineOpt,
+    LevelsOpt,
     ListFormat,
     MappingOpt,
     MemoryOpt,
@@ -46,11 +48,20 @@ from pipereview.cli.common import (
     preset_app,
     progress,
     read_files,
+    rollup_levels,
 )
 from pipereview.cli.preflight import preflight, table_width
 from pipereview.errors import PipereviewError
 
 DEMO_FILES = ("deals.csv", "reps.csv", "report.json", "report.md", "report.html")
+
+
+def _history_option(kind: str) -> Any:
+    return typer.Option(
+        f"--{kind}-history",
+        metavar="FILE",
+        help=f"Add a velocity section from this {kind} history.",
+    )
 
 
 @app.command()
@@ -72,6 +83,8 @@ def report(
         bool,
         typer.Option("--full", help="With --format table: every section and every list."),
     ] = False,
+    by: LevelsOpt = None,
+    allow_empty: AllowEmptyOpt = False,
     page_size: PageSizeOpt = None,
     engine: EngineOpt = EngineName.duckdb,
     memory_limit: MemoryOpt = None,
@@ -92,22 +105,8 @@ def report(
             "--compare-to", metavar="DATE", help="Compare with this snapshot (YYYY-MM-DD) instead."
         ),
     ] = None,
-    stage_history: Annotated[
-        Path | None,
-        typer.Option(
-            "--stage-history",
-            metavar="FILE",
-            help="Add a velocity section from this stage history.",
-        ),
-    ] = None,
-    field_history: Annotated[
-        Path | None,
-        typer.Option(
-            "--field-history",
-            metavar="FILE",
-            help="Add a velocity section from this field history.",
-        ),
-    ] = None,
+    stage_history: Annotated[Path | None, _history_option("stage")] = None,
+    field_history: Annotated[Path | None, _history_option("field")] = None,
     preset: PresetOpt = None,
     mapping: MappingOpt = None,
     stages: StagesOpt = None,
@@ -129,6 +128,7 @@ def report(
     read |= read_files(stage_history=stage_history, field_history=field_history)
     check_output(output, fmt.value, read)  # before any work
     preflight(fmt.value, output)
+    levels = rollup_levels(by)
     if full and fmt is not ReportFormat.table:
         raise typer.BadParameter(
             "is for --format table (html, pdf and json always have every section)",
@@ -157,6 +157,7 @@ def report(
                 compare_to=earlier,
                 stage_history=stage_history,
                 field_history=field_history,
+                allow_empty=allow_empty,
                 **intake_of(preset, mapping, stages, sheet, rates, quotas),
             )
     except PipereviewError as exc:
@@ -167,6 +168,8 @@ def report(
             "changes section",
             err=True,
         )
+    if levels is not None:
+        result = result.showing(levels)
     if fmt is ReportFormat.table:
         width = table_width(output)
         if output is None and sys.stdout.isatty():

@@ -45,6 +45,7 @@ PRESETS = ("salesforce", "salesforce-report", "hubspot")
 # Data-quality findings reading through a mapping can add (docs/metrics.md lists them).
 INTAKE_CHECKS = (
     "deleted_rows",
+    "every_deal_left_out",
     "mapped_column_absent",
     "unknown_stage",
     "derived_from_deals",

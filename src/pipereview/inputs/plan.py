@@ -34,6 +34,7 @@ from pipereview.schema import TABLES, Column
 
 STAGE_KEY = HIDDEN + "stage_key"
 DELETED = HIDDEN + "deleted"
+ALL_LEFT_OUT = "every_deal_left_out"  # the finding: a deals export of deleted rows only
 
 
 @dataclass
@@ -66,6 +67,11 @@ class MappingPlan:
         cols = SourceColumns(raw, source, row_column)
         cols.prepare(*self._prepared_sources(cols), csv_text)
         exprs, scales, sources, findings = self._columns(cols, table, csv_text)
+        required = [c.name for c in TABLES[table] if c.required and c.name not in exprs]
+        if len(required) == len([c for c in TABLES[table] if c.required]) and not any(
+            c.name in exprs for c in TABLES[table]
+        ):  # not one canonical column: say which is missing, not an empty projection
+            raise cols.missing(required[:1], f"{table}.{required[0]}", named=False)
         if row_column is not None:
             exprs[row_column] = cols.raw[row_column]
         parsed = canonical(
@@ -78,7 +84,9 @@ class MappingPlan:
         )
         if parsed.missing_required:
             raise cols.missing(
-                list(parsed.missing_required), f"{table}.{parsed.missing_required[0]}"
+                list(parsed.missing_required),
+                f"{table}.{parsed.missing_required[0]}",
+                named=False,
             )
         # said once: by the mapping's finding, or filled from the stage table
         filled = ("stage",) if self.stages is not None else ()
@@ -226,15 +234,26 @@ def _counts(
     """Rows left out as deleted, and deals whose stage the stage table lacks."""
     findings = []
     if DELETED in kept.columns:
-        n = int(engine.one(kept.aggregate(n=count_if(kept, kept[DELETED])))["n"])
+        row = engine.one(kept.aggregate(n=count_if(kept, kept[DELETED]), total=kept.count()))
+        n, described = int(row["n"]), plan.described[DELETED_FIELD]
         if n:
             findings.append(
                 Finding(
                     "deleted_rows",
                     "info",
                     n,
-                    f"{n} {table} row(s) marked deleted ({plan.described[DELETED_FIELD]}) were "
-                    "left out; they count nowhere in the report.",
+                    f"{n} {table} row(s) marked deleted ({described}) were left out; they "
+                    "count nowhere in the report.",
+                )
+            )
+        if n and n == int(row["total"]) and table == "deals":
+            findings.append(
+                Finding(
+                    ALL_LEFT_OUT,
+                    "error",
+                    n,
+                    f"every one of the {n} deal row(s) is marked deleted ({described}), so "
+                    "there are no deals to review.",
                 )
             )
     if "_m_matched" in live.columns:

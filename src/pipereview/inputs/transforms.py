@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 from pipereview.errors import InputError
 from pipereview.inputs.canonical import boolean, clean_text, iso_date
 from pipereview.inputs.mapping import EPOCH_FORMATS, Field
-from pipereview.names import fold_case, mapping_key
+from pipereview.names import columns_found, fold_case, mapping_key
 from pipereview.schema import ACTIVE, LOST, WON, Column
 
 
@@ -83,17 +83,26 @@ class SourceColumns:
                 return found
         return None
 
-    def missing(self, names: list[str], what: str) -> InputError:
-        """The error for a mapped column the source lacks, with the closest one it has."""
+    def missing(self, names: list[str], what: str, named: bool = True) -> InputError:
+        """The error for a mapped column the source lacks, with the closest one it has
+        (``named``: the mapping names it; else the canonical name was looked for)."""
         close = difflib.get_close_matches(mapping_key(names[0]), list(self.by_key), n=1)
-        hint = (
-            f"did you mean {self.by_key[close[0]]!r}? (edit the mapping)"
-            if close
-            else f"columns found: {', '.join(list(self.by_key.values())[:12])}"
+        table, column = what.split(".", 1)
+        if table == "rates":  # a rates file is read by its own column names
+            hint = "name the rates file's columns currency, rate and (optional) date"
+        elif close:
+            hint = f"did you mean {self.by_key[close[0]]!r}? (map it in the mapping's [{table}])"
+        else:
+            hint = columns_found(list(self.by_key.values()))
+        if column == "probability":
+            hint += '; an export without a probability: probability = { value = "" } in [deals]'
+        said = (
+            f"the mapping reads {' or '.join(repr(n) for n in names)} for {what}"
+            if named
+            else f"the mapping does not name {what} and the file has no column {names[0]!r}"
         )
         return InputError(
-            f"the mapping reads {' or '.join(repr(n) for n in names)} for {what}, which the "
-            "file lacks",
+            f"{said}, which the file lacks" if named else said,
             source=self.source,
             hint=hint,
         )

@@ -196,13 +196,13 @@ def period_quotas(quotas: ir.Table, first: dt.date, last: dt.date) -> ir.Table:
 
 
 def rep_forecast(
-    per_deals: ir.Table, reps: ir.Table, quotas: ir.Table | None, share: Decimal
+    per_deals: ir.Table, reps: ir.Table, quotas: ir.Table | None, share: Decimal | None
 ) -> ir.Table:
     """One row per rep (see the module docstring): rep_id, rep_name, manager_id, team,
     region, ``in_reps``, ``quota_source`` and every figure of ``ADDITIVE``. ``per_deals``
     is ``deals_forecast``; the period quota is the quota table's (``period_quotas``) for a
-    rep the table lists, else the rep record's annual quota x ``share`` (0.25 for a
-    quarter), else missing."""
+    rep the table lists, else the rep record's annual quota x ``share`` (0.25 a quarter;
+    None: the period is not whole quarters and the record gives none), else missing."""
     r = unique_reps(reps)
     r = r.select(
         "rep_id",
@@ -216,7 +216,11 @@ def rep_forecast(
         r = r.mutate(_q_listed=r._q_rep.notnull()).drop("_q_rep")
     else:
         r = r.mutate(_q_quota=ibis.null(QUOTA), _q_listed=False)
-    from_record = (r._annual * ibis.literal(share, "decimal(18,6)")).cast(QUOTA)
+    if share is None:  # a period that is not whole quarters: no share of the annual quota
+        r = r.mutate(_annual=ibis.null(r._annual.type()))
+        from_record = ibis.null(QUOTA)
+    else:
+        from_record = (r._annual * ibis.literal(share, "decimal(18,6)")).cast(QUOTA)
     joined = r.outer_join(per_deals, r._r_rep == per_deals.rep_id)
     # a rep the quota table lists takes the period's quota from it alone: the annual figure
     # on its record may itself have been filled from the table's other periods
@@ -247,36 +251,39 @@ def rep_forecast(
     return joined.select(**row)
 
 
-def rollup(reps: ir.Table, key: str | None) -> ir.Table:
-    """``ADDITIVE`` summed over rep rows grouped by ``key`` (None: one company row). A
-    missing, zero or negative quota adds nothing (such a rep counts in reps_without_quota);
-    the level's quota is missing when none of its reps has a positive one."""
+def rollup(reps: ir.Table, key: str | None, names: tuple[str, ...] = ADDITIVE) -> ir.Table:
+    """The additive figures ``names`` (default the forecast's ``ADDITIVE``) summed over rep
+    rows grouped by ``key`` (None: one company row). A missing, zero or negative quota adds
+    nothing (such a rep counts in reps_without_quota); the level's quota is missing when
+    none of its reps has a positive one."""
     sums = {
         name: reps[name].sum(where=reps[name] > 0).cast(_dtype(reps, name))
         if name == "quota"
         else reps[name].sum().cast(_dtype(reps, name)).fill_null(0)
-        for name in ADDITIVE
+        for name in names
     }
     if key is None:
         return reps.aggregate(**sums)
     return reps.group_by(key).aggregate(**sums)
 
 
-def subtree_rollup(reps: ir.Table, order: ir.Table, spans: ir.Table) -> ir.Table:
-    """``ADDITIVE`` summed over each manager and everyone under it (as ``rollup`` sums a
-    level), in time linear in the reps however deep the hierarchy. ``order`` (_o_id,
-    _o_index) numbers every id of the hierarchy depth-first (``metrics.hierarchy``), so the
-    ids under a manager hold one run of numbers, which ``spans`` gives (_p_manager,
-    _s_first, _s_last). Each figure's running total over that order is taken once; a
-    manager's sum is the total at the end of its run less the total just before it: exact,
-    as every figure is a decimal or an integer. Only positive quotas add up, and a manager's
-    quota is missing when no one under it has one (``rollup``)."""
+def subtree_rollup(
+    reps: ir.Table, order: ir.Table, spans: ir.Table, names: tuple[str, ...] = ADDITIVE
+) -> ir.Table:
+    """The additive figures ``names`` summed over each manager and everyone under it (as
+    ``rollup`` sums a level), in time linear in the reps however deep the hierarchy.
+    ``order`` (_o_id, _o_index) numbers every id of the hierarchy depth-first
+    (``metrics.hierarchy``), so the ids under a manager hold one run of numbers, which
+    ``spans`` gives (_p_manager, _s_first, _s_last). Each figure's running total over that
+    order is taken once; a manager's sum is the total at the end of its run less the total
+    just before it: exact, as every figure is a decimal or an integer. Only positive quotas
+    add up, and a manager's quota is missing when no one under it has one (``rollup``)."""
     r = order.left_join(reps, order._o_id == reps.rep_id)
     addends: dict[str, ir.Value] = {
         name: ibis.ifelse(r[name] > 0, r[name], ibis.literal(0, _dtype(reps, name)))
         if name == "quota"
         else r[name].fill_null(ibis.literal(0, _dtype(reps, name)))
-        for name in ADDITIVE
+        for name in names
     }
     addends["_quoted"] = ibis.ifelse(r.quota > 0, 1, 0)
     running = ibis.cumulative_window(order_by=r._o_index)
@@ -295,7 +302,9 @@ def subtree_rollup(reps: ir.Table, order: ir.Table, spans: ir.Table) -> ir.Table
 
 
 def _dtype(t: ir.Table, name: str) -> str:
-    return "int64" if name in ADDITIVE_COUNTS else str(t[name].type())
+    """A count sums as int64; money keeps its exact decimal type."""
+    kind = t[name].type()
+    return "int64" if name in ADDITIVE_COUNTS or kind.is_integer() else str(kind)
 
 
 def with_coverage(t: ir.Table, policy: Policy) -> ir.Table:

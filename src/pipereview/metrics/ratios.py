@@ -119,6 +119,12 @@ RATIOS: dict[str, Ratio] = {
             times=100,
         ),
         Ratio("coverage", lambda r: r.open_pipeline, lambda r: r.gap_to_quota),
+        # a roll-up's win rate from its deals: won / (won + lost)
+        Ratio(
+            "win_rate",
+            lambda r: r.won_deals.cast("int64"),
+            lambda r: (r.won_deals + r.lost_deals).cast("int64"),
+        ),
         Ratio("weighted_coverage", lambda r: r.weighted_open_pipeline, lambda r: r.gap_to_quota),
     )
 }

@@ -73,6 +73,14 @@ REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
         "reps.needs_coaching_below (unrounded; false when null).",
         lambda r, p: needs_coaching(r, p),
     ),
+    Metric("won_deals", "count", "The rep's deals with status `won`.", lambda r, p: r.won_deals),
+    Metric("lost_deals", "count", "The rep's deals with status `lost`.", lambda r, p: r.lost_deals),
+    Metric(
+        "won_value",
+        "usd",
+        "Sum of the rep's won deal values (every won deal of the input).",
+        lambda r, p: r.won_value,
+    ),
 )
 
 
@@ -100,14 +108,15 @@ def needs_coaching(r: ir.Table, p: Policy) -> ir.BooleanValue:
 
 def deals_by_rep(deals: ir.Table) -> ir.Table:
     """Per rep_id (null included): deal rows, active count, active value, won and lost
-    counts. Small (one row per rep), so the report keeps it and reads it twice: for the rep
-    rows and for the deals whose rep is not in the reps input."""
+    counts, won value. Small (one row per rep), so the report keeps it and reads it twice:
+    for the rep rows and for the deals whose rep is not in the reps input."""
     return deals.group_by("rep_id").aggregate(
         deals=deals.count(),
         active_deals=count_if(deals, is_active(deals)),
         pipeline_value=money_sum(deal_value(deals), is_active(deals), MONEY_SUM),
         won_deals=count_if(deals, is_won(deals)),
         lost_deals=count_if(deals, is_lost(deals)),
+        won_value=money_sum(deal_value(deals), is_won(deals), MONEY_SUM),
     )
 
 
@@ -128,6 +137,7 @@ def rep_performance(per_rep: ir.Table, reps: ir.Table, policy: Policy, as_of: dt
         pipeline_value=joined.pipeline_value.fill_null(ibis.literal(0, MONEY_SUM)),
         won_deals=joined.won_deals.fill_null(0),
         lost_deals=joined.lost_deals.fill_null(0),
+        won_value=joined.won_value.fill_null(ibis.literal(0, MONEY_SUM)),
         days_elapsed=ibis.literal(number, "int64"),
         days_in_year=ibis.literal(length, "int64"),
     )

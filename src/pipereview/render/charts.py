@@ -18,7 +18,7 @@ from typing import Any
 
 import altair as alt
 
-from pipereview.render.numbers import compact_money, text
+from pipereview.render.numbers import DEFAULT_CURRENCY, compact_money, text
 from pipereview.report.forecast_model import Forecast, ForecastRow
 from pipereview.report.model import StagePipeline, Velocity
 
@@ -74,8 +74,15 @@ def theme(chart: Any, title: str) -> Any:
     )
 
 
-def money_axis(title: str = "USD", **extra: Any) -> alt.Axis:
-    return alt.Axis(format="$~s", title=title, tickCount=8, labelOverlap=True, **extra)
+def money_axis(
+    title: str | None = None, currency: str = DEFAULT_CURRENCY, **extra: Any
+) -> alt.Axis:
+    """A money axis labelled with the currency: ``$`` ticks for USD; for any other
+    currency plain ticks (1.2M) and its code in the title ("Open pipeline (EUR)")."""
+    code = (currency or DEFAULT_CURRENCY).strip().upper()
+    label = code if title is None else f"{title} ({code})"
+    ticks = "$~s" if code == "USD" else "~s"
+    return alt.Axis(format=ticks, title=label, tickCount=8, labelOverlap=True, **extra)
 
 
 def stage_rows(stages: list[StagePipeline]) -> list[dict[str, Any]]:
@@ -104,7 +111,7 @@ def stage_rows(stages: list[StagePipeline]) -> list[dict[str, Any]]:
     ]
 
 
-def stage_chart(stages: list[StagePipeline]) -> str | None:
+def stage_chart(stages: list[StagePipeline], currency: str = DEFAULT_CURRENCY) -> str | None:
     """Total and weighted pipeline by stage, biggest stage first (None without stages)."""
     rows = stage_rows(stages)
     if not rows:
@@ -116,7 +123,7 @@ def stage_chart(stages: list[StagePipeline]) -> str | None:
         .encode(
             y=alt.Y("stage:N", sort=order, title=None),
             yOffset=alt.YOffset("measure:N", sort=[TOTAL, WEIGHTED]),
-            x=alt.X("value:Q", axis=money_axis()),
+            x=alt.X("value:Q", axis=money_axis(currency=currency)),
             color=alt.Color("measure:N", scale=COLORS),
         )
         .properties(height=alt.Step(BAND // 2 + 2))
@@ -139,7 +146,9 @@ def _segments(row: ForecastRow, name: str) -> list[dict[str, Any]]:
     return out
 
 
-def forecast_chart(f: Forecast, rows: list[ForecastRow], names: list[str]) -> str | None:
+def forecast_chart(
+    f: Forecast, rows: list[ForecastRow], names: list[str], currency: str = DEFAULT_CURRENCY
+) -> str | None:
     """Each row's quarter as a stacked bar (closed won, commit, best case, pipeline closing
     in the quarter) with its quota marked: how far the forecast reaches toward quota."""
     if not rows:
@@ -158,7 +167,7 @@ def forecast_chart(f: Forecast, rows: list[ForecastRow], names: list[str]) -> st
         .mark_bar()
         .encode(
             y=y,
-            x=alt.X("x:Q", axis=money_axis(f"{f.period}: closed won and open pipeline")),
+            x=alt.X("x:Q", axis=money_axis(f"{f.period}: closed won and open pipeline", currency)),
             x2="x2:Q",
             color=alt.Color("part:N", scale=colors, sort=parts),
             order=alt.Order("order:Q"),
@@ -177,7 +186,7 @@ def forecast_chart(f: Forecast, rows: list[ForecastRow], names: list[str]) -> st
 
 
 def waterfall_rows(
-    start: float, steps: list[tuple[str, float, str]], end: float
+    start: float, steps: list[tuple[str, float, str]], end: float, currency: str = DEFAULT_CURRENCY
 ) -> tuple[list[dict[str, Any]], list[float]]:
     """The bars (low, high, tone, label) and the axis's domain: the levels the pipeline went
     through, with room around them, so the movements are not slivers of a bar from $0."""
@@ -188,7 +197,15 @@ def waterfall_rows(
     lo, hi = min([*levels, end]), max([*levels, end])
     pad = (hi - lo) * 0.25 or abs(hi) * 0.05 or 1.0
     floor = lo - pad if lo - pad > 0 or lo < 0 else 0.0
-    rows = [{"step": "Start", "low": floor, "high": start, "tone": "total", "label": _c(start)}]
+    rows = [
+        {
+            "step": "Start",
+            "low": floor,
+            "high": start,
+            "tone": "total",
+            "label": _c(start, currency),
+        }
+    ]
     level = start
     for name, change, tone in steps:
         rows.append(
@@ -197,24 +214,32 @@ def waterfall_rows(
                 "low": min(level, level + change),
                 "high": max(level, level + change),
                 "tone": tone,
-                "label": ("+" if change > 0 else "") + _c(change),
+                "label": ("+" if change > 0 else "") + _c(change, currency),
             }
         )
         level += change
-    rows.append({"step": "End", "low": floor, "high": end, "tone": "total", "label": _c(end)})
+    rows.append(
+        {"step": "End", "low": floor, "high": end, "tone": "total", "label": _c(end, currency)}
+    )
     return rows, [floor, hi + pad]
 
 
-def _c(value: float) -> str:
-    return compact_money(Decimal(repr(value)))
+def _c(value: float, currency: str) -> str:
+    return compact_money(Decimal(repr(value)), currency)
 
 
-def waterfall_chart(start: float, steps: list[tuple[str, float, str]], end: float) -> str:
+def waterfall_chart(
+    start: float, steps: list[tuple[str, float, str]], end: float, currency: str = DEFAULT_CURRENCY
+) -> str:
     """The open pipeline's waterfall, top to bottom: the start, each step's signed change
     (coloured by what it means for the quarter), the end; each bar labelled."""
-    rows, domain = waterfall_rows(start, steps, end)
+    rows, domain = waterfall_rows(start, steps, end, currency)
     order = [r["step"] for r in rows]
-    x = alt.X("low:Q", scale=alt.Scale(domain=domain, nice=False, zero=False), axis=money_axis())
+    x = alt.X(
+        "low:Q",
+        scale=alt.Scale(domain=domain, nice=False, zero=False),
+        axis=money_axis(currency=currency),
+    )
     y = alt.Y("step:N", sort=order, title=None)
     base = alt.Chart(alt.Data(values=rows))
     bars = base.mark_bar(clip=True).encode(
@@ -252,7 +277,9 @@ def _dates_axis(dates: list[dt.date]) -> alt.Axis:
     return alt.Axis(values=values, format="%Y-%m-%d", labelAngle=-30, title=None, grid=False)
 
 
-def history_chart(points: list[tuple[dt.date, float, float]]) -> str:
+def history_chart(
+    points: list[tuple[dt.date, float, float]], currency: str = DEFAULT_CURRENCY
+) -> str:
     """Total and weighted pipeline at every snapshot date (date, total, weighted)."""
     rows = [
         row
@@ -267,7 +294,7 @@ def history_chart(points: list[tuple[dt.date, float, float]]) -> str:
         .mark_line(point=True)
         .encode(
             x=alt.X("date:T", axis=_dates_axis([p[0] for p in points])),
-            y=alt.Y("value:Q", axis=money_axis()),
+            y=alt.Y("value:Q", axis=money_axis(currency=currency)),
             color=alt.Color("measure:N", scale=COLORS),
         )
         .properties(height=220)
@@ -275,7 +302,9 @@ def history_chart(points: list[tuple[dt.date, float, float]]) -> str:
     return svg(theme(chart, "Pipeline at each snapshot"))
 
 
-def line_chart(points: list[tuple[dt.date, float]], title: str, measure: str) -> str | None:
+def line_chart(
+    points: list[tuple[dt.date, float]], title: str, measure: str, currency: str = DEFAULT_CURRENCY
+) -> str | None:
     """One money figure at every snapshot date (None with fewer than 2 points)."""
     if len(points) < 2:
         return None
@@ -285,7 +314,7 @@ def line_chart(points: list[tuple[dt.date, float]], title: str, measure: str) ->
         .mark_line(point=True, color=NEUTRAL)
         .encode(
             x=alt.X("date:T", axis=_dates_axis([p[0] for p in points])),
-            y=alt.Y("value:Q", axis=money_axis(measure)),
+            y=alt.Y("value:Q", axis=money_axis(measure, currency)),
         )
         .properties(height=200)
     )

@@ -32,7 +32,7 @@ from pipereview.report.executive import (
     quarter_pace,
 )
 from pipereview.report.forecast_model import Forecast, ForecastRow
-from pipereview.report.model import Report
+from pipereview.report.model import Report, RollupRow
 
 DEALS_AT_STAKE = 8  # the deals the summary ranks (5 to 10 read in a glance)
 REPS_TO_HELP = 5
@@ -155,8 +155,9 @@ def first_line(f: Forecast) -> list[ForecastRow]:
     return managers or list(f.by_manager)
 
 
-def row_name(row: ForecastRow) -> str:
-    """A forecast row's name: the person's name and id, or the team, region or company."""
+def row_name(row: ForecastRow | RollupRow) -> str:
+    """A forecast or roll-up row's name: the person's name and id, or the team, region or
+    company."""
     if row.level == "company":
         return "Company"
     if row.id is None:

@@ -159,19 +159,24 @@ def forecast_renderables(
     return out
 
 
-def render_forecast_table(f: Forecast, level: Level = "rep", width: int | None = None) -> str:
-    """The forecast as plain-text tables, laid out for ``width`` (default: ``COLUMNS``)."""
+def render_forecast_table(
+    f: Forecast, level: Level = "rep", width: int | None = None, currency: str = DEFAULT_CURRENCY
+) -> str:
+    """The forecast as plain-text tables, laid out for ``width`` (default: ``COLUMNS``),
+    money in ``currency`` (the policy's currency.base)."""
     size = term.width_of(width)
-    return term.plain(forecast_renderables(f, level, size), size)
+    return term.plain(forecast_renderables(f, level, size, currency), size)
 
 
-def render_forecast_markdown(f: Forecast, level: Level = "rep") -> str:
+def render_forecast_markdown(
+    f: Forecast, level: Level = "rep", currency: str = DEFAULT_CURRENCY
+) -> str:
     """The same as Markdown."""
     out = [f"# {forecast_title(f, level)}", ""]
-    out += md_table(HEADERS, level_rows(f, level), right_from=1)
+    out += md_table(HEADERS, level_rows(f, level, currency), right_from=1)
     out += ["", "## Open pipeline by close month", ""]
-    out += md_table(MONTH_HEADERS, month_rows(f), right_from=1)
-    out += [""] + [f"- {n}" for n in forecast_notes(f)]
+    out += md_table(MONTH_HEADERS, month_rows(f, currency), right_from=1)
+    out += [""] + [f"- {n}" for n in forecast_notes(f, currency)]
     return "\n".join(out) + "\n"
 
 

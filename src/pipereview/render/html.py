@@ -33,6 +33,7 @@ from pipereview.render.executive import (
 from pipereview.render.forecast import forecast_view, report_level
 from pipereview.render.glossary import FIELDS, FLOW_STEPS, FLOW_TONES
 from pipereview.render.numbers import cell, exact_money, text
+from pipereview.render.rollups import rollup_view
 from pipereview.render.sections import (
     DEAL_HEADERS,
     HEADLINE,
@@ -148,6 +149,7 @@ def flow_view(flow: PeriodFlow | None, currency: str) -> dict[str, Any] | None:
             float(flow.start_open_pipeline),
             [(FLOW_STEPS[s.category], float(s.change), FLOW_TONES[s.category]) for s in moved],
             float(flow.end_open_pipeline),
+            currency,
         ),
         "rows": [["Start", exact_money(flow.start_open_pipeline, currency), ""]]
         + [
@@ -170,7 +172,8 @@ def _forecast_chart(report: Report) -> str | None:
     if f is None:
         return None
     rows = first_line(f)[:12] or [f.company]
-    return charts.forecast_chart(f, rows, [text(row_name(r), 36) for r in rows])
+    names = [text(row_name(r), 36) for r in rows]
+    return charts.forecast_chart(f, rows, names, currency_of(report))
 
 
 # The rep table's headers and which hold figures (the achievement column draws its bar on
@@ -217,7 +220,7 @@ def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[
         "forecast_chart": _forecast_chart(report),
         "kpis": kpis(report),
         "pipeline": summary_rows(report.pipeline_summary, cur),
-        "stage_chart": charts.stage_chart(report.pipeline_by_stage),
+        "stage_chart": charts.stage_chart(report.pipeline_by_stage, cur),
         "stages": [
             [
                 text(s.stage) if s.stage else "(no stage)",
@@ -240,6 +243,7 @@ def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[
         "changes": changes_view(report.changes, cur),
         "flow": flow_view(report.flow, cur),
         "forecast": None if f is None else forecast_view(f, report_level(f), limit, cur),
+        "rollups": rollup_view(report),
         "velocity": None
         if velocity is None
         else {
@@ -260,9 +264,12 @@ def render_html(report: Report, page_size: PageSize = "A4", limit: int = 0) -> s
     return _report_environment().get_template("report.html.j2").render(**values)
 
 
-def render_forecast_html(f: Forecast, level: Level = "rep", page_size: str = "A4") -> str:
-    """A self-contained HTML page of the forecast (printed on ``page_size``)."""
-    return forecast_page(forecast_view(f, level), page_size)
+def render_forecast_html(
+    f: Forecast, level: Level = "rep", page_size: str = "A4", currency: str = "USD"
+) -> str:
+    """A self-contained HTML page of the forecast (printed on ``page_size``), money in
+    ``currency``."""
+    return forecast_page(forecast_view(f, level, currency=currency), page_size)
 
 
 def forecast_page(view: dict[str, Any] | None, page_size: str = "A4") -> str:

@@ -18,6 +18,7 @@ from pipereview.render.executive import (
 from pipereview.render.glossary import FIELDS, check_label, severity_label
 from pipereview.render.markup import md, md_table
 from pipereview.render.numbers import cell
+from pipereview.render.rollups import rollup_markdown
 from pipereview.render.sections import HEADLINE, coaching, summary_kind
 from pipereview.report import Report
 
@@ -167,6 +168,7 @@ def render_markdown(report: Report) -> str:
     out += risk(s, report)
     out += help_needed(s)
     out += pipeline(report)
+    out += rollup_markdown(report)
     out += coached(report)
     out += velocity_line(report)
     out += quality_line(report)

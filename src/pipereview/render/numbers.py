@@ -15,8 +15,8 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-DEFAULT_CURRENCY = "USD"
+from pipereview.decimals import DEFAULT_CURRENCY, SYMBOLS, money_symbol  # noqa: F401
+
 TEXT_LIMIT = 60  # characters of one input value shown (an id, a name, a stage)
 SENTENCE_LIMIT = 400  # characters of one sentence shown whole (a user rule's message)
 ELLIPSIS = "…"
@@ -24,8 +24,7 @@ ELLIPSIS = "…"
 
 def _symbol(currency: str) -> tuple[str, str]:
     """What stands before the digits, and after the sign: ``$`` or ``CHF ``."""
-    code = (currency or DEFAULT_CURRENCY).upper()
-    return SYMBOLS.get(code, code + " "), code
+    return money_symbol(currency), (currency or DEFAULT_CURRENCY).strip().upper()
 
 
 def money(value: Any, currency: str = DEFAULT_CURRENCY, places: int = 2) -> str:

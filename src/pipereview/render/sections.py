@@ -33,12 +33,19 @@ SUMMARY_KINDS = {
     "weighted_pipeline_value": "usd",
     "average_deal_size": "usd",
     "win_rate": "rate",
+    "won_value": "usd",
+    "won_value_quarter_to_date": "usd",
+    "won_value_year_to_date": "usd",
+    "recorded_year_to_date_revenue": "usd",
+    "average_won_deal_size": "usd",
+    "median_sales_cycle_days": "days",
 }
 # The pipeline's headline numbers, each with its compact form.
 HEADLINE = (
     ("total_pipeline_value", "compact"),
     ("weighted_pipeline_value", "compact"),
     ("win_rate", "rate"),
+    ("won_value", "compact"),
     ("active_deals", ""),
     ("stalled_deals_count", ""),
     ("at_risk_deals_count", ""),

@@ -25,6 +25,7 @@ from pipereview.render.executive import (
 from pipereview.render.forecast import forecast_renderables, report_level
 from pipereview.render.glossary import FIELDS
 from pipereview.render.numbers import cell
+from pipereview.render.rollups import rollup_renderables
 from pipereview.render.sections import (
     coaching,
     deal_lists,
@@ -123,7 +124,8 @@ def pipeline_line(report: Report) -> Text:
     return Text(
         f"{cell(p.total_pipeline_value, 'compact', cur)} total, "
         f"{cell(p.weighted_pipeline_value, 'compact', cur)} weighted, win rate "
-        f"{cell(p.win_rate, 'rate')}; {cell(p.active_deals)} active deals, "
+        f"{cell(p.win_rate, 'rate')}, {cell(p.won_value, 'compact', cur)} won; "
+        f"{cell(p.active_deals)} active deals, "
         f"{cell(p.stalled_deals_count)} stalled, {cell(p.at_risk_deals_count)} at risk."
     )
 
@@ -136,6 +138,7 @@ def detail(report: Report, width: int) -> list[Any]:
         f = report.forecast
         parts.append(_heading("Forecast"))
         parts += forecast_renderables(f, report_level(f), width, cur)
+    parts += rollup_renderables(report, width)
     changes = report.changes
     if changes is not None:
         parts.append(_heading(changes_title(changes)))

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import localcontext
+from typing import Any
+
+import ibis.expr.types as ir
 
 from pipereview.engines import count_if
 from pipereview.engines.fingerprint import digest, input_fingerprint
@@ -25,6 +29,16 @@ from pipereview.metrics.pipeline import (
 from pipereview.metrics.ratios import part_columns
 from pipereview.metrics.reps import REP_PERFORMANCE_METRICS, deals_by_rep, top_opportunities
 from pipereview.metrics.trajectory import TRAJECTORY_METRICS
+from pipereview.metrics.won import (
+    DERIVED_WON_METRICS,
+    MEDIAN_METRIC,
+    RECORDED_METRICS,
+    WON_METRICS,
+    median_of,
+    median_sales_cycle,
+    won_aggregates,
+    won_summary,
+)
 from pipereview.policy import Policy
 from pipereview.report.changes import build_changes
 from pipereview.report.details import details, stage_pipeline
@@ -33,6 +47,7 @@ from pipereview.report.flags import (
     evaluate_rules,
     judge_subject,
     make_flag,
+    report_currency,
     shared_inputs,
 )
 from pipereview.report.flow import matchable, quarter_flow
@@ -52,8 +67,10 @@ from pipereview.report.quality import (
     counts_from_scan,
     data_quality,
     fused_checks,
+    nothing_to_review,
     scope_counts,
 )
+from pipereview.report.rollups import build_rollups
 from pipereview.report.rounding import rounded_rows
 from pipereview.rules.custom import rules_for
 
@@ -70,15 +87,41 @@ def _noop(_: str) -> None:
     return None
 
 
+def _summary(inputs: Inputs, scan: dict[str, Any], reps: ir.Table) -> PipelineSummary:
+    """The pipeline summary from the deals' aggregate ``scan``, the reps' recorded revenue
+    (``reps``: one row per rep) and the median sales cycle (a query of its own)."""
+    engine = inputs.engine
+    recorded = engine.one(reps.aggregate(**{m.name: m.expr(reps) for m in RECORDED_METRICS}))
+    median = median_of(engine.one(median_sales_cycle(inputs.deals)))
+    metrics = (
+        *PIPELINE_METRICS,
+        *DERIVED_PIPELINE_METRICS,
+        *WON_METRICS,
+        *RECORDED_METRICS,
+        *DERIVED_WON_METRICS,
+        MEDIAN_METRIC,
+    )
+    units = {m.name: m.unit for m in metrics}
+    with localcontext() as ctx:
+        ctx.prec = 60  # the quotients are exact far beyond the cents the report rounds to
+        values = pipeline_summary(scan) | won_summary(scan | recorded, median)
+    return PipelineSummary(**rounded(values, units))
+
+
 def build_report(
-    inputs: Inputs, policy: Policy, as_of: dt.date, progress: Progress | None = None
+    inputs: Inputs,
+    policy: Policy,
+    as_of: dt.date,
+    progress: Progress | None = None,
+    allow_empty: bool = True,
 ) -> Report:
-    """Execute every section on ``inputs.engine`` and assemble the Report."""
+    """Execute every section on ``inputs.engine`` and assemble the Report. Deals that leave
+    nothing to review stop it (``nothing_to_review``) unless ``allow_empty``."""
     step = progress or _noop
     engine, deals, reps = inputs.engine, inputs.deals, inputs.reps
 
     step("pipeline summary")
-    aggs = pipeline_aggregates(deals, policy)
+    aggs = pipeline_aggregates(deals, policy) | won_aggregates(deals, policy, as_of)
     rules = rules_for(policy)  # the built-in rules and the policy's own
     for rule in rules:
         if rule.where is not None:
@@ -88,8 +131,10 @@ def build_report(
     aggs.update(inputs.loaded_deals.check_counts())  # the input check rides along
     scan = run_checked(inputs.loaded_deals, lambda: aggregate_once(engine, deals, aggs))
     inputs.loaded_deals.verify(scan["_n"], scan["_bad"])
-    units = {m.name: m.unit for m in (*PIPELINE_METRICS, *DERIVED_PIPELINE_METRICS)}
-    summary = PipelineSummary(**rounded(pipeline_summary(scan), units))
+    statused = scan["active_deals"] + scan["won_deals"] + scan["lost_deals"]
+    empty = nothing_to_review(inputs, scan["total_deals"], statused)
+    if empty is not None and not allow_empty:
+        raise empty
     rep_extra = inputs.loaded_reps.check_counts() | engine.hash_in_scan(reps, "reps")
     rep_scan = run_checked(inputs.loaded_reps, lambda: scope_counts(inputs, "reps", rep_extra))
     inputs.loaded_reps.verify(rep_scan["_n"], rep_scan["_bad"])
@@ -108,6 +153,7 @@ def build_report(
     per_rep = engine.cache(deals_by_rep(deals))  # read by the rep rows and data quality
     kept = forecast_reps(inputs, policy, as_of)  # read by the forecast and a rule
     shared = shared_inputs(inputs, policy, as_of, per_rep=per_rep, rep_forecast=kept.reps)
+    summary = _summary(inputs, scan, shared.rep_performance)
     tops: dict[str, list[str]] = {}
     for row in engine.rows(top_opportunities(deals, policy).order_by(["rep_id", "rank"])):
         tops.setdefault(row["rep_id"], []).append(row["deal_id"])
@@ -143,6 +189,9 @@ def build_report(
     tree = manager_tree(inputs)  # read by the forecast and data quality
     forecast = build_forecast(inputs, policy, as_of, kept=kept, tree=tree)
 
+    step("roll-ups")
+    rollups = build_rollups(inputs, policy, tree)
+
     step("data quality")
     quality = data_quality(inputs, known, per_rep, tree)
     changes, flow = None, None
@@ -174,6 +223,7 @@ def build_report(
     return Report(
         schema_version=SCHEMA_VERSION,
         as_of=as_of,
+        currency=report_currency(policy),
         policy_fingerprint=policy.fingerprint(),
         input_fingerprint=fingerprint,
         pipeline_summary=summary,
@@ -187,6 +237,7 @@ def build_report(
         changes=changes,
         flow=flow,
         forecast=forecast,
+        rollups=rollups,
     )
 
 

@@ -30,7 +30,7 @@ from pipereview.report.model import (
     widened,
 )
 from pipereview.rules import Rule, RuleInputs
-from pipereview.rules.base import Compare
+from pipereview.rules.base import Compare, in_currency
 from pipereview.rules.custom import rules_for
 
 
@@ -77,8 +77,19 @@ def _judgement(rule: Rule, row: dict[str, Any], policy: Policy) -> dict[str, Any
         "severity": rule.severity,
         "observed": observed,
         "thresholds": thresholds,
-        "message": sentence(subject, observed, thresholds),
+        "message": _sentence(sentence, subject, observed, thresholds, policy),
     }
+
+
+def _sentence(write: Any, subject: str, observed: Any, thresholds: Any, policy: Policy) -> str:
+    """The rule's sentence, its money in the report's currency (``currency.base``)."""
+    with in_currency(report_currency(policy)):
+        return str(write(subject, observed, thresholds))
+
+
+def report_currency(policy: Policy) -> str:
+    """The report's currency: the policy's currency.base as an ISO code (upper case)."""
+    return policy.currency.base.strip().upper()
 
 
 def shared_inputs(

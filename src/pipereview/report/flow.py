@@ -16,7 +16,7 @@ from pydantic import Field
 
 from pipereview.engines import Engine
 from pipereview.errors import InputError
-from pipereview.fiscal import PeriodName, period_range
+from pipereview.fiscal import period_range
 from pipereview.metrics.flow import CATEGORIES, flow_deals, flow_totals, identity_counts
 from pipereview.report.model import FlowStep, Money, PeriodFlow, _Model, dumps
 
@@ -44,7 +44,7 @@ class Flow(_Model):
     schema_version: str = FLOW_SCHEMA_VERSION
     from_date: dt.date = Field(serialization_alias="from")
     to_date: dt.date = Field(serialization_alias="to")
-    period: PeriodName
+    period: str  # as given: this-quarter, FY2027, 2026-11, a range, all (periods.py)
     period_start: dt.date | None
     period_end: dt.date | None
     start_open_pipeline: Money
@@ -107,7 +107,7 @@ def build_flow(
     *,
     from_date: dt.date,
     to_date: dt.date,
-    period: PeriodName,
+    period: str,
     period_range: tuple[dt.date | None, dt.date | None],
 ) -> Flow:
     """The Flow between two canonical deals tables (already checked for unique ids)."""

@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 from pipereview.decimals import exact_decimal
 from pipereview.engines import Engine
 from pipereview.errors import InputError
-from pipereview.fiscal import period_range, quarter_label, quarter_named
+from pipereview.fiscal import fiscal_quarter
 from pipereview.metrics.base import Unit, unique_reps
 from pipereview.metrics.forecast import (
     ADDITIVE_COUNTS,
@@ -35,6 +35,7 @@ from pipereview.metrics.forecast import (
 )
 from pipereview.metrics.hierarchy import Hierarchy, hierarchy, manager_of
 from pipereview.metrics.ratios import denominator_of, exact, numerator_of
+from pipereview.periods import parse_period
 from pipereview.policy import Policy
 from pipereview.report.forecast_model import CloseMonth, Forecast, ForecastRow, Level
 from pipereview.report.inputs import Inputs
@@ -42,7 +43,6 @@ from pipereview.report.model import UNIT_PLACES, not_falsely_whole, row_rounder,
 from pipereview.report.rounding import rounded_rows
 from pipereview.schema import OPEN_CATEGORIES
 
-PERIOD_NAMES = ("this-quarter", "next-quarter")
 _UNITS: dict[str, Unit] = {
     **{name: "usd" for name in ADDITIVE_MONEY},
     **{name: "count" for name in ADDITIVE_COUNTS},
@@ -55,21 +55,11 @@ _UNITS: dict[str, Unit] = {
 
 
 def resolve_period(period: str, as_of: dt.date, start_month: int) -> tuple[str, dt.date, dt.date]:
-    """The label, first and last day of ``period``: this-quarter (the fiscal quarter holding
-    ``as_of``), next-quarter, or a quarter by name (FY2026-Q3 or 2026-Q3)."""
-    if period in PERIOD_NAMES:
-        first, last = period_range(period, as_of, start_month)  # type: ignore[arg-type]
-        assert first is not None and last is not None
-    else:
-        named = quarter_named(period, start_month)
-        if named is None:
-            raise InputError(
-                f"unknown forecast period {period!r}",
-                hint="use this-quarter, next-quarter or a fiscal quarter such as FY2026-Q3 "
-                "(the fiscal year named by the calendar year it ends in)",
-            )
-        first, last = named
-    return quarter_label(first, start_month), first, last
+    """The label, first and last day of ``period`` (``periods.parse_period``: a quarter, a
+    half, a fiscal year, a month or a range of days)."""
+    found = parse_period(period, as_of, start_month)
+    assert found.first is not None and found.last is not None
+    return found.label, found.first, found.last
 
 
 class Kept(NamedTuple):
@@ -87,6 +77,25 @@ def manager_tree(inputs: Inputs) -> Hierarchy:
         (row["rep_id"], row["manager_id"])
         for row in inputs.engine.rows(unique_reps(inputs.reps).select("rep_id", "manager_id"))
     )
+
+
+def tree_tables(engine: Engine, tree: Hierarchy) -> tuple[ir.Table, ir.Table]:
+    """The hierarchy as the two small tables ``subtree_rollup`` joins: every id in
+    depth-first order (_o_id, _o_index) and each manager's span (_p_manager, _s_first,
+    _s_last)."""
+    order = engine.small(
+        {"_o_id": tree.order, "_o_index": list(range(len(tree.order)))},
+        {"_o_id": "string", "_o_index": "int64"},
+    )
+    spans = engine.small(
+        {
+            "_p_manager": list(tree.spans),
+            "_s_first": [first for first, _ in tree.spans.values()],
+            "_s_last": [last for _, last in tree.spans.values()],
+        },
+        {"_p_manager": "string", "_s_first": "int64", "_s_last": "int64"},
+    )
+    return order, spans
 
 
 def loop_error(tree: Hierarchy) -> InputError:
@@ -122,21 +131,12 @@ def build_forecast(
     }
     managers: list[dict[str, Any]] = []
     if tree.spans:
-        order = engine.small(
-            {"_o_id": tree.order, "_o_index": list(range(len(tree.order)))},
-            {"_o_id": "string", "_o_index": "int64"},
-        )
-        spans = engine.small(
-            {
-                "_p_manager": list(tree.spans),
-                "_s_first": [first for first, _ in tree.spans.values()],
-                "_s_last": [last for _, last in tree.spans.values()],
-            },
-            {"_p_manager": "string", "_s_first": "int64", "_s_last": "int64"},
-        )
+        order, spans = tree_tables(engine, tree)
         managers = _rows(engine, subtree_rollup(reps, order, spans), policy, "_p_manager")
-    _, next_last = period_range("next-quarter", first, start_month)
-    assert next_last is not None
+    # the close months run to the end of the fiscal quarter after the period's last one
+    next_last = fiscal_quarter(
+        fiscal_quarter(last, start_month)[1] + dt.timedelta(days=1), start_month
+    )[1]
     company = _rows(engine, rollup(reps, None), policy, None)[0]
     return Forecast(
         period=label,
@@ -173,11 +173,15 @@ def forecast_reps(
     (its label), kept in the engine: one row per rep (the low_coverage rule reads it too);
     and the category lookup the close months read."""
     engine = inputs.engine
+    found = parse_period(period, as_of, policy.calendar.fiscal_year_start_month)
     label, first, last = resolve_period(period, as_of, policy.calendar.fiscal_year_start_month)
     lookup = engine.cache(category_lookup(inputs.deals, policy))
     per_deals = deals_forecast(inputs.deals, lookup, first, last, as_of)
     quotas = period_quotas(inputs.quotas, first, last) if inputs.quotas is not None else None
-    reps = rep_forecast(per_deals, inputs.reps, quotas, Decimal("0.25"))
+    # the annual quota's share: a quarter of it per whole fiscal quarter; none for a period
+    # that is not whole quarters (a month, a range): never a rounded guess (decisions D44)
+    share = None if found.quarters is None else Decimal(found.quarters) / 4
+    reps = rep_forecast(per_deals, inputs.reps, quotas, share)
     kept = engine.cache(with_coverage(reps, policy).mutate(_period=ibis.literal(label)))
     return Kept(kept, lookup)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from pipereview.report.forecast_model import Forecast
 from pipereview.report.rounding import (  # noqa: F401  (re-exported: the model's rounding)
@@ -45,6 +45,14 @@ class PipelineSummary(_Model):
     win_rate: float
     stalled_deals_count: int
     at_risk_deals_count: int
+    # Added in schema 1.3 (a report stored before then reads with these null): won revenue.
+    won_value: Money | None = None
+    won_value_quarter_to_date: Money | None = None
+    won_value_year_to_date: Money | None = None
+    sales_cycle_deals: int | None = None
+    recorded_year_to_date_revenue: Money | None = None
+    average_won_deal_size: Money | None = None
+    median_sales_cycle_days: float | None = None
 
 
 class RepPerformance(_Model):
@@ -60,6 +68,10 @@ class RepPerformance(_Model):
     pace: float | None = None  # added in schema 1.2
     needs_coaching: bool
     top_opportunities: list[str]
+    # Added in schema 1.3 (null in a report stored before then).
+    won_deals: int | None = None
+    lost_deals: int | None = None
+    won_value: Money | None = None
 
 
 # Where a trajectory input came from: the rep record, an earlier snapshot, or nowhere.
@@ -95,6 +107,40 @@ class StagePipeline(_Model):
     active_deals: int
     pipeline_value: Money
     weighted_pipeline_value: Money
+
+
+class RollupRow(_Model):
+    """Grain: one row per level and subject: the company, each region, team and manager
+    (everyone under it, at any depth) and each rep, ordered by level (``ROLLUP_LEVELS``)
+    then id (null last). ``id`` is the rep or manager id, the team or region name (null:
+    reps without one, or deals without a rep; the company's is null); ``parent`` the
+    manager a rep or manager reports to. Additive figures of one level's rows sum exactly
+    (before rounding) to the company row; the ratios come from a row's own sums."""
+
+    level: Literal["company", "region", "team", "manager", "rep"]
+    id: str | None
+    name: str | None
+    parent: str | None
+    reps: int
+    active_deals: int
+    pipeline_value: Money
+    weighted_pipeline_value: Money
+    won_deals: int
+    lost_deals: int
+    won_value: Money
+    win_rate: float | None
+    quota: Money | None
+    quota_revenue: Money
+    quota_achievement: float | None
+    reps_without_quota: int
+    stalled_deals: int
+    at_risk_deals: int
+
+
+ROLLUP_LEVELS: tuple[str, ...] = ("company", "region", "team", "manager", "rep")
+# The levels the human formats show unless ``report --by`` says otherwise: the rep rows are
+# the rep performance table's already.
+SHOWN_LEVELS: tuple[str, ...] = ("company", "region", "team", "manager")
 
 
 class DealDetail(_Model):
@@ -278,6 +324,9 @@ class Report(_Model):
 
     schema_version: str
     as_of: dt.date
+    # The currency every money value is in (the policy's currency.base; columns named
+    # ``*_usd`` hold it too). Added in schema 1.3: a report stored before then was in USD.
+    currency: str = "USD"
     policy_fingerprint: str
     input_fingerprint: str
     pipeline_summary: PipelineSummary
@@ -293,6 +342,26 @@ class Report(_Model):
     flow: PeriodFlow | None = None
     velocity: Velocity | None = None
     forecast: Forecast | None = None  # added in schema 1.2
+    rollups: list[RollupRow] = Field(default_factory=list)  # added in schema 1.3
+    # Which roll-up levels the human formats show (``report --by``); not part of the JSON.
+    _levels: tuple[str, ...] = PrivateAttr(default=SHOWN_LEVELS)
+
+    def showing(self, levels: tuple[str, ...]) -> Report:
+        """This report, its human formats showing the roll-up ``levels`` (the JSON is the
+        same: it always has every level)."""
+        shown = self.model_copy()
+        shown._levels = tuple(level for level in ROLLUP_LEVELS if level in levels)
+        return shown
+
+    def shown_levels(self) -> tuple[str, ...]:
+        """The roll-up levels the human formats show, top level first."""
+        return self._levels
+
+    def rollup_rows(self, level: str, subject: str | None = None) -> list[RollupRow]:
+        """The roll-up rows of ``level`` (every one, or the one whose id is ``subject``)."""
+        return [
+            r for r in self.rollups if r.level == level and (subject is None or r.id == subject)
+        ]
 
     def to_json(self) -> str:
         """Indented JSON, keys in model order, newline-terminated; money digits exact.

@@ -20,14 +20,18 @@ from pipereview.checks.base import (
     absent_column_sentence,
     scope_table,
 )
+from pipereview.checks.fixes import fix_for
 from pipereview.engines import Engine, count_if
+from pipereview.errors import InputError
 from pipereview.inputs.loaded import Loaded
+from pipereview.inputs.plan import ALL_LEFT_OUT
 from pipereview.metrics.base import unique_reps
 from pipereview.metrics.hierarchy import MANAGER_LOOP, Hierarchy
 from pipereview.metrics.reps import deals_by_rep
 from pipereview.report.forecast import manager_tree
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import DataQualityItem
+from pipereview.schema import STATUSES
 
 EXAMPLES = 5
 
@@ -208,3 +212,36 @@ def _loops(tree: Hierarchy) -> list[DataQualityItem]:
             examples=tree.loop_text()[:EXAMPLES],
         )
     ]
+
+
+ALLOW_EMPTY = "or pass --allow-empty to report it anyway"
+
+
+def nothing_to_review(inputs: Inputs, total: int, known: int) -> InputError | None:
+    """The error when the deals leave nothing to review (``validate``'s finding, sentence
+    and fix): every deal row was left out as deleted, or no deal has a known status
+    (``known`` of ``total`` are active, won or lost). None when there is something."""
+    left_out = [f for f in inputs.loaded_deals.findings if f.check == ALL_LEFT_OUT]
+    if left_out:
+        check, sentence = ALL_LEFT_OUT, left_out[0].message
+    elif total and not known:
+        check, sentence = "no_known_status", _check("no_known_status").sentence(total)
+    else:
+        return None
+    return InputError(
+        f"{inputs.loaded_deals.source}: the report would be meaningless ({check}): {sentence}",
+        hint=f"{fix_for(check)[:-1]}; {ALLOW_EMPTY}.",
+    )
+
+
+def _check(name: str) -> Any:
+    return next(c for c in CHECKS if c.id == name)
+
+
+def known_status_counts(inputs: Inputs) -> tuple[int, int]:
+    """How many deal rows there are and how many have status active, won or lost."""
+    d = inputs.deals
+    row = inputs.engine.one(
+        d.aggregate(total=d.count(), known=count_if(d, d.status.isin(STATUSES)))
+    )
+    return int(row["total"]), int(row["known"])

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 import ibis.expr.types as ir
 
+from pipereview.decimals import DEFAULT_CURRENCY, money_symbol
 from pipereview.metrics.base import Unit
 from pipereview.metrics.ratios import part_columns
 from pipereview.policy import Policy
@@ -106,12 +109,26 @@ def register(rule: Rule) -> Rule:
     return rule
 
 
+# The currency the sentences being written are in (``in_currency``); USD outside.
+_CURRENCY: ContextVar[str] = ContextVar("sentence_currency", default=DEFAULT_CURRENCY)
+
+
+@contextmanager
+def in_currency(currency: str) -> Iterator[None]:
+    """Write every ``money`` in ``currency`` (the report's) within the block."""
+    token = _CURRENCY.set(currency)
+    try:
+        yield
+    finally:
+        _CURRENCY.reset(token)
+
+
 def money(value: Any) -> str:
-    """$1,234.50, -$100.00 (or 'unknown')."""
+    """$1,234.50, -$100.00, €12.00, CHF 3.10 in the sentence's currency (or 'unknown')."""
     if value is None:
         return "unknown"
     sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}"
+    return f"{sign}{money_symbol(_CURRENCY.get())}{abs(value):,.2f}"
 
 
 def _exact(value: Any) -> Decimal:

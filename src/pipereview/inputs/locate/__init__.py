@@ -29,7 +29,7 @@ from pipereview.inputs.locate.reread import (
     with_line,
 )
 from pipereview.inputs.locate.values import recheck
-from pipereview.names import column_key
+from pipereview.names import column_key, columns_found
 from pipereview.schema import TABLES
 
 __all__ = ["DELETED_FIELD", "failure", "first_line", "locator", "missing", "unusable"]
@@ -105,11 +105,7 @@ def _missing_columns(
         close = difflib.get_close_matches(column, list(by_key), n=1, cutoff=0.6)
         if close:
             hints.append(f"{by_key[close[0]]!r} for {column}?")
-    hint = (
-        "did you mean " + ", ".join(hints)
-        if hints
-        else f"columns found: {', '.join(found[:12]) or '(none)'}"
-    )
+    hint = "did you mean " + ", ".join(hints) if hints else columns_found(found)
     plural = "s" if len(missing) > 1 else ""
     return InputError(
         f"required column{plural} missing: {', '.join(missing)}",

@@ -19,7 +19,7 @@ from pipereview.errors import InputError
 from pipereview.inputs.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
 from pipereview.inputs.files import RawTable
 from pipereview.inputs.precision import PLACES, places_of, precision_hint, significant_digits
-from pipereview.names import column_key
+from pipereview.names import column_key, columns_found
 from pipereview.schema import ROW_COLUMN, TABLES, Column
 
 MONEY_BOUND = 1e14  # DECIMAL(18,4) holds 14 digits before the point
@@ -57,7 +57,7 @@ def recheck(raw: RawTable, table: str) -> CanonicalTable:
                     column=column.name,
                     hint=f"did you mean {close[0]!r}?"
                     if close
-                    else f"columns found: {', '.join(data.column_names[:12])}",
+                    else columns_found(data.column_names),
                 )
             absent.append(column.name)
             columns[column.name] = _convert(pa.nulls(data.num_rows), column, raw.source)
