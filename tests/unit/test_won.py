@@ -12,7 +12,6 @@ import pandas as pd
 
 from pipereview.api import build_report
 from pipereview.policy import policy_from_dict
-
 from tests.support.oracle import oracle_report
 
 AS_OF = dt.date(2026, 11, 20)  # FY2026-Q4 (Oct 1 - Dec 31) of a calendar fiscal year
