@@ -292,7 +292,8 @@ def test_unparseable_close_date(
     assert_where(err, path, row, "close_date")
     assert str(err) == (
         f"{path}, line {row + 1}, column 'close_date': not a date: {shown} "
-        "(write dates as YYYY-MM-DD)"
+        "(write dates as YYYY-MM-DD, date-times as YYYY-MM-DDTHH:MM with an optional offset "
+        "such as +05:00)"
     )
 
 

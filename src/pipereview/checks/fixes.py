@@ -43,6 +43,8 @@ FIXES: dict[str, str] = {
     "quota_from_table": "Nothing to do: check the quota table's periods if attainment looks off.",
     "converted_currency": "Nothing to do: check the rates' source and dates if the totals look "
     "off.",
+    "unconverted_currency": "Pass the exchange rates into the base currency (--rates FILE or "
+    "the policy's [currency.rates]), or correct the currency column.",
     "rounded_conversion": "Nothing to do: each converted value was rounded once, half-even, to "
     "the 4 places money keeps; use rates with fewer places if that matters.",
 }

@@ -50,11 +50,15 @@ class DuckDBEngine(Engine):
         if threads:
             config["threads"] = threads
         try:
-            return ibis.duckdb.connect(**config)
+            con = ibis.duckdb.connect(**config)
         except Exception as exc:  # duckdb raises on a bad memory_limit string
             raise EngineError(
                 f"cannot start DuckDB: {exc}", hint="memory limits look like 4GB or 512MB"
             ) from None
+        # a timestamp with a time zone has its UTC date, as on PostgreSQL and Spark, whatever
+        # the machine's zone (decisions D36)
+        con.raw_sql("SET TimeZone = 'UTC'")
+        return con
 
     def _data_errors(self) -> tuple[type[BaseException], ...]:
         import duckdb

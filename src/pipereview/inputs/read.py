@@ -113,6 +113,8 @@ def _load_file(
         raise
     except engine.data_errors as exc:  # the engine's reader refused the file
         raise locate.failure(engine, exc, read_path, table, source, delimiter) from None
+    if kind == "json":  # two keys that mean one column, as CSV, Parquet and Excel refuse
+        sniff.check_header(_source_columns(engine, raw), source)
     if text is not None and text.header and kind != "json":
         names = _source_columns(engine, raw)
         if [column_key(c) for c in names] != [column_key(h) for h in text.header]:
