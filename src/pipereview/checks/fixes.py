@@ -9,6 +9,8 @@ from __future__ import annotations
 FIXES: dict[str, str] = {
     "no_deal_joins_rep": "Make deals.rep_id hold the reps' rep_id (map the owner column to the "
     "user/owner id, not a name).",
+    "no_deals": "Export the deals with their rows; with a preset, check the deleted column "
+    "(IsDeleted) if every row was left out.",
     "no_known_status": "Map the CRM's statuses onto active/won/lost (a value map, IsClosed/IsWon, "
     "or a stage table).",
     "read_as": "Nothing to do; export as UTF-8 comma-separated to silence it.",

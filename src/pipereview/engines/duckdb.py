@@ -19,7 +19,7 @@ from pipereview.engines.base import Engine, _name, last_line
 from pipereview.engines.fingerprint import hash_sum
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable, is_postgres
-from pipereview.schema import ROW_COLUMN
+from pipereview.schema import MAX_CSV_LINE, ROW_COLUMN
 
 
 class DuckDBEngine(Engine):
@@ -81,6 +81,7 @@ class DuckDBEngine(Engine):
                 quote='"',
                 escape='"',
                 null_padding=False,
+                max_line_size=MAX_CSV_LINE,
             )
         if kind == "parquet":  # scanned in place: the file is columnar already
             return self.con.read_parquet(str(path), table_name=_name("raw"), file_row_number=True)

@@ -43,8 +43,14 @@ def load_stages(engine: Engine, mapping: Mapping, stages: Any, as_of: dt.date) -
         rows = [{"stage": key, **values} for key, values in spec.values.items()]
         columns = sorted({k for row in rows for k in row})
         records = [{c: row.get(c) for c in columns} for row in rows]
-        loaded = load(engine, records, "stages", MappingPlan(TableMapping(), as_of))
-        loaded.source = "the mapping's [stages.values]"
+        inline = "the mapping's [stages.values]"
+        try:
+            loaded = load(engine, records, "stages", MappingPlan(TableMapping(), as_of))
+        except InputError as err:  # name the stage, not "stages (list of dicts), row 1"
+            stage = rows[err.row - 1]["stage"] if err.row is not None else None
+            where = f"{inline}, stage {stage!r}" if stage is not None else inline
+            raise InputError(err.detail, source=where, column=err.column, hint=err.hint) from None
+        loaded.source = inline
     loaded.ensure_checked()
     table = loaded.table
     twice = (

@@ -257,7 +257,7 @@ def load_mapping(path: str | Path) -> Mapping:
     """Load a TOML mapping file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PolicyError(
             "mapping file not found",

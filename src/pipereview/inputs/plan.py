@@ -154,6 +154,8 @@ class MappingPlan:
                 self.needs[column.name] = "boolean"
             elif spec.since is not None:
                 self.needs[column.name] = "since"
+            elif spec.format is not None:  # not "YYYY-MM-DD": the format the mapping gave
+                self.needs[column.name] = f"a date in the mapping's format {spec.format!r}"
             if fed.problem is not None:
                 exprs[BAD_OF + column.name] = fed.problem
             if fed.scale is not None:
@@ -226,15 +228,27 @@ def _counts(
     """Rows left out as deleted, and deals whose stage the stage table lacks."""
     findings = []
     if DELETED in kept.columns:
-        n = int(engine.one(kept.aggregate(n=count_if(kept, kept[DELETED])))["n"])
-        if n:
+        counts = engine.one(kept.aggregate(n=count_if(kept, kept[DELETED]), rows=kept.count()))
+        n = int(counts["n"])
+        by = plan.described[DELETED_FIELD]
+        if n and n == int(counts["rows"]):  # nothing is left: say so louder (decisions D39)
+            findings.append(
+                Finding(
+                    "deleted_rows",
+                    "warning",
+                    n,
+                    f"every {table} row ({n}) is marked deleted by {by}, so none is left: "
+                    "check that column (is the export of deleted records only?).",
+                )
+            )
+        elif n:
             findings.append(
                 Finding(
                     "deleted_rows",
                     "info",
                     n,
-                    f"{n} {table} row(s) marked deleted ({plan.described[DELETED_FIELD]}) were "
-                    "left out; they count nowhere in the report.",
+                    f"{n} {table} row(s) marked deleted ({by}) were left out; they count "
+                    "nowhere in the report.",
                 )
             )
     if "_m_matched" in live.columns:

@@ -119,8 +119,13 @@ def _load_file(
         names = _source_columns(engine, raw)
         if [column_key(c) for c in names] != [column_key(h) for h in text.header]:
             # the engine's CSV sniffer read another header than the first line: a ragged row
-            raise locate.unusable(
-                read_path, table, source, "the header was not read", None, delimiter
+            # (located by the re-read), or a header with a column without a name
+            raise (
+                locate.unusable(
+                    read_path, table, source, "the header was not read", None, delimiter
+                )
+                if all(h.strip() for h in text.header)
+                else locate.unnamed(text.header, source)
             )
     if plan is not None:
         loaded = plan.build(engine, raw, read_path, table, source, kind, notes, delimiter)

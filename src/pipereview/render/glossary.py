@@ -118,6 +118,7 @@ RULES: dict[str, tuple[str, str]] = {
 
 CHECKS: dict[str, str] = {
     "no_deal_joins_rep": "No deal joins a rep",
+    "no_deals": "No deals",
     "no_known_status": "No known status",
     "duplicate_deal_id": "Repeated deal ids",
     "missing_deal_id": "Deals without an id",

@@ -27,6 +27,9 @@ from pipereview.inputs.files import (
     memory_table,
     records_to_arrow,
 )
+from pipereview.schema import MAX_CSV_LINE
+
+csv.field_size_limit(MAX_CSV_LINE)  # as long a field as the engine reads
 
 
 def read_source(

@@ -190,20 +190,27 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
     if column.kind == "probability":
         outside = pc.or_(pc.less(numbers, 0), pc.greater(numbers, 1))
         if pc.any(outside).as_py():
-            bad_values = pc.filter(numbers, pc.fill_null(outside, False))
-            looks_percent = pc.all(
-                pc.and_(pc.greater(bad_values, 1), pc.less_equal(bad_values, 100))
-            ).as_py()
+            bad_values = pc.filter(numbers, pc.fill_null(outside, False)).to_pylist()
+            percent = all(looks_like_percent(v) for v in bad_values)
             raise _fail(
                 values,
                 outside,
                 column,
                 source,
                 "must be between 0 and 1",
-                hint="this looks like a 0-100 scale; divide by 100" if looks_percent else None,
+                hint="this looks like a 0-100 scale; divide by 100"
+                if percent
+                else "1 means certain (100%): a value above 1 or below 0 is an error in the data",
             )
     _check_places(values, column, source)
     return numbers
+
+
+def looks_like_percent(value: float) -> bool:
+    """A probability out of range that reads as a percentage (decisions D3): above 1, at
+    most 100, with at most 2 decimal places (55, 1.5, 33.33; 1.0000001 is a slip above 1,
+    not a percentage)."""
+    return 1 < value <= 100 and round(value, 2) == value
 
 
 def _check_places(values: pa.Array, column: Column, source: str) -> None:
