@@ -142,6 +142,9 @@ def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
             value = _csv_null(value)
         if value.type().is_string() and kinds.get(name) in _TRIMMED:
             value = _blank_to_null(value)
+        elif value.type().is_string() and kinds.get(name) in _TEXT:
+            # blank text is missing whatever holds it, as a blank CSV cell is (D39)
+            value = ibis.ifelse(value.strip() == "", ibis.null("string"), value)
         if value.type().is_floating() and kinds.get(name) in _NUMBERS:
             kind = value.type().copy(nullable=True)  # a workbook's column may say not null
             value = ibis.ifelse(value.isnan(), ibis.null(kind), value)  # pandas' missing
@@ -166,6 +169,7 @@ def _csv_null(value: ir.StringValue) -> ir.StringValue:
 # The kinds ``_number`` and ``iso_date`` parse from text: they read the prepared value as is.
 _NUMBERS = ("money", "probability", "number", "integer", "rate")
 _TRIMMED = (*_NUMBERS, "date")
+_TEXT = ("id", "text", "status")
 
 
 def _parse(
