@@ -137,3 +137,14 @@ def test_a_preset_that_leaves_every_row_out_warns_naming_the_column(tmp_path: Pa
     assert deleted["severity"] == "warning" and "IsDeleted" in deleted["message"]
     assert deleted["count"] == len(rows)
     assert found[("deals", "no_deals")]["severity"] == "error"
+
+
+def test_reps_from_deals_whose_owners_are_names_are_named() -> None:
+    # a report export's "Opportunity Owner" holds names: the reps showed "—" as their name
+    proc = run(
+        "report", "--preset", "salesforce-report",
+        "--deals", SALESFORCE / "opportunity_report.csv", "--as-of", AS_OF, "--format", "json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    reps = {r["rep_id"]: r["rep_name"] for r in json.loads(proc.stdout)["rep_performance"]}
+    assert reps == {"Avery Stone": "Avery Stone", "Blake Rivera": "Blake Rivera"}
