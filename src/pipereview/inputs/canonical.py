@@ -208,9 +208,10 @@ def _text(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
         # a whole double is an id only where it is exact: beyond 2^53 (and for NaN or an
         # infinity) it is refused, not cast (the cast overflowed on 1e20)
         # (Ibis floors a double into a BIGINT: only a value that fits is floored)
-        small = ibis.ifelse(value.abs() <= ID_DOUBLE_LIMIT, value, ibis.null(value.type()))
+        nullable = value.type().copy(nullable=True)  # a workbook's column may say not null
+        small = ibis.ifelse(value.abs() <= ID_DOUBLE_LIMIT, value, ibis.null(nullable))
         whole = small == small.floor()
-        kept = ibis.ifelse(whole, small, ibis.null(value.type())).cast("int64").cast("string")
+        kept = ibis.ifelse(whole, small, ibis.null(nullable)).cast("int64").cast("string")
         return kept, value.notnull() & ~whole.fill_null(False)
     return _unusable(Column("_", "text", False, ""))
 
