@@ -268,3 +268,11 @@ def test_other_currencies_without_rates_are_a_warning(tmp_path: Path) -> None:
     found = [f for f in quality if f["check"] == "unconverted_currency"]
     assert len(found) == 1 and found[0]["severity"] == "warning" and found[0]["count"] == 3
     assert "EUR (3)" in found[0]["message"]
+
+
+def test_json_nested_thousands_deep_is_refused(tmp_path: Path) -> None:
+    # RecursionError in the engine's JSON reader
+    path = tmp_path / "deals.json"
+    path.write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
+    proc = run("report", "--deals", path, "--reps", REPS, "--as-of", AS_OF)
+    one_line(proc, str(path), "is nested too deeply to read")

@@ -113,6 +113,12 @@ def _load_file(
         raise
     except engine.data_errors as exc:  # the engine's reader refused the file
         raise locate.failure(engine, exc, read_path, table, source, delimiter) from None
+    except RecursionError:  # a type thousands of levels deep (JSON arrays in arrays)
+        raise InputError(
+            "is nested too deeply to read",
+            source=source,
+            hint="each record is a flat object of column: value",
+        ) from None
     if kind == "json":  # two keys that mean one column, as CSV, Parquet and Excel refuse
         sniff.check_header(_source_columns(engine, raw), source)
     if text is not None and text.header and kind != "json":

@@ -166,6 +166,8 @@ def _read_json_records(path: Path, source: str) -> list[dict[str, Any]]:
     if stripped.startswith("["):
         try:
             records = json.loads(text)
+        except RecursionError:
+            raise InputError("is nested too deeply to read", source=source) from None
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"not valid JSON at line {exc.lineno} ({exc.msg})", source=source
