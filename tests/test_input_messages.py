@@ -148,3 +148,16 @@ def test_reps_from_deals_whose_owners_are_names_are_named() -> None:
     assert proc.returncode == 0, proc.stderr
     reps = {r["rep_id"]: r["rep_name"] for r in json.loads(proc.stdout)["rep_performance"]}
     assert reps == {"Avery Stone": "Avery Stone", "Blake Rivera": "Blake Rivera"}
+
+
+def test_a_rate_the_engine_cannot_hold_says_the_range(tmp_path: Path) -> None:
+    # was "'1e-300' cannot be used as rate (expected rate)"
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate\nEUR,1e-300\n", encoding="utf-8")
+    lines = DEALS.splitlines()
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "\n".join([lines[0] + ",amount,currency", lines[1] + ",100,EUR"]) + "\n", "utf-8"
+    )
+    proc = _check("report", deals, "--rates", rates)
+    one_line(proc, "line 2", "column 'rate'", "'1e-300'", "from 0.00000001", "8 decimal places")

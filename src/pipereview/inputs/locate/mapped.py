@@ -28,6 +28,8 @@ _NEEDS = {
     "probability": "a probability between 0 and 1 with at most 6 decimal places (after the "
     "mapping's scale)",
     "date": "a date: YYYY-MM-DD, or set `format` on the mapping's field",
+    "rate": "an exchange rate from 0.00000001 to 9,999,999,999.99999999, at most 8 decimal "
+    "places (what a rate holds: decimal(18,8))",
     "boolean": "true or false",
     "status": "a status",
     "flags": "a list of flags",
