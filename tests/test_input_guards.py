@@ -197,11 +197,12 @@ def test_a_numeric_id_that_is_not_exact_is_refused_naming_it(
     one_line(proc, "row 1", "column 'deal_id'", "is a number that is not an exact whole id")
 
 
-def test_an_integer_beyond_2_53_does_not_stop_the_error_path(tmp_path: Path) -> None:
-    # ArrowInvalid "Integer value ... not in range" while locating row 2's probability
-    deals = _json(tmp_path, {"days_in_stage": 2**53 + 1}, {"deal_id": "D2", "probability": 5})
+def test_an_integer_beyond_2_53_is_located_not_a_traceback(tmp_path: Path) -> None:
+    # ArrowInvalid "Integer value ... not in range" on the error path's cast to double, when
+    # another row (D2's close date) sent the run there
+    deals = _json(tmp_path, {"days_in_stage": 2**53 + 1}, {"deal_id": "D2", "close_date": "x"})
     proc = run("report", "--deals", deals, "--reps", REPS, "--as-of", AS_OF)
-    one_line(proc, "row 2", "column 'probability'", "must be between 0 and 1")
+    one_line(proc, "row 1", "column 'days_in_stage'", "'9007199254740993'")
 
 
 def test_two_json_keys_meaning_one_column_are_refused(tmp_path: Path) -> None:
