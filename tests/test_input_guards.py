@@ -277,3 +277,9 @@ def test_json_nested_thousands_deep_is_refused(tmp_path: Path) -> None:
     path.write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
     proc = run("report", "--deals", path, "--reps", REPS, "--as-of", AS_OF)
     one_line(proc, str(path), "is nested too deeply to read")
+
+
+def test_an_empty_columns_list_is_refused_at_load(tmp_path: Path) -> None:
+    # IndexError while the report read the mapping
+    mapping, proc = _mapped(tmp_path, "report", "[deals]\nstage = { columns = [] }")
+    one_line(proc, str(mapping), "deals.stage", "columns needs at least one column")

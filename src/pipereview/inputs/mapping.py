@@ -96,6 +96,8 @@ class Field(_Strict):
             raise ValueError("closed and won go together (status from two booleans)")
         if self.scale is not None and self.column is None:
             raise ValueError("scale applies to a column")
+        if self.columns is not None and not self.columns:
+            raise ValueError("columns needs at least one column")
         if self.scale is not None:
             _check_scale(self.scale)
         if self.values is not None:
