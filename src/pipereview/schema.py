@@ -33,6 +33,9 @@ MONEY = "decimal(18,4)"
 PROBABILITY = "decimal(18,6)"
 WEIGHTED = "decimal(38,10)"
 MONEY_SUM = "decimal(38,4)"
+# The longest CSV line (and so field) the readers take: DuckDB's default is 2 MB, Python's
+# csv module's field limit 128 KB; a correctly quoted long note is not an error.
+MAX_CSV_LINE = 64 * 2**20
 RATE = "decimal(18,8)"  # an exchange rate: base-currency units per unit
 STATUSES = (ACTIVE, WON, LOST)
 

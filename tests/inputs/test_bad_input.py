@@ -292,11 +292,13 @@ def test_unparseable_close_date(
     assert_where(err, path, row, "close_date")
     assert str(err) == (
         f"{path}, line {row + 1}, column 'close_date': not a date: {shown} "
-        "(write dates as YYYY-MM-DD)"
+        "(write dates as YYYY-MM-DD, date-times as YYYY-MM-DDTHH:MM with an optional offset "
+        "such as +05:00)"
     )
 
 
 PERCENT_HINT = "this looks like a 0-100 scale; divide by 100"
+ABOVE_ONE_HINT = "1 means certain (100%): a value above 1 or below 0 is an error in the data"
 
 
 @pytest.mark.parametrize(
@@ -305,6 +307,7 @@ PERCENT_HINT = "this looks like a 0-100 scale; divide by 100"
         ((GOOD_DEAL, "D2,R1,active,100,55,3,"), 2, "'55'", True),
         (("D1,R1,active,100,1.5,3,",), 1, "'1.5'", True),  # 1 < p <= 100 (decisions D3)
         (("D1,R1,active,100,150,3,",), 1, "'150'", False),
+        (("D1,R1,active,100,1.0000001,3,",), 1, "'1.0000001'", False),  # a slip, not 1%
     ],
 )
 def test_probability_out_of_range(
@@ -314,7 +317,7 @@ def test_probability_out_of_range(
     err = input_error(path, reps_csv(tmp_path))
     assert_where(err, path, row, "probability")
     expected = f"{path}, line {row + 1}, column 'probability': must be between 0 and 1: {shown}"
-    assert str(err) == (f"{expected} ({PERCENT_HINT})" if hint else expected)
+    assert str(err) == f"{expected} ({PERCENT_HINT if hint else ABOVE_ONE_HINT})"
 
 
 def test_negative_probability_is_rejected(tmp_path: Path) -> None:

@@ -116,7 +116,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_velocity_from_a_stage_history_by_hand(files: dict[str, Path]) -> None:
     v = api.velocity(files["deals"], stage_history=files["stages"], as_of=AS_OF)
     data = json.loads(v.to_json())
-    assert (data["source"], data["stage_order_source"]) == ("stage_history", "first_seen")
+    # Discovery by its active deals' probability (0.1), then the stages no active deal is
+    # in, first seen first
+    assert (data["source"], data["stage_order_source"]) == ("stage_history", "probability")
     assert data["stages"] == EXPECTED_STAGES
     assert data["other_stages"] == []
     # D1 01-01 -> 02-10 (40 days), D5 02-01 -> 03-03 (30 days)
@@ -405,3 +407,29 @@ def test_velocity_edges_by_hand(tmp_path: Path) -> None:
     assert [(c.month, c.won_deals, c.mean_days) for c in v.cycle_time_by_month] == [
         ("2026-03", 1, 15.0)
     ]
+
+
+def test_identical_snapshots_show_no_conversion_in_the_datas_funnel(
+    tmp_path: Path, small_files: tuple[Path, Path]
+) -> None:
+    # two identical snapshots: nothing moved, yet "Qualification 79% -> Negotiation" was
+    # printed, the stages in first-seen order and a deal seen in a later stage counted as
+    # having reached (and left) the earlier ones
+    from tests.faces.test_cli import run
+
+    deals, reps = small_files
+    store = tmp_path / "s.duckdb"
+    for day in ("2026-11-13", "2026-11-20"):
+        proc = run("snapshot", "--deals", deals, "--reps", reps, "--as-of", day, "--store", store)
+        assert proc.returncode == 0, proc.stderr
+    proc = run("velocity", "--store", store, "--as-of", "2026-11-20", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    v = json.loads(proc.stdout)
+    assert v["stage_order_source"] == "probability"
+    # the active deals' average probability per stage: Prospecting 0.1, Discovery 0.2,
+    # Proposal 0.5, Negotiation 0.8; Qualification (D7, no probability) after them
+    order = [s["stage"] for s in v["stages"]]
+    assert order == ["Prospecting", "Discovery", "Proposal", "Negotiation", "Qualification"]
+    for stage in v["stages"]:  # every deal was seen in one stage only
+        assert stage["reached"] == stage["deals"] and stage["advanced"] == 0, stage
+        assert stage["conversion_rate"] == 0.0, stage

@@ -16,7 +16,7 @@ from pipereview.engines import DEFAULT_ENGINE, Engine, choose_engine
 from pipereview.errors import InputError, StoreError
 from pipereview.fiscal import FIRST_YEAR, LAST_YEAR, in_calendar
 from pipereview.inputs.crm import load_mapped
-from pipereview.inputs.currency import convert, load_rates
+from pipereview.inputs.currency import convert, load_rates, unconverted
 from pipereview.inputs.figures import derive, quotas_from_table
 from pipereview.inputs.mapping import Mapping, resolve_mapping
 from pipereview.inputs.plan import MappingPlan
@@ -134,6 +134,8 @@ def load_inputs(
         found = load_rates(runner, rates, resolved.currency.rates, as_of)
         if found is not None:
             convert(runner, loaded_deals, *found, resolved.currency.base)
+    else:
+        unconverted(runner, loaded_deals, resolved.currency.base)
     start_month = resolved.calendar.fiscal_year_start_month
     if chosen is not None and chosen.reps.derive:
         assert as_of is not None

@@ -70,6 +70,32 @@ register(
 )
 
 
+def _no_deals(f: Facts) -> ir.Table:
+    """One row when the deals input has no rows at all (a header only, or all deleted)."""
+    total = f.deals.aggregate(rows=f.deals.count())
+    return total.filter(total.rows == 0).select(
+        key=ibis.literal("deals"), n=ibis.literal(1, "int64")
+    )
+
+
+register(
+    Check(
+        "no_deals",
+        "deals",
+        "error",
+        "The deals input has no rows: a header only, or every row left out as deleted.",
+        _no_deals,
+        lambda n: (
+            "the deals input has no rows (a header only, or every row left out as deleted), "
+            "so the report would be empty: export the deals with their rows."
+        ),
+        count_rows=True,
+        example_noun=None,
+        scan_count=lambda s: 0 if s["total_deals"] else 1,
+    )
+)
+
+
 register(
     Check(
         "no_known_status",

@@ -9,6 +9,8 @@ from __future__ import annotations
 FIXES: dict[str, str] = {
     "no_deal_joins_rep": "Make deals.rep_id hold the reps' rep_id (map the owner column to the "
     "user/owner id, not a name).",
+    "no_deals": "Export the deals with their rows; with a preset, check the deleted column "
+    "(IsDeleted) if every row was left out.",
     "no_known_status": "Map the CRM's statuses onto active/won/lost (a value map, IsClosed/IsWon, "
     "or a stage table).",
     "read_as": "Nothing to do; export as UTF-8 comma-separated to silence it.",
@@ -45,6 +47,8 @@ FIXES: dict[str, str] = {
     "quota_from_table": "Nothing to do: check the quota table's periods if attainment looks off.",
     "converted_currency": "Nothing to do: check the rates' source and dates if the totals look "
     "off.",
+    "unconverted_currency": "Pass the exchange rates into the base currency (--rates FILE or "
+    "the policy's [currency.rates]), or correct the currency column.",
     "rounded_conversion": "Nothing to do: each converted value was rounded once, half-even, to "
     "the 4 places money keeps; use rates with fewer places if that matters.",
 }

@@ -19,7 +19,7 @@ from pipereview.engines.base import Engine, _name, last_line
 from pipereview.engines.fingerprint import hash_sum
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable, is_postgres
-from pipereview.schema import ROW_COLUMN
+from pipereview.schema import MAX_CSV_LINE, ROW_COLUMN
 
 
 class DuckDBEngine(Engine):
@@ -50,11 +50,15 @@ class DuckDBEngine(Engine):
         if threads:
             config["threads"] = threads
         try:
-            return ibis.duckdb.connect(**config)
+            con = ibis.duckdb.connect(**config)
         except Exception as exc:  # duckdb raises on a bad memory_limit string
             raise EngineError(
                 f"cannot start DuckDB: {exc}", hint="memory limits look like 4GB or 512MB"
             ) from None
+        # a timestamp with a time zone has its UTC date, as on PostgreSQL and Spark, whatever
+        # the machine's zone (decisions D36)
+        con.raw_sql("SET TimeZone = 'UTC'")
+        return con
 
     def _data_errors(self) -> tuple[type[BaseException], ...]:
         import duckdb
@@ -77,6 +81,7 @@ class DuckDBEngine(Engine):
                 quote='"',
                 escape='"',
                 null_padding=False,
+                max_line_size=MAX_CSV_LINE,
             )
         if kind == "parquet":  # scanned in place: the file is columnar already
             return self.con.read_parquet(str(path), table_name=_name("raw"), file_row_number=True)

@@ -10,6 +10,7 @@ Nothing here changes a number; missing stays null.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import ibis
@@ -33,9 +34,17 @@ BAD = "_bad"
 # The patterns below are shared with the error path (locate/values.py): both judge alike.
 CSV_NULLS = ("", "NULL", "null", "NaN", "nan", "N/A", "n/a", "None")
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}([T ].*)?$"
+# A date, or a date-time: hours and minutes, optional seconds and fraction, and an optional
+# UTC offset (Z, +05, +0500, +05:00); nothing else may follow the date (decisions D36).
+DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)? ?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
+# The dates Python (and so the report) can hold: an engine's year 0 or negative year is refused.
+EARLIEST_DATE, LATEST_DATE = date(1, 1, 1), date(9999, 12, 31)
 FLAG_SEPARATORS = r"[;,]"
 FLAGS = dt.Array(dt.string)
+# Date columns of one row that must come in this order (a stage left before it was entered
+# made velocity's stay negative): the later one is the unusable value.
+ORDERED = {"stage_history": (("entered_at", "exited_at"),)}
+ID_DOUBLE_LIMIT = 2**53  # a double holds every whole number up to here, and not all beyond
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,10 @@ def canonical(
         columns[column.name] = parsed
         if problem is not None:
             bad[column.name] = problem.fill_null(False)
+    for first, then in ORDERED.get(table, ()):
+        if first in present and then in present:  # a stay that ends before it starts
+            before = (columns[then] < columns[first]).fill_null(False)
+            bad[then] = bad[then] | before if then in bad else before
     for name in raw.columns:
         if name.startswith(BAD_OF):
             bad[name.removeprefix(BAD_OF)] = raw[name].fill_null(False) | bad.get(
@@ -129,6 +142,9 @@ def _prepared(raw: ir.Table, table: str, *, csv_text: bool) -> ir.Table:
             value = _csv_null(value)
         if value.type().is_string() and kinds.get(name) in _TRIMMED:
             value = _blank_to_null(value)
+        elif value.type().is_string() and kinds.get(name) in _TEXT:
+            # blank text is missing whatever holds it, as a blank CSV cell is (D39)
+            value = ibis.ifelse(value.strip() == "", ibis.null("string"), value)
         if value.type().is_floating() and kinds.get(name) in _NUMBERS:
             kind = value.type().copy(nullable=True)  # a workbook's column may say not null
             value = ibis.ifelse(value.isnan(), ibis.null(kind), value)  # pandas' missing
@@ -153,6 +169,7 @@ def _csv_null(value: ir.StringValue) -> ir.StringValue:
 # The kinds ``_number`` and ``iso_date`` parse from text: they read the prepared value as is.
 _NUMBERS = ("money", "probability", "number", "integer", "rate")
 _TRIMMED = (*_NUMBERS, "date")
+_TEXT = ("id", "text", "status")
 
 
 def _parse(
@@ -188,8 +205,14 @@ def _text(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
     if vtype.is_integer():
         return value.cast("string"), None
     if vtype.is_floating():
-        fractional = value.notnull() & (value != value.floor())
-        return value.cast("int64").cast("string"), fractional
+        # a whole double is an id only where it is exact: beyond 2^53 (and for NaN or an
+        # infinity) it is refused, not cast (the cast overflowed on 1e20)
+        # (Ibis floors a double into a BIGINT: only a value that fits is floored)
+        nullable = value.type().copy(nullable=True)  # a workbook's column may say not null
+        small = ibis.ifelse(value.abs() <= ID_DOUBLE_LIMIT, value, ibis.null(nullable))
+        whole = small == small.floor()
+        kept = ibis.ifelse(whole, small, ibis.null(nullable)).cast("int64").cast("string")
+        return kept, value.notnull() & ~whole.fill_null(False)
     return _unusable(Column("_", "text", False, ""))
 
 
@@ -293,19 +316,50 @@ def _out_of_range(number: ir.NumericValue, column: Column) -> ir.BooleanValue:
 
 
 def iso_date(value: ir.Value) -> tuple[ir.Value, ir.BooleanValue | None]:
-    """A date from a date, a timestamp, or prepared ISO text (a date-time is read as its
-    first 10 characters); and when the value is unusable."""
+    """A date from a date, a timestamp, or prepared ISO text; and when the value is unusable.
+    A date-time is read as its UTC date: "2026-11-30T23:30-05:00" is 2026-12-01, as a
+    timestamp with a time zone is (the engines' sessions run in UTC). A date outside years
+    1 to 9999 is unusable (decisions D36)."""
     vtype = value.type()
     if vtype.is_date():
-        return value, None
+        return value, _outside(value)
     if vtype.is_timestamp():
-        return value.date(), None
+        day = value.date()
+        return day, _outside(day)
     if not vtype.is_string():
         return _unusable(Column("_", "date", False, ""))
     text = value  # trimmed, blank as null (``_prepared``)
-    parsed = text.substr(0, 10).try_cast("date")
-    problem = text.notnull() & (~text.re_search(DATE_SHAPE) | parsed.isnull())
+    parsed = _utc_day(text, text.substr(0, 10).try_cast("date"))
+    problem = text.notnull() & (~text.re_search(DATE_SHAPE) | parsed.isnull() | _outside(parsed))
     return parsed, problem
+
+
+def _outside(day: ir.DateValue) -> ir.BooleanValue:
+    return day.notnull() & ((day < EARLIEST_DATE) | (day > LATEST_DATE))
+
+
+def _utc_day(text: ir.StringValue, day: ir.DateValue) -> ir.DateValue:
+    """``day`` moved to the UTC date of a date-time with an offset, in plain string
+    functions every engine has; null when the time is not a time of day."""
+    hours = text.substr(11, 2).try_cast("int32")
+    minutes = text.substr(14, 2).try_cast("int32")
+    offset = text.substr(16).re_extract(r"([+-]\d{2}(:?\d{2})?)$", 1)
+    has_offset = text.substr(16).re_search(r"[+-]\d{2}(:?\d{2})?$")
+    sign = ibis.ifelse(offset.startswith("-"), -1, 1)
+    offset_minutes = sign * (
+        offset.substr(1, 2).try_cast("int32") * 60
+        + offset.replace(":", "").substr(3, 2).nullif("").try_cast("int32").fill_null(0)
+    )
+    utc = hours * 60 + minutes - ibis.ifelse(has_offset, offset_minutes, 0)
+    timed = text.length() > 10
+    as_time = day.cast("timestamp")
+    return ibis.cases(
+        (~timed, day),
+        ((hours > 23) | (minutes > 59) | hours.isnull() | minutes.isnull(), ibis.null("date")),
+        (utc < 0, (as_time - ibis.interval(days=1)).date()),
+        (utc >= 24 * 60, (as_time + ibis.interval(days=1)).date()),
+        else_=day,
+    )
 
 
 def _clean_flags(flags: ir.ArrayValue) -> ir.ArrayValue:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from pipereview.engines import Engine
@@ -43,8 +44,14 @@ def load_stages(engine: Engine, mapping: Mapping, stages: Any, as_of: dt.date) -
         rows = [{"stage": key, **values} for key, values in spec.values.items()]
         columns = sorted({k for row in rows for k in row})
         records = [{c: row.get(c) for c in columns} for row in rows]
-        loaded = load(engine, records, "stages", MappingPlan(TableMapping(), as_of))
-        loaded.source = "the mapping's [stages.values]"
+        inline = "the mapping's [stages.values]"
+        try:
+            loaded = load(engine, records, "stages", MappingPlan(TableMapping(), as_of))
+        except InputError as err:  # name the stage, not "stages (list of dicts), row 1"
+            stage = rows[err.row - 1]["stage"] if err.row is not None else None
+            where = f"{inline}, stage {stage!r}" if stage is not None else inline
+            raise InputError(err.detail, source=where, column=err.column, hint=err.hint) from None
+        loaded.source = inline
     loaded.ensure_checked()
     table = loaded.table
     twice = (
@@ -66,10 +73,14 @@ def load_stages(engine: Engine, mapping: Mapping, stages: Any, as_of: dt.date) -
 
 def reps_from_deals(engine: Engine, deals: Loaded) -> Loaded:
     """With no reps input, the reps are the deals' distinct owners (by ``rep_id``), every
-    other rep column missing (a mapping's ``derive`` then fills the figures)."""
+    other rep column missing (a mapping's ``derive`` then fills the figures); an owner that
+    is a person's name (it has a space: "Ada Lovelace", where CRM ids have none) is also
+    the rep's name."""
     deals.ensure_checked()
     d = deals.table
     owners = d.filter(d.rep_id.notnull()).select("rep_id").distinct().order_by("rep_id")
+    named = owners.rep_id.strip().contains(" ")
+    owners = owners.mutate(rep_name=ibis.ifelse(named, owners.rep_id, ibis.null("string")))
     parsed = canonical(owners, "reps", csv_text=False)
     table = engine.materialize(parsed.table)
     n = int(engine.one(table.aggregate(n=table.count()))["n"])
@@ -79,7 +90,8 @@ def reps_from_deals(engine: Engine, deals: Loaded) -> Loaded:
             "reps_from_deals",
             "info",
             n,
-            f"No reps input: the reps are the {n} distinct owners (rep_id) of the deals.",
+            f"No reps input: the reps are the {n} distinct owners (rep_id) of the deals; "
+            "an owner that is a name (with a space) is the rep's name.",
         ),
     )
     return loaded

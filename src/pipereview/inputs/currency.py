@@ -134,6 +134,36 @@ def convert(engine: Engine, deals: Loaded, rates: ir.Table, origin: str, base: s
         )
 
 
+def unconverted(engine: Engine, deals: Loaded, base: str) -> None:
+    """Without rates nothing is converted: deals whose ``currency`` is not ``base`` are
+    summed as they are, and a warning says so, with the currencies (decisions D38)."""
+    if "currency" in deals.absent_columns:
+        return
+    deals.ensure_checked()
+    d = deals.table
+    k = fold_case(d.currency)
+    other = d.filter(d.currency.notnull() & (k != "") & (k != fold_case(ibis.literal(base))))
+    found = engine.rows(
+        other.group_by(code=fold_case(other.currency))
+        .aggregate(n=other.count())
+        .order_by(ibis.desc("n"), "code")
+    )
+    if not found:
+        return
+    n = sum(int(r["n"]) for r in found)
+    named = ", ".join(f"{r['code'].upper()} ({r['n']})" for r in found[:5])
+    deals.findings = (
+        *deals.findings,
+        Finding(
+            "unconverted_currency",
+            "warning",
+            n,
+            f"{n} deal(s) in currencies other than {base} ({named}) were summed with the "
+            f"{base} values as they are: no exchange rates were given.",
+        ),
+    )
+
+
 def _rounded(engine: Engine, flat: ir.Table, rounded: ir.BooleanValue, n: int) -> Finding:
     """The finding for converted values with more places than money keeps: how many, and
     the first five by row with their exact product."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipereview.errors import InputError
 
@@ -93,7 +94,29 @@ def read_excel(path: Path, sheet: str | None) -> RawTable:
         batch = workbook.load_sheet(chosen, whitespace_as_null=True).to_arrow()
     except Exception as exc:
         raise InputError(f"sheet {chosen!r} cannot be read ({exc})", source=source) from None
-    return RawTable(pa.Table.from_batches([batch]), f"{source} (sheet {chosen!r})")
+    data = pa.Table.from_batches([batch])
+    _refuse_time_only(data, f"{source} (sheet {chosen!r})")
+    return RawTable(data, f"{source} (sheet {chosen!r})")
+
+
+def _refuse_time_only(data: pa.Table, source: str) -> None:
+    """A cell holding only a time of day reads as a date-time on 1899-12-31 (Excel's day 0);
+    no workbook date is before 1900, so such a cell is refused, not read as a close date."""
+    for name in data.column_names:
+        values = data.column(name)
+        if not (pa.types.is_timestamp(values.type) or pa.types.is_date(values.type)):
+            continue
+        early = pc.fill_null(pc.less(pc.year(values), 1900), False)
+        if pc.any(early).as_py():
+            index = pc.index(early, True).as_py()
+            value = values[index].as_py()
+            raise InputError(
+                f"a time of day without a date: {value:%H:%M:%S}",
+                source=source,
+                row=index + 1,
+                column=name,
+                hint="format the cells as dates (or leave the cell empty when there is no date)",
+            )
 
 
 def memory_table(obj: Any, table: str) -> RawTable:
@@ -135,6 +158,9 @@ def records_to_arrow(records: Sequence[Mapping[str, Any]], source: str) -> pa.Ta
         try:
             columns[name] = pa.array(values)
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            if all(_is_number(v) for v in values):  # an integer beyond int64: a double,
+                columns[name] = pa.array([None if v is None else float(v) for v in values])
+                continue  # as DuckDB's JSON reader reads it
             columns[name] = pa.array(
                 [
                     None if v is None else v if isinstance(v, str) else json.dumps(v, default=str)
@@ -145,3 +171,7 @@ def records_to_arrow(records: Sequence[Mapping[str, Any]], source: str) -> pa.Ta
     if not records:
         return pa.table({})
     return pa.table(columns)
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))

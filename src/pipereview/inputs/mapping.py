@@ -20,7 +20,9 @@ Salesforce API export (``IsClosed``) and a Fivetran table (``is_closed``) alike.
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from pipereview.errors import PolicyError
+from pipereview.names import fold_text
 from pipereview.schema import TABLES
 
 Derived = Literal["year_to_date_revenue_usd", "closed_won_3m_current", "current_pipeline_value"]
@@ -50,6 +53,7 @@ INTAKE_CHECKS = (
     "unknown_stage",
     "derived_from_deals",
     "converted_currency",
+    "unconverted_currency",
     "rounded_conversion",
     "quota_from_table",
     "reps_from_deals",
@@ -93,6 +97,12 @@ class Field(_Strict):
             raise ValueError("closed and won go together (status from two booleans)")
         if self.scale is not None and self.column is None:
             raise ValueError("scale applies to a column")
+        if self.columns is not None and not self.columns:
+            raise ValueError("columns needs at least one column")
+        if self.scale is not None:
+            _check_scale(self.scale)
+        if self.values is not None:
+            _check_keys(self.values)
         if self.values is None and self.default is not None:
             raise ValueError("default goes with values")
         if self.values is not None and self.column is None:
@@ -124,6 +134,36 @@ class Field(_Strict):
         if self.scale is not None:
             text += f" x {self.scale:g}"
         return text
+
+
+# A scale multiplies a decimal(18,6) (the widest exact reading, ``precision.WIDE``): a scale
+# with more places, or not finite, cannot be applied exactly (decisions D37).
+SCALE_PLACES = 6
+SCALE_LIMIT = 10**12
+
+
+def _check_scale(scale: float) -> None:
+    exact = Decimal(repr(float(scale))) if math.isfinite(scale) else None
+    places = max(0, -int(exact.as_tuple().exponent)) if exact is not None else 0
+    if exact is None or not 0 < exact < SCALE_LIMIT or places > SCALE_PLACES:
+        raise ValueError(
+            f"scale must be a number above 0 and below 10^12 with at most {SCALE_PLACES} "
+            f"decimal places, not {scale!r} (0.01 for a 0-100 probability)"
+        )
+
+
+def _check_keys(values: dict[str, str]) -> None:
+    """Value-map keys are compared trimmed and A-Z case-insensitive: two that compare
+    alike would be one key with two meanings."""
+    seen: dict[str, str] = {}
+    for key in values:
+        folded = fold_text(key)
+        if folded in seen:
+            raise ValueError(
+                f"keys {seen[folded]!r} and {key!r} are the same key (keys are compared "
+                "trimmed and A-Z case-insensitive): keep one"
+            )
+        seen[folded] = key
 
 
 def _first(given: Columns | None) -> str:
@@ -220,7 +260,7 @@ def load_mapping(path: str | Path) -> Mapping:
     """Load a TOML mapping file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PolicyError(
             "mapping file not found",

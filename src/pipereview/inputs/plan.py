@@ -162,6 +162,8 @@ class MappingPlan:
                 self.needs[column.name] = "boolean"
             elif spec.since is not None:
                 self.needs[column.name] = "since"
+            elif spec.format is not None:  # not "YYYY-MM-DD": the format the mapping gave
+                self.needs[column.name] = f"a date in the mapping's format {spec.format!r}"
             if fed.problem is not None:
                 exprs[BAD_OF + column.name] = fed.problem
             if fed.scale is not None:
@@ -236,7 +238,17 @@ def _counts(
     if DELETED in kept.columns:
         row = engine.one(kept.aggregate(n=count_if(kept, kept[DELETED]), total=kept.count()))
         n, described = int(row["n"]), plan.described[DELETED_FIELD]
-        if n:
+        if n and n == int(row["total"]):  # nothing is left: say so louder (decisions D39)
+            findings.append(
+                Finding(
+                    "deleted_rows",
+                    "warning",
+                    n,
+                    f"every {table} row ({n}) is marked deleted by {described}, so none is "
+                    "left: check that column (is the export of deleted records only?).",
+                )
+            )
+        elif n:
             findings.append(
                 Finding(
                     "deleted_rows",

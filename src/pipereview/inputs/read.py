@@ -113,12 +113,25 @@ def _load_file(
         raise
     except engine.data_errors as exc:  # the engine's reader refused the file
         raise locate.failure(engine, exc, read_path, table, source, delimiter) from None
+    except RecursionError:  # a type thousands of levels deep (JSON arrays in arrays)
+        raise InputError(
+            "is nested too deeply to read",
+            source=source,
+            hint="each record is a flat object of column: value",
+        ) from None
+    if kind == "json":  # two keys that mean one column, as CSV, Parquet and Excel refuse
+        sniff.check_header(_source_columns(engine, raw), source)
     if text is not None and text.header and kind != "json":
         names = _source_columns(engine, raw)
         if [column_key(c) for c in names] != [column_key(h) for h in text.header]:
             # the engine's CSV sniffer read another header than the first line: a ragged row
-            raise locate.unusable(
-                read_path, table, source, "the header was not read", None, delimiter
+            # (located by the re-read), or a header with a column without a name
+            raise (
+                locate.unusable(
+                    read_path, table, source, "the header was not read", None, delimiter
+                )
+                if all(h.strip() for h in text.header)
+                else locate.unnamed(text.header, source)
             )
     if plan is not None:
         loaded = plan.build(engine, raw, read_path, table, source, kind, notes, delimiter)

@@ -106,6 +106,31 @@ def _is_utf8(path: Path) -> tuple[bool, int]:
     return True, -1
 
 
+def _refuse_mixed(path: Path, source: str) -> None:
+    """A file that is not UTF-8 is read as Windows-1252; but when some of its lines are
+    UTF-8 (with non-ASCII text) and others are not, either reading garbles a part: refuse,
+    naming a line of each (decisions D38)."""
+    utf8_line = bad_line = None
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                bad_line = bad_line or number
+            else:
+                utf8_line = utf8_line or number
+            if utf8_line and bad_line:
+                raise InputError(
+                    f"is not UTF-8 (Windows-1252?) while line {utf8_line} is: the file "
+                    "mixes encodings",
+                    source=source,
+                    line=bad_line,
+                    hint="re-export the file as UTF-8, or fix the line that is not",
+                )
+
+
 def open_text(path: Path, kind: str, *, whole: bool = False) -> TextFile:
     """Check a CSV/TSV/JSON file and say how to read it. ``whole``: check the encoding of the
     whole file, not only its head (the engine refused it, so look further)."""
@@ -123,6 +148,7 @@ def open_text(path: Path, kind: str, *, whole: bool = False) -> TextFile:
     if utf8 and whole:
         utf8, bad_at = _is_utf8(path)
     if not utf8:
+        _refuse_mixed(path, source)
         text_file._scratch = tempfile.TemporaryDirectory(prefix="pipereview-")
         try:
             text_file.path = _utf8_copy(path, "cp1252", text_file._scratch)

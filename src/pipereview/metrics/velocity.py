@@ -163,6 +163,14 @@ def first_seen_order(per_deal: ir.Table) -> ir.Table:
     return first.order_by([first.at.isnull(), first.at, ibis.desc(first.before), first._stage])
 
 
+def probability_order(deals: ir.Table) -> ir.Table:
+    """Stages (folded) by their active deals' average probability, lowest first: the funnel
+    as the pipeline by stage shows it, when no order is given (decisions D39)."""
+    staged = deals.filter(is_active(deals) & deals.stage.notnull() & deals.probability.notnull())
+    by = staged.group_by(_stage=fold_case(staged.stage)).aggregate(p=staged.probability.mean())
+    return by.order_by([by.p, by._stage])
+
+
 def stage_stats(per_deal: ir.Table, order: list[str]) -> ir.Table:
     """One row per stage in ``order`` reached by a deal: rank, deals that entered it, mean
     and median days (over deals with known days), deals in it now, deals that reached it
@@ -172,6 +180,11 @@ def stage_stats(per_deal: ir.Table, order: list[str]) -> ir.Table:
     far = t.group_by("deal_id").aggregate(
         furthest=t._rank.max(), won=t.won.any(), lost=t.lost.any()
     )
+    # a conversion is counted only from an observed move: a deal reached a stage when it
+    # was seen in it (not when it was seen in a later one), and advanced when it was then
+    # seen in a later stage, or won from it
+    seen = t.select(_id=t.deal_id, _at=t._rank).distinct()
+    far = seen.join(far, seen._id == far.deal_id).select("_at", "furthest", "won", "lost")
     entered = t.group_by("_rank").aggregate(
         deals=t.count(),
         mean_days=t.days.mean(),
@@ -181,10 +194,10 @@ def stage_stats(per_deal: ir.Table, order: list[str]) -> ir.Table:
     )
     ranks = ibis.memtable({"_rank": list(range(len(order)))}, schema={"_rank": "int64"})
     funnel = (
-        ranks.cross_join(far)
+        ranks.left_join(far, ranks._rank == far._at)
         .group_by("_rank")
         .aggregate(
-            reached=ibis._.count(where=ibis._.furthest >= ibis._._rank),
+            reached=ibis._.count(where=ibis._._at.notnull()),
             advanced=ibis._.count(
                 where=(ibis._.furthest > ibis._._rank)
                 | ((ibis._.furthest == ibis._._rank) & ibis._.won)

@@ -133,7 +133,7 @@ def load_policy(path: str | Path | dict[str, Any] | None = None) -> Policy:
         )
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PolicyError(
             "file not found", source=str(p), hint="write one with `pipereview policy init`"

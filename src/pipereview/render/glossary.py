@@ -130,6 +130,7 @@ RULES: dict[str, tuple[str, str]] = {
 
 CHECKS: dict[str, str] = {
     "no_deal_joins_rep": "No deal joins a rep",
+    "no_deals": "No deals",
     "no_known_status": "No known status",
     "duplicate_deal_id": "Repeated deal ids",
     "missing_deal_id": "Deals without an id",
@@ -158,6 +159,7 @@ CHECKS: dict[str, str] = {
     "unknown_stage": "Stages not in the stage table",
     "derived_from_deals": "Rep figures derived from deals",
     "converted_currency": "Amounts converted to the base currency",
+    "unconverted_currency": "Amounts in other currencies, not converted",
     "rounded_conversion": "Converted amounts rounded to 4 places",
     "quota_from_table": "Quotas from the quota table",
     "reps_from_deals": "Reps taken from the deals' owners",

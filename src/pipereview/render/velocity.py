@@ -35,7 +35,11 @@ CYCLE_HEADERS = [c.header for c in CYCLE_COLUMNS]
 
 
 def velocity_title(v: Velocity) -> str:
-    order = "policy order" if v.stage_order_source == "policy" else "order first seen"
+    order = {
+        "policy": "policy order",
+        "probability": "stages by their deals' probability",
+        "first_seen": "order first seen",
+    }[v.stage_order_source]
     source = "snapshots" if v.source == "snapshots" else "the " + v.source.replace("_", " ")
     return f"Stage velocity as of {v.as_of.isoformat()} (from {source}, {order})"
 

@@ -270,6 +270,8 @@ class PeriodFlow(_Model):
 
 VELOCITY_SCHEMA_VERSION = "1.0"
 VelocitySource = Literal["stage_history", "field_history", "snapshots"]
+# Where the velocity stage order came from (decisions D39).
+OrderSource = Literal["policy", "probability", "first_seen"]
 
 
 class StageVelocity(_Model):
@@ -308,7 +310,7 @@ class Velocity(_Model):
     schema_version: str = VELOCITY_SCHEMA_VERSION
     as_of: dt.date
     source: VelocitySource
-    stage_order_source: Literal["policy", "first_seen"]
+    stage_order_source: OrderSource
     stages: list[StageVelocity]
     other_stages: list[str]
     cycle_time: CycleTime

@@ -219,12 +219,15 @@ ALLOW_EMPTY = "or pass --allow-empty to report it anyway"
 
 def nothing_to_review(inputs: Inputs, total: int, known: int) -> InputError | None:
     """The error when the deals leave nothing to review (``validate``'s finding, sentence
-    and fix): every deal row was left out as deleted, or no deal has a known status
-    (``known`` of ``total`` are active, won or lost). None when there is something."""
+    and fix): every deal row was left out as deleted, the deals input has no rows, or no
+    deal has a known status (``known`` of ``total`` are active, won or lost). None when
+    there is something."""
     left_out = [f for f in inputs.loaded_deals.findings if f.check == ALL_LEFT_OUT]
     if left_out:
         check, sentence = ALL_LEFT_OUT, left_out[0].message
-    elif total and not known:
+    elif not total:
+        check, sentence = "no_deals", _check("no_deals").sentence(1)
+    elif not known:
         check, sentence = "no_known_status", _check("no_known_status").sentence(total)
     else:
         return None

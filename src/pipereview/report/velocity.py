@@ -15,6 +15,7 @@ from pipereview.metrics.velocity import (
     cycle_times,
     deal_outcomes,
     first_seen_order,
+    probability_order,
     stage_days,
     stage_names,
     stage_stats,
@@ -23,6 +24,7 @@ from pipereview.names import fold_text
 from pipereview.policy import Policy
 from pipereview.report.model import (
     CycleTime,
+    OrderSource,
     StageVelocity,
     Velocity,
     VelocitySource,
@@ -43,15 +45,23 @@ def _cycle(row: dict[str, Any], month: str | None) -> CycleTime:
     )
 
 
-def _order(engine: Engine, per_deal: Any, policy: Policy) -> tuple[list[str], list[str]]:
-    """The stage order (names as shown) and the stages seen but not in it."""
+def _order(
+    engine: Engine, per_deal: Any, deals: Any, policy: Policy
+) -> tuple[list[str], list[str], OrderSource]:
+    """The stage order (names as shown), the stages seen but not in it, and where the order
+    came from: the policy's, else the deals' average probability per stage (the funnel as
+    the data shows it; stages without one follow, first seen first), else first seen."""
     seen = engine.rows(first_seen_order(per_deal))
     if not policy.velocity.stage_order:
-        return [r["name"] for r in seen], []
+        mean = {r["_stage"]: r["p"] for r in engine.rows(probability_order(deals))}
+        if not any(r["_stage"] in mean for r in seen):
+            return [r["name"] for r in seen], [], "first_seen"
+        # by probability, ties and stages without one in first-seen order (a stable sort)
+        funnel = sorted(seen, key=lambda r: (r["_stage"] not in mean, mean.get(r["_stage"], 0)))
+        return [r["name"] for r in funnel], [], "probability"
     ordered = {fold_text(s) for s in policy.velocity.stage_order}
-    return list(policy.velocity.stage_order), [
-        r["name"] for r in seen if r["_stage"] not in ordered
-    ]
+    others = [r["name"] for r in seen if r["_stage"] not in ordered]
+    return list(policy.velocity.stage_order), others, "policy"
 
 
 def build_velocity(
@@ -67,7 +77,7 @@ def build_velocity(
     names = engine.cache(stage_names(intervals))
     outcomes = engine.cache(deal_outcomes(deals))
     per_deal = engine.cache(stage_days(intervals, outcomes, as_of, policy, names))
-    order, others = _order(engine, per_deal, policy)
+    order, others, order_source = _order(engine, per_deal, deals, policy)
     stats = engine.rows(stage_stats(per_deal, order).order_by("stage_rank")) if order else []
     stages = [
         StageVelocity(
@@ -94,7 +104,7 @@ def build_velocity(
     return Velocity(
         as_of=as_of,
         source=source,
-        stage_order_source="policy" if policy.velocity.stage_order else "first_seen",
+        stage_order_source=order_source,
         stages=stages,
         other_stages=others,
         cycle_time=_cycle(engine.one(cycle_overall(cycles)), None),

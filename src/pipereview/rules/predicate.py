@@ -103,11 +103,40 @@ _REFUSED: dict[type[exp.Expression], tuple[str, str]] = {
 }
 
 
+# How deep and how long a condition may be: parsing, compiling and running recurse once per
+# level, and a 40-deep or 3,000-term condition overflowed Python's stack (decisions D37).
+MAX_DEPTH = 20
+MAX_OPERATORS = 200
+_OPERATORS = {
+    TokenType.AND,
+    TokenType.OR,
+    TokenType.NOT,
+    TokenType.PLUS,
+    TokenType.DASH,
+    TokenType.STAR,
+    TokenType.SLASH,
+    TokenType.EQ,
+    TokenType.NEQ,
+    TokenType.LT,
+    TokenType.LTE,
+    TokenType.GT,
+    TokenType.GTE,
+    TokenType.COMMA,
+}
+
+
 def parse(text: str, columns: Mapping[str, Kind]) -> Node:
     """The checked tree of ``text``, a condition over ``columns`` (name -> kind)."""
     if not text.strip():
         raise PredicateError("is empty", 0, "write a condition, e.g. days_in_stage >= 30")
     _check_tokens(text)
+    try:
+        return _parse(text, columns)
+    except RecursionError:  # bounded above; this is the last guard
+        raise PredicateError("is nested too deeply", 0, "split it into simpler rules") from None
+
+
+def _parse(text: str, columns: Mapping[str, Kind]) -> Node:
     try:
         parsed = sqlglot.parse(text, read="duckdb")
     except (ParseError, TokenError) as exc:
@@ -134,11 +163,37 @@ def _check_tokens(text: str) -> None:
         tokens = Tokenizer().tokenize(text)
     except TokenError:
         raise PredicateError("is not a condition pipereview can read", 0) from None
+    _check_size(tokens)
     for token in tokens:
         if token.comments:
             raise PredicateError("may not contain a comment", _comment_at(text, tokens))
         if token.token_type == TokenType.SEMICOLON:
             raise PredicateError("must be one condition, without ';'", token.start)
+
+
+def _check_size(tokens: list[Token]) -> None:
+    """At most ``MAX_DEPTH`` parentheses deep and ``MAX_OPERATORS`` operators."""
+    depth = operators = 0
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise PredicateError(
+                    f"is nested more than {MAX_DEPTH} parentheses deep",
+                    token.start,
+                    "remove parentheses that group nothing, or split it into simpler rules",
+                )
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif token.token_type in _OPERATORS:
+            operators += 1
+            if operators > MAX_OPERATORS:
+                raise PredicateError(
+                    f"has more than {MAX_OPERATORS} operators (and, or, not, comparisons, "
+                    "arithmetic, commas)",
+                    token.start,
+                    "use in (...) for a list of values, or split it into several rules",
+                )
 
 
 def _comment_at(text: str, tokens: list[Token]) -> int:

@@ -32,7 +32,15 @@ from pipereview.inputs.locate.values import recheck
 from pipereview.names import column_key, columns_found
 from pipereview.schema import TABLES
 
-__all__ = ["DELETED_FIELD", "failure", "first_line", "locator", "missing", "unusable"]
+__all__ = [
+    "DELETED_FIELD",
+    "failure",
+    "first_line",
+    "locator",
+    "missing",
+    "unnamed",
+    "unusable",
+]
 
 
 def unusable(
@@ -57,7 +65,22 @@ def unusable(
         f"cannot be used: {reason}",
         source=source,
         row=row,
-        hint="check the value's type and range (money above 10^14 does not fit)",
+        hint="check that each column holds one kind of value (text, numbers or dates) within range",
+    )
+
+
+def unnamed(header: list[str], source: str) -> InputError:
+    """A CSV header with a column that has no name (a blank one, or a trailing separator)."""
+    blank = [i for i, name in enumerate(header, start=1) if not name.strip()]
+    trailing = blank == [len(header)]
+    return InputError(
+        f"the header's column {blank[0]} of {len(header)} has no name"
+        + (" (the line ends with a separator)" if trailing else ""),
+        source=source,
+        line=1,
+        hint="remove the separator at the end of each line"
+        if trailing
+        else "name the column, or remove it",
     )
 
 

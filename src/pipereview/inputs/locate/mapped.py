@@ -13,6 +13,7 @@ from pipereview.engines import Engine
 from pipereview.errors import InputError, PipereviewError
 from pipereview.inputs.canonical import BAD, BAD_OF
 from pipereview.inputs.locate.reread import read_source, with_line
+from pipereview.inputs.locate.values import looks_like_percent
 from pipereview.locations import SourceTable
 from pipereview.schema import ROW_COLUMN, TABLES
 
@@ -27,6 +28,8 @@ _NEEDS = {
     "probability": "a probability between 0 and 1 with at most 6 decimal places (after the "
     "mapping's scale)",
     "date": "a date: YYYY-MM-DD, or set `format` on the mapping's field",
+    "rate": "an exchange rate from 0.00000001 to 9,999,999,999.99999999, at most 8 decimal "
+    "places (what a rate holds: decimal(18,8))",
     "boolean": "true or false",
     "status": "a status",
     "flags": "a list of flags",
@@ -79,7 +82,15 @@ def locator(
         what = name if how is None or how == column else f"{name} (from {how})"
         if name == DELETED_FIELD:
             what = "the deleted marker"
-        hint = f"expected {_NEEDS.get(kinds.get(name, ''), 'a usable value')}"
+        need = kinds.get(name, "")
+        hint = f"expected {_NEEDS.get(need, need or 'a usable value')}"
+        if not column:  # a constant (`value = ...`): the same on every row, no source column
+            return InputError(
+                f"the mapping sets {name} to {(how or '').removeprefix('the value ')}, which "
+                "cannot be used",
+                source=source,
+                hint=hint,
+            )
         if kinds.get(name) == "probability" and _percent(value) and how in (None, column):
             hint = (
                 f"it looks like a 0-100 percentage: map it as "
@@ -118,8 +129,7 @@ def _raw_value(
 
 
 def _percent(value: Any) -> bool:
-    """A value between 1 and 100: a probability written as a percentage."""
     try:
-        return 1 < float(value) <= 100
+        return looks_like_percent(float(value))
     except (TypeError, ValueError):
         return False

@@ -27,6 +27,9 @@ from pipereview.inputs.files import (
     memory_table,
     records_to_arrow,
 )
+from pipereview.schema import MAX_CSV_LINE
+
+csv.field_size_limit(MAX_CSV_LINE)  # as long a field as the engine reads
 
 
 def read_source(
@@ -163,6 +166,8 @@ def _read_json_records(path: Path, source: str) -> list[dict[str, Any]]:
     if stripped.startswith("["):
         try:
             records = json.loads(text)
+        except RecursionError:
+            raise InputError("is nested too deeply to read", source=source) from None
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"not valid JSON at line {exc.lineno} ({exc.msg})", source=source

@@ -8,6 +8,7 @@ the first bad value is. It never runs when the input is good.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass
 
@@ -16,7 +17,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipereview.errors import InputError
-from pipereview.inputs.canonical import DATE_SHAPE, FLAG_SEPARATORS, MONEY_DOUBLE_BOUND, NUMBER
+from pipereview.inputs.canonical import (
+    DATE_SHAPE,
+    FLAG_SEPARATORS,
+    ID_DOUBLE_LIMIT,
+    MONEY_DOUBLE_BOUND,
+    NUMBER,
+    ORDERED,
+)
 from pipereview.inputs.files import RawTable
 from pipereview.inputs.precision import PLACES, places_of, precision_hint, significant_digits
 from pipereview.names import column_key, columns_found
@@ -64,6 +72,17 @@ def recheck(raw: RawTable, table: str) -> CanonicalTable:
             continue
         values = data.column(column.name).combine_chunks()
         columns[column.name] = _convert(values, column, raw.source)
+    for first, then in ORDERED.get(table, ()):
+        before = pc.less(columns[then], columns[first])
+        if pc.any(before).as_py():
+            index = pc.index(pc.fill_null(before, False), True).as_py()
+            raise InputError(
+                f"{then} {columns[then][index]} is before {first} {columns[first][index]}",
+                source=raw.source,
+                row=index + 1,
+                column=then,
+                hint="a stage cannot be left before it is entered: check both dates",
+            )
     return CanonicalTable(pa.table(columns), raw.source, tuple(absent))
 
 
@@ -98,9 +117,20 @@ def _as_text(values: pa.Array, column: Column, source: str) -> pa.Array:
         return values.cast(pa.string())
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
         if pa.types.is_floating(values.type):
-            fractional = pc.not_equal(values, pc.floor(values))
-            if pc.any(fractional).as_py():
-                raise _fail(values, fractional, column, source, "expected text or an id")
+            whole = pc.and_(
+                pc.equal(values, pc.floor(values)),
+                pc.less_equal(pc.abs(values), float(ID_DOUBLE_LIMIT)),
+            )
+            inexact = pc.invert(pc.fill_null(whole, True))
+            if pc.any(inexact).as_py():
+                raise _fail(
+                    values,
+                    inexact,
+                    column,
+                    source,
+                    "is a number that is not an exact whole id",
+                    hint="store ids as text (a number above 2^53 or with a fraction is not exact)",
+                )
             values = values.cast(pa.int64())
         return values.cast(pa.string())
     if pa.types.is_null(values.type):
@@ -132,7 +162,7 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
         or pa.types.is_floating(values.type)
         or pa.types.is_decimal(values.type)
     ):
-        numbers = values.cast(pa.float64())
+        numbers = values.cast(pa.float64(), safe=False)  # an int64 beyond 2^53: the nearest
     else:
         raise InputError(
             f"expected a number, found {values.type}", source=source, column=column.name
@@ -160,20 +190,27 @@ def _to_number(values: pa.Array, column: Column, source: str) -> pa.Array:
     if column.kind == "probability":
         outside = pc.or_(pc.less(numbers, 0), pc.greater(numbers, 1))
         if pc.any(outside).as_py():
-            bad_values = pc.filter(numbers, pc.fill_null(outside, False))
-            looks_percent = pc.all(
-                pc.and_(pc.greater(bad_values, 1), pc.less_equal(bad_values, 100))
-            ).as_py()
+            bad_values = pc.filter(numbers, pc.fill_null(outside, False)).to_pylist()
+            percent = all(looks_like_percent(v) for v in bad_values)
             raise _fail(
                 values,
                 outside,
                 column,
                 source,
                 "must be between 0 and 1",
-                hint="this looks like a 0-100 scale; divide by 100" if looks_percent else None,
+                hint="this looks like a 0-100 scale; divide by 100"
+                if percent
+                else "1 means certain (100%): a value above 1 or below 0 is an error in the data",
             )
     _check_places(values, column, source)
     return numbers
+
+
+def looks_like_percent(value: float) -> bool:
+    """A probability out of range that reads as a percentage (decisions D3): above 1, at
+    most 100, with at most 2 decimal places (55, 1.5, 33.33; 1.0000001 is a slip above 1,
+    not a percentage)."""
+    return 1 < value <= 100 and round(value, 2) == value
 
 
 def _check_places(values: pa.Array, column: Column, source: str) -> None:
@@ -231,21 +268,65 @@ def _long_exponent(value: object) -> bool:
 
 
 def _to_date(values: pa.Array, column: Column, source: str) -> pa.Array:
-    if pa.types.is_date32(values.type) or pa.types.is_null(values.type):
+    if pa.types.is_null(values.type):
         return values.cast(pa.date32())
-    if pa.types.is_date64(values.type) or pa.types.is_timestamp(values.type):
+    if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+        if pa.types.is_date32(values.type):
+            days = values.view(pa.int32()).cast(pa.int64())
+        else:  # a date64 or a timestamp: its UTC day, in whole days since 1970
+            unit = "ms" if pa.types.is_date64(values.type) else values.type.unit
+            per_day = 86_400 * {"s": 1, "ms": 10**3, "us": 10**6}.get(unit, 10**9)
+            ticks = values.view(pa.int64()).to_pylist()
+            days = pa.array([None if t is None else t // per_day for t in ticks], pa.int64())
+        outside = pc.or_(pc.less(days, _FIRST_DAY), pc.greater(days, _LAST_DAY))
+        if pc.any(outside).as_py():
+            raise _fail(
+                days,
+                outside,
+                column,
+                source,
+                "is a date outside years 1 to 9999, in days since 1970-01-01",
+                hint="check the date's year",
+            )
         return values.cast(pa.date32())
     if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
         raise InputError(f"expected a date, found {values.type}", source=source, column=column.name)
     trimmed = pc.utf8_trim_whitespace(values)
     trimmed = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
-    head = pc.utf8_slice_codeunits(trimmed, 0, 10)
     shaped = pc.match_substring_regex(trimmed, DATE_SHAPE)
-    parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
-    bad = pc.or_(pc.invert(shaped), pc.and_(pc.is_valid(trimmed), pc.is_null(parsed)))
+    bad = pa.array([_not_a_date(v) for v in trimmed.to_pylist()], pa.bool_())
+    bad = pc.or_(pc.invert(pc.fill_null(shaped, True)), bad)
     if pc.any(bad).as_py():
-        raise _fail(values, bad, column, source, "not a date", hint="write dates as YYYY-MM-DD")
-    return parsed.cast(pa.date32())
+        raise _fail(
+            values,
+            bad,
+            column,
+            source,
+            "not a date",
+            hint="write dates as YYYY-MM-DD, date-times as YYYY-MM-DDTHH:MM with an optional "
+            "offset such as +05:00",
+        )
+    return pc.strptime(pc.utf8_slice_codeunits(trimmed, 0, 10), format="%Y-%m-%d", unit="s").cast(
+        pa.date32()
+    )
+
+
+_FIRST_DAY = (dt.date(1, 1, 1) - dt.date(1970, 1, 1)).days
+_LAST_DAY = (dt.date(9999, 12, 31) - dt.date(1970, 1, 1)).days
+
+
+def _not_a_date(text: str | None) -> bool:
+    """Text of the right shape that is no day (2026-02-30, year 0) or no time of day."""
+    if text is None:
+        return False
+    try:
+        dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return True
+    try:
+        return len(text) > 10 and (int(text[11:13]) > 23 or int(text[14:16]) > 59)
+    except ValueError:
+        return True
 
 
 def _to_flags(values: pa.Array, column: Column, source: str) -> pa.Array:
