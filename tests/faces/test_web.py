@@ -221,3 +221,20 @@ def test_a_crash_is_one_line_with_headers(source: FileSource) -> None:
     got = client.get("/broken")
     assert got.status_code == 500 and "boom" not in got.text and "Traceback" not in got.text
     assert "default-src 'none'" in got.headers["content-security-policy"]
+
+
+def test_history_charts_name_the_reports_currency(
+    small_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A store written under a EUR policy draws its history in EUR (no $ on the axis)."""
+    import datetime as dt
+
+    store = tmp_path / "eur.duckdb"
+    policy = {"currency": {"base": "EUR"}}
+    api.snapshot(*small_files, as_of=dt.date(2026, 11, 13), store=store, policy=policy)
+    api.snapshot(*small_files, as_of=AS_OF, store=store, policy=policy)
+    client = TestClient(create_app(StoreSource(str(store), policy=policy)))
+    for page in (client.get("/").text, client.get("/reps/R1").text):
+        title = page.index("at each snapshot</text>")
+        chart = page[page.rindex("<svg", 0, title) : page.index("</svg>", title)]
+        assert "EUR" in chart and "$" not in chart

@@ -28,6 +28,7 @@ class Point:
     total_pipeline: float
     weighted_pipeline: float
     reps: dict[str, dict[str, Any]]
+    currency: str = "USD"  # the report's (its money is in it)
 
 
 class Source:
@@ -81,7 +82,11 @@ def _point(report: Report) -> Point:
     }
     s = report.pipeline_summary
     return Point(
-        report.as_of, float(s.total_pipeline_value), float(s.weighted_pipeline_value), reps
+        report.as_of,
+        float(s.total_pipeline_value),
+        float(s.weighted_pipeline_value),
+        reps,
+        report.currency,
     )
 
 

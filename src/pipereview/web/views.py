@@ -18,7 +18,9 @@ from pipereview.web.source import Point, Source
 
 def history_chart(points: list[Point]) -> str:
     """Total and weighted pipeline at every snapshot date."""
-    return charts.history_chart([(p.as_of, p.total_pipeline, p.weighted_pipeline) for p in points])
+    return charts.history_chart(
+        [(p.as_of, p.total_pipeline, p.weighted_pipeline) for p in points], _currency(points)
+    )
 
 
 def rep_history_chart(points: list[Point], rep_id: str) -> str | None:
@@ -27,7 +29,13 @@ def rep_history_chart(points: list[Point], rep_id: str) -> str | None:
         [(p.as_of, p.reps[rep_id]["pipeline"]) for p in points if rep_id in p.reps],
         "Open pipeline at each snapshot",
         "Open pipeline",
+        _currency(points),
     )
+
+
+def _currency(points: list[Point]) -> str:
+    """The latest snapshot's currency (a store written in one policy has one)."""
+    return points[-1].currency if points else "USD"
 
 
 def verdict_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
