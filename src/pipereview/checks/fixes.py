@@ -35,7 +35,8 @@ FIXES: dict[str, str] = {
     "`derive`).",
     "missing_close_rate": "Nothing to do: it is computed from the rep's won and lost deals.",
     "missing_previous_pipeline": "Add previous_pipeline_value, or keep snapshots (--store).",
-    "deleted_rows": "Nothing to do: deleted rows are left out on purpose.",
+    "deleted_rows": "Nothing to do when some are: deleted rows are left out on purpose; when "
+    "every row is, export the live records or check the mapping's 'deleted' column.",
     "every_deal_left_out": "Export the live records (a report of deleted deals only, or a "
     "'deleted' column in the mapping that names the wrong field?).",
     "mapped_column_absent": "Export the named column, or remove it from the mapping.",
