@@ -123,14 +123,18 @@ SVG_TEXT = """() => {
 }"""
 
 
-def looks_right(page: Page, name: str) -> None:
+def looks_right(page: Page, name: str, report: bool = True) -> None:
     """At 1280 and 800 pixels: nothing wider than its box, every chart label inside its
-    chart, the forecast above the deal lists; a screenshot of each width kept."""
+    chart, and (``report``: a whole report's page) the forecast above the deal lists; a
+    screenshot of each width kept."""
     ARTIFACTS.mkdir(exist_ok=True)
     for width in (1280, 800):
         page.set_viewport_size({"width": width, "height": 900})
-        assert page.evaluate(OVERFLOW) == [], width
-        assert page.evaluate(SVG_TEXT) == [], width
+        assert page.evaluate(OVERFLOW) == [], (name, width)
+        assert page.evaluate(SVG_TEXT) == [], (name, width)
+        if not report:
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+            continue
         tops = {
             part: page.locator(part).first.bounding_box()["y"]  # type: ignore[index]
             for part in ("#summary", "#forecast", "#reps", "#deals", "#quality", "footer")
@@ -212,16 +216,19 @@ def test_the_dashboard_logs_in_and_navigates(browser: Browser, dashboard: str) -
     assert page.url.startswith(dashboard + "/reps/")
     assert "Every rule's verdict" in page.inner_text("body")
     assert page.locator("figure.chart svg").count() == 1  # the rep's pipeline history
+    looks_right(page, "dashboard-rep", report=False)
     page.goto(dashboard + "/")
     page.locator("#deals tbody tr td a").first.click()
     assert page.url.startswith(dashboard + "/deals/")
     assert "Why it is (or is not) flagged" in page.inner_text("body")
     assert page.locator("table.verdicts .fired").count() >= 1
+    looks_right(page, "dashboard-deal", report=False)
     # the drill-down: a manager from the forecast, a rep of that manager, and back up
     page.goto(dashboard + "/")
     page.locator("#forecast tbody tr td a").first.click()
     assert page.url.startswith(dashboard + "/managers/")
     assert page.inner_text("h1").startswith("Manager: ")
+    looks_right(page, "dashboard-manager", report=False)
     page.locator("table.forecast tbody tr td a").first.click()
     assert page.url.startswith(dashboard + "/reps/")
     assert page.inner_text("p.crumbs").startswith("Reports to ")

@@ -112,9 +112,12 @@ def test_a_header_only_deals_file_has_nothing_to_report(tmp_path: Path, command:
     if command == "validate":  # exit 1: the report would be meaningless
         assert proc.returncode == 1, proc.stderr
         assert "no_deals" in proc.stdout + proc.stderr
-    else:
-        assert proc.returncode == 0, proc.stderr
-        checks = {f["check"]: f for f in json.loads(proc.stdout)["data_quality"]}
+    else:  # the report stops as validate does (decisions D43), unless --allow-empty
+        assert proc.returncode == 1 and "(no_deals)" in proc.stderr, proc.stderr
+        assert "--allow-empty" in proc.stderr and "Traceback" not in proc.stderr
+        kept = _check(command, path, "--format", "json", "--allow-empty")
+        assert kept.returncode == 0, kept.stderr
+        checks = {f["check"]: f for f in json.loads(kept.stdout)["data_quality"]}
         assert checks["no_deals"]["severity"] == "error"
 
 

@@ -625,6 +625,7 @@ def oracle_quality(deals: list[dict], reps: list[dict]) -> dict[str, int]:
         if with_rep and unique and not any(d["rep_id"] in known for d in with_rep)
         else 0,
         "no_known_status": len(deals) if deals and not statuses_known else 0,
+        "no_deals": 0 if deals else 1,  # the deals input has no rows (metrics.md)
         "duplicate_deal_id": sum(1 for n in deal_ids.values() if n > 1),
         "missing_deal_id": sum(1 for d in deals if d.get("deal_id") is None),
         "unknown_status": sum(1 for d in deals if _status(d) not in ("active", "won", "lost")),

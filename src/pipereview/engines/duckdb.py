@@ -82,6 +82,9 @@ class DuckDBEngine(Engine):
                 escape='"',
                 null_padding=False,
                 max_line_size=MAX_CSV_LINE,
+                # DuckDB's buffer is 16 lines' worth by default (1 GiB at 64 MB a line),
+                # more than a --memory-limit of 512MB allows; one line's worth is enough.
+                buffer_size=MAX_CSV_LINE,
             )
         if kind == "parquet":  # scanned in place: the file is columnar already
             return self.con.read_parquet(str(path), table_name=_name("raw"), file_row_number=True)

@@ -14,7 +14,8 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.errors import InputError
-from pipereview.inputs.canonical import boolean, clean_text, iso_date
+from pipereview.inputs.canonical import boolean, clean_text
+from pipereview.inputs.dates import iso_date
 from pipereview.inputs.mapping import EPOCH_FORMATS, Field
 from pipereview.names import columns_found, fold_case, mapping_key
 from pipereview.schema import ACTIVE, LOST, WON, Column

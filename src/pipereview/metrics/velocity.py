@@ -164,11 +164,15 @@ def first_seen_order(per_deal: ir.Table) -> ir.Table:
 
 
 def probability_order(deals: ir.Table) -> ir.Table:
-    """Stages (folded) by their active deals' average probability, lowest first: the funnel
-    as the pipeline by stage shows it, when no order is given (decisions D39)."""
+    """Stages (folded) with their active deals' probability sum and count (``s``, ``n``):
+    the average, worked out exactly by the caller, orders the funnel as the pipeline by
+    stage shows it, when no order is given (decisions D39). A sum, not an engine's mean: a
+    server's mean of decimals has more places than the column (PostgreSQL's numeric)."""
     staged = deals.filter(is_active(deals) & deals.stage.notnull() & deals.probability.notnull())
-    by = staged.group_by(_stage=fold_case(staged.stage)).aggregate(p=staged.probability.mean())
-    return by.order_by([by.p, by._stage])
+    by = staged.group_by(_stage=fold_case(staged.stage)).aggregate(
+        s=staged.probability.sum(), n=staged.count()
+    )
+    return by.order_by(by._stage)
 
 
 def stage_stats(per_deal: ir.Table, order: list[str]) -> ir.Table:

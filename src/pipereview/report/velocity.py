@@ -53,7 +53,10 @@ def _order(
     the data shows it; stages without one follow, first seen first), else first seen."""
     seen = engine.rows(first_seen_order(per_deal))
     if not policy.velocity.stage_order:
-        mean = {r["_stage"]: r["p"] for r in engine.rows(probability_order(deals))}
+        mean = {
+            r["_stage"]: Fraction(r["s"]) / int(r["n"])
+            for r in engine.rows(probability_order(deals))
+        }
         if not any(r["_stage"] in mean for r in seen):
             return [r["name"] for r in seen], [], "first_seen"
         # by probability, ties and stages without one in first-seen order (a stable sort)

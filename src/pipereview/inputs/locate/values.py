@@ -18,13 +18,13 @@ import pyarrow.compute as pc
 
 from pipereview.errors import InputError
 from pipereview.inputs.canonical import (
-    DATE_SHAPE,
     FLAG_SEPARATORS,
     ID_DOUBLE_LIMIT,
     MONEY_DOUBLE_BOUND,
     NUMBER,
     ORDERED,
 )
+from pipereview.inputs.dates import DATE_SHAPE
 from pipereview.inputs.files import RawTable
 from pipereview.inputs.precision import PLACES, places_of, precision_hint, significant_digits
 from pipereview.names import column_key, columns_found
