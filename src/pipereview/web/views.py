@@ -8,7 +8,7 @@ from typing import Any
 from pipereview.errors import NotFoundError
 from pipereview.render import charts
 from pipereview.render.glossary import rule_label, severity_label
-from pipereview.render.numbers import SENTENCE_LIMIT, cell, text
+from pipereview.render.numbers import SENTENCE_LIMIT, cell, compact_money, text
 from pipereview.render.reasons import evidence_rows
 from pipereview.render.sections import deal_lists, rep_rows
 from pipereview.report.model import Verdict
@@ -91,6 +91,7 @@ def rep_view(source: Source, when: dt.date, rep_id: str) -> dict[str, Any]:
         "deal_lists": lists,
         "history": rep_history_chart(source.history(), rep_id) if len(source.dates()) > 1 else None,
         "quarter": rep_quarter(report, rep_id),
+        "pipeline_compact": compact_money(performance.pipeline_value, report.currency),
     }
 
 
