@@ -35,7 +35,7 @@ from pipereview.web.auth import (
     session_value,
     token_matches,
 )
-from pipereview.web.levels import PAGES, drillable, level_view, reports_of, scope
+from pipereview.web.levels import PAGES, drillable, level_view
 from pipereview.web.sorting import Sorting
 from pipereview.web.source import Source
 from pipereview.web.views import deal_view, history_chart, rep_view
@@ -145,16 +145,14 @@ def create_app(source: Source, token: str | None = None) -> FastAPI:
         def api_show(subject: str, date: str | None = None) -> Response:
             when = day(date)
             view = level_view(source.report(when), when, level, subject)
-            f = source.report(when).forecast
-            assert f is not None
             return _json(
                 {
                     "level": level,
                     "id": subject,
                     "as_of": when,
                     "row": view["row"].model_dump(),
-                    "reports": [r.model_dump() for r in reports_of(f, level, subject)],
-                    "reps_counted": sorted(scope(f, level, subject)),
+                    "reports": [r.model_dump() for r in view["reports"]],
+                    "reps_counted": sorted(view["members"]),
                     "flagged_deals": sorted(
                         {row[0].id for listed in view["deal_lists"] for row in listed.rows}
                     ),

@@ -142,7 +142,8 @@ def level_view(report: Report, when: dt.date, level: Level, subject: str) -> dic
         for fl in report.flags
         if fl.subject_type == "rep" and fl.subject_id in members
     ]
-    rows = [[linked_row(r), *row_cells(r, cur)[1:]] for r in reports_of(f, level, subject)]
+    reports = reports_of(f, level, subject)
+    rows = [[linked_row(r), *row_cells(r, cur)[1:]] for r in reports]
     name = row.name or subject
     return {
         "as_of_date": when,
@@ -157,7 +158,8 @@ def level_view(report: Report, when: dt.date, level: Level, subject: str) -> dic
         "rows": rows,
         "total": ["Total", *row_cells(row, cur)[1:]],
         "deal_headers": DEAL_HEADERS,
-        "members": len(members),
+        "reports": reports,
+        "members": members,
         "flag_rows": flags,
         "deal_lists": lists,
     }
