@@ -173,9 +173,10 @@ def report(
     if fmt is ReportFormat.table:
         width = table_width(output)
         if output is None and sys.stdout.isatty():
-            Console(width=width).print(Group(*report_renderables(result, width, full)))
+            shown = report_renderables(result, width, full, levels is not None)
+            Console(width=width).print(Group(*shown))
             return
-        emit(render_table(result, width, full), output, read)
+        emit(render_table(result, width, full, levels is not None), output, read)
         return
     try:
         with progress() as step:

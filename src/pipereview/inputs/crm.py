@@ -71,30 +71,78 @@ def load_stages(engine: Engine, mapping: Mapping, stages: Any, as_of: dt.date) -
     return table
 
 
-def reps_from_deals(engine: Engine, deals: Loaded) -> Loaded:
+def reps_from_deals(
+    engine: Engine, deals: Loaded, carried: tuple[Loaded, tuple[str, ...]] | None = None
+) -> Loaded:
     """With no reps input, the reps are the deals' distinct owners (by ``rep_id``), every
     other rep column missing (a mapping's ``derive`` then fills the figures); an owner that
     is a person's name (it has a space: "Ada Lovelace", where CRM ids have none) is also
-    the rep's name."""
+    the rep's name. ``carried``: the deals file read as reps through ``[reps.from_deals]``
+    and the columns it carries; each gives every owner its one value (``one_per_owner``)."""
     deals.ensure_checked()
     d = deals.table
-    owners = d.filter(d.rep_id.notnull()).select("rep_id").distinct().order_by("rep_id")
+    owners = d.filter(d.rep_id.notnull()).select("rep_id").distinct()
     named = owners.rep_id.strip().contains(" ")
     owners = owners.mutate(rep_name=ibis.ifelse(named, owners.rep_id, ibis.null("string")))
     parsed = canonical(owners, "reps", csv_text=False)
-    table = engine.materialize(parsed.table)
+    table, absent, said = parsed.table, parsed.absent, ""
+    if carried is not None:
+        columns = carried[1]
+        table = one_per_owner(engine, table, *carried)
+        absent = tuple(c for c in absent if c not in columns)
+        said = f" Their {', '.join(columns)} come from the deals (one value per owner)."
+    table = engine.materialize(table.order_by("rep_id"))
     n = int(engine.one(table.aggregate(n=table.count()))["n"])
-    loaded = Loaded(engine, None, "reps", table, "the deals' owners", parsed.absent, checked=True)
+    loaded = Loaded(engine, None, "reps", table, "the deals' owners", absent, checked=True)
     loaded.findings = (
         Finding(
             "reps_from_deals",
             "info",
             n,
             f"No reps input: the reps are the {n} distinct owners (rep_id) of the deals; "
-            "an owner that is a name (with a space) is the rep's name.",
+            "an owner that is a name (with a space) is the rep's name." + said,
         ),
     )
     return loaded
+
+
+def one_per_owner(
+    engine: Engine, owners: ir.Table, carried: Loaded, columns: tuple[str, ...]
+) -> ir.Table:
+    """``owners`` with the ``carried`` columns filled: each owner's one value among its
+    deals' rows (blanks aside; text compared trimmed and A-Z case-insensitively). An owner
+    with two values is refused: a rep has one region, one manager."""
+    carried.ensure_checked()
+    c = carried.table
+    key = {name: fold_case(c[name]) if c[name].type().is_string() else c[name] for name in columns}
+    per_owner = c.filter(c.rep_id.notnull()).group_by(rep_id=c.rep_id)
+    values = per_owner.aggregate(
+        **{f"_one_{name}": c[name].min() for name in columns},
+        **{f"_n_{name}": key[name].nunique() for name in columns},
+    )
+    for name in columns:
+        two = values.filter(values[f"_n_{name}"] > 1).order_by("rep_id").limit(1)
+        rows = engine.rows(two.select("rep_id"))
+        if rows:
+            rep = rows[0]["rep_id"]
+            seen = c.filter(c.rep_id == rep).select(v=c[name]).distinct().order_by("v").limit(3)
+            shown = ", ".join(repr(r["v"]) for r in engine.rows(seen))
+            raise InputError(
+                f"owner {rep!r} has more than one {name} among its deals ({shown}); a rep has one",
+                source=carried.source,
+                column=name,
+                hint=f"pass a reps file, or drop {name} from the mapping's [reps.from_deals]",
+            )
+    joined = owners.left_join(values, "rep_id")
+    chosen = {
+        name: (
+            joined[f"_one_{name}"].cast(owners[name].type())
+            if name != "rep_name"
+            else joined[f"_one_{name}"].coalesce(joined.rep_name)
+        )
+        for name in columns
+    }
+    return joined.select(*[chosen.get(n, joined[n]).name(n) for n in owners.columns])
 
 
 def load_mapped(
@@ -110,9 +158,33 @@ def load_mapped(
     derives come after any currency conversion: ``derive``)."""
     loaded_deals = load_mapped_deals(engine, deals, mapping, stages, as_of, sheet)
     if reps is None:
-        return loaded_deals, reps_from_deals(engine, loaded_deals)
+        carried = _carried(engine, deals, mapping, as_of, sheet)
+        return loaded_deals, reps_from_deals(engine, loaded_deals, carried)
+    if mapping.reps.from_deals:
+        raise InputError(
+            "the mapping's [reps.from_deals] reads the reps from the deals, but a reps input "
+            "was given too",
+            column=", ".join(mapping.reps.from_deals),
+            hint="leave out the reps input, or map those columns under [reps]",
+        )
     loaded_reps = load(engine, reps, "reps", MappingPlan(mapping.reps, as_of), sheet)
     return loaded_deals, loaded_reps
+
+
+def _carried(
+    engine: Engine, deals: Any, mapping: Mapping, as_of: dt.date, sheet: str | None
+) -> tuple[Loaded, tuple[str, ...]] | None:
+    """The deals file read as reps through ``[reps.from_deals]`` (its rows the deals' rows,
+    less those the mapping leaves out) and the columns it carries, or None when the mapping
+    carries nothing."""
+    carried = mapping.reps.from_deals
+    if not carried:
+        return None
+    fields = dict(carried)
+    if "rep_id" in mapping.deals.fields:
+        fields["rep_id"] = mapping.deals.fields["rep_id"]
+    spec = TableMapping(fields=fields, deleted=mapping.deals.deleted)
+    return load(engine, deals, "reps", MappingPlan(spec, as_of), sheet), tuple(carried)
 
 
 def load_mapped_deals(

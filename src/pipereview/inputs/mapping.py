@@ -7,6 +7,8 @@ wrong types name the dotted key). A preset is a mapping shipped with the package
 - ``[deals]`` and ``[reps]``: canonical column -> a source column, or an inline table with one
   transform (see ``Field``). ``deleted`` lists boolean columns whose true rows are left out
   (and counted); ``derive`` (reps) lists rep figures computed from the deals.
+  ``[reps.from_deals]`` (no reps input): rep columns read from the deals file, one value
+  per owner (an owner's region or manager when the deals carry it).
 - ``[quotas]``: the quota table's columns (``--quotas FILE``: rep_id, period_start, quota).
 - ``[field_history]``, ``[stage_history]``: the history tables' columns (velocity).
 - ``[stages]``: the stage table's columns (``--stages FILE``) or its rows inline
@@ -176,6 +178,7 @@ class TableMapping(_Strict):
     fields: dict[str, Field] = {}
     deleted: list[str] = []  # boolean columns: a row where one is true is left out
     derive: list[Derived] = []  # reps: figures computed from the deals
+    from_deals: dict[str, Field] = {}  # reps, with no reps input: columns of the deals file
 
 
 class StageMapping(_Strict):
@@ -216,20 +219,37 @@ def _table(data: Any, table: str, source: str) -> dict[str, Any]:
     """``[deals]``/``[reps]``/``[stages]`` as TableMapping/StageMapping data."""
     if not isinstance(data, dict):
         raise PolicyError(f"must be a [{table}] table", source=source, key=table)
-    reserved = {"reps": ["deleted", "derive"], "stages": ["deleted", "deals_column", "values"]}.get(
-        table, ["deleted"]
-    )
+    reserved = {
+        "reps": ["deleted", "derive", "from_deals"],
+        "stages": ["deleted", "deals_column", "values"],
+    }.get(table, ["deleted"])
     columns = list(STAGE_FIELDS) if table == "stages" else [c.name for c in TABLES[table]]
     out: dict[str, Any] = {"fields": {}}
     for key, value in data.items():
         _known(key, columns + reserved, source, f"{table}.{key}")
-        if key in reserved:
+        if key == "from_deals":
+            if not isinstance(value, dict):
+                raise PolicyError(
+                    "must be a table of rep columns", source=source, key=f"{table}.{key}"
+                )
+            carried = [c for c in columns if c != "rep_id"]
+            out[key] = _fields(value, carried, source, f"{table}.{key}")
+        elif key in reserved:
             out[key] = value
         else:
-            if isinstance(value, dict):
-                for sub in value:
-                    _known(sub, list(Field.model_fields), source, f"{table}.{key}.{sub}")
-            out["fields"][key] = _field(value)
+            out["fields"].update(_fields({key: value}, columns, source, table))
+    return out
+
+
+def _fields(data: dict[str, Any], columns: list[str], source: str, where: str) -> dict[str, Any]:
+    """Canonical column -> Field data, each key and sub-key checked (dotted ``where``)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        _known(key, columns, source, f"{where}.{key}")
+        if isinstance(value, dict):
+            for sub in value:
+                _known(sub, list(Field.model_fields), source, f"{where}.{key}.{sub}")
+        out[key] = _field(value)
     return out
 
 

@@ -84,7 +84,7 @@ def rollup_renderables(report: Report, width: int) -> list[Any]:
     caption = f"Not shown at this width: {', '.join(left_out)}." if left_out else None
     from rich.text import Text
 
-    return [term.fit(TITLE, COLUMNS, rows, width, caption, compact), Text(NOTE)]
+    return [Text(""), term.fit(TITLE, COLUMNS, rows, width, caption, compact), Text(NOTE)]
 
 
 MARKDOWN_ROWS = 12  # a summary for chat or email: the rest is in HTML and JSON

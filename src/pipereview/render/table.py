@@ -232,16 +232,23 @@ def footer(report: Report, full: bool) -> list[Any]:
     ]
 
 
-def report_renderables(report: Report, width: int, full: bool = False) -> list[Any]:
-    """Rich renderables for the report, laid out for ``width`` columns."""
+def report_renderables(
+    report: Report, width: int, full: bool = False, by_level: bool = False
+) -> list[Any]:
+    """Rich renderables for the report, laid out for ``width`` columns. ``by_level``: the
+    summary shows "Performance by level" too (``report --by`` asked for it)."""
     parts = executive(summary(report), report, width)
-    parts += [_heading("Pipeline"), pipeline_line(report)] if not full else []
     if full:
         parts += detail(report, width)
+    else:
+        parts += [_heading("Pipeline"), pipeline_line(report)]
+        parts += rollup_renderables(report, width) if by_level else []
     return parts + footer(report, full)
 
 
-def render_table(report: Report, width: int | None = None, full: bool = False) -> str:
+def render_table(
+    report: Report, width: int | None = None, full: bool = False, by_level: bool = False
+) -> str:
     """The terminal rendering as plain text (no colour), for files and pipes."""
     size = term.width_of(width)
-    return term.plain(report_renderables(report, size, full), size)
+    return term.plain(report_renderables(report, size, full, by_level), size)
