@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from pipereview.render import charts
+from pipereview.render.accuracy import accuracy_view
 from pipereview.render.changes import changes_view
 from pipereview.render.executive import (
     HELP_HEADERS,
@@ -54,6 +55,7 @@ from pipereview.render.velocity import (
     stage_rows,
     velocity_title,
 )
+from pipereview.report.accuracy_model import Accuracy
 from pipereview.report.forecast_model import Forecast, Level
 from pipereview.report.model import PeriodFlow, Report
 
@@ -270,6 +272,12 @@ def render_forecast_html(
     """A self-contained HTML page of the forecast (printed on ``page_size``), money in
     ``currency``."""
     return forecast_page(forecast_view(f, level, currency=currency), page_size)
+
+
+def render_accuracy_html(a: Accuracy, page_size: str = "A4", currency: str = "USD") -> str:
+    """A self-contained HTML page of forecast accuracy (``render.accuracy``)."""
+    template = _report_environment().get_template("accuracy.html.j2")
+    return template.render(accuracy=accuracy_view(a, currency), page_size=page_size)
 
 
 def forecast_page(view: dict[str, Any] | None, page_size: str = "A4") -> str:
