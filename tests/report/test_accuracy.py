@@ -264,3 +264,37 @@ def test_levels_add_up(
                 and (r.id == manager.id or (r.id in boss and manager.id in _chain(boss, r.id)))
             ]
             _sums(members, manager, f"manager {manager.id} {day}")
+
+
+# --- the report's and the dashboard's section ------------------------------------------------
+def test_the_report_and_the_dashboard_show_last_quarter(tmp_path: Path) -> None:
+    from pipereview.render import render
+    from pipereview.web.source import StoreSource
+
+    (tmp_path / "reps.csv").write_text(REPS)
+    store = tmp_path / "store.duckdb"
+    for k, day in ((0, DAYS[0]), (13, DAYS[-1])):  # two snapshots of FY2026-Q4, each a report
+        (tmp_path / f"deals{k}.csv").write_text(deals_on(k))
+        api.snapshot(tmp_path / f"deals{k}.csv", tmp_path / "reps.csv", as_of=day, store=store)
+    files = (tmp_path / "deals13.csv", tmp_path / "reps.csv")
+    assert api.build_report(*files, as_of=DAYS[-1], store=store).accuracy is None  # no Q3
+    report = api.build_report(*files, as_of=dt.date(2027, 1, 10), store=store)
+    a = report.accuracy
+    assert a is not None and (a.period, a.by, a.snapshots) == (
+        "FY2026-Q4",
+        "company",
+        [DAYS[0], DAYS[-1]],
+    )
+    start, end = a.company_on(DAYS[0]), a.company_on(DAYS[-1])
+    assert (start.commit_call, start.best_case_call, start.actual) == (150000, 180000, 130000)
+    assert (end.commit_call, end.best_case_call, end.commit_bias) == (130000, 130000, 0)
+    assert json.loads(report.to_json())["accuracy"]["actual_as_of"] == "2026-12-31"
+    markdown = render(report, "markdown")
+    assert "## Forecast accuracy, FY2026-Q4" in markdown
+    assert "| At the start (2026-10-01) | $150.0K | +15.4% | $180.0K | +38.5% |" in markdown
+    assert "Actual (closed won): $130.0K as of 2026-12-31" in markdown
+    assert '<section id="accuracy">' in render(report, "html")
+    # the dashboard: a stored report has none, so it is computed from the store
+    api.snapshot(*files, as_of=dt.date(2027, 1, 10), store=store)
+    shown = StoreSource(str(store)).report(dt.date(2027, 1, 10)).accuracy
+    assert shown is not None and shown.rows == a.rows

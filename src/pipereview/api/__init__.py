@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pipereview.store import DEFAULT_STORE, DEFAULT_WAIT
 
 if TYPE_CHECKING:
-    from pipereview.api.accuracy import accuracy
+    from pipereview.api.accuracy import accuracy, last_period_accuracy
     from pipereview.api.common import (
         DEMO_AS_OF,
         EngineLike,
@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 # Where each name comes from: (module, the name there).
 _SOURCES: dict[str, tuple[str, str]] = {
     "accuracy": ("pipereview.api.accuracy", "accuracy"),
+    "last_period_accuracy": ("pipereview.api.accuracy", "last_period_accuracy"),
     "Accuracy": ("pipereview.report.accuracy_model", "Accuracy"),
     **{
         name: ("pipereview.api.common", name)
@@ -167,6 +168,7 @@ __all__ = [
     "forecast",
     "generate_demo",
     "history",
+    "last_period_accuracy",
     "list_rules",
     "load_inputs",
     "load_mapping",

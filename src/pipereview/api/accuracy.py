@@ -8,7 +8,7 @@ import datetime as dt
 from pipereview.api.common import PolicyLike, StoreLike, resolve_policy
 from pipereview.engines import choose_engine
 from pipereview.errors import InputError
-from pipereview.report.accuracy import build_accuracy
+from pipereview.report.accuracy import build_accuracy, last_period
 from pipereview.report.accuracy_model import Accuracy
 from pipereview.report.forecast_model import LEVELS, Level
 from pipereview.store import DEFAULT_STORE
@@ -52,3 +52,16 @@ def accuracy(
             weeks_before=weeks_before,
             currency=resolved.currency.base.strip().upper(),
         )
+
+
+def last_period_accuracy(
+    as_of: dt.date, *, store: StoreLike = DEFAULT_STORE, policy: PolicyLike = None
+) -> Accuracy | None:
+    """The report's small accuracy section for ``as_of``: the company's call for the
+    fiscal quarter before at its first and last snapshot, against the actual (None when
+    the store has no snapshot in that quarter)."""
+    resolved = resolve_policy(policy)
+    runner = choose_engine(store=store)
+    with Store(runner, store, read_only=True) as opened:
+        currency = resolved.currency.base.strip().upper()
+        return last_period(opened, runner, resolved, as_of, currency)

@@ -131,7 +131,13 @@ def last_period_view(a: Accuracy | None, currency: str = DEFAULT_CURRENCY) -> di
                 share_text(row.best_case_bias_share),
             ]
         )
-    headers = ["Call", FIELDS["commit_call"], "Bias", FIELDS["best_case_call"], "Bias"]
+    headers = [
+        "Call",
+        *(
+            FIELDS[f]
+            for f in ("commit_call", "commit_bias_share", "best_case_call", "best_case_bias_share")
+        ),
+    ]
     status = "" if a.actual_status == "final" else ", period still open"
     return {
         "title": f"Forecast accuracy, {a.period}",
@@ -141,3 +147,23 @@ def last_period_view(a: Accuracy | None, currency: str = DEFAULT_CURRENCY) -> di
         "headers": headers,
         "rows": rows,
     }
+
+
+def last_period_markdown(a: Accuracy | None, currency: str = DEFAULT_CURRENCY) -> list[str]:
+    """The report's accuracy section in Markdown (nothing without accuracy)."""
+    view = last_period_view(a, currency)
+    if view is None:
+        return []
+    out = ["", f"## {view['title']}", ""]
+    return [*out, *md_table(view["headers"], view["rows"], right_from=1), "", view["actual"]]
+
+
+def last_period_renderables(
+    a: Accuracy | None, width: int, currency: str = DEFAULT_CURRENCY
+) -> list[Any]:
+    """The report's accuracy section for a terminal (nothing without accuracy)."""
+    view = last_period_view(a, currency)
+    if view is None:
+        return []
+    cols = [term.name(view["headers"][0], max_width=30), *map(term.num, view["headers"][1:])]
+    return [term.fit(view["title"], cols, view["rows"], width), Text(view["actual"])]

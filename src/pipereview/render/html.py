@@ -20,7 +20,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from pipereview.render import charts
-from pipereview.render.accuracy import accuracy_view
+from pipereview.render.accuracy import accuracy_view, last_period_view
 from pipereview.render.changes import changes_view
 from pipereview.render.executive import (
     HELP_HEADERS,
@@ -246,6 +246,7 @@ def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[
         "flow": flow_view(report.flow, cur),
         "forecast": None if f is None else forecast_view(f, report_level(f), limit, cur),
         "rollups": rollup_view(report),
+        "accuracy": last_period_view(report.accuracy, cur),
         "velocity": None
         if velocity is None
         else {

@@ -71,6 +71,21 @@ def snapshot_dates(
     return (called, after[0], "final") if after else (called, dates[-1], "open")
 
 
+def last_period(
+    opened: Store, engine: Engine, policy: Policy, as_of: dt.date, currency: str = "USD"
+) -> Accuracy | None:
+    """The report's small accuracy section: the company's call for the fiscal quarter
+    before ``as_of``'s at the quarter's first and last snapshot, against the actual (None
+    when the store has no snapshot in that quarter)."""
+    found = parse_period("last-quarter", as_of, policy.calendar.fiscal_year_start_month)
+    assert found.first is not None and found.last is not None
+    if not any(found.first <= d <= found.last for d in opened.dates()):
+        return None
+    return build_accuracy(
+        opened, engine, policy, found.label, as_of, "company", currency=currency, ends=True
+    )
+
+
 def build_accuracy(
     opened: Store,
     engine: Engine,
@@ -80,9 +95,11 @@ def build_accuracy(
     by: Level = "rep",
     weeks_before: int = 0,
     currency: str = "USD",
+    ends: bool = False,
 ) -> Accuracy:
     """Forecast accuracy for ``period`` (``periods.parse_period`` around ``as_of``) from
-    the snapshots in ``opened``: the ``by`` level's rows and the company's."""
+    the snapshots in ``opened``: the ``by`` level's rows and the company's (``ends``: the
+    first and the last snapshot only)."""
     if weeks_before < 0:
         raise InputError(f"--weeks-before {weeks_before} is negative", hint="give 0 or more weeks")
     found = parse_period(period, as_of, policy.calendar.fiscal_year_start_month)
@@ -96,6 +113,8 @@ def build_accuracy(
             "(this-quarter, last-quarter, FY2026-Q3)",
         )
     called, actual_day, status = snapshot_dates(opened, label, first, last, weeks_before)
+    if ends:
+        called = sorted({called[0], called[-1]})
     levels: list[Level] = [by] if by == "company" else [by, "company"]
     per_day = functools.partial(_day_calls, opened, engine, policy, label, levels)
     names: dict[str, str] = {}
