@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pipereview.store import DEFAULT_STORE, DEFAULT_WAIT
 
 if TYPE_CHECKING:
+    from pipereview.api.accuracy import accuracy, last_period_accuracy
     from pipereview.api.common import (
         DEMO_AS_OF,
         EngineLike,
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from pipereview.locations import SourceTable, on_a_server, store_label, store_path, table
     from pipereview.policy import Policy, default_policy_toml
     from pipereview.report import Progress, Report
+    from pipereview.report.accuracy_model import Accuracy
     from pipereview.report.flow import Flow
     from pipereview.report.forecast_model import Forecast
     from pipereview.report.model import Velocity
@@ -67,6 +69,9 @@ if TYPE_CHECKING:
 
 # Where each name comes from: (module, the name there).
 _SOURCES: dict[str, tuple[str, str]] = {
+    "accuracy": ("pipereview.api.accuracy", "accuracy"),
+    "last_period_accuracy": ("pipereview.api.accuracy", "last_period_accuracy"),
+    "Accuracy": ("pipereview.report.accuracy_model", "Accuracy"),
     **{
         name: ("pipereview.api.common", name)
         for name in (
@@ -133,6 +138,7 @@ __all__ = [
     "PERIODS",
     "PRESETS",
     "STEPS",
+    "Accuracy",
     "Engine",
     "EngineLike",
     "Flow",
@@ -148,6 +154,7 @@ __all__ = [
     "SourceTable",
     "StoreLike",
     "Velocity",
+    "accuracy",
     "backfill",
     "build_report",
     "choose_engine",
@@ -161,6 +168,7 @@ __all__ = [
     "forecast",
     "generate_demo",
     "history",
+    "last_period_accuracy",
     "list_rules",
     "load_inputs",
     "load_mapping",

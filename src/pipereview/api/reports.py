@@ -36,6 +36,7 @@ from pipereview.report import (
     judge_subject,
 )
 from pipereview.report import build_report as _build
+from pipereview.report.accuracy import last_period
 from pipereview.report.forecast import build_forecast, loop_error, manager_tree
 from pipereview.report.forecast_model import Forecast
 from pipereview.report.model import Velocity
@@ -73,7 +74,9 @@ def build_report(
     With a snapshot ``store``, the report adds a ``changes`` section against the latest
     snapshot before ``as_of`` (or the one for ``compare_to``), and the rep trajectory fills
     a missing previous pipeline or risk velocity from it. Without an earlier snapshot there
-    is no ``changes`` section (``report.changes`` is None).
+    is no ``changes`` section (``report.changes`` is None). When the store has snapshots in
+    the fiscal quarter before ``as_of``'s, ``accuracy`` is that quarter's company call at
+    its first and last snapshot against the actual (``api.accuracy``).
 
     With a ``stage_history`` or a ``field_history`` (see ``velocity``), the report adds a
     ``velocity`` section.
@@ -106,6 +109,10 @@ def build_report(
         with Store(inputs.engine, store, read_only=True) as opened:
             dated = with_earlier(inputs, opened, as_of, compare_to)
             result = _build(dated, resolved, as_of, progress, allow_empty)
+            if progress:
+                progress("last period's accuracy")
+            last = last_period(opened, inputs.engine, resolved, as_of, result.currency)
+            result = result.model_copy(update={"accuracy": last})
     if stage_history is None and field_history is None:
         return result
     if progress:

@@ -23,6 +23,7 @@ from pipereview.render.numbers import (
     times,
 )
 from pipereview.render.reasons import reasons
+from pipereview.report.accuracy_model import AccuracyRow
 from pipereview.report.executive import (
     AtStake,
     NeedsHelp,
@@ -155,7 +156,7 @@ def first_line(f: Forecast) -> list[ForecastRow]:
     return managers or list(f.by_manager)
 
 
-def row_name(row: ForecastRow | RollupRow) -> str:
+def row_name(row: ForecastRow | RollupRow | AccuracyRow) -> str:
     """A forecast or roll-up row's name: the person's name and id, or the team, region or
     company."""
     if row.level == "company":

@@ -141,13 +141,7 @@ def forecast_renderables(
     """The level's table (the columns that fit ``width``), the close months, the notes."""
     rows = level_rows(f, level, currency)
     compact = level_rows(f, level, currency, "compact")
-    left_out = term.hidden(LEVEL_COLUMNS, rows, width, compact)
-    caption = (
-        f"Not shown at this width: {', '.join(left_out)} (a wider terminal, or --format "
-        "html or json, has them)."
-        if left_out
-        else None
-    )
+    caption = term.hidden_caption(LEVEL_COLUMNS, rows, width, compact)
     out: list[Any] = [
         term.fit(forecast_title(f, level), LEVEL_COLUMNS, rows, width, caption, compact)
     ]

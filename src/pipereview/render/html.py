@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from pipereview.render import charts
+from pipereview.render.accuracy import accuracy_view, last_period_view
 from pipereview.render.changes import changes_view
 from pipereview.render.executive import (
     HELP_HEADERS,
@@ -54,6 +55,7 @@ from pipereview.render.velocity import (
     stage_rows,
     velocity_title,
 )
+from pipereview.report.accuracy_model import Accuracy
 from pipereview.report.forecast_model import Forecast, Level
 from pipereview.report.model import PeriodFlow, Report
 
@@ -244,6 +246,7 @@ def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[
         "flow": flow_view(report.flow, cur),
         "forecast": None if f is None else forecast_view(f, report_level(f), limit, cur),
         "rollups": rollup_view(report),
+        "accuracy": last_period_view(report.accuracy, cur),
         "velocity": None
         if velocity is None
         else {
@@ -270,6 +273,12 @@ def render_forecast_html(
     """A self-contained HTML page of the forecast (printed on ``page_size``), money in
     ``currency``."""
     return forecast_page(forecast_view(f, level, currency=currency), page_size)
+
+
+def render_accuracy_html(a: Accuracy, page_size: str = "A4", currency: str = "USD") -> str:
+    """A self-contained HTML page of forecast accuracy (``render.accuracy``)."""
+    template = _report_environment().get_template("accuracy.html.j2")
+    return template.render(accuracy=accuracy_view(a, currency), page_size=page_size)
 
 
 def forecast_page(view: dict[str, Any] | None, page_size: str = "A4") -> str:

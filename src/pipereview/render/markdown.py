@@ -6,6 +6,7 @@ tables are in the HTML report. Text from the input is escaped (``markup.md``).
 
 from __future__ import annotations
 
+from pipereview.render.accuracy import last_period_markdown
 from pipereview.render.changes import pipeline_rows, rep_rows
 from pipereview.render.executive import (
     HELP_HEADERS,
@@ -169,6 +170,7 @@ def render_markdown(report: Report) -> str:
     out += help_needed(s)
     out += pipeline(report)
     out += rollup_markdown(report)
+    out += last_period_markdown(report.accuracy, currency_of(report))
     out += coached(report)
     out += velocity_line(report)
     out += quality_line(report)

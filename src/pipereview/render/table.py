@@ -13,6 +13,7 @@ from typing import Any
 from rich.text import Text
 
 from pipereview.render import terminal as term
+from pipereview.render.accuracy import last_period_renderables
 from pipereview.render.changes import changes_title, movement_rows, pipeline_rows, rep_rows
 from pipereview.render.executive import (
     HELP_HEADERS,
@@ -139,6 +140,7 @@ def detail(report: Report, width: int) -> list[Any]:
         parts.append(_heading("Forecast"))
         parts += forecast_renderables(f, report_level(f), width, cur)
     parts += rollup_renderables(report, width)
+    parts += last_period_renderables(report.accuracy, width, cur)
     changes = report.changes
     if changes is not None:
         parts.append(_heading(changes_title(changes)))

@@ -161,6 +161,22 @@ def hidden(
     return [c.header for i, c in enumerate(cols) if i not in kept]
 
 
+def hidden_caption(
+    cols: Sequence[Col],
+    rows: list[list[Any]],
+    width: int,
+    compact: list[list[Any]] | None = None,
+) -> str | None:
+    """The caption naming the columns ``fit`` leaves out at ``width`` (None: none)."""
+    left_out = hidden(cols, rows, width, compact)
+    if not left_out:
+        return None
+    return (
+        f"Not shown at this width: {', '.join(left_out)} (a wider terminal, or --format "
+        "html or json, has them)."
+    )
+
+
 def width_of(console_width: int | None = None) -> int:
     """The width to lay out for: the given one, else ``COLUMNS``, else ``DEFAULT_WIDTH``."""
     if console_width:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr
 
+from pipereview.report.accuracy_model import Accuracy
 from pipereview.report.forecast_model import Forecast
 from pipereview.report.rounding import (  # noqa: F401  (re-exported: the model's rounding)
     CENT,
@@ -345,6 +346,8 @@ class Report(_Model):
     velocity: Velocity | None = None
     forecast: Forecast | None = None  # added in schema 1.2
     rollups: list[RollupRow] = Field(default_factory=list)  # added in schema 1.3
+    # last period's forecast accuracy, with a store that has it (D46); written only then
+    accuracy: Accuracy | None = None
     # Which roll-up levels the human formats show (``report --by``); not part of the JSON.
     _levels: tuple[str, ...] = PrivateAttr(default=SHOWN_LEVELS)
 
@@ -370,7 +373,7 @@ class Report(_Model):
         ``changes`` and ``flow`` are written only when there is an earlier snapshot to
         compare with, ``velocity`` only when a stage or field history was given."""
         data = dict(self.__dict__)  # the fields in model order; dumps walks the models
-        for optional in ("changes", "flow", "velocity", "forecast"):
+        for optional in ("changes", "flow", "velocity", "forecast", "accuracy"):
             if data[optional] is None:
                 del data[optional]
         return dumps(data)

@@ -161,8 +161,14 @@ class StoreSource(Source):
         return self._report(as_of)
 
     def _read(self, as_of: dt.date) -> Report:
+        """The stored report, with last period's accuracy from the store (D46) when the
+        stored one has none (a snapshot stores the report without it)."""
         with self._lock:
-            return api.stored_report(as_of, self.store)
+            stored = api.stored_report(as_of, self.store)
+            if stored.accuracy is not None:
+                return stored
+            found = api.last_period_accuracy(as_of, store=self.store, policy=self.policy)
+            return stored.model_copy(update={"accuracy": found})
 
     def explain(self, subject_id: str, as_of: dt.date) -> list[Verdict]:
         return list(self._explain(subject_id, as_of))
