@@ -16,7 +16,9 @@ from pipereview.api.common import (
     StoreLike,
     load_inputs,
     one_history,
+    read_history,
     resolve_policy,
+    snapshot_history,
     velocity_of,
     with_earlier,
 )
@@ -38,6 +40,7 @@ from pipereview.report import (
 from pipereview.report import build_report as _build
 from pipereview.report.forecast import build_forecast, loop_error, manager_tree
 from pipereview.report.forecast_model import Forecast
+from pipereview.report.history import with_history
 from pipereview.report.model import Velocity
 from pipereview.report.quality import known_status_counts, nothing_to_review
 from pipereview.report.ruleset import RuleInfo, RuleTest
@@ -98,6 +101,13 @@ def build_report(
         policy=resolved,
         **intake,
     )
+    history = None
+    chosen = resolve_mapping(intake.get("preset"), intake.get("mapping"))
+    if stage_history is not None or field_history is not None:
+        history = read_history(
+            inputs.engine, inputs.deals, stage_history, field_history, as_of, chosen
+        )
+        inputs = with_history(inputs, history, as_of)
     if store is None:
         if compare_to is not None:
             raise StoreError("--compare-to needs --store", hint="name the snapshot store")
@@ -105,14 +115,16 @@ def build_report(
     else:
         with Store(inputs.engine, store, read_only=True) as opened:
             dated = with_earlier(inputs, opened, as_of, compare_to)
+            snapshots = None if history is not None else snapshot_history(opened, dated, as_of)
+            if snapshots is not None:
+                dated = with_history(dated, snapshots, as_of)
             result = _build(dated, resolved, as_of, progress, allow_empty)
-    if stage_history is None and field_history is None:
+    if history is None:
         return result
     if progress:
         progress("velocity")
-    chosen = resolve_mapping(intake.get("preset"), intake.get("mapping"))
     found = velocity_of(
-        inputs.engine, inputs.deals, stage_history, field_history, as_of, resolved, chosen
+        inputs.engine, inputs.deals, None, None, as_of, resolved, chosen, history=history
     )
     return result.model_copy(update={"velocity": found})
 

@@ -163,6 +163,7 @@ CHECKS: dict[str, str] = {
     "rounded_conversion": "Converted amounts rounded to 4 places",
     "quota_from_table": "Quotas from the quota table",
     "reps_from_deals": "Reps taken from the deals' owners",
+    "days_in_stage_source": "Days in stage from the history",
 }
 
 FLOW_STEPS: dict[str, str] = {
