@@ -240,8 +240,14 @@ def read_history(
     fields = history_input.table
     changes = close_date_changes(fields, as_of)
     closes = runner.one(changes.aggregate(n=changes.count()))["n"]
-    pushes = pushes_from_fields(changes) if closes else None
-    return DealHistory("field_history", from_field_history(fields, deals), pushes)
+    if not closes:
+        return DealHistory("field_history", from_field_history(fields, deals), None)
+    return DealHistory(
+        "field_history",
+        from_field_history(fields, deals),
+        pushes_from_fields(changes),
+        changes=changes,
+    )
 
 
 def snapshot_history(opened: Store, inputs: Inputs, as_of: dt.date) -> DealHistory | None:
@@ -250,13 +256,19 @@ def snapshot_history(opened: Store, inputs: Inputs, as_of: dt.date) -> DealHisto
     earlier = [day for day in opened.dates() if day < as_of]
     if not earlier:
         return None
-    names = ["as_of", "deal_id", "stage", "days_in_stage", "close_date"]
+    names = ["as_of", "deal_id", "status", "deal_value_usd", "stage", "days_in_stage", "close_date"]
     stored = opened.deals_through(earlier[-1]).select(*names)
     if opened.engine is not inputs.engine:
         stored = inputs.engine.from_arrow(stored.to_pyarrow())
     now = inputs.deals.mutate(as_of=ibis.literal(as_of, "date")).select(*names)
     snapshots = ibis.union(stored, now)
-    return DealHistory("snapshots", from_snapshots(snapshots), pushes_from_snapshots(snapshots))
+    return DealHistory(
+        "snapshots",
+        from_snapshots(snapshots),
+        pushes_from_snapshots(snapshots),
+        snapshots=snapshots,
+        dates=(*earlier, as_of),
+    )
 
 
 def velocity_of(

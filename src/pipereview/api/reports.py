@@ -31,6 +31,7 @@ from pipereview.inputs.read import load
 from pipereview.metrics.velocity import from_snapshots
 from pipereview.report import (
     DataQualityItem,
+    Inputs,
     Progress,
     Report,
     Verdict,
@@ -40,7 +41,7 @@ from pipereview.report import (
 from pipereview.report import build_report as _build
 from pipereview.report.forecast import build_forecast, loop_error, manager_tree
 from pipereview.report.forecast_model import Forecast
-from pipereview.report.history import with_history
+from pipereview.report.history import DealHistory, build_slippage, with_history
 from pipereview.report.model import Velocity
 from pipereview.report.quality import known_status_counts, nothing_to_review
 from pipereview.report.ruleset import RuleInfo, RuleTest
@@ -111,7 +112,9 @@ def build_report(
     if store is None:
         if compare_to is not None:
             raise StoreError("--compare-to needs --store", hint="name the snapshot store")
-        result = _build(inputs, resolved, as_of, progress, allow_empty)
+        result = _with_slippage(
+            _build(inputs, resolved, as_of, progress, allow_empty), inputs, history
+        )
     else:
         with Store(inputs.engine, store, read_only=True) as opened:
             dated = with_earlier(inputs, opened, as_of, compare_to)
@@ -119,6 +122,7 @@ def build_report(
             if snapshots is not None:
                 dated = with_history(dated, snapshots, as_of)
             result = _build(dated, resolved, as_of, progress, allow_empty)
+            result = _with_slippage(result, dated, history or snapshots)
     if history is None:
         return result
     if progress:
@@ -127,6 +131,14 @@ def build_report(
         inputs.engine, inputs.deals, None, None, as_of, resolved, chosen, history=history
     )
     return result.model_copy(update={"velocity": found})
+
+
+def _with_slippage(report: Report, inputs: Inputs, history: DealHistory | None) -> Report:
+    """``report`` with its slippage section, when the history shows close dates."""
+    if history is None or report.forecast is None:
+        return report
+    found = build_slippage(inputs.engine, history, inputs.deals, report.forecast)
+    return report.model_copy(update={"slippage": found}) if found is not None else report
 
 
 def forecast(

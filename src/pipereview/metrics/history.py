@@ -15,8 +15,10 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.inputs.dates import iso_date
+from pipereview.metrics.base import deal_value, is_active, is_lost, is_won, money_sum
 from pipereview.names import folds_into
-from pipereview.schema import CLOSE_DATE_FIELDS
+from pipereview.policy import Policy
+from pipereview.schema import CLOSE_DATE_FIELDS, MONEY_SUM
 
 # The columns a history adds to the report's deals (absent: the pushes are unknown).
 PUSHES, DAYS_PUSHED, FIRST_CLOSE = "close_date_pushes", "days_pushed", "first_close_date"
@@ -91,3 +93,71 @@ def pushes_from_snapshots(snapshots: ir.Table) -> ir.Table:
     first = s.filter(s._seq == 0).mutate(_old=s._new, _seq=ibis.literal(1, "int64"))
     later = s.filter(s._seq > 0).mutate(_seq=ibis.literal(2, "int64"))
     return _pushes(ibis.union(first, later))
+
+
+def close_date_pushes(d: ir.Table) -> ir.IntegerValue:
+    """The deal's close-date pushes: null when unknown (the deals carry no history)."""
+    return d[PUSHES] if PUSHES in d.columns else ibis.null("int64")
+
+
+def days_pushed(d: ir.Table) -> ir.IntegerValue:
+    """The days the deal's close date was pushed in all: null when unknown."""
+    return d[DAYS_PUSHED] if DAYS_PUSHED in d.columns else ibis.null("int64")
+
+
+def first_close_date(d: ir.Table) -> ir.DateValue:
+    """The deal's first close date the history shows: null when unknown."""
+    return d[FIRST_CLOSE] if FIRST_CLOSE in d.columns else ibis.null("date")
+
+
+def is_repeatedly_pushed(d: ir.Table, policy: Policy) -> ir.BooleanValue:
+    """Active with close-date pushes at or above pipeline.repeatedly_pushed_at; never when
+    the pushes are unknown."""
+    at = ibis.literal(policy.pipeline.repeatedly_pushed_at, "int64")
+    return is_active(d) & (close_date_pushes(d) >= at).fill_null(False)
+
+
+def _slip(due: ir.BooleanValue, moved: ir.BooleanValue, value: ir.NumericValue) -> dict:
+    return {
+        "due_deals": due.sum().cast("int64").fill_null(0),
+        "due_value": money_sum(value, due, MONEY_SUM),
+        "moved_out_deals": (due & moved).sum().cast("int64").fill_null(0),
+        "moved_out_value": money_sum(value, due & moved, MONEY_SUM),
+    }
+
+
+def slip_from_fields(deals: ir.Table, changes: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
+    """One row: the deals due to close in ``start``..``end`` at ``start`` and those of them
+    whose close date is now after ``end`` (count and value: the deal's value now). A deal's
+    close date at ``start`` is the new value of its last change before ``start``, else the
+    old value of its first change since, else its close date now; it was open then when it
+    was created before ``start`` (or its creation is unknown) and is active now, or closed
+    on or after ``start``."""
+    before = changes.filter(changes._at < start)
+    w = ibis.window(
+        group_by=before.deal_id, order_by=[ibis.desc(before._at), ibis.desc(before._row)]
+    )
+    before = before.filter(ibis.row_number().over(w) == 0).select(
+        _bid=before.deal_id, _b=before._new
+    )
+    since = changes.filter(changes._at >= start)
+    w = ibis.window(group_by=since.deal_id, order_by=[since._at, since._row])
+    since = since.filter(ibis.row_number().over(w) == 0).select(_sid=since.deal_id, _s=since._old)
+    j = deals.left_join(before, deals.deal_id == before._bid)
+    j = j.left_join(since, j.deal_id == since._sid)
+    at_start = j._b.coalesce(j._s, j.close_date)
+    existed = j.created_date.isnull() | (j.created_date < start)
+    was_open = is_active(j) | ((is_won(j) | is_lost(j)) & (j.close_date >= start))
+    due = (existed & was_open & at_start.between(start, end)).fill_null(False)
+    return j.aggregate(**_slip(due, (j.close_date > end).fill_null(False), deal_value(j)))
+
+
+def slip_from_snapshot(then: ir.Table, deals: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
+    """One row: the active deals of the snapshot ``then`` (taken on or before ``start``) due
+    to close in ``start``..``end``, at their value then, and those of them whose close date
+    in ``deals`` (now; a deal_id listed twice: its latest) is after ``end``."""
+    keyed = deals.filter(deals.deal_id.notnull())
+    now = keyed.group_by(_nid=keyed.deal_id).aggregate(_now=keyed.close_date.max())
+    j = then.left_join(now, then.deal_id == now._nid)
+    due = (is_active(j) & j.close_date.between(start, end) & j.deal_id.notnull()).fill_null(False)
+    return j.aggregate(**_slip(due, (j._now > end).fill_null(False), deal_value(j)))

@@ -47,6 +47,7 @@ from pipereview.render.sections import (
     summary_kind,
     summary_rows,
 )
+from pipereview.render.slippage import slippage_sentence
 from pipereview.render.velocity import (
     CYCLE_HEADERS,
     STAGE_HEADERS,
@@ -244,6 +245,7 @@ def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[
         "flow": flow_view(report.flow, cur),
         "forecast": None if f is None else forecast_view(f, report_level(f), limit, cur),
         "rollups": rollup_view(report),
+        "slippage": slippage_sentence(report),
         "velocity": None
         if velocity is None
         else {

@@ -35,6 +35,7 @@ from pipereview.render.sections import (
     summary_rows,
 )
 from pipereview.render.sections import rep_rows as rep_table_rows
+from pipereview.render.slippage import slippage_sentence
 from pipereview.render.velocity import velocity_renderables
 from pipereview.report import Report
 
@@ -138,6 +139,9 @@ def detail(report: Report, width: int) -> list[Any]:
         f = report.forecast
         parts.append(_heading("Forecast"))
         parts += forecast_renderables(f, report_level(f), width, cur)
+    slipped = slippage_sentence(report)
+    if slipped:
+        parts.append(Text(slipped))
     parts += rollup_renderables(report, width)
     changes = report.changes
     if changes is not None:

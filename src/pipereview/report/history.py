@@ -17,17 +17,24 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.engines import count_if
+from pipereview.engines import Engine, count_if
 from pipereview.inputs.loaded import Finding, run_checked
+from pipereview.metrics.base import is_active
 from pipereview.metrics.history import (
     DAYS_PUSHED,
     FIRST_CLOSE,
     PUSHES,
+    close_date_pushes,
+    days_pushed,
     days_since,
+    slip_from_fields,
+    slip_from_snapshot,
     stage_entered,
 )
+from pipereview.report.forecast_model import Forecast
 from pipereview.report.inputs import Inputs
-from pipereview.report.model import DataQualityItem
+from pipereview.report.model import DataQualityItem, Slippage
+from pipereview.report.rounding import rounded
 
 HistorySource = Literal["stage_history", "field_history", "snapshots"]
 SOURCE_NAMES: dict[HistorySource, str] = {
@@ -37,7 +44,7 @@ SOURCE_NAMES: dict[HistorySource, str] = {
 }
 DAYS_SOURCE_CHECK = "days_in_stage_source"
 PUSHES_UNKNOWN_CHECK = "pushes_unknown"
-HISTORY_CHECKS = (DAYS_SOURCE_CHECK,)  # data-quality findings a history adds
+HISTORY_CHECKS = (DAYS_SOURCE_CHECK, PUSHES_UNKNOWN_CHECK)  # data-quality findings a history adds
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,9 @@ class DealHistory:
     source: HistorySource
     intervals: ir.Table
     pushes: ir.Table | None
+    changes: ir.Table | None = None  # a field history's close-date changes
+    snapshots: ir.Table | None = None  # the store's snapshots and the deals now (as_of ...)
+    dates: tuple[dt.date, ...] = ()  # the snapshots' dates
 
 
 def has_pushes(deals: ir.Table) -> bool:
@@ -100,27 +110,74 @@ def _days_finding(source: HistorySource, counts: dict[str, int], as_of: dt.date)
         DAYS_SOURCE_CHECK,
         "info",
         found,
-        f"Days in stage: {given} deal rows from the input's days_in_stage column, {found} "
+        f"Days in stage: {given} deal rows from the input's days-in-stage column, {found} "
         f"from {SOURCE_NAMES[source]} (days from the deal's last stage change to "
         f"{as_of.isoformat()}), {unknown} unknown (counted as 0).",
     )
 
 
-def pushes_unknown(deals: ir.Table, active: int) -> list[DataQualityItem]:
-    """The data-quality item saying the close-date pushes are unknown (no history with
-    close dates), so ``repeatedly_pushed`` raises nothing; none when they are known or no
-    deal is active."""
+def with_pushes_note(
+    quality: list[DataQualityItem], deals: ir.Table, active: int
+) -> list[DataQualityItem]:
+    """``quality`` with ``pushes_unknown`` when the close-date pushes are unknown (no
+    history of close dates), so ``repeatedly_pushed`` raises nothing: counts the ``active``
+    deals. Unchanged when the pushes are known or no deal is active."""
     if has_pushes(deals) or not active:
-        return []
-    return [
-        DataQualityItem(
-            check=PUSHES_UNKNOWN_CHECK,
-            table="deals",
-            severity="info",
-            count=active,
-            message=f"Close-date pushes are unknown for the {active} active deals (not zero): "
-            "repeatedly_pushed raises nothing and the slip rate is not computed without a "
-            "history of close dates (--field-history with CloseDate changes, or --store).",
-            examples=[],
+        return quality
+    note = DataQualityItem(
+        check=PUSHES_UNKNOWN_CHECK,
+        table="deals",
+        severity="info",
+        count=active,
+        message=f"Close-date pushes are unknown for the {active} active deals (not zero): "
+        "no deal is flagged as pushed repeatedly without a history of close dates "
+        "(--field-history with CloseDate changes, or --store with earlier snapshots).",
+        examples=[],
+    )
+    return sorted([*quality, note], key=lambda item: (item.table, item.check))
+
+
+def build_slippage(
+    engine: Engine, history: DealHistory, deals: ir.Table, forecast: Forecast
+) -> Slippage | None:
+    """The active deals' pushes and the slip rate of the forecast's quarter, from the
+    ``deals`` ``with_history`` filled; None when the pushes are unknown. The slip rate needs
+    the deals as they stood at the quarter's start: a field history's close-date changes, or
+    a snapshot taken on or before that day (else the slip figures are null)."""
+    if not has_pushes(deals):
+        return None
+    active = deals.filter(is_active(deals))
+    pushes = close_date_pushes(active)
+    row = engine.one(
+        active.aggregate(
+            pushed_deals=count_if(active, pushes > 0),
+            pushes=pushes.sum().cast("int64").fill_null(0),
+            days_pushed=days_pushed(active).sum().cast("int64").fill_null(0),
         )
-    ]
+    )
+    start, end = forecast.period_start, forecast.period_end
+    slip = None
+    if history.changes is not None:
+        slip = slip_from_fields(deals, history.changes, start, end)
+    elif history.snapshots is not None and any(day <= start for day in history.dates):
+        day = max(day for day in history.dates if day <= start)
+        then = history.snapshots.filter(history.snapshots.as_of == day)
+        slip = slip_from_snapshot(then, deals, start, end)
+    figures = {k: None for k in ("due_deals", "due_value", "moved_out_deals", "moved_out_value")}
+    rate = None
+    if slip is not None:
+        figures = engine.one(slip)
+        due, moved = figures["due_value"], figures["moved_out_value"]
+        rate = moved / due if due else None
+    values = rounded(
+        {**figures, "slip_rate": rate},
+        {"due_value": "usd", "moved_out_value": "usd", "slip_rate": "ratio"},
+    )
+    return Slippage(
+        source=history.source,
+        **{k: int(v) for k, v in row.items()},
+        period=forecast.period,
+        period_start=start,
+        period_end=end,
+        **values,
+    )
