@@ -150,6 +150,8 @@ FIELD_HISTORY_COLUMNS: tuple[Column, ...] = (
 
 # The field-history names (folded) of the stage field: Salesforce, canonical, HubSpot.
 STAGE_FIELDS = ("stagename", "stage", "dealstage")
+# The field-history names (folded) of the close date: Salesforce, HubSpot, canonical.
+CLOSE_DATE_FIELDS = ("closedate", "close_date")
 
 # A stage table (from a mapping): what each stage means, for deals that lack it.
 STAGE_COLUMNS: tuple[Column, ...] = (

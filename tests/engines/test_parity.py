@@ -11,15 +11,18 @@ files beside this one.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pytest
 
 from pipereview import api, synthetic
 from tests.conftest import AS_OF as DEMO_AS_OF
+from tests.report import test_deal_history as history_case
 from tests.report import test_forecast as forecast_case
 from tests.unit import test_user_rules as rules_case
 
@@ -58,6 +61,10 @@ def _hand(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
+def _csv(text: str) -> pa.Table:
+    return pa_csv.read_csv(io.BytesIO(text.encode()))
+
+
 # id -> (deals and reps, build_report's options)
 CASES: dict[str, tuple[Callable[[], tuple[pa.Table, pa.Table]], dict[str, Any]]] = {
     **{
@@ -72,6 +79,11 @@ CASES: dict[str, tuple[Callable[[], tuple[pa.Table, pa.Table]], dict[str, Any]]]
     "forecast-next-quarter": (
         lambda: (_hand(forecast_case.DEALS), _hand(forecast_case.REPS)),
         {"as_of": forecast_case.AS_OF, "policy": forecast_case.POLICY, "period": "next-quarter"},
+    ),
+    # a field history: days in stage from it, close-date pushes, the slip rate (D48-D50)
+    "history": (
+        lambda: (_csv(history_case.DEALS), _hand(history_case.REPS)),
+        {"as_of": history_case.AS_OF, "field_history": _csv(history_case.FIELDS)},
     ),
     # user rules: functions, arithmetic, dates, text, unknowns
     "user-rules": (
@@ -138,3 +150,11 @@ def test_the_forecast_case_has_every_level() -> None:
     make, options = CASES["forecast"]
     f = api.build_report(*make(), **options).forecast
     assert f is not None and f.by_manager and f.by_team and f.by_region
+
+
+def test_the_history_case_flags_and_slips() -> None:
+    make, options = CASES["history"]
+    report = api.build_report(*make(), **options)
+    counts = {c.rule: c.total for c in report.flag_counts}
+    assert counts["repeatedly_pushed"] == 1 and counts["stalled_deal"] == 2
+    assert report.slippage is not None and report.slippage.slip_rate == 0.19

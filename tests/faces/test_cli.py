@@ -137,14 +137,14 @@ def test_explain_and_validate(small_files) -> None:
     files = ("--deals", small_files[0], "--reps", small_files[1])
     proc = run("explain", "D1", *files, "--as-of", "2026-11-20")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("D1: 2 of 4 rule verdicts raise a flag\n")
+    assert proc.stdout.startswith("D1: 2 of 5 rule verdicts raise a flag\n")
     # D1 closes 2026-12-15: not past it on 2026-11-20, 1 day past it on 2026-12-16
     assert (
         "[ok] Past its close date (past_close_date): Deal D1's close date 2026-12-15 is not "
         "before 2026-11-20"
     ) in proc.stdout
     later = run("explain", "D1", *files, "--as-of", "2026-12-16")
-    assert later.stdout.startswith("D1: 3 of 4 rule verdicts raise a flag\n")
+    assert later.stdout.startswith("D1: 3 of 5 rule verdicts raise a flag\n")
     assert "is still active 1 day after its close date 2026-12-15" in later.stdout
     assert "[FLAG warning] Stalled (stalled_deal): Deal D1 in stage Proposal" in proc.stdout
     assert "[FLAG warning] At risk (at_risk_deal): Deal D1 carries 2 risk flags" in proc.stdout

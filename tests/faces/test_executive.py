@@ -22,6 +22,7 @@ from pipereview.render.html import render_html
 from pipereview.render.numbers import compact_money, money
 from pipereview.render.sections import deal_lists
 from pipereview.report.executive import at_stake, needs_help, quarter_pace
+from pipereview.report.history import HISTORY_CHECKS
 from pipereview.report.model import PipelineSummary
 from pipereview.rules import RULES
 from tests.faces.test_html import text_of
@@ -119,6 +120,7 @@ def test_every_built_in_name_has_a_label() -> None:
     assert sorted(f for f in fields if f not in glossary.FIELDS) == []
     assert sorted(r.id for r in RULES if r.id not in glossary.RULES) == []
     checks = {c.id for c in CHECKS} | set(INTAKE_CHECKS) | {"absent_column", "read_as"}
+    checks |= set(HISTORY_CHECKS)
     assert sorted(c for c in checks if c not in glossary.CHECKS) == []
 
 

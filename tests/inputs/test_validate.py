@@ -12,6 +12,7 @@ from pipereview.checks import CHECKS
 from pipereview.checks.fixes import FIXES
 from pipereview.inputs.mapping import INTAKE_CHECKS
 from pipereview.metrics.hierarchy import MANAGER_LOOP
+from pipereview.report.history import HISTORY_CHECKS
 
 HS = Path(__file__).parents[1] / "fixtures" / "crm" / "hubspot"
 
@@ -27,6 +28,7 @@ def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 def test_every_check_has_a_fix() -> None:
     ids = [c.id for c in CHECKS] + ["read_as", "absent_column", MANAGER_LOOP, *INTAKE_CHECKS]
+    ids += list(HISTORY_CHECKS)
     assert sorted(set(ids) - set(FIXES)) == []
     assert sorted(set(FIXES) - set(ids)) == []
 

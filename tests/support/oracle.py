@@ -483,7 +483,53 @@ def _deal_flags_expected(deals: list[dict], policy: dict) -> list[dict]:
                     **common,
                 )
             )
+        if _is_repeatedly_pushed(d, policy):
+            pushes = d["close_date_pushes"]
+            shows = [
+                f"Deal {name}",
+                f"had its close date pushed {'once' if pushes == 1 else f'{pushes} times'}",
+                f"{d['days_pushed']} days in all",
+                f"at or above {policy.get('repeatedly_pushed_at', 2)} pushes",
+            ]
+            out.append(
+                _flag(
+                    "repeatedly_pushed",
+                    name,
+                    value,
+                    shows,
+                    close_date_pushes=pushes,
+                    days_pushed=d["days_pushed"],
+                    **common,
+                )
+            )
     return out
+
+
+def _is_repeatedly_pushed(d: dict, policy: dict) -> bool:
+    """Active, with known close-date pushes (a history gave them: the deal row carries
+    ``close_date_pushes``) at or above pipeline.repeatedly_pushed_at (default 2). Without
+    a history the pushes are unknown and nothing is flagged (decisions D49)."""
+    pushes = d.get("close_date_pushes")
+    at = policy.get("repeatedly_pushed_at", 2)
+    return _status(d) == "active" and pushes is not None and pushes >= at
+
+
+def oracle_pushes(changes: list[tuple[str, dt.date, Any, Any]], as_of: dt.date) -> dict:
+    """Each deal's (pushes, days pushed, first close date) from a field history's rows
+    (deal_id, changed_at, old close date, new close date; dates or None), in input order:
+    changes after ``as_of`` are not history; a change to a later date is a push of the days
+    between; the first close date is the old value of the deal's first change (by
+    changed_at, then input order)."""
+    out: dict[str, list] = {}
+    ordered = sorted(enumerate(changes), key=lambda item: (item[1][1], item[0]))
+    for _, (deal, at, old, new) in ordered:
+        if at > as_of:
+            continue
+        row = out.setdefault(deal, [0, 0, old])
+        if old is not None and new is not None and new > old:
+            row[0] += 1
+            row[1] += (new - old).days
+    return {deal: tuple(row) for deal, row in out.items()}
 
 
 def _percent_text(ratio: float) -> str:
@@ -572,6 +618,7 @@ RULE_ORDER = (
     "at_risk_deal",
     "stale_high_probability",
     "past_close_date",
+    "repeatedly_pushed",
     "needs_coaching",
     "coaching_candidate",
     "benchmark",
@@ -652,6 +699,8 @@ def oracle_quality(deals: list[dict], reps: list[dict]) -> dict[str, int]:
         "missing_previous_pipeline": sum(
             1 for r in unique if r.get("previous_pipeline_value") is None
         ),
+        # no history of close dates: the active deals' pushes are unknown (D49)
+        "pushes_unknown": 0 if any("close_date_pushes" in d for d in deals) else len(active),
     }
     return {k: v for k, v in counts.items() if v}
 

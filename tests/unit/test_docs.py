@@ -23,6 +23,7 @@ from pipereview.metrics.reps import REP_PERFORMANCE_METRICS
 from pipereview.metrics.trajectory import BENCHMARK, TRAJECTORY_METRICS
 from pipereview.policy import Policy, UserRule
 from pipereview.report.forecast_model import Forecast, ForecastRow
+from pipereview.report.history import HISTORY_CHECKS
 from pipereview.rules import RULES
 from pipereview.rules.custom import DEAL_COLUMNS, REP_COLUMNS
 from pipereview.rules.predicate import FUNCTIONS
@@ -58,7 +59,7 @@ def _names() -> list[str]:
         [m.name for m in metrics]
         + [r.id for r in RULES]
         + [c.id for c in CHECKS]
-        + ["absent_column", MANAGER_LOOP, *INTAKE_CHECKS]
+        + ["absent_column", MANAGER_LOOP, *INTAKE_CHECKS, *HISTORY_CHECKS]
         + _policy_keys()
         + list(Field.model_fields)
         + [k for k in TableMapping.model_fields if k != "fields"]

@@ -53,6 +53,13 @@ REPS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+# Without a history of close dates (decisions D49)
+UNKNOWN_PUSHES = (
+    "Deal {}: its close-date pushes are unknown (the report was given no history of close "
+    "dates: --field-history with CloseDate changes, or --store)."
+)
+
+
 def verdicts(subject: str) -> list[tuple[str, bool, str]]:
     return [(v.rule, v.fired, v.message) for v in explain(subject, DEALS, REPS, as_of=AS_OF)]
 
@@ -65,6 +72,7 @@ def test_a_deal_that_fires_both_deal_rules() -> None:
         ("stale_high_probability", False, "Deal D1 is not a stale high-probability deal: "
          "probability 50% is below 70% and 30 days in its stage are below 60."),
         ("past_close_date", False, "Deal D1 has no close date, so it cannot be past it."),
+        ("repeatedly_pushed", False, UNKNOWN_PUSHES.format("D1")),
     ]  # fmt: skip
 
 
@@ -75,6 +83,7 @@ def test_inactive_deals_are_not_judged() -> None:
         ("at_risk_deal", False, won),
         ("stale_high_probability", False, won),
         ("past_close_date", False, won),
+        ("repeatedly_pushed", False, won),
     ]
     none = "Deal D5 is not active (no status); only active deals are judged."
     assert verdicts("D5") == [
@@ -82,6 +91,7 @@ def test_inactive_deals_are_not_judged() -> None:
         ("at_risk_deal", False, none),
         ("stale_high_probability", False, none),
         ("past_close_date", False, none),
+        ("repeatedly_pushed", False, none),
     ]
 
 
@@ -96,6 +106,7 @@ def test_an_active_deal_below_the_thresholds() -> None:
          "high-probability deal: probability 20% is below 70% and 5 days in its stage are "
          "below 60."),
         ("past_close_date", False, "Deal D3 has no close date, so it cannot be past it."),
+        ("repeatedly_pushed", False, UNKNOWN_PUSHES.format("D3")),
     ]  # fmt: skip
 
 
@@ -142,6 +153,8 @@ def test_a_duplicate_deal_id_gets_a_verdict_per_row() -> None:
          "probability 10% is below 70% and 1 days in its stage are below 60."),
         ("past_close_date", False, "Deal D4 has no close date, so it cannot be past it."),
         ("past_close_date", False, "Deal D4 has no close date, so it cannot be past it."),
+        ("repeatedly_pushed", False, UNKNOWN_PUSHES.format("D4")),
+        ("repeatedly_pushed", False, UNKNOWN_PUSHES.format("D4")),
     ])  # fmt: skip
 
 
@@ -243,7 +256,7 @@ def test_a_rule_id_registers_once() -> None:
         assert RULES[-1] is own
     finally:
         RULES.remove(own)
-    assert len({r.id for r in RULES}) == len(RULES) == 9
+    assert len({r.id for r in RULES}) == len(RULES) == 10
 
 
 def test_the_number_formats_sentences_use() -> None:

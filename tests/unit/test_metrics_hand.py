@@ -579,6 +579,9 @@ def test_flag_counts(report: dict[str, Any]) -> None:
         # no deal has a close date: none is past it
         {"rule": "past_close_date", "subject_type": "deal", "severity": "warning"}
         | {"total": 0, "shown": 0},
+        # no history of close dates: the pushes are unknown, nothing is flagged (D49)
+        {"rule": "repeatedly_pushed", "subject_type": "deal", "severity": "warning"}
+        | {"total": 0, "shown": 0},
         {
             "rule": "needs_coaching",
             "subject_type": "rep",
@@ -633,6 +636,7 @@ def test_max_per_rule_keeps_highest_value_deals() -> None:
         "at_risk_deal": (3, 2),
         "stale_high_probability": (0, 0),
         "past_close_date": (0, 0),
+        "repeatedly_pushed": (0, 0),
         "needs_coaching": (2, 2),
         "coaching_candidate": (2, 2),
         "benchmark": (1, 1),
@@ -664,6 +668,7 @@ def test_explain_deal_gives_every_verdict(report: dict[str, Any]) -> None:
         ("at_risk_deal", True),
         ("stale_high_probability", False),
         ("past_close_date", False),
+        ("repeatedly_pushed", False),  # no history: pushes unknown (D49)
     ]
     assert [{k: v for k, v in verdict.items() if k != "fired"} for verdict in verdicts[:2]] == [
         _flag(report, "stalled_deal", "D1"),
@@ -679,6 +684,7 @@ def test_explain_is_never_capped() -> None:
         ("at_risk_deal", True),
         ("stale_high_probability", False),
         ("past_close_date", False),
+        ("repeatedly_pushed", False),  # no history: pushes unknown (D49)
     ]
 
 
@@ -707,13 +713,14 @@ def test_explain_deal_without_flags() -> None:
         ("at_risk_deal", False),
         ("stale_high_probability", False),
         ("past_close_date", False),
+        ("repeatedly_pushed", False),  # no history: pushes unknown (D49)
     ]
     assert verdicts[0].message == (
         "Deal D3 has been in its stage 20 days, below the 21-day threshold."
     )
     assert verdicts[1].message == "Deal D3 carries no risk flag."
     won = explain("D5", DEALS, REPS, as_of=AS_OF)
-    assert [v.observed["status"] for v in won] == ["won", "won", "won", "won"]
+    assert [v.observed["status"] for v in won] == ["won"] * 5
     assert won[0].message == "Deal D5 is not active (status 'won'); only active deals are judged."
 
 

@@ -1098,6 +1098,7 @@ BUILT_IN = [
     "at_risk_deal [built-in, deal, warning]",
     "stale_high_probability [built-in, deal, warning]",
     "past_close_date [built-in, deal, warning]",
+    "repeatedly_pushed [built-in, deal, warning]",
     "needs_coaching [built-in, rep, warning]",
     "coaching_candidate [built-in, rep, info]",
     "benchmark [built-in, rep, info]",

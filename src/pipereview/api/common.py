@@ -8,6 +8,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, TypedDict
 
+import ibis
+import ibis.expr.types as ir
 from pydantic import ValidationError
 from typing_extensions import Unpack
 
@@ -22,10 +24,12 @@ from pipereview.inputs.mapping import Mapping, resolve_mapping
 from pipereview.inputs.plan import MappingPlan
 from pipereview.inputs.read import load
 from pipereview.locations import SourceTable
-from pipereview.metrics.velocity import from_field_history, from_stage_history
+from pipereview.metrics.history import close_date_changes, pushes_from_fields, pushes_from_snapshots
+from pipereview.metrics.velocity import from_field_history, from_snapshots, from_stage_history
 from pipereview.policy import Policy
 from pipereview.policy import load_policy as _load_policy
 from pipereview.report import Earlier, Inputs, Progress, Report
+from pipereview.report.history import DealHistory
 from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
 from pipereview.rules.custom import check_rules
@@ -214,6 +218,59 @@ def one_history(**given: Any) -> None:
         )
 
 
+def read_history(
+    runner: Engine,
+    deals: ir.Table,
+    stage_history: Any,
+    field_history: Any,
+    as_of: dt.date,
+    mapping: Mapping | None = None,
+) -> DealHistory:
+    """Read the one history file given (through ``mapping``'s ``[stage_history]`` or
+    ``[field_history]`` when there is one): its stage intervals over the canonical
+    ``deals`` and, for a field history with close-date changes, each deal's pushes."""
+    if stage_history is not None:
+        plan = MappingPlan(mapping.stage_history, as_of) if mapping is not None else None
+        history_input = load(runner, stage_history, "stage_history", plan)
+        history_input.ensure_checked()
+        return DealHistory("stage_history", from_stage_history(history_input.table), None)
+    plan = MappingPlan(mapping.field_history, as_of) if mapping is not None else None
+    history_input = load(runner, field_history, "field_history", plan)
+    history_input.ensure_checked()
+    fields = history_input.table
+    changes = close_date_changes(fields, as_of)
+    closes = runner.one(changes.aggregate(n=changes.count()))["n"]
+    if not closes:
+        return DealHistory("field_history", from_field_history(fields, deals), None)
+    return DealHistory(
+        "field_history",
+        from_field_history(fields, deals),
+        pushes_from_fields(changes),
+        changes=changes,
+    )
+
+
+def snapshot_history(opened: Store, inputs: Inputs, as_of: dt.date) -> DealHistory | None:
+    """The store's snapshots before ``as_of`` and the report's own deals as of ``as_of``,
+    as a history of the deals (None when the store has no earlier snapshot)."""
+    earlier = [day for day in opened.dates() if day < as_of]
+    if not earlier:
+        return None
+    names = ["as_of", "deal_id", "status", "deal_value_usd", "stage", "days_in_stage", "close_date"]
+    stored = opened.deals_through(earlier[-1]).select(*names)
+    if opened.engine is not inputs.engine:
+        stored = inputs.engine.from_arrow(stored.to_pyarrow())
+    now = inputs.deals.mutate(as_of=ibis.literal(as_of, "date")).select(*names)
+    snapshots = ibis.union(stored, now)
+    return DealHistory(
+        "snapshots",
+        from_snapshots(snapshots),
+        pushes_from_snapshots(snapshots),
+        snapshots=snapshots,
+        dates=(*earlier, as_of),
+    )
+
+
 def velocity_of(
     runner: Engine,
     deals: Any,
@@ -222,25 +279,12 @@ def velocity_of(
     as_of: dt.date,
     policy: Policy,
     mapping: Mapping | None = None,
+    history: DealHistory | None = None,
 ) -> Velocity:
-    """Read the one history given (through ``mapping``'s ``[stage_history]`` or
-    ``[field_history]`` when there is one) and build the Velocity over the canonical
-    ``deals``."""
-    if stage_history is not None:
-        plan = MappingPlan(mapping.stage_history, as_of) if mapping is not None else None
-        history_input = load(runner, stage_history, "stage_history", plan)
-        history_input.ensure_checked()
-        intervals = from_stage_history(history_input.table)
-    else:
-        plan = MappingPlan(mapping.field_history, as_of) if mapping is not None else None
-        history_input = load(runner, field_history, "field_history", plan)
-        history_input.ensure_checked()
-        intervals = from_field_history(history_input.table, deals)
+    """Build the Velocity over the canonical ``deals`` from ``history`` (else from the one
+    history file given, read by ``read_history``)."""
+    if history is None:
+        history = read_history(runner, deals, stage_history, field_history, as_of, mapping)
     return build_velocity(
-        runner,
-        intervals,
-        deals,
-        as_of=as_of,
-        policy=policy,
-        source="stage_history" if stage_history is not None else "field_history",
+        runner, history.intervals, deals, as_of=as_of, policy=policy, source=history.source
     )

@@ -16,7 +16,9 @@ from pipereview.api.common import (
     StoreLike,
     load_inputs,
     one_history,
+    read_history,
     resolve_policy,
+    snapshot_history,
     velocity_of,
     with_earlier,
 )
@@ -29,6 +31,7 @@ from pipereview.inputs.read import load
 from pipereview.metrics.velocity import from_snapshots
 from pipereview.report import (
     DataQualityItem,
+    Inputs,
     Progress,
     Report,
     Verdict,
@@ -39,6 +42,7 @@ from pipereview.report import build_report as _build
 from pipereview.report.accuracy import last_period
 from pipereview.report.forecast import build_forecast, loop_error, manager_tree
 from pipereview.report.forecast_model import Forecast
+from pipereview.report.history import DealHistory, build_slippage, with_history
 from pipereview.report.model import Velocity
 from pipereview.report.quality import known_status_counts, nothing_to_review
 from pipereview.report.ruleset import RuleInfo, RuleTest
@@ -101,27 +105,47 @@ def build_report(
         policy=resolved,
         **intake,
     )
+    history = None
+    chosen = resolve_mapping(intake.get("preset"), intake.get("mapping"))
+    if stage_history is not None or field_history is not None:
+        history = read_history(
+            inputs.engine, inputs.deals, stage_history, field_history, as_of, chosen
+        )
+        inputs = with_history(inputs, history, as_of)
     if store is None:
         if compare_to is not None:
             raise StoreError("--compare-to needs --store", hint="name the snapshot store")
-        result = _build(inputs, resolved, as_of, progress, allow_empty)
+        result = _with_slippage(
+            _build(inputs, resolved, as_of, progress, allow_empty), inputs, history
+        )
     else:
         with Store(inputs.engine, store, read_only=True) as opened:
             dated = with_earlier(inputs, opened, as_of, compare_to)
+            snapshots = None if history is not None else snapshot_history(opened, dated, as_of)
+            if snapshots is not None:
+                dated = with_history(dated, snapshots, as_of)
             result = _build(dated, resolved, as_of, progress, allow_empty)
+            result = _with_slippage(result, dated, history or snapshots)
             if progress:
                 progress("last period's accuracy")
             last = last_period(opened, inputs.engine, resolved, as_of, result.currency)
             result = result.model_copy(update={"accuracy": last})
-    if stage_history is None and field_history is None:
+    if history is None:
         return result
     if progress:
         progress("velocity")
-    chosen = resolve_mapping(intake.get("preset"), intake.get("mapping"))
     found = velocity_of(
-        inputs.engine, inputs.deals, stage_history, field_history, as_of, resolved, chosen
+        inputs.engine, inputs.deals, None, None, as_of, resolved, chosen, history=history
     )
     return result.model_copy(update={"velocity": found})
+
+
+def _with_slippage(report: Report, inputs: Inputs, history: DealHistory | None) -> Report:
+    """``report`` with its slippage section, when the history shows close dates."""
+    if history is None or report.forecast is None:
+        return report
+    found = build_slippage(inputs.engine, history, inputs.deals, report.forecast)
+    return report.model_copy(update={"slippage": found}) if found is not None else report
 
 
 def forecast(

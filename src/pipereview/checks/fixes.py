@@ -44,6 +44,10 @@ FIXES: dict[str, str] = {
     "derived_from_deals": "Nothing to do: the figure comes from the deals, as the mapping says.",
     "manager_loop": "Correct the manager_id of one rep in each loop: the top of a hierarchy "
     "has none.",
+    "days_in_stage_source": "Nothing to do: export the deals' days in stage (or the last stage "
+    "change date) if the history's days look off.",
+    "pushes_unknown": "Pass the field history with CloseDate changes (--field-history FILE) "
+    "or a snapshot store with earlier snapshots (--store S).",
     "reps_from_deals": "Pass --reps (a users or owners export) for names, quotas and teams.",
     "quota_from_table": "Nothing to do: check the quota table's periods if attainment looks off.",
     "converted_currency": "Nothing to do: check the rates' source and dates if the totals look "

@@ -81,7 +81,8 @@ class Policy(Section):
         """sha256 of the canonical JSON of every value that can change a number (defaults
         included; the ``output`` layout section is left out, and so is ``currency`` while it
         has no rates, when it cannot change a number). Keys added later are left out while
-        they hold their defaults (``forecast``, ``reps.needs_coaching_basis``, ``rules``), so
+        they hold their defaults (``forecast``, ``reps.needs_coaching_basis``, ``rules``,
+        ``pipeline.repeatedly_pushed_at``), so
         fingerprints from before they existed stay the same."""
         left_out = {"output"} | (set() if self.currency.rates else {"currency"})
         if self.forecast == ForecastPolicy():
@@ -91,6 +92,8 @@ class Policy(Section):
         values = self.model_dump(mode="json", exclude=left_out)
         if values["reps"]["needs_coaching_basis"] == "annual":
             del values["reps"]["needs_coaching_basis"]
+        if values["pipeline"]["repeatedly_pushed_at"] == 2:
+            del values["pipeline"]["repeatedly_pushed_at"]
         payload = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
 

@@ -111,6 +111,14 @@ class PipelinePolicy(Section):
         "stale_high_probability.",
     )
 
+    repeatedly_pushed_at: int = Field(
+        2,
+        ge=1,
+        le=MAX_COUNT,
+        description="An active deal whose close date was pushed later at least this many "
+        "times (from a field history or a store's snapshots) is repeatedly_pushed.",
+    )
+
     def stall_days(self) -> dict[str, int]:
         """Folded stage name -> days, for the stages with their own threshold."""
         return {fold_stage(stage): days for stage, days in self.stalled_days_by_stage.items()}

@@ -79,6 +79,9 @@ FIELDS: dict[str, str] = {
     "created_date": "Created",
     "close_date": "Close date",
     "days_past_close_date": "Days past the close date",
+    "close_date_pushes": "Close-date pushes",
+    "days_pushed": "Days pushed",
+    "first_close_date": "First close date",
     "days_to_close": "Days to close",
     "forecast_category": "Forecast category",
     # forecast
@@ -134,6 +137,7 @@ RULES: dict[str, tuple[str, str]] = {
     "at_risk_deal": ("At risk", "At-risk deals"),
     "stale_high_probability": ("Stale high probability", "Stale high-probability deals"),
     "past_close_date": ("Past its close date", "Deals past their close date"),
+    "repeatedly_pushed": ("Close date pushed repeatedly", "Deals whose close date keeps moving"),
     "needs_coaching": ("Needs coaching", "Reps who need coaching"),
     "coaching_candidate": ("Coaching candidate", "Coaching candidates"),
     "benchmark": ("Benchmark", "Benchmark rep"),
@@ -176,6 +180,8 @@ CHECKS: dict[str, str] = {
     "rounded_conversion": "Converted amounts rounded to 4 places",
     "quota_from_table": "Quotas from the quota table",
     "reps_from_deals": "Reps taken from the deals' owners",
+    "days_in_stage_source": "Days in stage from the history",
+    "pushes_unknown": "Close-date pushes unknown",
 }
 
 FLOW_STEPS: dict[str, str] = {

@@ -48,6 +48,7 @@ from pipereview.render.sections import (
     summary_kind,
     summary_rows,
 )
+from pipereview.render.slippage import slippage_sentence
 from pipereview.render.velocity import (
     CYCLE_HEADERS,
     STAGE_HEADERS,
@@ -247,6 +248,7 @@ def context(report: Report, page_size: PageSize = "A4", limit: int = 0) -> dict[
         "forecast": None if f is None else forecast_view(f, report_level(f), limit, cur),
         "rollups": rollup_view(report),
         "accuracy": last_period_view(report.accuracy, cur),
+        "slippage": slippage_sentence(report),
         "velocity": None
         if velocity is None
         else {

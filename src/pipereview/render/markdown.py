@@ -21,6 +21,7 @@ from pipereview.render.markup import md, md_table
 from pipereview.render.numbers import cell
 from pipereview.render.rollups import rollup_markdown
 from pipereview.render.sections import HEADLINE, coaching, summary_kind
+from pipereview.render.slippage import slippage_sentence
 from pipereview.report import Report
 
 COACHING_SHOWN = 10
@@ -165,6 +166,8 @@ def render_markdown(report: Report) -> str:
     s = summary(report)
     out = [f"# Pipeline review — {s.period}, as of {report.as_of.isoformat()}"]
     out += quarter(s)
+    slipped = slippage_sentence(report)
+    out += ["", slipped] if slipped else []
     out += moved(s, report)
     out += risk(s, report)
     out += help_needed(s)

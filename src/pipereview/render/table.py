@@ -36,6 +36,7 @@ from pipereview.render.sections import (
     summary_rows,
 )
 from pipereview.render.sections import rep_rows as rep_table_rows
+from pipereview.render.slippage import slippage_sentence
 from pipereview.render.velocity import velocity_renderables
 from pipereview.report import Report
 
@@ -139,6 +140,9 @@ def detail(report: Report, width: int) -> list[Any]:
         f = report.forecast
         parts.append(_heading("Forecast"))
         parts += forecast_renderables(f, report_level(f), width, cur)
+    slipped = slippage_sentence(report)
+    if slipped:
+        parts.append(Text(slipped))
     parts += rollup_renderables(report, width)
     parts += last_period_renderables(report.accuracy, width, cur)
     changes = report.changes

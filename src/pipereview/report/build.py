@@ -52,6 +52,7 @@ from pipereview.report.flags import (
 )
 from pipereview.report.flow import matchable, quarter_flow
 from pipereview.report.forecast import build_forecast, forecast_reps, manager_tree
+from pipereview.report.history import with_pushes_note
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import (
     SCHEMA_VERSION,
@@ -194,6 +195,7 @@ def build_report(
 
     step("data quality")
     quality = data_quality(inputs, known, per_rep, tree)
+    quality = with_pushes_note(quality, deals, int(scan["active_deals"]))
     changes, flow = None, None
     if inputs.earlier is not None:
         step("changes")

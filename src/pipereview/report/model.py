@@ -322,6 +322,26 @@ class Velocity(_Model):
         return dumps(self.model_dump(mode="python"))
 
 
+class Slippage(_Model):
+    """Close-date pushes of the active deals and the slip rate of the report's fiscal
+    quarter, from a history of close dates (decisions D49, D50). ``slip_rate`` =
+    ``moved_out_value / due_value`` (null when nothing was due, or when the history does
+    not reach the quarter's start: then the due and moved-out figures are null too)."""
+
+    source: VelocitySource
+    pushed_deals: int
+    pushes: int
+    days_pushed: int
+    period: str
+    period_start: dt.date
+    period_end: dt.date
+    due_deals: int | None
+    due_value: Money | None
+    moved_out_deals: int | None
+    moved_out_value: Money | None
+    slip_rate: float | None
+
+
 class Report(_Model):
     """The whole pipeline review. ``to_json`` is byte-stable for the same inputs."""
 
@@ -348,6 +368,7 @@ class Report(_Model):
     rollups: list[RollupRow] = Field(default_factory=list)  # added in schema 1.3
     # last period's forecast accuracy, with a store that has it (D46); written only then
     accuracy: Accuracy | None = None
+    slippage: Slippage | None = None  # with a history of close dates (schema 1.3, additive)
     # Which roll-up levels the human formats show (``report --by``); not part of the JSON.
     _levels: tuple[str, ...] = PrivateAttr(default=SHOWN_LEVELS)
 
@@ -371,9 +392,10 @@ class Report(_Model):
     def to_json(self) -> str:
         """Indented JSON, keys in model order, newline-terminated; money digits exact.
         ``changes`` and ``flow`` are written only when there is an earlier snapshot to
-        compare with, ``velocity`` only when a stage or field history was given."""
+        compare with, ``velocity`` only when a stage or field history was given, ``slippage``
+        only when a history of close dates was."""
         data = dict(self.__dict__)  # the fields in model order; dumps walks the models
-        for optional in ("changes", "flow", "velocity", "forecast", "accuracy"):
+        for optional in ("changes", "flow", "velocity", "forecast", "slippage", "accuracy"):
             if data[optional] is None:
                 del data[optional]
         return dumps(data)

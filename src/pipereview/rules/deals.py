@@ -26,7 +26,9 @@ from pipereview.policy import Policy
 from pipereview.rules.base import Compare, Rule, RuleInputs, money, number, percent, register
 
 
-def _deals(inputs: RuleInputs, fired: ir.BooleanValue, **extra: Any) -> ir.Table:
+def deal_rows(inputs: RuleInputs, fired: ir.BooleanValue, **extra: Any) -> ir.Table:
+    """Every deal as a deal rule judges it: the evidence every deal flag carries, and
+    ``extra`` columns."""
     d = inputs.deals
     return d.select(
         subject_id=deal_label(d),
@@ -66,11 +68,11 @@ def _threshold_text(t: Mapping[str, Any]) -> str:
     return f"the {_days(t)}-day threshold{suffix}"
 
 
-def _in_stage(o: Mapping[str, Any]) -> str:
+def in_stage(o: Mapping[str, Any]) -> str:
     return f" in stage {o['stage']}" if o.get("stage") else ""
 
 
-def _inactive(subject: str, o: Mapping[str, Any]) -> str | None:
+def inactive(subject: str, o: Mapping[str, Any]) -> str | None:
     if o.get("status") == "active":
         return None
     status = "no status" if o.get("status") is None else f"status {o['status']!r}"
@@ -79,14 +81,14 @@ def _inactive(subject: str, o: Mapping[str, Any]) -> str | None:
 
 def _stalled_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
     return (
-        f"Deal {subject}{_in_stage(o)} has been in its stage {number(o['days_in_stage'])} days, "
+        f"Deal {subject}{in_stage(o)} has been in its stage {number(o['days_in_stage'])} days, "
         f"at or above {_threshold_text(t)} (value {money(o['deal_value_usd'])})."
     )
 
 
 def _stalled_quiet(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
-    return _inactive(subject, o) or (
-        f"Deal {subject}{_in_stage(o)} has been in its stage {number(o['days_in_stage'])} days, "
+    return inactive(subject, o) or (
+        f"Deal {subject}{in_stage(o)} has been in its stage {number(o['days_in_stage'])} days, "
         f"below {_threshold_text(t)}."
     )
 
@@ -103,11 +105,11 @@ def _at_risk_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -
 
 
 def _at_risk_quiet(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
-    return _inactive(subject, o) or f"Deal {subject} carries no risk flag."
+    return inactive(subject, o) or f"Deal {subject} carries no risk flag."
 
 
 def _stalled_judge(i: RuleInputs, p: Policy) -> ir.Table:
-    return _deals(i, is_stalled(i.deals, p), _threshold=stall_threshold(i.deals, p))
+    return deal_rows(i, is_stalled(i.deals, p), _threshold=stall_threshold(i.deals, p))
 
 
 DEAL_OBSERVED: tuple[tuple[str, Any], ...] = (
@@ -142,7 +144,7 @@ AT_RISK_DEAL = register(
         subject_type="deal",
         severity="warning",
         description="Active deal with at least one risk flag.",
-        judge=lambda i, p: _deals(i, is_at_risk(i.deals)),
+        judge=lambda i, p: deal_rows(i, is_at_risk(i.deals)),
         where=lambda d, p, as_of: is_at_risk(d),
         observed=(
             *DEAL_OBSERVED,
@@ -159,7 +161,7 @@ AT_RISK_DEAL = register(
 
 def _stale_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
     return (
-        f"Deal {subject}{_in_stage(o)} is at {percent(o['probability'])} probability after "
+        f"Deal {subject}{in_stage(o)} is at {percent(o['probability'])} probability after "
         f"{number(o['days_in_stage'])} days in its stage, at or above both "
         f"{percent(t['high_probability'])} and {number(t['extreme_days_in_stage'])} days "
         f"(value {money(o['deal_value_usd'])})."
@@ -167,9 +169,9 @@ def _stale_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> 
 
 
 def _stale_quiet(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
-    inactive = _inactive(subject, o)
-    if inactive:
-        return inactive
+    not_active = inactive(subject, o)
+    if not_active:
+        return not_active
     high = o["probability"] >= t["high_probability"]
     old = o["days_in_stage"] >= t["extreme_days_in_stage"]
     why = (
@@ -178,7 +180,7 @@ def _stale_quiet(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> st
         f"{number(o['days_in_stage'])} days in its stage are "
         f"{'at or above' if old else 'below'} {number(t['extreme_days_in_stage'])}"
     )
-    return f"Deal {subject}{_in_stage(o)} is not a stale high-probability deal: {why}."
+    return f"Deal {subject}{in_stage(o)} is not a stale high-probability deal: {why}."
 
 
 STALE_HIGH_PROBABILITY = register(
@@ -188,7 +190,7 @@ STALE_HIGH_PROBABILITY = register(
         severity="warning",
         description="Active deal with probability at or above pipeline.high_probability and "
         "days_in_stage at or above pipeline.extreme_days_in_stage.",
-        judge=lambda i, p: _deals(
+        judge=lambda i, p: deal_rows(
             i, is_stale_high_probability(i.deals, p), probability=probability(i.deals)
         ),
         where=lambda d, p, as_of: is_stale_high_probability(d, p),
@@ -214,7 +216,7 @@ STALE_HIGH_PROBABILITY = register(
 
 def _past_judge(i: RuleInputs, p: Policy) -> ir.Table:
     d = i.deals
-    return _deals(
+    return deal_rows(
         i,
         is_past_close_date(d, i.as_of),
         close_date=d.close_date.cast("string"),
@@ -226,16 +228,16 @@ def _past_judge(i: RuleInputs, p: Policy) -> ir.Table:
 def _past_message(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
     days = o["days_past_close_date"]
     return (
-        f"Deal {subject}{_in_stage(o)} is still active {number(days)} "
+        f"Deal {subject}{in_stage(o)} is still active {number(days)} "
         f"{'day' if days == 1 else 'days'} after its close date {o['close_date']} "
         f"(value {money(o['deal_value_usd'])})."
     )
 
 
 def _past_quiet(subject: str, o: Mapping[str, Any], t: Mapping[str, Any]) -> str:
-    inactive = _inactive(subject, o)
-    if inactive:
-        return inactive
+    not_active = inactive(subject, o)
+    if not_active:
+        return not_active
     if o.get("close_date") is None:
         return f"Deal {subject} has no close date, so it cannot be past it."
     return f"Deal {subject}'s close date {o['close_date']} is not before {t['as_of']}."
