@@ -49,6 +49,7 @@ class Engine:
     reads_local_files: ClassVar[bool] = True  # its readers open files on this machine
     computes_in_server: ClassVar[bool] = False  # its tables live in a database server (a URL)
     keeps_numbered_in_place: ClassVar[bool] = True  # input rows numbered by the reader stay a view
+    runs_plans: ClassVar[bool] = False  # runs a compiled plan's SQL text itself (engines/plan.py)
 
     _registry: ClassVar[dict[str, type[Engine]]] = {}
 
@@ -232,6 +233,16 @@ class Engine:
         """Execute a table expression and return its result as an Arrow table. (Not Spark
         4's DataFrame.toArrow: a 1M-row result lost its task results in a local session.)"""
         return expr.to_pyarrow()
+
+    def plan_name(self, table: ir.Table) -> str | None:
+        """``table``'s quoted name in a compiled plan's SQL; None when a plan cannot name it
+        (the query then runs from its expression)."""
+        return None
+
+    def run_sql(self, sql: str, schema: Any) -> pa.Table:
+        """Run a compiled plan's statement; its Arrow result converted to Ibis's ``schema``
+        exactly as ``arrow`` converts it."""
+        raise NotImplementedError
 
     def one(self, expr: ir.Table) -> dict[str, Any]:
         """Execute an expression that yields exactly one row."""

@@ -14,9 +14,11 @@ from typing import Any
 import duckdb
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from pipereview.engines.base import Engine, _name, last_line
 from pipereview.engines.fingerprint import hash_sum
+from pipereview.engines.plan import plan_table_name
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable, is_postgres
 from pipereview.schema import MAX_CSV_LINE, ROW_COLUMN
@@ -28,6 +30,7 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     source_label = "DuckDB database"
     hashes_in_scan = True
+    runs_plans = True
 
     def _connect(
         self,
@@ -120,7 +123,20 @@ class DuckDBEngine(Engine):
         """DuckDB keeps insertion order when it creates a table from a scan (its default
         ``preserve_insertion_order``), so ``rowid`` is the input order."""
         table = self.con.create_table(_name("canonical"), expr, temp=True)
-        return table.mutate(**{ROW_COLUMN: table.rowid() + 1})
+        numbered = table.mutate(**{ROW_COLUMN: table.rowid() + 1})
+        name = _name("numbered")  # named, so that a compiled plan can bind it (plan.py)
+        self.con.raw_sql(f'CREATE TEMP VIEW "{name}" AS {self.con.compile(numbered)}')
+        return self.con.table(name)
+
+    def plan_name(self, table: ir.Table) -> str | None:
+        name = plan_table_name(table)
+        return None if name is None else '"' + name.replace('"', '""') + '"'
+
+    def run_sql(self, sql: str, schema: Any) -> pa.Table:
+        from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+        table = self.con.con.sql(sql).to_arrow_table()  # what Ibis's to_pyarrow runs
+        return DuckDBPyArrowData.convert_table(table, schema)
 
     def out_of_memory(self, exc: BaseException) -> bool:
         return _duckdb_out_of_memory(exc)
