@@ -13,12 +13,15 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot as sg
+import sqlglot.expressions as sge
 
 from pipereview.engines.base import Engine, _name, last_line
 from pipereview.engines.fingerprint import hash_sum
-from pipereview.engines.plan import plan_table_name
+from pipereview.engines.plan import memo_sql, plan_table_name
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable, is_postgres
 from pipereview.schema import MAX_CSV_LINE, ROW_COLUMN
@@ -129,8 +132,32 @@ class DuckDBEngine(Engine):
         return self.con.table(name)
 
     def plan_name(self, table: ir.Table) -> str | None:
+        op = table.op()
+        if isinstance(op, ops.InMemoryTable):
+            self.con._register_in_memory_table(op)  # what Ibis does before it runs one
+            return _quoted((op.name,))
         name = plan_table_name(table)
-        return None if name is None else '"' + name.replace('"', '""') + '"'
+        return None if name is None else _quoted(name)
+
+    def cache(self, expr: ir.Table) -> ir.Table:
+        """Ibis's ``create_table(temp=True)`` (a typed table, then an insert), from the
+        memoised text of ``expr`` (engines/plan.py)."""
+        found = memo_sql(self, expr)
+        if found is None:
+            return super().cache(expr)
+        sql, schema = found
+        name = _name("cached")
+        table = sg.table(name, catalog="temp", db="main", quoted=True)
+        dialect = self.con.dialect
+        create = sge.Create(
+            kind="TABLE",
+            this=sge.Schema(this=table, expressions=schema.to_sqlglot_column_defs(dialect)),
+            properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+        )
+        columns = ", ".join(_quoted((c,)) for c in schema.names)
+        self.con.con.execute(create.sql(dialect))
+        self.con.con.execute(f"INSERT INTO {table.sql(dialect)} ({columns}) {sql}")
+        return self.con.table(name, database=("temp", "main"))
 
     def run_sql(self, sql: str, schema: Any) -> pa.Table:
         from ibis.backends.duckdb.converter import DuckDBPyArrowData
@@ -146,6 +173,10 @@ class DuckDBEngine(Engine):
 
     def hash_sum(self, t: ir.Table, table: str, scan: Mapping[str, Any]) -> Any:
         return scan["_hash"]
+
+
+def _quoted(parts: tuple[str, ...]) -> str:
+    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
 
 
 def _duckdb_out_of_memory(exc: BaseException) -> bool:

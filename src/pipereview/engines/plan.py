@@ -28,6 +28,7 @@ import importlib.metadata
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -262,12 +263,53 @@ class Runner:
         return rows[0], meta
 
 
-def plan_table_name(table: ir.Table) -> str | None:
-    """The name a plan's SQL gives a plain named table of the default schema, else None."""
+def plan_table_name(table: ir.Table) -> tuple[str, ...] | None:
+    """The qualified name (catalog, schema, table: those given) a plan's SQL gives a named
+    table, else None (an in-memory table is named once the engine registered it)."""
     op = table.op()
     if not isinstance(op, ops.DatabaseTable):
         return None
     namespace = op.namespace
-    if namespace.catalog is not None or namespace.database is not None:
+    return tuple(p for p in (namespace.catalog, namespace.database, op.name) if p is not None)
+
+
+_MEMO: OrderedDict[tuple[str, Any], tuple[Compiled | None, tuple[str, ...]]] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 1024  # compiled statements kept (least recently used dropped)
+
+
+def memo_sql(engine: Any, expr: ir.Table) -> tuple[str, Any] | None:
+    """The statement and Ibis result schema of an expression that has not become a named
+    query yet, its compiled text memoised by the expression's structure with its tables as
+    slots (so the same query over another run's tables compiles once); None when a table of
+    it cannot be named by its SQL (it then runs through Ibis)."""
+    op = expr.op()
+    leaves = list(dict.fromkeys(op.find(ops.PhysicalTable)))
+    names = [engine.plan_name(leaf.to_expr()) for leaf in leaves]
+    if any(name is None for name in names):
         return None
-    return op.name
+    slots = {
+        leaf: ops.UnboundTable(name=SLOT.format(f"t{i}"), schema=leaf.schema)
+        for i, leaf in enumerate(leaves)
+    }
+    key = (engine.name, op.replace(slots))
+    with _MEMO_LOCK:
+        found = _MEMO.get(key)
+        if found is not None:
+            _MEMO.move_to_end(key)
+    if found is None:
+        try:
+            compiled: Compiled | None = compile_query(
+                engine.con.compiler, key[1].to_expr(), {}, {}, None
+            )
+        except NotCacheable:
+            compiled = None
+        found = (compiled, tuple(f"t{i}" for i in range(len(leaves))))
+        with _MEMO_LOCK:
+            _MEMO[key] = found
+            while len(_MEMO) > _MEMO_SIZE:
+                _MEMO.popitem(last=False)
+    compiled, slot_names = found
+    if compiled is None:
+        return None
+    return compiled.sql(dict(zip(slot_names, names, strict=True)), {}), compiled.schema
