@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import sqlglot as sg
 import sqlglot.expressions as sge
+from ibis.formats.pyarrow import PyArrowData
 
 from pipereview.engines.base import Engine, _name, last_line
 from pipereview.engines.fingerprint import hash_sum
@@ -125,7 +126,7 @@ class DuckDBEngine(Engine):
     def materialize(self, expr: ir.Table) -> ir.Table:
         """DuckDB keeps insertion order when it creates a table from a scan (its default
         ``preserve_insertion_order``), so ``rowid`` is the input order."""
-        table = self.con.create_table(_name("canonical"), expr, temp=True)
+        table = self._create_temp(_name("canonical"), expr)
         numbered = table.mutate(**{ROW_COLUMN: table.rowid() + 1})
         name = _name("numbered")  # named, so that a compiled plan can bind it (plan.py)
         self.con.raw_sql(f'CREATE TEMP VIEW "{name}" AS {self.con.compile(numbered)}')
@@ -140,13 +141,15 @@ class DuckDBEngine(Engine):
         return None if name is None else _quoted(name)
 
     def cache(self, expr: ir.Table) -> ir.Table:
-        """Ibis's ``create_table(temp=True)`` (a typed table, then an insert), from the
-        memoised text of ``expr`` (engines/plan.py)."""
+        return self._create_temp(_name("cached"), expr)
+
+    def _create_temp(self, name: str, expr: ir.Table) -> ir.Table:
+        """Ibis's ``create_table(name, expr, temp=True)`` (a typed table, then an insert),
+        from the memoised text of ``expr`` (engines/plan.py)."""
         found = memo_sql(self, expr)
         if found is None:
-            return super().cache(expr)
+            return self.con.create_table(name, expr, temp=True)
         sql, schema = found
-        name = _name("cached")
         table = sg.table(name, catalog="temp", db="main", quoted=True)
         dialect = self.con.dialect
         create = sge.Create(
@@ -160,10 +163,8 @@ class DuckDBEngine(Engine):
         return self.con.table(name, database=("temp", "main"))
 
     def run_sql(self, sql: str, schema: Any) -> pa.Table:
-        from ibis.backends.duckdb.converter import DuckDBPyArrowData
-
         table = self.con.con.sql(sql).to_arrow_table()  # what Ibis's to_pyarrow runs
-        return DuckDBPyArrowData.convert_table(table, schema)
+        return _ResultData.convert_table(table, schema)
 
     def out_of_memory(self, exc: BaseException) -> bool:
         return _duckdb_out_of_memory(exc)
@@ -173,6 +174,17 @@ class DuckDBEngine(Engine):
 
     def hash_sum(self, t: ir.Table, table: str, scan: Mapping[str, Any]) -> Any:
         return scan["_hash"]
+
+
+class _ResultData(PyArrowData):
+    """Ibis's DuckDBPyArrowData (a null-typed column stays null), which its module cannot
+    give without importing pandas."""
+
+    @classmethod
+    def convert_column(cls, column: pa.Array, dtype: Any) -> pa.Array:
+        if dtype.is_null():
+            return pa.nulls(len(column))
+        return super().convert_column(column, dtype)
 
 
 def _quoted(parts: tuple[str, ...]) -> str:
