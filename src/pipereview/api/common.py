@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import ValidationError
 from typing_extensions import Unpack
@@ -29,7 +29,9 @@ from pipereview.report import Earlier, Inputs, Progress, Report
 from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
 from pipereview.rules.custom import check_rules
-from pipereview.store.snapshots import Store
+
+if TYPE_CHECKING:  # the store stack is imported only when a store is opened
+    from pipereview.store.snapshots import Store
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # a name (engines.ENGINES), an Engine, a SparkSession
