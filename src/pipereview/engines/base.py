@@ -233,10 +233,9 @@ class Engine:
     def arrow(self, expr: ir.Table) -> pa.Table:
         """Execute a table expression and return its result as an Arrow table. (Not Spark
         4's DataFrame.toArrow: a 1M-row result lost its task results in a local session.)"""
-        if self.runs_plans:  # its compiled text memoised (engines/plan.py)
-            found = memo_sql(self, expr)
-            if found is not None:
-                return self.run_sql(*found)
+        found = memo_sql(self, expr)  # its compiled text memoised (engines/plan.py)
+        if found is not None:
+            return self.run_sql(*found)
         return expr.to_pyarrow()
 
     def plan_name(self, table: ir.Table) -> str | None:

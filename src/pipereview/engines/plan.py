@@ -167,6 +167,7 @@ class Plan:
 _PLANS: dict[str, Plan] = {}
 _PLANS_LOCK = threading.Lock()
 _LITERALS: dict[tuple[str, str, Any], str] = {}
+_RUNNERS = 0  # reports begun in this process (``memo_sql`` starts with the second)
 
 
 def plan_for(key: str) -> Plan:
@@ -192,6 +193,9 @@ class Runner:
         tables: Mapping[str, ir.Table],
         values: Mapping[str, tuple[str, Any]],
     ) -> None:
+        global _RUNNERS
+        with _PLANS_LOCK:
+            _RUNNERS += 1
         self.engine = engine
         self.tables = dict(tables)
         self.values = {n: v for n, (_, v) in values.items()}
@@ -270,6 +274,8 @@ def plan_table_name(table: ir.Table) -> tuple[str, ...] | None:
     if not isinstance(op, ops.DatabaseTable):
         return None
     namespace = op.namespace
+    if namespace.catalog is not None and namespace.database is None:
+        return None  # written differently by sqlglot: left to Ibis
     return tuple(p for p in (namespace.catalog, namespace.database, op.name) if p is not None)
 
 
@@ -282,7 +288,11 @@ def memo_sql(engine: Any, expr: ir.Table) -> tuple[str, Any] | None:
     """The statement and Ibis result schema of an expression that has not become a named
     query yet, its compiled text memoised by the expression's structure with its tables as
     slots (so the same query over another run's tables compiles once); None when a table of
-    it cannot be named by its SQL (it then runs through Ibis)."""
+    it cannot be named by its SQL (it then runs through Ibis). It starts with the second
+    report a process builds: a process that builds one compiles each statement once anyway,
+    and rebuilding an expression with slots costs about a third of compiling it."""
+    if not engine.runs_plans or _RUNNERS < 2:
+        return None
     op = expr.op()
     leaves = list(dict.fromkeys(op.find(ops.PhysicalTable)))
     names = [engine.plan_name(leaf.to_expr()) for leaf in leaves]
