@@ -284,6 +284,23 @@ _MEMO_LOCK = threading.Lock()
 _MEMO_SIZE = 1024  # compiled statements kept (least recently used dropped)
 
 
+def _slotted(slots: Mapping[ops.Node, ops.Node]) -> Callable[..., ops.Node]:
+    """A replacer that puts the slots in place of the tables, and numbers self-references
+    (``Table.view``, which Ibis numbers from a process-wide counter that does not reach the
+    SQL) in the order they are met, so that one query of two runs is one key."""
+    numbers: dict[int, int] = {}
+
+    def swap(node: ops.Node, kwargs: Mapping[str, Any] | None) -> ops.Node:
+        if node in slots:
+            return slots[node]
+        if isinstance(node, ops.SelfReference):
+            number = numbers.setdefault(node.identifier, len(numbers))
+            return node.copy(**(dict(kwargs or {}) | {"identifier": number}))
+        return node.__recreate__(kwargs) if kwargs else node
+
+    return swap
+
+
 def memo_sql(engine: Any, expr: ir.Table) -> tuple[str, Any] | None:
     """The statement and Ibis result schema of an expression that has not become a named
     query yet, its compiled text memoised by the expression's structure with its tables as
@@ -302,7 +319,7 @@ def memo_sql(engine: Any, expr: ir.Table) -> tuple[str, Any] | None:
         leaf: ops.UnboundTable(name=SLOT.format(f"t{i}"), schema=leaf.schema)
         for i, leaf in enumerate(leaves)
     }
-    key = (engine.name, op.replace(slots))
+    key = (engine.name, op.replace(_slotted(slots)))
     with _MEMO_LOCK:
         found = _MEMO.get(key)
         if found is not None:
