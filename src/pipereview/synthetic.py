@@ -71,12 +71,12 @@ OPEN_STAGES = ("Prospecting", "Qualification", "Discovery", "Proposal", "Negotia
 _STAGE_PROB = np.array([0.10, 0.20, 0.35, 0.55, 0.75, 0.90])
 _STAGE_WEIGHTS = np.array([0.24, 0.21, 0.18, 0.15, 0.12, 0.10])
 # Index 0..5 = open stages, 6 = Closed Won, 7 = Closed Lost.
-_STAGES = pa.array([*OPEN_STAGES, "Closed Won", "Closed Lost"])
-_FORECAST = pa.array(["Pipeline", "Best Case", "Commit", "Closed", "Omitted"])
+_STAGES = (*OPEN_STAGES, "Closed Won", "Closed Lost")
+_FORECAST = ("Pipeline", "Best Case", "Commit", "Closed", "Omitted")
 _STAGE_TO_FORECAST = np.array([0, 0, 0, 1, 1, 2, 3, 4], dtype=np.int8)
-_STATUS = pa.array(["active", "won", "lost"])
-_USD = pa.array(["USD"])
-_REGIONS = pa.array(["NA-East", "NA-West", "EMEA", "APAC", "LATAM"])
+_STATUS = ("active", "won", "lost")
+_USD = ("USD",)
+_REGIONS = ("NA-East", "NA-West", "EMEA", "APAC", "LATAM")
 _VELOCITY = ("increasing", "stable", "decreasing")
 _FIRST = (
     "Ava", "Ben", "Chloe", "Diego", "Elena", "Farah", "Gabriel", "Hana", "Isaac", "Jade", "Kenji",
@@ -109,8 +109,10 @@ def _width(n: int, minimum: int) -> int:
     return max(minimum, len(str(max(n, 1))))
 
 
-def _take(labels: pa.Array, idx: np.ndarray) -> pa.Array:
-    return pc.take(labels, pa.array(idx))
+def _take(labels: tuple[str, ...], idx: np.ndarray) -> pa.Array:
+    # labels as a tuple, made an array here: pa.array imports pandas, which a module that
+    # the CLI imports should not (the labels were arrays built at import)
+    return pc.take(pa.array(labels, pa.string()), pa.array(idx))
 
 
 def _rep_weights(n_reps: int, seed: int) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import ibis
 import ibis.expr.types as ir
@@ -33,7 +33,9 @@ from pipereview.report.history import DealHistory
 from pipereview.report.model import Velocity
 from pipereview.report.velocity import build_velocity
 from pipereview.rules.custom import check_rules
-from pipereview.store.snapshots import Store
+
+if TYPE_CHECKING:  # the store stack is imported only when a store is opened
+    from pipereview.store.snapshots import Store
 
 PolicyLike = Policy | str | Path | dict[str, Any] | None
 EngineLike = Engine | str | Any  # a name (engines.ENGINES), an Engine, a SparkSession

@@ -49,7 +49,6 @@ from pipereview.report.ruleset import RuleInfo, RuleTest
 from pipereview.report.ruleset import list_rules as _list_rules
 from pipereview.report.ruleset import test_rules as _test_rules
 from pipereview.report.velocity import build_velocity
-from pipereview.store.snapshots import Store
 
 
 def build_report(
@@ -119,6 +118,8 @@ def build_report(
             _build(inputs, resolved, as_of, progress, allow_empty), inputs, history
         )
     else:
+        from pipereview.store.snapshots import Store  # the store stack, when asked for
+
         with Store(inputs.engine, store, read_only=True) as opened:
             dated = with_earlier(inputs, opened, as_of, compare_to)
             snapshots = None if history is not None else snapshot_history(opened, dated, as_of)
@@ -317,6 +318,8 @@ def velocity(
         return velocity_of(
             runner, loaded.table, stage_history, field_history, as_of, resolved, chosen
         )
+    from pipereview.store.snapshots import Store  # the store stack, when asked for
+
     with Store(runner, store, read_only=True) as opened:
         runner = opened.engine  # computed where the snapshots are
         dates = [d for d in opened.dates() if d <= as_of]

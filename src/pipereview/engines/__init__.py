@@ -12,6 +12,8 @@ them:
 ``choose_engine`` is the one rule for which engine runs, given the inputs, the store and
 the options; ``engine_for_store`` says which engine reads and writes a store.
 ``fingerprint.py`` is the input fingerprint's row hash that every engine sums as DuckDB does.
+``plan.py`` compiles the report's queries once per process (named queries with the report
+date as a parameter, and a memo of every other query's text) for engines that run SQL text.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from pipereview.engines.fingerprint import batch_sql
+from pipereview.engines.plan import memo_sql
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable, source_kind
 from pipereview.schema import ROW_COLUMN
@@ -49,6 +50,7 @@ class Engine:
     reads_local_files: ClassVar[bool] = True  # its readers open files on this machine
     computes_in_server: ClassVar[bool] = False  # its tables live in a database server (a URL)
     keeps_numbered_in_place: ClassVar[bool] = True  # input rows numbered by the reader stay a view
+    runs_plans: ClassVar[bool] = False  # runs a compiled plan's SQL text itself (engines/plan.py)
 
     _registry: ClassVar[dict[str, type[Engine]]] = {}
 
@@ -231,7 +233,20 @@ class Engine:
     def arrow(self, expr: ir.Table) -> pa.Table:
         """Execute a table expression and return its result as an Arrow table. (Not Spark
         4's DataFrame.toArrow: a 1M-row result lost its task results in a local session.)"""
+        found = memo_sql(self, expr)  # its compiled text memoised (engines/plan.py)
+        if found is not None:
+            return self.run_sql(*found)
         return expr.to_pyarrow()
+
+    def plan_name(self, table: ir.Table) -> str | None:
+        """``table``'s quoted name in a compiled plan's SQL; None when a plan cannot name it
+        (the query then runs from its expression)."""
+        return None
+
+    def run_sql(self, sql: str, schema: Any) -> pa.Table:
+        """Run a compiled plan's statement; its Arrow result converted to Ibis's ``schema``
+        exactly as ``arrow`` converts it."""
+        raise NotImplementedError
 
     def one(self, expr: ir.Table) -> dict[str, Any]:
         """Execute an expression that yields exactly one row."""

@@ -13,10 +13,16 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
+import pyarrow as pa
+import sqlglot as sg
+import sqlglot.expressions as sge
+from ibis.formats.pyarrow import PyArrowData
 
 from pipereview.engines.base import Engine, _name, last_line
 from pipereview.engines.fingerprint import hash_sum
+from pipereview.engines.plan import memo_sql, plan_table_name
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable, is_postgres
 from pipereview.schema import MAX_CSV_LINE, ROW_COLUMN
@@ -28,6 +34,7 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     source_label = "DuckDB database"
     hashes_in_scan = True
+    runs_plans = True
 
     def _connect(
         self,
@@ -119,8 +126,45 @@ class DuckDBEngine(Engine):
     def materialize(self, expr: ir.Table) -> ir.Table:
         """DuckDB keeps insertion order when it creates a table from a scan (its default
         ``preserve_insertion_order``), so ``rowid`` is the input order."""
-        table = self.con.create_table(_name("canonical"), expr, temp=True)
-        return table.mutate(**{ROW_COLUMN: table.rowid() + 1})
+        table = self._create_temp(_name("canonical"), expr)
+        numbered = table.mutate(**{ROW_COLUMN: table.rowid() + 1})
+        name = _name("numbered")  # named, so that a compiled plan can bind it (plan.py)
+        self.con.raw_sql(f'CREATE TEMP VIEW "{name}" AS {self.con.compile(numbered)}')
+        return self.con.table(name)
+
+    def plan_name(self, table: ir.Table) -> str | None:
+        op = table.op()
+        if isinstance(op, ops.InMemoryTable):
+            self.con._register_in_memory_table(op)  # what Ibis does before it runs one
+            return _quoted((op.name,))
+        name = plan_table_name(table)
+        return None if name is None else _quoted(name)
+
+    def cache(self, expr: ir.Table) -> ir.Table:
+        return self._create_temp(_name("cached"), expr)
+
+    def _create_temp(self, name: str, expr: ir.Table) -> ir.Table:
+        """Ibis's ``create_table(name, expr, temp=True)`` (a typed table, then an insert),
+        from the memoised text of ``expr`` (engines/plan.py)."""
+        found = memo_sql(self, expr)
+        if found is None:
+            return self.con.create_table(name, expr, temp=True)
+        sql, schema = found
+        table = sg.table(name, catalog="temp", db="main", quoted=True)
+        dialect = self.con.dialect
+        create = sge.Create(
+            kind="TABLE",
+            this=sge.Schema(this=table, expressions=schema.to_sqlglot_column_defs(dialect)),
+            properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+        )
+        columns = ", ".join(_quoted((c,)) for c in schema.names)
+        self.con.con.execute(create.sql(dialect))
+        self.con.con.execute(f"INSERT INTO {table.sql(dialect)} ({columns}) {sql}")
+        return self.con.table(name, database=("temp", "main"))
+
+    def run_sql(self, sql: str, schema: Any) -> pa.Table:
+        table = self.con.con.sql(sql).to_arrow_table()  # what Ibis's to_pyarrow runs
+        return _ResultData.convert_table(table, schema)
 
     def out_of_memory(self, exc: BaseException) -> bool:
         return _duckdb_out_of_memory(exc)
@@ -130,6 +174,21 @@ class DuckDBEngine(Engine):
 
     def hash_sum(self, t: ir.Table, table: str, scan: Mapping[str, Any]) -> Any:
         return scan["_hash"]
+
+
+class _ResultData(PyArrowData):
+    """Ibis's DuckDBPyArrowData (a null-typed column stays null), which its module cannot
+    give without importing pandas."""
+
+    @classmethod
+    def convert_column(cls, column: pa.Array, dtype: Any) -> pa.Array:
+        if dtype.is_null():
+            return pa.nulls(len(column))
+        return super().convert_column(column, dtype)
+
+
+def _quoted(parts: tuple[str, ...]) -> str:
+    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
 
 
 def _duckdb_out_of_memory(exc: BaseException) -> bool:

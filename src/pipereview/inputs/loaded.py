@@ -60,8 +60,7 @@ class Loaded:
 
     def check_counts(self) -> dict[str, ir.Scalar]:
         """Aggregates over ``table``: its row count and its unusable rows."""
-        t = self.table
-        return {"_n": t.count(), "_bad": count_if(t, t[BAD])}
+        return check_counts(self.table)
 
     def verify(self, n: int, bad: int) -> None:
         """Raise the located InputError if any row is unusable (or there are no records)."""
@@ -103,3 +102,8 @@ def run_checked(loaded: Loaded, query: Any) -> Any:
         raise locate.failure(
             loaded.engine, exc, loaded.obj, loaded.name, loaded.source, loaded.delimiter
         ) from None
+
+
+def check_counts(t: ir.Table) -> dict[str, ir.Scalar]:
+    """The input check's aggregates over a canonical table: its rows and its unusable rows."""
+    return {"_n": t.count(), "_bad": count_if(t, t[BAD])}

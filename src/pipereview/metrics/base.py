@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -43,6 +43,12 @@ class Metric:
 
 
 # --- deals: the canonical meaning of each field ------------------------------------------
+def date_value(value: Any) -> ir.DateValue:
+    """A date as an Ibis value: a Python date as a literal, an Ibis value (a compiled plan's
+    parameter, ``engines/plan.py``) as it is."""
+    return value if isinstance(value, ir.Value) else ibis.literal(value, "date")
+
+
 def deal_value(d: ir.Table) -> ir.DecimalValue:
     """deal_value_usd (exact decimal), missing = 0."""
     return d.deal_value_usd.fill_null(ibis.literal(0, MONEY))

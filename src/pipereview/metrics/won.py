@@ -9,6 +9,7 @@ median needs the won deals' cycles in order, so it is one small query of its own
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -22,19 +23,28 @@ from pipereview.policy import Policy
 from pipereview.schema import MONEY_SUM
 
 
-def _won_between(d: ir.Table, first: dt.date, last: dt.date) -> ir.BooleanValue:
+def period_dates(as_of: dt.date, start_month: int) -> dict[str, dt.date]:
+    """The dates the won sums read: the report date and the first days of its fiscal
+    quarter and year (each a parameter of a compiled plan, ``engines/plan.py``)."""
+    return {
+        "as_of": as_of,
+        "quarter_first": fiscal_quarter(as_of, start_month)[0],
+        "year_first": fiscal_year_start(as_of, start_month),
+    }
+
+
+def _won_between(d: ir.Table, first: Any, last: Any) -> ir.BooleanValue:
     """Won with a close date in [first, last] (a won deal without one is in no period)."""
     return is_won(d) & d.close_date.between(first, last).fill_null(False)
 
 
-def _won_quarter(d: ir.Table, p: Policy, as_of: dt.date) -> ir.DecimalScalar:
-    first = fiscal_quarter(as_of, p.calendar.fiscal_year_start_month)[0]
-    return money_sum(deal_value(d), _won_between(d, first, as_of), MONEY_SUM)
+def _won_quarter(d: ir.Table, p: Policy, dates: Mapping[str, Any]) -> ir.DecimalScalar:
+    won = _won_between(d, dates["quarter_first"], dates["as_of"])
+    return money_sum(deal_value(d), won, MONEY_SUM)
 
 
-def _won_year(d: ir.Table, p: Policy, as_of: dt.date) -> ir.DecimalScalar:
-    first = fiscal_year_start(as_of, p.calendar.fiscal_year_start_month)
-    return money_sum(deal_value(d), _won_between(d, first, as_of), MONEY_SUM)
+def _won_year(d: ir.Table, p: Policy, dates: Mapping[str, Any]) -> ir.DecimalScalar:
+    return money_sum(deal_value(d), _won_between(d, dates["year_first"], dates["as_of"]), MONEY_SUM)
 
 
 def has_cycle(d: ir.Table) -> ir.BooleanValue:
@@ -42,7 +52,7 @@ def has_cycle(d: ir.Table) -> ir.BooleanValue:
     return is_won(d) & (d.close_date >= d.created_date).fill_null(False)
 
 
-# Each builder takes the deals, the policy and as_of.
+# Each builder takes the deals, the policy and the ``period_dates`` (dates or parameters).
 WON_METRICS: tuple[Metric, ...] = (
     Metric(
         "won_value",
@@ -101,9 +111,12 @@ MEDIAN_METRIC = Metric(
 )
 
 
-def won_aggregates(deals: ir.Table, policy: Policy, as_of: dt.date) -> dict[str, ir.Scalar]:
-    """Every won-revenue sum, unrounded, to fuse into the report's one scan of the deals."""
-    return {m.name: m.expr(deals, policy, as_of) for m in WON_METRICS}
+def won_aggregates(
+    deals: ir.Table, policy: Policy, dates: Mapping[str, Any]
+) -> dict[str, ir.Scalar]:
+    """Every won-revenue sum, unrounded, to fuse into the report's one scan of the deals
+    (``dates``: ``period_dates``, as dates or a compiled plan's parameters)."""
+    return {m.name: m.expr(deals, policy, dates) for m in WON_METRICS}
 
 
 def exact_median(table: ir.Table, value: ir.NumericValue) -> ir.Table:

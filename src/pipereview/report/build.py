@@ -16,18 +16,17 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from pipereview.engines import count_if
 from pipereview.engines.fingerprint import digest, input_fingerprint
+from pipereview.engines.plan import Runner
 from pipereview.inputs.loaded import run_checked
 from pipereview.metrics.base import Unit
 from pipereview.metrics.pipeline import (
     DERIVED_PIPELINE_METRICS,
     PIPELINE_METRICS,
-    pipeline_aggregates,
     pipeline_summary,
 )
 from pipereview.metrics.ratios import part_columns
-from pipereview.metrics.reps import REP_PERFORMANCE_METRICS, deals_by_rep, top_opportunities
+from pipereview.metrics.reps import REP_PERFORMANCE_METRICS, deals_by_rep
 from pipereview.metrics.trajectory import TRAJECTORY_METRICS
 from pipereview.metrics.won import (
     DERIVED_WON_METRICS,
@@ -35,8 +34,6 @@ from pipereview.metrics.won import (
     RECORDED_METRICS,
     WON_METRICS,
     median_of,
-    median_sales_cycle,
-    won_aggregates,
     won_summary,
 )
 from pipereview.policy import Policy
@@ -63,14 +60,13 @@ from pipereview.report.model import (
     rounded,
 )
 from pipereview.report.quality import (
-    aggregate_once,
-    check_counts_of,
     counts_from_scan,
     data_quality,
     fused_checks,
     nothing_to_review,
-    scope_counts,
+    with_twins,
 )
+from pipereview.report.queries import deals_scan, median_cycle, runner, scope_scan, top_deals
 from pipereview.report.rollups import build_rollups
 from pipereview.report.rounding import rounded_rows
 from pipereview.rules.custom import rules_for
@@ -88,12 +84,12 @@ def _noop(_: str) -> None:
     return None
 
 
-def _summary(inputs: Inputs, scan: dict[str, Any], reps: ir.Table) -> PipelineSummary:
+def _summary(inputs: Inputs, scan: dict[str, Any], reps: ir.Table, run: Runner) -> PipelineSummary:
     """The pipeline summary from the deals' aggregate ``scan``, the reps' recorded revenue
     (``reps``: one row per rep) and the median sales cycle (a query of its own)."""
     engine = inputs.engine
     recorded = engine.one(reps.aggregate(**{m.name: m.expr(reps) for m in RECORDED_METRICS}))
-    median = median_of(engine.one(median_sales_cycle(inputs.deals)))
+    median = median_of(run.one("deals.median_cycle", median_cycle)[0])
     metrics = (
         *PIPELINE_METRICS,
         *DERIVED_PIPELINE_METRICS,
@@ -122,28 +118,25 @@ def build_report(
     engine, deals, reps = inputs.engine, inputs.deals, inputs.reps
 
     step("pipeline summary")
-    aggs = pipeline_aggregates(deals, policy) | won_aggregates(deals, policy, as_of)
+    run = runner(inputs, policy, as_of)
     rules = rules_for(policy)  # the built-in rules and the policy's own
-    for rule in rules:
-        if rule.where is not None:
-            aggs[f"rule:{rule.id}"] = count_if(deals, rule.where(deals, policy, as_of))
-    aggs.update(check_counts_of(deals, "deals"))
-    aggs.update(engine.hash_in_scan(deals, "deals"))  # the fingerprint, where the engine can
-    aggs.update(inputs.loaded_deals.check_counts())  # the input check rides along
-    scan = run_checked(inputs.loaded_deals, lambda: aggregate_once(engine, deals, aggs))
+    scan = run_checked(
+        inputs.loaded_deals, lambda: with_twins(*run.one("deals.scan", deals_scan(engine, policy)))
+    )
     inputs.loaded_deals.verify(scan["_n"], scan["_bad"])
     statused = scan["active_deals"] + scan["won_deals"] + scan["lost_deals"]
     empty = nothing_to_review(inputs, scan["total_deals"], statused)
     if empty is not None and not allow_empty:
         raise empty
-    rep_extra = inputs.loaded_reps.check_counts() | engine.hash_in_scan(reps, "reps")
-    rep_scan = run_checked(inputs.loaded_reps, lambda: scope_counts(inputs, "reps", rep_extra))
+    rep_scan = run_checked(
+        inputs.loaded_reps, lambda: with_twins(*run.one("reps.scan", scope_scan(engine, "reps")))
+    )
     inputs.loaded_reps.verify(rep_scan["_n"], rep_scan["_bad"])
     deals_hash = engine.hash_sum(deals, "deals", scan)
     reps_hash = engine.hash_sum(reps, "reps", rep_scan)
     known = {c.id: scan[c.id] for c in fused_checks("deals")}
     known.update({c.id: rep_scan[c.id] for c in fused_checks("reps")})
-    known.update(scope_counts(inputs, "unique_reps"))
+    known.update(with_twins(*run.one("unique_reps.scan", scope_scan(engine, "unique_reps"))))
     known.update(counts_from_scan(scan))
     fingerprint = input_fingerprint(
         digest("deals", scan["total_deals"], deals_hash),
@@ -154,9 +147,9 @@ def build_report(
     per_rep = engine.cache(deals_by_rep(deals))  # read by the rep rows and data quality
     kept = forecast_reps(inputs, policy, as_of)  # read by the forecast and a rule
     shared = shared_inputs(inputs, policy, as_of, per_rep=per_rep, rep_forecast=kept.reps)
-    summary = _summary(inputs, scan, shared.rep_performance)
+    summary = _summary(inputs, scan, shared.rep_performance, run)
     tops: dict[str, list[str]] = {}
-    for row in engine.rows(top_opportunities(deals, policy).order_by(["rep_id", "rank"])):
+    for row in run.rows("deals.tops", top_deals(policy))[0]:
         tops.setdefault(row["rep_id"], []).append(row["deal_id"])
     performance_units = {m.name: m.unit for m in REP_PERFORMANCE_METRICS}
     names = ["rep_id", "rep_name", *performance_units]

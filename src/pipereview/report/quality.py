@@ -48,9 +48,10 @@ def check_counts_of(table: ir.Table, scope: str) -> dict[str, ir.Scalar]:
     }
 
 
-def aggregate_once(engine: Engine, table: ir.Table, aggs: dict[str, ir.Scalar]) -> dict[str, Any]:
-    """One aggregate over ``table``; an expression asked for under two names (a rule total
-    that is a summary metric, the input check's row count) is computed once."""
+def one_aggregate(table: ir.Table, aggs: dict[str, ir.Scalar]) -> tuple[ir.Table, dict[str, str]]:
+    """One aggregate over ``table`` in which an expression asked for under two names (a rule
+    total that is a summary metric, the input check's row count) is computed once; and the
+    twins (name -> the name computed). ``with_twins`` completes its row."""
     unique: dict[str, ir.Scalar] = {}
     twin_of: dict[str, str] = {}
     for name, expr in aggs.items():
@@ -59,8 +60,18 @@ def aggregate_once(engine: Engine, table: ir.Table, aggs: dict[str, ir.Scalar]) 
             unique[name] = expr
         else:
             twin_of[name] = twin
-    row = engine.one(table.aggregate(**unique))
+    return table.aggregate(**unique), twin_of
+
+
+def with_twins(row: dict[str, Any], twin_of: dict[str, str]) -> dict[str, Any]:
+    """``one_aggregate``'s row with every name asked for."""
     return row | {name: row[twin] for name, twin in twin_of.items()}
+
+
+def aggregate_once(engine: Engine, table: ir.Table, aggs: dict[str, ir.Scalar]) -> dict[str, Any]:
+    """``one_aggregate`` run on ``engine``: its row with every name asked for."""
+    expr, twin_of = one_aggregate(table, aggs)
+    return with_twins(engine.one(expr), twin_of)
 
 
 def scope_counts(

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from pipereview.metrics.base import (
     Unit,
+    date_value,
     days_in_stage,
     deal_value,
     expected_value,
@@ -133,7 +134,7 @@ def deal_columns(d: ir.Table, as_of: Any) -> dict[str, ir.Value]:
         "close_date": d.close_date,
         "expected_value": expected_value(d),
         "risk_flag_count": risk_flag_count(d),
-        "days_to_close": d.close_date.delta(ibis.literal(as_of), unit="day"),
+        "days_to_close": d.close_date.delta(date_value(as_of), unit="day"),
     }
 
 

@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from pipereview.decimals import add, common, is_exact, literal, mul, scale_of, sub
+from pipereview.metrics.base import date_value
 from pipereview.rules.tree import (
     Arith,
     AsOf,
@@ -86,7 +87,7 @@ class _Num:
 @dataclass
 class _Compiler:
     columns: Mapping[str, ir.Value]
-    as_of: dt.date
+    as_of: Any  # a date, or a compiled plan's parameter
     ratios: Mapping[str, Parts]
 
     def __call__(self, node: Node) -> Any:
@@ -98,7 +99,7 @@ class _Compiler:
         if isinstance(node, Const):
             return _constant(node)
         if isinstance(node, AsOf):
-            return ibis.literal(self.as_of, "date")
+            return date_value(self.as_of)
         if isinstance(node, Compare):
             if _is_null(node.left) or _is_null(node.right):
                 # unknown, as in SQL (Ibis would turn `x = NULL` into `x IS NULL`)

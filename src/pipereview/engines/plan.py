@@ -1,0 +1,342 @@
+"""Compiled query plans: the report's queries built and compiled once, then run many times.
+
+A report's queries are a pure function of the policy, the inputs' canonical schemas, the
+engine's dialect and the library versions; only the data (which tables) and the report date
+(``as_of`` and the dates derived from it) change from run to run. So each query has a stable
+name and a builder ``build(tables, values) -> (expr, meta)`` that runs only on a miss:
+
+- ``tables`` are *slots*: unbound Ibis tables named ``__pr_slot_<name>__`` with the schema
+  of the table bound at run time;
+- ``values`` are ``ibis.param``s of the run's values (the report date and its period
+  bounds), compiled with a sentinel value that is then cut out of the SQL text.
+
+The compiled text is kept as a template (``Compiled.parts``) cut at slot and value markers,
+and a run joins it back with the bound tables' quoted names and the values' literal text
+as the engine's compiler writes them, so the SQL that runs is the SQL a direct compile
+gives. Plans are kept in memory for the process, one per key (``plan_key``).
+
+An engine that cannot run a plan's SQL itself (``Engine.runs_plans`` false), a table that
+is not a plain named table, or a query whose text still holds a marker after compiling runs
+the builder on the real tables and values instead, exactly as before: the result is the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.operations as ops
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from pipereview.errors import EngineError
+
+SLOT = "__pr_slot_{}__"
+_MARK = "\x00"
+_FORMAT = 1  # the template format; bump when Compiled changes
+
+Built = tuple[ir.Table, Any]  # the query and JSON-able facts kept with it (``meta``)
+Builder = Callable[[Mapping[str, ir.Table], Mapping[str, Any]], Built]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """One query's SQL template: even ``parts`` are SQL text, odd ones ``s:<slot>`` or
+    ``p:<value>`` markers; ``schema`` is the Ibis schema of its result."""
+
+    parts: tuple[str, ...]
+    schema: Any
+    meta: Any = None
+
+    def sql(self, names: Mapping[str, str], literals: Mapping[str, str]) -> str:
+        """The statement with the slots' quoted table names and the values' literal text."""
+        return "".join(
+            p if i % 2 == 0 else (names if p[0] == "s" else literals)[p[2:]]
+            for i, p in enumerate(self.parts)
+        )
+
+
+class NotCacheable(Exception):
+    """The compiled text still holds a slot or sentinel marker: run the direct path."""
+
+
+def _sentinel(dtype: str, i: int) -> Any:
+    sentinels: dict[str, Any] = {
+        "date": dt.date(1901, 1, 1) + dt.timedelta(days=i),
+        "string": f"__pr_param_{i}__",
+        "int64": 987654321000 + i,
+        "float64": 0.1234567891 + i,
+    }
+    return sentinels[dtype]
+
+
+def literal_text(compiler: Any, dtype: str, value: Any) -> str:
+    """``value`` as the engine's compiler writes the literal (e.g. ``MAKE_DATE(2026, 11, 20)``)."""
+    table = compiler.to_sqlglot(ibis.literal(value, dtype).name("x").as_table())
+    text: str = table.expressions[0].this.sql(dialect=compiler.dialect)
+    return text
+
+
+def compile_query(
+    compiler: Any, expr: ir.Table, params: Mapping[str, Any], types: Mapping[str, str], meta: Any
+) -> Compiled:
+    """Compile ``expr`` (built on slots and ``params``) into a template."""
+    import sqlglot.expressions as sge
+
+    sentinels = {p: _sentinel(types[n], i) for i, (n, p) in enumerate(params.items())}
+    ast = compiler.to_sqlglot(expr, params=sentinels)
+    by_node: list[tuple[Any, str]] = []
+    texts = []
+    for i, n in enumerate(params):
+        lit = compiler.to_sqlglot(
+            ibis.literal(_sentinel(types[n], i), types[n]).name("x").as_table()
+        )
+        node = lit.expressions[0].this
+        by_node.append((node, n))
+        texts.append(node.sql(dialect=compiler.dialect))
+
+    def swap(node: Any) -> Any:
+        for lit, n in by_node:
+            if node == lit:
+                return sge.Var(this=f"{_MARK}p:{n}{_MARK}")
+        return node
+
+    ast = ast.transform(swap)  # a copy: Ibis shares one node object between parents
+    sql = ast.sql(dialect=compiler.dialect, copy=False)
+    quote = "`" if "spark" in str(compiler.dialect).lower() else '"'
+    sql = re.sub(
+        re.escape(quote) + r"__pr_slot_(\w+?)__" + re.escape(quote),
+        lambda m: f"{_MARK}s:{m.group(1)}{_MARK}",
+        sql,
+    )
+    if "__pr_slot_" in sql or any(t in sql for t in texts):
+        raise NotCacheable(sql)
+    return Compiled(tuple(sql.split(_MARK)), expr.schema(), meta)
+
+
+def library_versions() -> tuple[tuple[str, str], ...]:
+    """The versions a compiled text depends on: pipereview, Ibis, sqlglot and DuckDB."""
+    names = ("pipereview", "ibis-framework", "sqlglot", "duckdb")
+    return tuple((n, importlib.metadata.version(n)) for n in names)
+
+
+def schema_text(table: ir.Table) -> tuple[tuple[str, str], ...]:
+    """A table's column names and types in order, as part of a plan's key."""
+    return tuple((name, str(dtype)) for name, dtype in table.schema().items())
+
+
+def plan_key(
+    policy_fingerprint: str,
+    dialect: str,
+    schemas: Mapping[str, tuple[tuple[str, str], ...]],
+    value_types: Mapping[str, str],
+    versions: tuple[tuple[str, str], ...] | None = None,
+) -> str:
+    """The digest naming a plan: everything the compiled texts depend on, and nothing else
+    (not the data, the report date, the paths or the tables' names)."""
+    fields = {
+        "format": _FORMAT,
+        "policy": policy_fingerprint,
+        "dialect": dialect,
+        "schemas": {k: list(map(list, v)) for k, v in sorted(schemas.items())},
+        "values": dict(sorted(value_types.items())),
+        "versions": list(map(list, versions or library_versions())),
+    }
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Plan:
+    """The compiled queries of one key, compiled on first use (thread-safe)."""
+
+    key: str
+    queries: dict[str, Compiled] = field(default_factory=dict)
+    uncacheable: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_PLANS: dict[str, Plan] = {}
+_PLANS_LOCK = threading.Lock()
+_LITERALS: dict[tuple[str, str, Any], str] = {}
+_RUNNERS = 0  # reports begun in this process (``memo_sql`` starts with the second)
+
+
+def plan_for(key: str) -> Plan:
+    """The process's plan for ``key`` (made empty on first use)."""
+    with _PLANS_LOCK:
+        return _PLANS.setdefault(key, Plan(key))
+
+
+def clear_plans() -> None:
+    """Forget every compiled plan of this process."""
+    with _PLANS_LOCK:
+        _PLANS.clear()
+
+
+class Runner:
+    """Runs named queries of one report on ``engine``: ``tables`` bound to the slots of the
+    same name, ``values`` (name -> (type, value)) to the parameters."""
+
+    def __init__(
+        self,
+        engine: Any,
+        policy_fingerprint: str,
+        tables: Mapping[str, ir.Table],
+        values: Mapping[str, tuple[str, Any]],
+    ) -> None:
+        global _RUNNERS
+        with _PLANS_LOCK:
+            _RUNNERS += 1
+        self.engine = engine
+        self.tables = dict(tables)
+        self.values = {n: v for n, (_, v) in values.items()}
+        self.types = {n: t for n, (t, _) in values.items()}
+        self.names = {slot: engine.plan_name(t) for slot, t in self.tables.items()}
+        self.plan: Plan | None = None
+        if engine.runs_plans and all(n is not None for n in self.names.values()):
+            schemas = {slot: schema_text(t) for slot, t in self.tables.items()}
+            self.plan = plan_for(plan_key(policy_fingerprint, engine.name, schemas, self.types))
+        self._literals: dict[str, str] | None = None
+
+    def compiled(self, name: str, build: Builder) -> Compiled | None:
+        """The template of query ``name``, compiled on a miss; None when it runs directly."""
+        plan = self.plan
+        if plan is None or name in plan.uncacheable:
+            return None
+        found = plan.queries.get(name)
+        if found is not None:
+            return found
+        with plan.lock:
+            found = plan.queries.get(name)
+            if found is None and name not in plan.uncacheable:
+                params = {n: ibis.param(t) for n, t in self.types.items()}
+                slots = {
+                    s: ibis.table(t.schema(), name=SLOT.format(s)) for s, t in self.tables.items()
+                }
+                expr, meta = build(slots, params)
+                try:
+                    found = compile_query(self.engine.con.compiler, expr, params, self.types, meta)
+                except NotCacheable:
+                    plan.uncacheable.add(name)
+                    return None
+                plan.queries[name] = found
+        return found
+
+    def literals(self) -> dict[str, str]:
+        """The run's values as the engine's compiler writes them (compiled once per value)."""
+        if self._literals is None:
+            compiler = self.engine.con.compiler
+            texts = {}
+            for n, v in self.values.items():
+                key = (self.engine.name, self.types[n], v)
+                if key not in _LITERALS:
+                    _LITERALS[key] = literal_text(compiler, self.types[n], v)
+                texts[n] = _LITERALS[key]
+            self._literals = texts
+        return self._literals
+
+    def arrow(self, name: str, build: Builder) -> tuple[pa.Table, Any]:
+        """Query ``name``'s result as Arrow (exactly what ``Engine.arrow`` gives) and the
+        builder's ``meta``."""
+        found = self.compiled(name, build)
+        if found is None:  # the direct path: today's expression on the real tables
+            expr, meta = build(self.tables, self.values)
+            return self.engine.arrow(expr), meta
+        sql = found.sql(self.names, self.literals())
+        return self.engine.run_sql(sql, found.schema), found.meta
+
+    def rows(self, name: str, build: Builder) -> tuple[list[dict[str, Any]], Any]:
+        """Query ``name``'s rows as dicts, and its ``meta``."""
+        table, meta = self.arrow(name, build)
+        return table.to_pylist(), meta
+
+    def one(self, name: str, build: Builder) -> tuple[dict[str, Any], Any]:
+        """The one row of query ``name``, and its ``meta``."""
+        rows, meta = self.rows(name, build)
+        if len(rows) != 1:
+            raise EngineError(f"expected one row, got {len(rows)}")
+        return rows[0], meta
+
+
+def plan_table_name(table: ir.Table) -> tuple[str, ...] | None:
+    """The qualified name (catalog, schema, table: those given) a plan's SQL gives a named
+    table, else None (an in-memory table is named once the engine registered it)."""
+    op = table.op()
+    if not isinstance(op, ops.DatabaseTable):
+        return None
+    namespace = op.namespace
+    if namespace.catalog is not None and namespace.database is None:
+        return None  # written differently by sqlglot: left to Ibis
+    return tuple(p for p in (namespace.catalog, namespace.database, op.name) if p is not None)
+
+
+_MEMO: OrderedDict[tuple[str, Any], tuple[Compiled | None, tuple[str, ...]]] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 1024  # compiled statements kept (least recently used dropped)
+
+
+def _slotted(slots: Mapping[ops.Node, ops.Node]) -> Callable[..., ops.Node]:
+    """A replacer that puts the slots in place of the tables, and numbers self-references
+    (``Table.view``, which Ibis numbers from a process-wide counter that does not reach the
+    SQL) in the order they are met, so that one query of two runs is one key."""
+    numbers: dict[int, int] = {}
+
+    def swap(node: ops.Node, kwargs: Mapping[str, Any] | None) -> ops.Node:
+        if node in slots:
+            return slots[node]
+        if isinstance(node, ops.SelfReference):
+            number = numbers.setdefault(node.identifier, len(numbers))
+            return node.copy(**(dict(kwargs or {}) | {"identifier": number}))
+        return node.__recreate__(kwargs) if kwargs else node
+
+    return swap
+
+
+def memo_sql(engine: Any, expr: ir.Table) -> tuple[str, Any] | None:
+    """The statement and Ibis result schema of an expression that has not become a named
+    query yet, its compiled text memoised by the expression's structure with its tables as
+    slots (so the same query over another run's tables compiles once); None when a table of
+    it cannot be named by its SQL (it then runs through Ibis). It starts with the second
+    report a process builds: a process that builds one compiles each statement once anyway,
+    and rebuilding an expression with slots costs about a third of compiling it."""
+    if not engine.runs_plans or _RUNNERS < 2:
+        return None
+    op = expr.op()
+    leaves = list(dict.fromkeys(op.find(ops.PhysicalTable)))
+    names = [engine.plan_name(leaf.to_expr()) for leaf in leaves]
+    if any(name is None for name in names):
+        return None
+    slots = {
+        leaf: ops.UnboundTable(name=SLOT.format(f"t{i}"), schema=leaf.schema)
+        for i, leaf in enumerate(leaves)
+    }
+    key = (engine.name, op.replace(_slotted(slots)))
+    with _MEMO_LOCK:
+        found = _MEMO.get(key)
+        if found is not None:
+            _MEMO.move_to_end(key)
+    if found is None:
+        try:
+            compiled: Compiled | None = compile_query(
+                engine.con.compiler, key[1].to_expr(), {}, {}, None
+            )
+        except NotCacheable:
+            compiled = None
+        found = (compiled, tuple(f"t{i}" for i in range(len(leaves))))
+        with _MEMO_LOCK:
+            _MEMO[key] = found
+            while len(_MEMO) > _MEMO_SIZE:
+                _MEMO.popitem(last=False)
+    compiled, slot_names = found
+    if compiled is None:
+        return None
+    return compiled.sql(dict(zip(slot_names, names, strict=True)), {}), compiled.schema

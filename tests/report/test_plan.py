@@ -1,0 +1,127 @@
+"""The compiled query plan (engines/plan.py): a cached plan gives the bytes a fresh one and
+the direct path give, for any report date; its key changes with everything the SQL depends
+on (policy, a column's type, the library versions) and nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from pipereview import synthetic
+from pipereview.api import build_report
+from pipereview.engines import Engine
+from pipereview.engines.duckdb import DuckDBEngine
+from pipereview.engines.plan import (
+    _PLANS,
+    SLOT,
+    Runner,
+    clear_plans,
+    compile_query,
+    library_versions,
+    plan_key,
+)
+from pipereview.policy import Policy
+from pipereview.report.queries import deals_scan, report_values
+
+DATES = (
+    synthetic.ANCHOR,
+    dt.date(2024, 2, 29),  # a leap day
+    dt.date(2025, 12, 31),  # a year end
+    dt.date(2026, 1, 1),  # the first day of a fiscal year (days elapsed: 1)
+)
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[object, object]:
+    return synthetic.generate(n_deals=300, n_reps=6, seed=3)
+
+
+def _direct(data: tuple[object, object], as_of: dt.date, monkeypatch: pytest.MonkeyPatch) -> str:
+    with monkeypatch.context() as m:
+        m.setattr(DuckDBEngine, "runs_plans", False)  # every query from its expression
+        return build_report(*data, as_of=as_of).to_json()
+
+
+def test_cached_fresh_and_direct_give_the_same_bytes(data, monkeypatch) -> None:
+    clear_plans()
+    fresh = build_report(*data, as_of=synthetic.ANCHOR).to_json()  # compiles the plan
+    assert len(_PLANS) == 1
+    assert fresh == _direct(data, synthetic.ANCHOR, monkeypatch)
+    for as_of in DATES:  # the plan compiled for the anchor, run for other dates
+        cached = build_report(*data, as_of=as_of).to_json()
+        assert cached == _direct(data, as_of, monkeypatch), as_of
+    assert len(_PLANS) == 1  # the report date is a value, not part of the key
+
+
+def test_a_changed_policy_or_column_type_misses(data) -> None:
+    clear_plans()
+    build_report(*data, as_of=synthetic.ANCHOR)
+    build_report(*data, as_of=synthetic.ANCHOR, policy={"reps": {"top_opportunities": 2}})
+    assert len(_PLANS) == 2
+    engine = Engine("duckdb")
+    values = report_values(synthetic.ANCHOR, Policy())
+    engine.con.create_table("plain", data[0], temp=True)
+    deals = engine.con.table("plain")
+    engine.con.create_table("typed", deals.cast({"deal_value_usd": "string"}), temp=True)
+    typed = engine.con.table("typed")
+    first = Runner(engine, Policy().fingerprint(), {"deals": deals}, values).plan
+    second = Runner(engine, Policy().fingerprint(), {"deals": typed}, values).plan
+    assert first is not None and second is not None
+    assert first.key != second.key
+
+
+def _key(**change: object) -> str:
+    fields: dict[str, object] = {
+        "policy_fingerprint": "p",
+        "dialect": "duckdb",
+        "schemas": {"deals": (("amount", "decimal(18, 2)"),)},
+        "value_types": {"as_of": "date"},
+        "versions": library_versions(),
+    }
+    return plan_key(**(fields | change))  # type: ignore[arg-type]
+
+
+def test_the_key_names_everything_the_sql_depends_on() -> None:
+    base = _key()
+    assert _key() == base
+    assert _key(policy_fingerprint="q") != base
+    assert _key(dialect="postgres") != base
+    assert _key(schemas={"deals": (("amount", "string"),)}) != base
+    assert _key(value_types={"as_of": "string"}) != base
+    bumped = tuple((n, v + ".1" if n == "pipereview" else v) for n, v in library_versions())
+    assert _key(versions=bumped) != base
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31)))
+def test_template_equals_the_direct_compile(as_of: dt.date) -> None:
+    """The template, filled with a date's values, is the text Ibis compiles with them. (On a
+    fiscal period's first day two values are equal and the direct build computes the two
+    sums once, a different text with the same row: the byte test above covers that date.)"""
+    policy = Policy()
+    values = report_values(as_of, policy)
+    assume(len({v for _, v in values.values()}) == len(values))
+    engine = Engine("duckdb")
+    compiler = engine.con.compiler
+    deals = ibis.table(_canonical_schema(engine), name=SLOT.format("deals"))
+    build = deals_scan(engine, policy)
+    types = {n: t for n, (t, _) in values.items()}
+    params = {n: ibis.param(t) for n, t in types.items()}
+    expr, _ = build({"deals": deals}, params)
+    template = compile_query(compiler, expr, params, types, None)
+    direct, _ = build({"deals": deals}, {n: v for n, (_, v) in values.items()})
+    expected = compiler.to_sqlglot(direct).sql(dialect=compiler.dialect)
+    runner = Runner(engine, policy.fingerprint(), {}, values)
+    assert template.sql({"deals": f'"{SLOT.format("deals")}"'}, runner.literals()) == expected
+
+
+def _canonical_schema(engine: Engine) -> ibis.Schema:
+    deals, _ = synthetic.generate(n_deals=5, n_reps=2, seed=1)
+    from pipereview.api.common import load_inputs
+
+    inputs = load_inputs(deals, synthetic.generate_reps(2), engine=engine)
+    return inputs.deals.schema()
