@@ -81,10 +81,12 @@ def assert_where(err: InputError, source: Any, row: int | None, column: str | No
 
 
 def quality(report: Any, table: str | None = None) -> dict[str, tuple[int, list[str]]]:
-    """check -> (count, examples); absent_column items are keyed by table."""
+    """check -> (count, examples); absent_column items are keyed by table. Leaves out the
+    note every report without a history carries (``pushes_unknown``, D49; its own tests are
+    in tests/report/test_deal_history.py)."""
     out = {}
     for item in report.data_quality:
-        if table is not None and item.table != table:
+        if (table is not None and item.table != table) or item.check == "pushes_unknown":
             continue
         key = f"absent_column:{item.table}" if item.check == "absent_column" else item.check
         out[key] = (item.count, item.examples)
@@ -648,7 +650,7 @@ def test_absent_days_in_stage(tmp_path: Path) -> None:
     deals = deals_csv(tmp_path, "D1,R1,active,100,0.5,x,,,,,,", header=header)
     report = build_report(deals, reps_csv(tmp_path), as_of=AS_OF)
     assert quality(report) == {"absent_column:deals": (1, ["days_in_stage"])}
-    item = report.data_quality[0]
+    item = next(i for i in report.data_quality if i.check == "absent_column")
     assert item.message == (
         "The deals input has no days_in_stage column(s); they are treated as missing on every row."
     )
@@ -660,7 +662,8 @@ def test_clean_input_has_no_data_quality_items(tmp_path: Path) -> None:
     report = build_report(
         full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), reps_csv(tmp_path), as_of=AS_OF
     )
-    assert report.data_quality == []
+    # only the note that close-date pushes are unknown without a history (D49): info
+    assert [(i.check, i.severity) for i in report.data_quality] == [("pushes_unknown", "info")]
     assert (
         validate(full_deals_csv(tmp_path, "D1,R1,active,100,0.5,3,,,,,,,"), reps_csv(tmp_path))
         == []

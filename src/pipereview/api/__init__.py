@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from pipereview.store import DEFAULT_STORE, DEFAULT_WAIT
 
 if TYPE_CHECKING:
-    from pipereview.api.accuracy import accuracy, last_period_accuracy
     from pipereview.api.common import (
         DEMO_AS_OF,
         EngineLike,
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
         load_inputs,
         load_policy,
     )
+    from pipereview.api.forecast_accuracy import accuracy, last_period_accuracy
     from pipereview.api.reports import (
         build_report,
         explain,
@@ -69,8 +69,8 @@ if TYPE_CHECKING:
 
 # Where each name comes from: (module, the name there).
 _SOURCES: dict[str, tuple[str, str]] = {
-    "accuracy": ("pipereview.api.accuracy", "accuracy"),
-    "last_period_accuracy": ("pipereview.api.accuracy", "last_period_accuracy"),
+    "accuracy": ("pipereview.api.forecast_accuracy", "accuracy"),
+    "last_period_accuracy": ("pipereview.api.forecast_accuracy", "last_period_accuracy"),
     "Accuracy": ("pipereview.report.accuracy_model", "Accuracy"),
     **{
         name: ("pipereview.api.common", name)
