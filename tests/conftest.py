@@ -48,6 +48,19 @@ FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF = dt.date(2026, 11, 20)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _query_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The compiled-query cache the CLI keeps (``pipereview.cache``) lives in the run's temp
+    directory, never in the user's: shared by the run's processes, gone with the run."""
+    before = os.environ.get("PIPEREVIEW_CACHE_DIR")
+    os.environ["PIPEREVIEW_CACHE_DIR"] = str(tmp_path_factory.getbasetemp() / "query-cache")
+    yield
+    if before is None:
+        os.environ.pop("PIPEREVIEW_CACHE_DIR", None)
+    else:
+        os.environ["PIPEREVIEW_CACHE_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def small_files() -> tuple[Path, Path]:
     """tests/fixtures/deals.csv and reps.csv (10 deals, 3 reps, deliberately messy)."""

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "periods": 1,
     "locations": 1,
     "drivers": 1,
+    "cache": 1,
     "policy": 1,
     "synthetic": 1,
     "engines": 2,

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         snapshot_inputs,
         stored_report,
     )
+    from pipereview.cache import query_cache_dir, use_query_cache
     from pipereview.checks.fixes import fix_for
     from pipereview.engines import ENGINES, Engine, choose_engine
     from pipereview.fiscal import PERIODS, STEPS, every
@@ -111,6 +112,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
         )
     },
     "fix_for": ("pipereview.checks.fixes", "fix_for"),
+    **{name: ("pipereview.cache", name) for name in ("query_cache_dir", "use_query_cache")},
     **{name: ("pipereview.engines", name) for name in ("ENGINES", "Engine", "choose_engine")},
     **{name: ("pipereview.fiscal", name) for name in ("PERIODS", "STEPS", "every")},
     **{
@@ -176,6 +178,7 @@ __all__ = [
     "load_preset",
     "on_a_server",
     "preset_text",
+    "query_cache_dir",
     "snapshot",
     "snapshot_inputs",
     "store_label",
@@ -183,6 +186,7 @@ __all__ = [
     "stored_report",
     "table",
     "test_rules",
+    "use_query_cache",
     "validate",
     "velocity",
 ]

@@ -12,7 +12,7 @@ from pipereview.cli import history as _history  # noqa: F401  (registers the com
 from pipereview.cli import accuracy as _accuracy  # noqa: F401  (registers the commands)
 from pipereview.cli import rules as _rules  # noqa: F401  (registers the commands)
 from pipereview.cli import serve as _serve  # noqa: F401  (registers the commands)
-from pipereview.cli.common import app
+from pipereview.cli.app import app
 
 
 def main() -> None:

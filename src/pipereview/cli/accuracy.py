@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 
 from pipereview.api import DEFAULT_STORE
+from pipereview.cli.app import app
 from pipereview.cli.common import (
     OutputOpt,
     PolicyOpt,
-    app,
     check_output,
     emit,
     fail,

@@ -1,4 +1,4 @@
-"""What every command shares: the Typer app, the common options, progress and error output.
+"""What every command shares: the common options, progress and error output.
 
 This package is the only place that reads the clock (the default ``--as-of`` is today). The
 library (Ibis, DuckDB, pyarrow, Spark) is imported inside the commands that use it, so
@@ -19,38 +19,10 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pipereview.cli.habits import HELP_OPTIONS, print_version
 from pipereview.errors import PipereviewError, UsageError
 
 if TYPE_CHECKING:
     from pipereview.api import Progress as ProgressFn
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings=HELP_OPTIONS,
-    help="Rule-based pipeline review: CRM deals and reps in, explained numbers out.",
-)
-policy_app = typer.Typer(no_args_is_help=True, context_settings=HELP_OPTIONS, help="Policy files.")
-preset_app = typer.Typer(
-    no_args_is_help=True, context_settings=HELP_OPTIONS, help="Shipped mappings for CRM exports."
-)
-app.add_typer(policy_app, name="policy")
-app.add_typer(preset_app, name="preset")
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=print_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """Rule-based pipeline review: CRM deals and reps in, explained numbers out."""
-
 
 err_console = Console(stderr=True)
 

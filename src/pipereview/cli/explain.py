@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pipereview.cli.app import app
 from pipereview.cli.common import (
     AsOfOpt,
     DealsOpt,
@@ -26,7 +27,6 @@ from pipereview.cli.common import (
     SparkConfOpt,
     SparkMasterOpt,
     StagesOpt,
-    app,
     engine_for,
     fail,
     inputs_of,

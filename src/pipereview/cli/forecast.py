@@ -8,6 +8,7 @@ from typing import Annotated, cast
 
 import typer
 
+from pipereview.cli.app import app
 from pipereview.cli.common import (
     AllowEmptyOpt,
     DealsOpt,
@@ -28,7 +29,6 @@ from pipereview.cli.common import (
     SparkConfOpt,
     SparkMasterOpt,
     StagesOpt,
-    app,
     check_output,
     emit,
     engine_for,

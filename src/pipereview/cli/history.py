@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from pipereview.api import DEFAULT_STORE, DEFAULT_WAIT
+from pipereview.cli.app import app
 from pipereview.cli.common import (
     AllowEmptyOpt,
     DealsOpt,
@@ -32,7 +33,6 @@ from pipereview.cli.common import (
     SparkConfOpt,
     SparkMasterOpt,
     StagesOpt,
-    app,
     check_output,
     emit,
     engine_for,

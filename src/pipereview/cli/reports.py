@@ -10,6 +10,7 @@ import typer
 from rich.console import Console, Group
 from rich.table import Column, Table
 
+from pipereview.cli.app import app, policy_app, preset_app
 from pipereview.cli.common import (
     AllowEmptyOpt,
     AsOfOpt,
@@ -35,7 +36,6 @@ from pipereview.cli.common import (
     SparkConfOpt,
     SparkMasterOpt,
     StagesOpt,
-    app,
     check_output,
     emit,
     engine_for,
@@ -44,8 +44,6 @@ from pipereview.cli.common import (
     inputs_of,
     intake_of,
     parse_date,
-    policy_app,
-    preset_app,
     progress,
     read_files,
     rollup_levels,

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from pipereview.cli.app import app
 from pipereview.cli.common import (
     DealsOpt,
     DealsTableOpt,
@@ -27,7 +28,6 @@ from pipereview.cli.common import (
     SparkConfOpt,
     SparkMasterOpt,
     StagesOpt,
-    app,
     engine_for,
     fail,
     inputs_of,

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipereview.cli.common import PolicyOpt, app, err_console, fail, parse_date
+from pipereview.cli.app import app
+from pipereview.cli.common import PolicyOpt, err_console, fail, parse_date
 from pipereview.errors import PipereviewError
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pipereview.cli.app import app
 from pipereview.cli.common import (
     EngineName,
     Format,
@@ -16,7 +17,6 @@ from pipereview.cli.common import (
     PolicyOpt,
     PresetOpt,
     StagesOpt,
-    app,
     check_output,
     emit,
     engine_for,

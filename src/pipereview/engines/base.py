@@ -175,8 +175,8 @@ class Engine:
 
     def small(self, columns: dict[str, list[Any]], schema: dict[str, str]) -> ir.Table:
         """A few values from Python (ids to look up, pairs to join) as a table to join with
-        the engine's big ones."""
-        return ibis.memtable(columns, schema=schema)
+        the engine's big ones (from Arrow: a dict would go through pandas)."""
+        return ibis.memtable(pa.table(columns, schema=ibis.schema(schema).to_pyarrow()))
 
     # --- keeping ------------------------------------------------------------------------
     def row_column(self, raw: ir.Table) -> str | None:
@@ -189,9 +189,13 @@ class Engine:
         compiles to a short statement; anything else is computed once and kept."""
         if ROW_COLUMN in expr.columns and self.keeps_numbered_in_place:
             name = _name("canonical")
-            self.con.create_view(name, expr)
+            self.create_view(name, expr)
             return self.con.table(name)
         return self.materialize(expr)
+
+    def create_view(self, name: str, expr: ir.Table) -> None:
+        """A view ``name`` of ``expr`` (read by later queries by that name)."""
+        self.con.create_view(name, expr)
 
     def materialize(self, expr: ir.Table) -> ir.Table:
         """Compute ``expr`` once and keep it; adds ``_row``, the 1-based input row number."""

@@ -129,8 +129,17 @@ class DuckDBEngine(Engine):
         table = self._create_temp(_name("canonical"), expr)
         numbered = table.mutate(**{ROW_COLUMN: table.rowid() + 1})
         name = _name("numbered")  # named, so that a compiled plan can bind it (plan.py)
-        self.con.raw_sql(f'CREATE TEMP VIEW "{name}" AS {self.con.compile(numbered)}')
+        self._view(name, numbered, temp=True)
         return self.con.table(name)
+
+    def create_view(self, name: str, expr: ir.Table) -> None:
+        self._view(name, expr, temp=False)
+
+    def _view(self, name: str, expr: ir.Table, temp: bool) -> None:
+        """``CREATE [TEMP] VIEW name AS`` the memoised text of ``expr`` (engines/plan.py)."""
+        found = memo_sql(self, expr)
+        sql = self.con.compile(expr) if found is None else found[0]
+        self.con.raw_sql(f'CREATE {"TEMP " if temp else ""}VIEW {_quoted((name,))} AS {sql}')
 
     def plan_name(self, table: ir.Table) -> str | None:
         op = table.op()

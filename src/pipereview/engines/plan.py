@@ -13,7 +13,8 @@ name and a builder ``build(tables, values) -> (expr, meta)`` that runs only on a
 The compiled text is kept as a template (``Compiled.parts``) cut at slot and value markers,
 and a run joins it back with the bound tables' quoted names and the values' literal text
 as the engine's compiler writes them, so the SQL that runs is the SQL a direct compile
-gives. Plans are kept in memory for the process, one per key (``plan_key``).
+gives. Plans are kept in memory for the process, one per key (``plan_key``), and each
+compiled statement also on disk when the cache is on (``plan_cache.py``).
 
 An engine that cannot run a plan's SQL itself (``Engine.runs_plans`` false), a table that
 is not a plain named table, or a query whose text still holds a marker after compiling runs
@@ -38,6 +39,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from pipereview.engines import plan_cache
 from pipereview.errors import EngineError
 
 SLOT = "__pr_slot_{}__"
@@ -177,9 +179,12 @@ def plan_for(key: str) -> Plan:
 
 
 def clear_plans() -> None:
-    """Forget every compiled plan of this process."""
+    """Forget every compiled plan and memoised statement of this process (the cache on
+    disk, if on, is left as it is)."""
     with _PLANS_LOCK:
         _PLANS.clear()
+    with _MEMO_LOCK:
+        _MEMO.clear()
 
 
 class Runner:
@@ -217,7 +222,12 @@ class Runner:
             return found
         with plan.lock:
             found = plan.queries.get(name)
+            key = plan_cache.entry_key(self.engine.name, f"{plan.key}\n{name}")
             if found is None and name not in plan.uncacheable:
+                found = _stored(key)
+                if found is not None:
+                    plan.queries[name] = found
+                    return found
                 params = {n: ibis.param(t) for n, t in self.types.items()}
                 slots = {
                     s: ibis.table(t.schema(), name=SLOT.format(s)) for s, t in self.tables.items()
@@ -229,6 +239,7 @@ class Runner:
                     plan.uncacheable.add(name)
                     return None
                 plan.queries[name] = found
+                plan_cache.save(key, found.parts, found.schema, found.meta)
         return found
 
     def literals(self) -> dict[str, str]:
@@ -279,23 +290,17 @@ def plan_table_name(table: ir.Table) -> tuple[str, ...] | None:
     return tuple(p for p in (namespace.catalog, namespace.database, op.name) if p is not None)
 
 
-_MEMO: OrderedDict[tuple[str, Any], tuple[Compiled | None, tuple[str, ...]]] = OrderedDict()
+_MEMO: OrderedDict[str, Compiled | None] = OrderedDict()  # None: not cacheable
 _MEMO_LOCK = threading.Lock()
 _MEMO_SIZE = 1024  # compiled statements kept (least recently used dropped)
 
 
 def _slotted(slots: Mapping[ops.Node, ops.Node]) -> Callable[..., ops.Node]:
-    """A replacer that puts the slots in place of the tables, and numbers self-references
-    (``Table.view``, which Ibis numbers from a process-wide counter that does not reach the
-    SQL) in the order they are met, so that one query of two runs is one key."""
-    numbers: dict[int, int] = {}
+    """A replacer that puts the slots in place of the tables."""
 
     def swap(node: ops.Node, kwargs: Mapping[str, Any] | None) -> ops.Node:
         if node in slots:
             return slots[node]
-        if isinstance(node, ops.SelfReference):
-            number = numbers.setdefault(node.identifier, len(numbers))
-            return node.copy(**(dict(kwargs or {}) | {"identifier": number}))
         return node.__recreate__(kwargs) if kwargs else node
 
     return swap
@@ -304,39 +309,56 @@ def _slotted(slots: Mapping[ops.Node, ops.Node]) -> Callable[..., ops.Node]:
 def memo_sql(engine: Any, expr: ir.Table) -> tuple[str, Any] | None:
     """The statement and Ibis result schema of an expression that has not become a named
     query yet, its compiled text memoised by the expression's structure with its tables as
-    slots (so the same query over another run's tables compiles once); None when a table of
-    it cannot be named by its SQL (it then runs through Ibis). It starts with the second
-    report a process builds: a process that builds one compiles each statement once anyway,
-    and rebuilding an expression with slots costs about a third of compiling it."""
-    if not engine.runs_plans or _RUNNERS < 2:
+    slots (``plan_cache.shape``: the same query over another run's tables compiles once, in
+    this process or, with the cache on disk, in any); None when a table of it cannot be
+    named by its SQL (it then runs through Ibis). Without the cache on disk it starts with
+    the second report a process builds: a process that builds one compiles each statement
+    once anyway."""
+    if not engine.runs_plans or (_RUNNERS < 2 and not plan_cache.enabled()):
         return None
     op = expr.op()
     leaves = list(dict.fromkeys(op.find(ops.PhysicalTable)))
     names = [engine.plan_name(leaf.to_expr()) for leaf in leaves]
     if any(name is None for name in names):
         return None
-    slots = {
-        leaf: ops.UnboundTable(name=SLOT.format(f"t{i}"), schema=leaf.schema)
-        for i, leaf in enumerate(leaves)
-    }
-    key = (engine.name, op.replace(_slotted(slots)))
+    text = plan_cache.shape(op, {leaf: i for i, leaf in enumerate(leaves)})
+    key = plan_cache.entry_key(engine.name, text)
+    lasting = " at 0x" not in text  # a text naming an object's address never recurs
     with _MEMO_LOCK:
+        known = key in _MEMO
         found = _MEMO.get(key)
-        if found is not None:
+        if known:
             _MEMO.move_to_end(key)
-    if found is None:
-        try:
-            compiled: Compiled | None = compile_query(
-                engine.con.compiler, key[1].to_expr(), {}, {}, None
-            )
-        except NotCacheable:
-            compiled = None
-        found = (compiled, tuple(f"t{i}" for i in range(len(leaves))))
+    if not known:
+        found = _stored(key) if lasting else None
+        if found is None:
+            found = _compiled(engine, op, leaves)
+            if found is not None and lasting:
+                plan_cache.save(key, found.parts, found.schema, None)
         with _MEMO_LOCK:
             _MEMO[key] = found
             while len(_MEMO) > _MEMO_SIZE:
                 _MEMO.popitem(last=False)
-    compiled, slot_names = found
-    if compiled is None:
+    if found is None:
         return None
-    return compiled.sql(dict(zip(slot_names, names, strict=True)), {}), compiled.schema
+    return found.sql({f"t{i}": name for i, name in enumerate(names)}, {}), found.schema
+
+
+def _compiled(engine: Any, op: ops.Node, leaves: list[ops.Node]) -> Compiled | None:
+    """``op`` compiled with its tables as slots t0, t1, ...; None when it cannot be."""
+    slots = {
+        leaf: ops.UnboundTable(name=SLOT.format(f"t{i}"), schema=leaf.schema)
+        for i, leaf in enumerate(leaves)
+    }
+    try:
+        return compile_query(
+            engine.con.compiler, op.replace(_slotted(slots)).to_expr(), {}, {}, None
+        )
+    except NotCacheable:
+        return None
+
+
+def _stored(key: str) -> Compiled | None:
+    """The compiled statement the cache on disk keeps under ``key``, if any."""
+    kept = plan_cache.load(key)
+    return None if kept is None else Compiled(*kept)

@@ -1,0 +1,152 @@
+"""The compiled-query cache on disk: what ``engines/plan.py`` compiles, kept across processes.
+
+A process compiles each of a report's statements from its Ibis expression, about half of a
+small report's time. When the cache is on (``pipereview.cache``: the CLI's default), each
+compiled statement is kept in a file of its own under the cache directory, so a later run
+finds it instead of compiling it again.
+
+A file is named by the SHA-256 of everything its text depends on: the statement's whole
+structure (``shape``: every operation and value, its tables as numbered slots), the engine's
+dialect, the versions of Ibis, sqlglot, DuckDB and pyarrow, and the bytes of pipereview's own
+source files (so a changed metric or a changed compiler rule misses). A file is written to a
+temporary name and renamed into place, so a reader sees a whole file or none; a file that
+cannot be read or parsed is a miss, and an entry whose schema or facts would not come back
+equal from JSON is never written. A cached statement gives the same SQL text a compile
+would, so a result never depends on the cache. Deleting the directory is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import ibis
+from ibis.common.graph import Node
+
+from pipereview.cache import query_cache_dir
+
+_FORMAT = 1  # the file format; bump when an entry's fields change
+_state: dict[str, Any] = {"code": None}
+
+
+def enabled() -> bool:
+    """Whether compiled statements are kept on disk (``pipereview.cache``)."""
+    return query_cache_dir() is not None
+
+
+def code_key() -> str:
+    """The digest of what a compiled text depends on besides the statement: the versions of
+    the libraries that compile and convert it and pipereview's own source files."""
+    if _state["code"] is None:
+        digest = hashlib.sha256()
+        for name in ("ibis-framework", "sqlglot", "duckdb", "pyarrow"):
+            digest.update(f"{name}={importlib.metadata.version(name)}\n".encode())
+        package = Path(__file__).resolve().parents[1]
+        for path in sorted(package.rglob("*.py")):
+            digest.update(str(path.relative_to(package)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        _state["code"] = digest.hexdigest()
+    code: str = _state["code"]
+    return code
+
+
+def shape(op: Node, slots: Mapping[Node, int]) -> str:
+    """The whole structure of an Ibis operation as text: one line per distinct node (its
+    class and every argument, nodes by line number), the nodes of ``slots`` as their slot
+    number and schema, ``SelfReference`` identifiers numbered in the order met (Ibis draws
+    them from a process-wide counter that never reaches the SQL). Two operations with the
+    same text compile to the same SQL, their slots bound alike."""
+    from ibis.expr.datashape import DataShape
+    from ibis.expr.operations import SelfReference
+
+    lines: list[str] = []
+    seen: dict[int, int] = {}
+    selves: dict[Any, int] = {}
+
+    def value(arg: Any) -> str:
+        if isinstance(arg, Node):
+            return f"#{visit(arg)}"
+        if isinstance(arg, tuple):
+            return "(" + ",".join(map(value, arg)) + ")"
+        if isinstance(arg, Mapping):
+            return "{" + ",".join(f"{value(k)}:{value(v)}" for k, v in arg.items()) + "}"
+        if isinstance(arg, DataShape):  # scalar, columnar, tabular: no fields of its own
+            return type(arg).__qualname__
+        return f"{type(arg).__qualname__}:{arg!r}"
+
+    def visit(node: Node) -> int:
+        found = seen.get(id(node))
+        if found is not None:
+            return found
+        if node in slots:
+            text = f"slot {slots[node]} {node.schema!r}"
+        else:
+            args = []
+            for name, arg in zip(node.__argnames__, node.__args__, strict=True):
+                if name == "identifier" and isinstance(node, SelfReference):
+                    arg = selves.setdefault(arg, len(selves))
+                args.append(f"{name}={value(arg)}")
+            kind = type(node)
+            text = f"{kind.__module__}.{kind.__qualname__}({';'.join(args)})"
+        lines.append(text)
+        seen[id(node)] = len(lines) - 1
+        return len(lines) - 1
+
+    visit(op)
+    return "\n".join(lines)
+
+
+def entry_key(dialect: str, text: str) -> str:
+    """The file name of a statement: its text's digest with the dialect and ``code_key``."""
+    return hashlib.sha256(f"{_FORMAT}\n{dialect}\n{code_key()}\n{text}".encode()).hexdigest()
+
+
+def load(key: str) -> tuple[tuple[str, ...], Any, Any] | None:
+    """The (parts, Ibis schema, meta) kept under ``key``, or None (none kept, or unreadable)."""
+    directory = query_cache_dir()
+    if directory is None:
+        return None
+    try:
+        data = json.loads((directory / key[:2] / f"{key}.json").read_text(encoding="utf-8"))
+        if data.get("format") != _FORMAT or data.get("key") != key:
+            return None
+        schema = ibis.schema([(name, ibis.dtype(kind)) for name, kind in data["schema"]])
+        return tuple(data["parts"]), schema, data["meta"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save(key: str, parts: tuple[str, ...], schema: Any, meta: Any) -> None:
+    """Keep a compiled statement under ``key``: atomically, and only when its schema and
+    meta come back equal from the file; a cache that cannot be written is skipped."""
+    directory = query_cache_dir()
+    if directory is None:
+        return
+    columns = [[name, str(kind)] for name, kind in schema.items()]
+    data = {"format": _FORMAT, "key": key, "parts": list(parts), "schema": columns, "meta": meta}
+    try:
+        text = json.dumps(data, sort_keys=True)
+        back = json.loads(text)
+        if (
+            back["meta"] != meta
+            or ibis.schema([(name, ibis.dtype(kind)) for name, kind in back["schema"]]) != schema
+        ):
+            return  # would not come back equal: compiled again next time instead
+        folder = directory / key[:2]
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temp, folder / f"{key}.json")
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except (OSError, TypeError, ValueError):
+        return
