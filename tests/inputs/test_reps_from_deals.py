@@ -69,6 +69,23 @@ def test_an_owner_with_two_regions_is_refused_naming_both(tmp_path: Path) -> Non
     assert "drop region from the mapping's [reps.from_deals]" in text
 
 
+def test_the_refusal_names_the_first_column_then_the_first_owner(tmp_path: Path) -> None:
+    # Cy has two managers, Bob two regions (Bob's APAC row is no longer deleted) and Ann
+    # two managers: region comes first in the mapping, so Bob's region is named; without
+    # the region conflict, the first owner by id with two managers (Ann before Cy)
+    both = DEALS.replace("D7,Cy Ng,AMER,Zed", "D7,Cy Ng,AMER,Max").replace(
+        "D2,Ann Lee,emea ,Max", "D2,Ann Lee,emea ,Zed"
+    )
+    deals, mapping = _write(
+        tmp_path, both.replace("999,Won,true,true,true", "9,Won,true,true,false")
+    )
+    with pytest.raises(InputError, match=r"owner 'Bob Roy' has more than one region .*'APAC'"):
+        build_report(deals, None, as_of=AS_OF, mapping=mapping)
+    deals, mapping = _write(tmp_path, both)
+    with pytest.raises(InputError, match=r"owner 'Ann Lee' has more than one manager_id .*'Zed'"):
+        build_report(deals, None, as_of=AS_OF, mapping=mapping)
+
+
 def test_from_deals_with_a_reps_input_is_refused(tmp_path: Path) -> None:
     deals, mapping = _write(tmp_path)
     reps = tmp_path / "reps.csv"

@@ -139,7 +139,7 @@ class DuckDBEngine(Engine):
         """``CREATE [TEMP] VIEW name AS`` the memoised text of ``expr`` (engines/plan.py)."""
         found = memo_sql(self, expr)
         sql = self.con.compile(expr) if found is None else found[0]
-        self.con.raw_sql(f'CREATE {"TEMP " if temp else ""}VIEW {_quoted((name,))} AS {sql}')
+        self.con.raw_sql(f"CREATE {'TEMP ' if temp else ''}VIEW {_quoted((name,))} AS {sql}")
 
     def plan_name(self, table: ir.Table) -> str | None:
         op = table.op()
@@ -169,7 +169,11 @@ class DuckDBEngine(Engine):
         columns = ", ".join(_quoted((c,)) for c in schema.names)
         self.con.con.execute(create.sql(dialect))
         self.con.con.execute(f"INSERT INTO {table.sql(dialect)} ({columns}) {sql}")
-        return self.con.table(name, database=("temp", "main"))
+        namespace = ops.Namespace(catalog="temp", database="main")
+        # what ``con.table`` gives, typed as created, without asking DuckDB again
+        return ops.DatabaseTable(
+            name, schema=schema, source=self.con, namespace=namespace
+        ).to_expr()
 
     def run_sql(self, sql: str, schema: Any) -> pa.Table:
         table = self.con.con.sql(sql).to_arrow_table()  # what Ibis's to_pyarrow runs

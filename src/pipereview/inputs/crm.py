@@ -116,15 +116,23 @@ def one_per_owner(
     c = carried.table
     key = {name: fold_case(c[name]) if c[name].type().is_string() else c[name] for name in columns}
     per_owner = c.filter(c.rep_id.notnull()).group_by(rep_id=c.rep_id)
-    values = per_owner.aggregate(
-        **{f"_one_{name}": c[name].min() for name in columns},
-        **{f"_n_{name}": key[name].nunique() for name in columns},
+    values = engine.cache(  # one row per owner, read twice below: computed once
+        per_owner.aggregate(
+            **{f"_one_{name}": c[name].min() for name in columns},
+            **{f"_n_{name}": key[name].nunique() for name in columns},
+        )
+    )
+    firsts = engine.one(  # per column, the first owner (by id) with two values: one query
+        values.aggregate(
+            **{
+                f"_two_{name}": values.rep_id.min(where=values[f"_n_{name}"] > 1)
+                for name in columns
+            }
+        )
     )
     for name in columns:
-        two = values.filter(values[f"_n_{name}"] > 1).order_by("rep_id").limit(1)
-        rows = engine.rows(two.select("rep_id"))
-        if rows:
-            rep = rows[0]["rep_id"]
+        rep = firsts[f"_two_{name}"]
+        if rep is not None:
             seen = c.filter(c.rep_id == rep).select(v=c[name]).distinct().order_by("v").limit(3)
             shown = ", ".join(repr(r["v"]) for r in engine.rows(seen))
             raise InputError(
