@@ -48,20 +48,20 @@ def _direct(data: tuple[object, object], as_of: dt.date, monkeypatch: pytest.Mon
 
 def test_cached_fresh_and_direct_give_the_same_bytes(data, monkeypatch) -> None:
     clear_plans()
-    fresh = build_report(*data, as_of=synthetic.ANCHOR).to_json()  # compiles the plan
-    assert len(_PLANS) == 1
+    fresh = build_report(*data, as_of=synthetic.ANCHOR).to_json()  # compiles the plans
+    assert len(_PLANS) == 2  # the report's scans and the forecast's queries
     assert fresh == _direct(data, synthetic.ANCHOR, monkeypatch)
     for as_of in DATES:  # the plan compiled for the anchor, run for other dates
         cached = build_report(*data, as_of=as_of).to_json()
         assert cached == _direct(data, as_of, monkeypatch), as_of
-    assert len(_PLANS) == 1  # the report date is a value, not part of the key
+    assert len(_PLANS) == 2  # the report date is a value, not part of the key
 
 
 def test_a_changed_policy_or_column_type_misses(data) -> None:
     clear_plans()
     build_report(*data, as_of=synthetic.ANCHOR)
     build_report(*data, as_of=synthetic.ANCHOR, policy={"reps": {"top_opportunities": 2}})
-    assert len(_PLANS) == 2
+    assert len(_PLANS) == 4  # the report's and the forecast's, for each policy
     engine = Engine("duckdb")
     values = report_values(synthetic.ANCHOR, Policy())
     engine.con.create_table("plain", data[0], temp=True)
@@ -125,3 +125,26 @@ def _canonical_schema(engine: Engine) -> ibis.Schema:
 
     inputs = load_inputs(deals, synthetic.generate_reps(2), engine=engine)
     return inputs.deals.schema()
+
+
+def test_the_forecast_from_its_plan_is_the_direct_forecast(data, monkeypatch) -> None:
+    """Each period kind (a quarter's share of the annual quota, a half's, none for a
+    month) and a quota table are in the forecast queries' names: one process runs them all
+    in turn, and a plan compiled for one never serves another."""
+    from pipereview.api import forecast
+
+    deals, reps = data
+    ids = sorted(set(reps.column("rep_id").to_pylist()))  # type: ignore[attr-defined]
+    quotas = [
+        {"rep_id": rep, "period_start": f"2026-{month:02d}-01", "quota": 1000.25 * (i + month)}
+        for i, rep in enumerate(ids)
+        for month in (1, 4, 10, 11, 12)
+    ]
+    clear_plans()
+    for extra in ({}, {"quotas": quotas}):
+        for period in ("this-quarter", "this-half", "this-month", "this-year", "this-quarter"):
+            planned = forecast(deals, reps, as_of=synthetic.ANCHOR, period=period, **extra)
+            with monkeypatch.context() as m:
+                m.setattr(DuckDBEngine, "runs_plans", False)
+                direct = forecast(deals, reps, as_of=synthetic.ANCHOR, period=period, **extra)
+            assert planned.model_dump_json() == direct.model_dump_json(), (period, extra.keys())

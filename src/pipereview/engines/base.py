@@ -205,6 +205,10 @@ class Engine:
         """Compute a (small) table once so that several queries can read it."""
         return self.con.create_table(_name("cached"), expr, temp=True)
 
+    def cache_sql(self, sql: str, schema: Any) -> ir.Table:
+        """``cache`` of a compiled plan's statement whose result has Ibis's ``schema``."""
+        raise NotImplementedError
+
     def release(self, kept: ir.Table) -> None:
         """Free a table made by ``cache`` once nothing will read it again."""
         self.con.drop_table(kept.get_name(), force=True)

@@ -158,7 +158,13 @@ class DuckDBEngine(Engine):
         found = memo_sql(self, expr)
         if found is None:
             return self.con.create_table(name, expr, temp=True)
-        sql, schema = found
+        return self._create_from(name, *found)
+
+    def cache_sql(self, sql: str, schema: Any) -> ir.Table:
+        return self._create_from(_name("cached"), sql, schema)
+
+    def _create_from(self, name: str, sql: str, schema: Any) -> ir.Table:
+        """The typed temp table and the insert ``create_table`` writes, from SQL text."""
         table = sg.table(name, catalog="temp", db="main", quoted=True)
         dialect = self.con.dialect
         create = sge.Create(

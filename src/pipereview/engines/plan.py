@@ -67,6 +67,12 @@ class Compiled:
         )
 
 
+def as_value(value: Any, dtype: str) -> ir.Value:
+    """A run's value as an Ibis value: a parameter when a plan compiles the query, else the
+    Python value as a literal (a bare string would name a column in ``mutate``)."""
+    return value if isinstance(value, ir.Expr) else ibis.literal(value, dtype)
+
+
 class NotCacheable(Exception):
     """The compiled text still holds a slot or sentinel marker: run the direct path."""
 
@@ -241,6 +247,30 @@ class Runner:
                 plan.queries[name] = found
                 plan_cache.save(key, found.parts, found.schema, found.meta)
         return found
+
+    def bind(self, slot: str, table: ir.Table) -> None:
+        """Bind ``table`` to ``slot`` for the queries run after this. Its schema must follow
+        from the plan's key and the names of the queries that read it (a query whose
+        builder reads a table of varying schema carries that schema in its name). A table
+        the plan cannot name makes every later query run from its expression."""
+        self.tables[slot] = table
+        name = self.engine.plan_name(table) if self.plan is not None else None
+        if name is None:
+            self.plan = None
+        else:
+            self.names[slot] = name
+
+    def keep(self, name: str, slot: str, build: Builder) -> ir.Table:
+        """Query ``name``'s result kept in the engine (``Engine.cache``) and bound to
+        ``slot`` for the queries that read it."""
+        found = self.compiled(name, build)
+        if found is None:
+            table = self.engine.cache(build(self.tables, self.values)[0])
+        else:
+            sql = found.sql(self.names, self.literals())
+            table = self.engine.cache_sql(sql, found.schema)
+        self.bind(slot, table)
+        return table
 
     def literals(self) -> dict[str, str]:
         """The run's values as the engine's compiler writes them (compiled once per value)."""

@@ -10,6 +10,7 @@ manager's row is a difference of running sums, linear however deep the chain.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -18,6 +19,7 @@ import ibis.expr.types as ir
 
 from pipereview.decimals import exact_decimal
 from pipereview.engines import Engine
+from pipereview.engines.plan import Built, Runner, as_value, schema_text
 from pipereview.errors import InputError
 from pipereview.fiscal import fiscal_quarter
 from pipereview.metrics.base import Unit, unique_reps
@@ -64,10 +66,33 @@ def resolve_period(period: str, as_of: dt.date, start_month: int) -> tuple[str, 
 
 class Kept(NamedTuple):
     """What ``forecast_reps`` keeps in the engine for one period: every rep's figures
-    (``reps``) and the deals' category lookup (``lookup``, ``category_lookup``)."""
+    (``reps``), the deals' category lookup (``lookup``, ``category_lookup``), both bound in
+    ``run`` (slots ``fc_reps`` and ``fc_lookup``) for the forecast's other queries."""
 
     reps: ir.Table
     lookup: ir.Table
+    run: Runner
+
+
+def forecast_values(period: str, as_of: dt.date, start_month: int) -> dict[str, tuple[str, Any]]:
+    """The values the forecast's queries read (name -> (type, value)): the report date, the
+    period's first and last days and label, and the last day of the close months (the end
+    of the fiscal quarter after the period's last one)."""
+    label, first, last = resolve_period(period, as_of, start_month)
+    months_last = fiscal_quarter(
+        fiscal_quarter(last, start_month)[1] + dt.timedelta(days=1), start_month
+    )[1]
+    dates = {"as_of": as_of, "period_first": first, "period_last": last, "months_last": months_last}
+    return {name: ("date", day) for name, day in dates.items()} | {
+        "period_label": ("string", label)
+    }
+
+
+def forecast_runner(inputs: Inputs, policy: Policy, as_of: dt.date, period: str) -> Runner:
+    """The named queries of one forecast on ``inputs`` (slots ``deals`` and ``reps``)."""
+    values = forecast_values(period, as_of, policy.calendar.fiscal_year_start_month)
+    tables = {"deals": inputs.deals, "reps": inputs.reps}
+    return Runner(inputs.engine, policy.fingerprint(), tables, values)
 
 
 def manager_tree(inputs: Inputs) -> Hierarchy:
@@ -117,27 +142,22 @@ def build_forecast(
     """The forecast for ``period`` (see ``resolve_period``) at every level; ``kept`` is
     that period's ``forecast_reps`` and ``tree`` the ``manager_tree`` when the caller
     already has them. A hierarchy with a loop gives no manager rows."""
-    engine = inputs.engine
     start_month = policy.calendar.fiscal_year_start_month
     label, first, last = resolve_period(period, as_of, start_month)
     if kept is None:
         kept = forecast_reps(inputs, policy, as_of, period)
     if tree is None:
         tree = manager_tree(inputs)
-    reps = kept.reps
-    names = {
-        row["rep_id"]: row["rep_name"]
-        for row in engine.rows(reps.filter(reps.in_reps).select("rep_id", "rep_name"))
-    }
+    run = kept.run
+    named, _ = run.rows("forecast.names", _names)
+    names = {row["rep_id"]: row["rep_name"] for row in named}
     managers: list[dict[str, Any]] = []
     if tree.spans:
-        order, spans = tree_tables(engine, tree)
-        managers = _rows(engine, subtree_rollup(reps, order, spans), policy, "_p_manager")
-    # the close months run to the end of the fiscal quarter after the period's last one
-    next_last = fiscal_quarter(
-        fiscal_quarter(last, start_month)[1] + dt.timedelta(days=1), start_month
-    )[1]
-    company = _rows(engine, rollup(reps, None), policy, None)[0]
+        order, spans = tree_tables(inputs.engine, tree)
+        run.bind("fc_order", order)
+        run.bind("fc_spans", spans)
+        managers = _rows(run, "forecast.managers", policy, "_p_manager", _managers)
+    company = _rows(run, "forecast.company", policy, None, _level(None))[0]
     return Forecast(
         period=label,
         period_start=first,
@@ -147,7 +167,7 @@ def build_forecast(
         company=_row("company", company, None, None, "reps"),
         by_rep=[
             _row("rep", row, row["rep_name"], _parent(row), row["quota_source"])
-            for row in _rows(engine, reps, policy, "rep_id")
+            for row in _rows(run, "forecast.reps", policy, "rep_id", _reps)
         ],
         by_manager=[
             _row("manager", row, names.get(key), tree.managers.get(key), "reps")
@@ -156,14 +176,34 @@ def build_forecast(
         ],
         by_team=[
             _row("team", r, None, None, "reps")
-            for r in _rows(engine, rollup(reps, "team"), policy, "team")
+            for r in _rows(run, "forecast.team", policy, "team", _level("team"))
         ],
         by_region=[
             _row("region", r, None, None, "reps")
-            for r in _rows(engine, rollup(reps, "region"), policy, "region")
+            for r in _rows(run, "forecast.region", policy, "region", _level("region"))
         ],
-        by_close_month=_months(engine, inputs.deals, kept.lookup, first, next_last),
+        by_close_month=_months(run, first, run.values["months_last"]),
     )
+
+
+def _names(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+    reps = t["fc_reps"]
+    return reps.filter(reps.in_reps).select("rep_id", "rep_name"), None
+
+
+def _reps(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> ir.Table:
+    return t["fc_reps"]
+
+
+def _managers(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> ir.Table:
+    return subtree_rollup(t["fc_reps"], t["fc_order"], t["fc_spans"])
+
+
+def _level(key: str | None) -> Callable[[Mapping[str, ir.Table], Mapping[str, Any]], ir.Table]:
+    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> ir.Table:
+        return rollup(t["fc_reps"], key)
+
+    return build
 
 
 def forecast_reps(
@@ -172,18 +212,28 @@ def forecast_reps(
     """Every rep's forecast figures for ``period`` with the derived ones and ``_period``
     (its label), kept in the engine: one row per rep (the low_coverage rule reads it too);
     and the category lookup the close months read."""
-    engine = inputs.engine
     found = parse_period(period, as_of, policy.calendar.fiscal_year_start_month)
-    label, first, last = resolve_period(period, as_of, policy.calendar.fiscal_year_start_month)
-    lookup = engine.cache(category_lookup(inputs.deals, policy))
-    per_deals = deals_forecast(inputs.deals, lookup, first, last, as_of)
-    quotas = period_quotas(inputs.quotas, first, last) if inputs.quotas is not None else None
+    run = forecast_runner(inputs, policy, as_of, period)
+    lookup = run.keep(
+        "forecast.lookup", "fc_lookup", lambda t, v: (category_lookup(t["deals"], policy), None)
+    )
     # the annual quota's share: a quarter of it per whole fiscal quarter; none for a period
     # that is not whole quarters (a month, a range): never a rounded guess (decisions D44)
     share = None if found.quarters is None else Decimal(found.quarters) / 4
-    reps = rep_forecast(per_deals, inputs.reps, quotas, share)
-    kept = engine.cache(with_coverage(reps, policy).mutate(_period=ibis.literal(label)))
-    return Kept(kept, lookup)
+    name = f"forecast.rep_rows:{share}"
+    if inputs.quotas is not None:
+        run.bind("quotas", inputs.quotas)
+        name += f":quotas{schema_text(inputs.quotas)}"
+
+    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        first, last = v["period_first"], v["period_last"]
+        per_deals = deals_forecast(t["deals"], t["fc_lookup"], first, last, v["as_of"])
+        quotas = period_quotas(t["quotas"], first, last) if "quotas" in t else None
+        reps = rep_forecast(per_deals, t["reps"], quotas, share)
+        label = as_value(v["period_label"], "string")
+        return with_coverage(reps, policy).mutate(_period=label), None
+
+    return Kept(run.keep(name, "fc_reps", build), lookup, run)
 
 
 def stored_reps(forecast: Forecast) -> ir.Table:
@@ -224,15 +274,25 @@ _STORED_MONEY = (
 )
 
 
-def _rows(engine: Engine, table: ir.Table, policy: Policy, key: str | None) -> list[dict[str, Any]]:
-    """A level's rows with the derived figures, ordered by key (missing last), rounded."""
-    if "open_pipeline" not in table.columns:
-        table = with_coverage(table, policy)
-    if key is not None:
-        table = table.order_by([table[key].isnull(), key]).mutate(_key=table[key])
-    else:
-        table = table.mutate(_key=ibis.null("string"))
-    arrow = engine.arrow(table)
+def _rows(
+    run: Runner,
+    name: str,
+    policy: Policy,
+    key: str | None,
+    level: Callable[[Mapping[str, ir.Table], Mapping[str, Any]], ir.Table],
+) -> list[dict[str, Any]]:
+    """A level's rows (query ``name``: ``level``'s table) with the derived figures, ordered
+    by key (missing last), rounded."""
+
+    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        table = level(t, v)
+        if "open_pipeline" not in table.columns:
+            table = with_coverage(table, policy)
+        if key is not None:
+            return table.order_by([table[key].isnull(), key]).mutate(_key=table[key]), None
+        return table.mutate(_key=ibis.null("string")), None
+
+    arrow, _ = run.arrow(name, build)
     rows = rounded_rows(arrow, _UNITS | {"coverage": "ratio"})
     parts = zip(
         arrow.column(numerator_of("coverage")).to_pylist(),
@@ -290,13 +350,14 @@ def _row(
     )
 
 
-def _months(
-    engine: Engine, deals: ir.Table, lookup: ir.Table, first: dt.date, last: dt.date
-) -> list[CloseMonth]:
-    """Every month of [first, last] (zeros for a month without deals)."""
-    found = {
-        _day(row["month"]): row for row in engine.rows(close_months(deals, lookup, first, last))
-    }
+def _months(run: Runner, first: dt.date, last: dt.date) -> list[CloseMonth]:
+    """Every month of [first, last] (zeros for a month without deals); ``last`` is the
+    runner's ``months_last``."""
+
+    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        return close_months(t["deals"], t["fc_lookup"], v["period_first"], v["months_last"]), None
+
+    found = {_day(row["month"]): row for row in run.rows("forecast.months", build)[0]}
     units: dict[str, Unit] = {n: "usd" for n in (*OPEN_CATEGORIES, "open_pipeline")}
     months, day = [], first
     while day <= last:
