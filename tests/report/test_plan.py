@@ -49,19 +49,20 @@ def _direct(data: tuple[object, object], as_of: dt.date, monkeypatch: pytest.Mon
 def test_cached_fresh_and_direct_give_the_same_bytes(data, monkeypatch) -> None:
     clear_plans()
     fresh = build_report(*data, as_of=synthetic.ANCHOR).to_json()  # compiles the plans
-    assert len(_PLANS) == 2  # the report's scans and the forecast's queries
+    plans = len(_PLANS)  # the report's scans, the forecast's and the roll-ups' queries
+    assert plans == 3
     assert fresh == _direct(data, synthetic.ANCHOR, monkeypatch)
     for as_of in DATES:  # the plan compiled for the anchor, run for other dates
         cached = build_report(*data, as_of=as_of).to_json()
         assert cached == _direct(data, as_of, monkeypatch), as_of
-    assert len(_PLANS) == 2  # the report date is a value, not part of the key
+    assert len(_PLANS) == plans  # the report date is a value, not part of the key
 
 
 def test_a_changed_policy_or_column_type_misses(data) -> None:
     clear_plans()
     build_report(*data, as_of=synthetic.ANCHOR)
     build_report(*data, as_of=synthetic.ANCHOR, policy={"reps": {"top_opportunities": 2}})
-    assert len(_PLANS) == 4  # the report's and the forecast's, for each policy
+    assert len(_PLANS) == 6  # the report's, the forecast's and the roll-ups', per policy
     engine = Engine("duckdb")
     values = report_values(synthetic.ANCHOR, Policy())
     engine.con.create_table("plain", data[0], temp=True)

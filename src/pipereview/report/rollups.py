@@ -4,12 +4,13 @@ the forecast's hierarchy tables), the ratios from each row's own sums, rounded o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.engines import Engine
+from pipereview.engines.plan import Built, Runner
 from pipereview.metrics.base import Unit
 from pipereview.metrics.forecast import rollup, subtree_rollup
 from pipereview.metrics.hierarchy import Hierarchy, manager_of
@@ -36,18 +37,29 @@ _UNITS: dict[str, Unit] = {
 
 def build_rollups(inputs: Inputs, policy: Policy, tree: Hierarchy) -> list[RollupRow]:
     """Every roll-up row, top down: the company, regions, teams, managers (none when the
-    hierarchy has a loop), reps."""
+    hierarchy has a loop), reps. Each statement is a named query of the roll-ups' plan
+    (``engines/plan.py``): they read no date, so the plan has no values."""
     engine = inputs.engine
-    reps = engine.cache(rollup_reps(inputs.deals, inputs.reps, policy))
-    rep_rows = _rows(engine, reps, "rep_id")
+    tables = {"deals": inputs.deals, "reps": inputs.reps}
+    run = Runner(engine, policy.fingerprint(), tables, {})
+    reps = run.keep(
+        "rollups.reps", "ru_reps", lambda t, v: (rollup_reps(t["deals"], t["reps"], policy), None)
+    )
+    rep_rows = _rows(run, "rollups.rep", "rep_id", lambda t: t["ru_reps"])
     names = {r["_key"]: r["rep_name"] for r in rep_rows if r["reps"]}
-    rows = [_row("company", _rows(engine, rollup(reps, None, ROLLUP_ADDITIVE), None)[0])]
+    rows = [_row("company", _rows(run, "rollups.company", None, _summed(None))[0])]
     for level in ("region", "team"):
-        level_rows = _rows(engine, rollup(reps, level, ROLLUP_ADDITIVE), level)
-        rows += [_row(level, r) for r in level_rows]
+        rows += [_row(level, r) for r in _rows(run, f"rollups.{level}", level, _summed(level))]
     if tree.spans:
         order, spans = tree_tables(engine, tree)
-        managers = _rows(engine, subtree_rollup(reps, order, spans, ROLLUP_ADDITIVE), "_p_manager")
+        run.bind("ru_order", order)
+        run.bind("ru_spans", spans)
+        managers = _rows(
+            run,
+            "rollups.manager",
+            "_p_manager",
+            lambda t: subtree_rollup(t["ru_reps"], t["ru_order"], t["ru_spans"], ROLLUP_ADDITIVE),
+        )
         rows += [
             _row("manager", r, names.get(r["_key"]), tree.managers.get(r["_key"])) for r in managers
         ]
@@ -56,14 +68,24 @@ def build_rollups(inputs: Inputs, policy: Policy, tree: Hierarchy) -> list[Rollu
     return rows
 
 
-def _rows(engine: Engine, table: ir.Table, key: str | None) -> list[dict[str, Any]]:
-    """A level's rows with the ratios, ordered by key (missing last), rounded."""
-    table = with_ratios(table)
-    if key is not None:
-        table = table.order_by([table[key].isnull(), key]).mutate(_key=table[key])
-    else:
-        table = table.mutate(_key=ibis.null("string"))
-    return rounded_rows(engine.arrow(table), _UNITS)
+def _summed(key: str | None) -> Callable[[Mapping[str, ir.Table]], ir.Table]:
+    """The level ``key`` (None: the company) summed from the kept rep rows."""
+    return lambda t: rollup(t["ru_reps"], key, ROLLUP_ADDITIVE)
+
+
+def _rows(
+    run: Runner, name: str, key: str | None, level: Callable[[Mapping[str, ir.Table]], ir.Table]
+) -> list[dict[str, Any]]:
+    """A level's rows (query ``name``: ``level``'s table) with the ratios, ordered by key
+    (missing last), rounded."""
+
+    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        table = with_ratios(level(t))
+        if key is not None:
+            return table.order_by([table[key].isnull(), key]).mutate(_key=table[key]), None
+        return table.mutate(_key=ibis.null("string")), None
+
+    return rounded_rows(run.arrow(name, build)[0], _UNITS)
 
 
 def _rep_row(row: dict[str, Any]) -> RollupRow:
