@@ -276,3 +276,22 @@ def test_cli_habits(tmp_path: Path) -> None:
         "salesforce-report",
         "hubspot",
     ]
+
+
+def test_the_in_process_runner_gives_what_a_process_gives(small_files, tmp_path: Path) -> None:
+    # the runner the other CLI tests use (tests/support/cli.py) against a real process: the
+    # same stdout, stderr and exit code for a table, a file written, a user error and a usage
+    # error (Click's program name and Rich's panel width in it)
+    files = ("--deals", small_files[0], "--reps", small_files[1], "--as-of", "2026-11-20")
+    for args in (
+        ("report", *files),
+        ("report", *files, "--format", "md", "--output", tmp_path / "r.md"),
+        ("report", "--deals", tmp_path / "nope.csv", "--reps", small_files[1]),
+        ("report", "--deals", small_files[0], "--as-of", "20-11-2026"),
+    ):
+        here, there = run(*args), process(*args)
+        assert (here.returncode, here.stdout, here.stderr) == (
+            there.returncode,
+            there.stdout,
+            there.stderr,
+        ), args
