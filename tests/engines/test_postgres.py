@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 from pipereview.api import build_report, table, validate
 from pipereview.engines import Engine
 from pipereview.errors import EngineError, InputError, StoreError
+from tests.support.cli import pipereview
 from tests.support.postgres_server import TYPED, load_csv
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres")]
@@ -215,8 +215,7 @@ def test_wrong_url_table_and_engine(pg_url: str, small_files: tuple[Path, Path])
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pipereview", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+    return pipereview(*args)
 
 
 def test_cli_report_equals_duckdb_byte_for_byte(

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,6 +13,7 @@ import pytest
 
 from pipereview.api import build_report, table
 from pipereview.errors import InputError
+from tests.support.cli import pipereview
 
 AS_OF = dt.date(2026, 11, 22)
 CRM = Path(__file__).parents[1] / "fixtures" / "crm" / "salesforce"
@@ -90,10 +89,7 @@ def test_missing_table_and_unsupported_sources(
 def test_cli_source_options(tmp_path: Path, small_files: tuple[Path, Path]) -> None:
     db = _database(tmp_path, *small_files)
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "pipereview", *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=300)
-
+    run = pipereview
     ok = run(
         "report", "--source", f"duckdb://{db}", "--deals-table", "deals", "--reps-table", "reps",
         "--as-of", "2026-11-22", "--format", "json",

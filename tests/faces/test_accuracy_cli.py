@@ -1,4 +1,4 @@
-"""`pipereview accuracy` in a subprocess: the JSON written to --output, and a bad --by as
+"""`pipereview accuracy` through the CLI: the JSON written to --output, and a bad --by as
 one line and exit 1 (the figures are tested by hand in tests/report/test_accuracy.py)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from tests.faces.test_cli import run
 from tests.report.test_accuracy import REPS, deals_on
+from tests.support.cli import pipereview as run
 from tests.support.snapshot_days import store_days
 
 

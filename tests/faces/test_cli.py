@@ -1,4 +1,11 @@
-"""End to end: the installed CLI in a subprocess — outputs, exit codes, one-line errors."""
+"""End to end: the CLI — outputs, exit codes, one-line errors.
+
+The end-to-end tests run ``python -m pipereview`` in a subprocess (``process``): the report
+written as JSON to a file and validated, every text format on stdout, a missing file and a bad
+value as one-line errors with exit code 1, usage errors with exit code 2, ``--help`` importing
+no engine, the help and version habits. The other tests (and the other test modules) run the
+same command line in this process (``run``, tests/support/cli.py), which gives the same
+stdout, stderr and exit code at a fraction of the cost."""
 
 from __future__ import annotations
 
@@ -12,11 +19,12 @@ from pathlib import Path
 import jsonschema
 
 from pipereview.report import Report
+from tests.support.cli import pipereview as run
 
 SCHEMA = Path(__file__).parents[2] / "src" / "pipereview" / "schemas" / "report.schema.json"
 
 
-def run(
+def process(
     *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``pipereview ARGS`` in a subprocess (``env`` added to this one's environment; a
@@ -33,7 +41,7 @@ def run(
 
 def test_report_json_to_file_validates_against_schema(small_files, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    proc = run(
+    proc = process(
         "report",
         "--deals",
         small_files[0],
@@ -60,7 +68,7 @@ def test_report_formats_to_stdout(small_files) -> None:
         ("markdown", "# Pipeline review"),
         ("json", '"schema_version"'),
     ):
-        proc = run(
+        proc = process(
             "report",
             "--deals",
             small_files[0],
@@ -76,7 +84,7 @@ def test_report_formats_to_stdout(small_files) -> None:
 
 
 def test_missing_file_is_one_line_exit_1(small_files, tmp_path: Path) -> None:
-    proc = run("report", "--deals", tmp_path / "nope.csv", "--reps", small_files[1])
+    proc = process("report", "--deals", tmp_path / "nope.csv", "--reps", small_files[1])
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'nope.csv'}: file not found (check the --deals path)"
@@ -90,7 +98,7 @@ def test_bad_value_names_file_row_column(small_files, tmp_path: Path) -> None:
         "deal_id,rep_id,status,deal_value_usd,probability\n"
         "A,R1,active,100,0.5\nB,R1,active,12x,0.5\n"
     )
-    proc = run("report", "--deals", deals, "--reps", small_files[1])
+    proc = process("report", "--deals", deals, "--reps", small_files[1])
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
         f"error: {deals}, line 3, column 'deal_value_usd': not a number: '12x' "
@@ -108,15 +116,15 @@ def test_bad_policy_is_exit_1_with_key(small_files, tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2(small_files) -> None:
-    assert run("report", "--deals", small_files[0]).returncode == 2
+    assert process("report", "--deals", small_files[0]).returncode == 2
     assert (
-        run(
+        process(
             "report", "--deals", small_files[0], "--reps", small_files[1], "--as-of", "20-11-2026"
         ).returncode
         == 2
     )
     assert (
-        run(
+        process(
             "report", "--deals", small_files[0], "--reps", small_files[1], "--format", "pdfx"
         ).returncode
         == 2
@@ -248,23 +256,42 @@ def test_output_problems_fail_before_the_report_is_computed(tmp_path: Path) -> N
 def test_cli_habits(tmp_path: Path) -> None:
     from importlib.metadata import version
 
-    assert run("--version").stdout == f"pipereview {version('pipereview')}\n"
-    short, long = run("-h"), run("--help")
+    assert process("--version").stdout == f"pipereview {version('pipereview')}\n"
+    short, long = process("-h"), process("--help")
     assert short.returncode == 0 and short.stdout == long.stdout
     panel = short.stdout.split("Commands")[1]
     commands = [line.split()[1] for line in panel.splitlines() if line.startswith("│ ")]
     assert commands[:3] == ["report", "validate", "demo"]
     for command in ("report", "forecast", "velocity", "flow", "explain", "serve", "snapshot"):
-        shown = run(command, "-h", env={"COLUMNS": "200"}).stdout
+        shown = process(command, "-h", env={"COLUMNS": "200"}).stdout
         for python_type in ("<str>", "<bool>", "<path>", "<list[str]>", "<int>"):
             assert python_type not in shown, (command, python_type)
-    report_help = " ".join(run("report", "-h", env={"COLUMNS": "200"}).stdout.split())
+    report_help = " ".join(process("report", "-h", env={"COLUMNS": "200"}).stdout.split())
     assert "--deals FILE Deals file" in report_help and "--as-of DATE" in report_help
     assert "Required, unless --source" in report_help
-    presets = run("preset", "list")
+    presets = process("preset", "list")
     assert presets.returncode == 0
     assert [line.split()[0] for line in presets.stdout.splitlines()] == [
         "salesforce",
         "salesforce-report",
         "hubspot",
     ]
+
+
+def test_the_in_process_runner_gives_what_a_process_gives(small_files, tmp_path: Path) -> None:
+    # the runner the other CLI tests use (tests/support/cli.py) against a real process: the
+    # same stdout, stderr and exit code for a table, a file written, a user error and a usage
+    # error (Click's program name and Rich's panel width in it)
+    files = ("--deals", small_files[0], "--reps", small_files[1], "--as-of", "2026-11-20")
+    for args in (
+        ("report", *files),
+        ("report", *files, "--format", "md", "--output", tmp_path / "r.md"),
+        ("report", "--deals", tmp_path / "nope.csv", "--reps", small_files[1]),
+        ("report", "--deals", small_files[0], "--as-of", "20-11-2026"),
+    ):
+        here, there = run(*args), process(*args)
+        assert (here.returncode, here.stdout, here.stderr) == (
+            there.returncode,
+            there.stdout,
+            there.stderr,
+        ), args

@@ -21,6 +21,7 @@ from pipereview.render.html import render_html
 from pipereview.render.numbers import cell, compact_money
 from pipereview.render.pdf import render_pdf
 from tests.conftest import AS_OF
+from tests.support.cli import pipereview
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 DEMO_POLICY = {"flags": {"max_per_rule": 8}}
@@ -234,9 +235,7 @@ def test_the_print_limit_says_what_it_leaves_out(small_report) -> None:  # type:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pipereview", *args], capture_output=True, text=True, cwd=cwd
-    )
+    return pipereview(*args, cwd=cwd)
 
 
 def test_the_cli_writes_html_and_pdf_and_guards_output(
@@ -290,6 +289,7 @@ def test_the_cli_writes_html_and_pdf_and_guards_output(
     again = _cli(*base, "--format", "md", "--output", "r.md", cwd=tmp_path)
     assert again.returncode == 0 and (tmp_path / "r.md").read_text().startswith("# Pipeline")
     assert _cli(*base, "--format", "md", "--output", "r.md", cwd=tmp_path).returncode == 0
+    # the PDF's bytes on a pipe: a real process
     piped = subprocess.run(
         [sys.executable, "-m", "pipereview", *base, "--format", "pdf"], capture_output=True
     )

@@ -2,7 +2,7 @@
 input of the run (by name, through a symlink, as a hard link), a file of another kind (even
 under a name that claims the format, and through a symlink), and a demo folder that is not
 empty. Each refusal comes before the work: given an unreadable deals file as well, the output
-is refused first. Run through the CLI in a subprocess."""
+is refused first. Run through the CLI (in this process: tests/support/cli.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 from pipereview import api
 from tests.conftest import AS_OF
-from tests.faces.test_cli import run
+from tests.support.cli import pipereview as run
 
 REPORT_ARGS = ("--as-of", AS_OF.isoformat())
 

@@ -16,7 +16,7 @@ from pipereview.render.forecast import render_forecast_table
 from pipereview.render.table import render_table
 from pipereview.render.terminal import fit, layout, name, num, plain, wrap
 from tests.conftest import AS_OF
-from tests.faces.test_cli import run
+from tests.support.cli import pipereview as run
 
 MONEY = re.compile(r"-?[$€£¥][\d,.]*[KMBT]?\S?")
 WHOLE = re.compile(

@@ -4,8 +4,6 @@ and data-quality findings that never hide a changed number."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from pipereview.api import build_report, explain, validate
 from pipereview.errors import InputError, PolicyError
 from pipereview.policy import policy_from_dict
 from tests.inputs.test_bad_input import AS_OF, GOOD_REPS, input_error, quality, write
+from tests.support.cli import pipereview
 
 HEADER = "deal_id,rep_id,status,deal_value_usd,probability,days_in_stage,risk_flags,stage"
 ROWS = ("D1,R1,active,100,0.5,30,,Négociation", "D2,R2,won,50,1,0,,")
@@ -122,23 +121,15 @@ def test_header_only_deals_is_an_empty_pipeline(tmp_path: Path) -> None:
     path = deals(tmp_path, HEADER + "\n")
     report = build_report(path, reps(tmp_path), as_of=AS_OF)
     assert summary(report) == (0, 0, 0, 0.0)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipereview",
-            "report",
-            "--deals",
-            str(path),
-            "--reps",
-            str(reps(tmp_path)),
-            "--format",
-            "json",
-            "--allow-empty",  # without it the report stops, as validate does (D43)
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    proc = pipereview(
+        "report",
+        "--deals",
+        str(path),
+        "--reps",
+        str(reps(tmp_path)),
+        "--format",
+        "json",
+        "--allow-empty",  # without it the report stops, as validate does (D43)
     )
     assert proc.returncode == 0, proc.stderr
 
@@ -255,20 +246,12 @@ def test_validate_exits_1_when_the_report_would_be_meaningless(tmp_path: Path) -
     assert items["no_known_status"].severity == "error"
     assert items["no_deal_joins_rep"].severity == "error"
     assert items["no_deal_joins_rep"].examples == ["deal rep_id X1 vs reps rep_id R1"]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipereview",
-            "validate",
-            "--deals",
-            str(path),
-            "--reps",
-            str(reps(tmp_path)),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    proc = pipereview(
+        "validate",
+        "--deals",
+        str(path),
+        "--reps",
+        str(reps(tmp_path)),
     )
     assert proc.returncode == 1
     assert "no_deal_joins_rep, no_known_status" in proc.stderr

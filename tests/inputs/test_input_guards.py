@@ -2,7 +2,7 @@
 side): dates outside years 1-9999 and text after a date, a date-time's UTC date on every
 reader, rule conditions too deep or too long, a mapping's scale that cannot be applied
 exactly and value-map keys that collide. Each refusal is one line naming the input, exit 1,
-run through the CLI in a subprocess, as a user meets it."""
+run through the CLI (in this process: tests/support/cli.py), as a user meets it."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.faces.test_cli import run
 from tests.inputs.test_no_traceback import _one_line as one_line
+from tests.support.cli import pipereview as run
 
 DEALS = (FIXTURES / "deals.csv").read_text(encoding="utf-8")
 HEADER = DEALS.splitlines()[0]

@@ -2,7 +2,7 @@
 nothing to report (item 8): a header with a column without a name, a long quoted field, a
 probability just above 1, a policy or mapping saved with a BOM, a mapping's format or
 constant, an inline stage table, a header-only file and a preset that leaves every row out.
-Run through the CLI in a subprocess, as a user meets them."""
+Run through the CLI (in this process: tests/support/cli.py), as a user meets them."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.faces.test_cli import run
 from tests.inputs.test_no_traceback import _one_line as one_line
+from tests.support.cli import pipereview as run
 
 DEALS = (FIXTURES / "deals.csv").read_text(encoding="utf-8")
 REPS = FIXTURES / "reps.csv"

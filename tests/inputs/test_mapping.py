@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from pipereview.api import build_report, validate
 from pipereview.errors import InputError, PolicyError
 from pipereview.inputs.mapping import load_mapping, mapping_from_dict, resolve_mapping
+from tests.support.cli import pipereview
 
 AS_OF = dt.date(2026, 11, 22)
 REPS = "Owner,Owner Name\nU1,Ann\nU2,Bob\n"
@@ -307,12 +307,7 @@ def test_mapping_needs_as_of_in_the_library(tmp_path: Path) -> None:
 
 
 def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pipereview", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return pipereview(*args)
 
 
 def test_cli_preset_show_and_errors(tmp_path: Path) -> None:

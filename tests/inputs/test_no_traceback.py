@@ -15,7 +15,7 @@ import pytest
 
 from pipereview import api
 from tests.conftest import AS_OF
-from tests.faces.test_cli import run
+from tests.faces.test_cli import process as run
 
 
 def _one_line(proc: object, *expected: str) -> str:

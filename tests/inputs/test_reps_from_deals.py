@@ -5,8 +5,6 @@ owners rolls up by region and manager with no glue."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from pipereview.api import build_report
 from pipereview.errors import InputError, PolicyError
 from pipereview.inputs.mapping import mapping_from_dict
+from tests.support.cli import pipereview
 
 AS_OF = dt.date(2026, 11, 22)
 # Ann and Bob sell in EMEA (spelt two ways), Cy in AMER; Bob's deleted row says APAC.
@@ -108,11 +107,10 @@ def test_from_deals_keys_are_rep_columns() -> None:
 def test_report_by_region_shows_the_levels_in_the_summary(tmp_path: Path) -> None:
     deals, mapping = _write(tmp_path)
     args = ["report", "--deals", deals, "--mapping", mapping, "--as-of", "2026-11-22"]
-    run = [sys.executable, "-m", "pipereview", *map(str, args)]
-    shown = subprocess.run([*run, "--by", "region"], capture_output=True, text=True, check=False)
+    shown = pipereview(*args, "--by", "region")
     assert shown.returncode == 0, shown.stderr
     assert "Performance by level" in shown.stdout
     lines = shown.stdout.splitlines()
     assert [line.split("│")[2].strip() for line in lines if "│ Region" in line] == ["AMER", "EMEA"]
-    plain = subprocess.run(run, capture_output=True, text=True, check=False)
+    plain = pipereview(*args)
     assert plain.returncode == 0 and "Performance by level" not in plain.stdout

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from pipereview.checks import CHECKS
@@ -13,17 +12,13 @@ from pipereview.checks.fixes import FIXES
 from pipereview.inputs.mapping import INTAKE_CHECKS
 from pipereview.metrics.hierarchy import MANAGER_LOOP
 from pipereview.report.history import HISTORY_CHECKS
+from tests.support.cli import pipereview
 
 HS = Path(__file__).parents[1] / "fixtures" / "crm" / "hubspot"
 
 
 def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pipereview", "validate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return pipereview("validate", *args)
 
 
 def test_every_check_has_a_fix() -> None:

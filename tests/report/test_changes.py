@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from pipereview.errors import StoreError
 from pipereview.metrics.changes import MOVEMENTS, deal_movements
 from pipereview.policy import Policy, policy_from_dict
 from tests.properties.test_properties import SETTINGS
+from tests.support.cli import pipereview
 
 THEN, NOW = dt.date(2026, 11, 10), dt.date(2026, 11, 17)
 
@@ -299,9 +298,6 @@ def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
 def test_the_cli_shows_the_changes(store: Path, tmp_path: Path) -> None:
     deals, reps = _write(tmp_path / "d.jsonl", AFTER), _write(tmp_path / "r.jsonl", REPS_AFTER)
     base = [
-        sys.executable,
-        "-m",
-        "pipereview",
         "report",
         "--deals",
         str(deals),
@@ -310,12 +306,7 @@ def test_the_cli_shows_the_changes(store: Path, tmp_path: Path) -> None:
         "--store",
         str(store),
     ]
-    done = subprocess.run(
-        [*base, "--as-of", "2026-11-17", "--format", "markdown"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = pipereview(*base, "--as-of", "2026-11-17", "--format", "markdown", check=True)
     assert "## What moved since 2026-11-10" in done.stdout
     assert (
         "- **Total pipeline:** $1.8K ($1,750.00), -$3,750.00 (-68.2%) since 2026-11-10"
@@ -324,36 +315,17 @@ def test_the_cli_shows_the_changes(store: Path, tmp_path: Path) -> None:
     assert "Resolved stalls: 3 ($3.2K)" in done.stdout
     assert "- r1 (Quota achievement): 50% → 62% (+12 pts)" in done.stdout
     assert "(history)" in done.stdout
-    summary = subprocess.run(
-        [*base, "--as-of", "2026-11-17", "--format", "table"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    summary = pipereview(*base, "--as-of", "2026-11-17", "--format", "table", check=True)
     words = " ".join(summary.stdout.split())  # lines wrap at the terminal's width
     assert "What moved" in words and "Resolved stalls: 3 ($3.2K)" in words
-    table = subprocess.run(
-        [*base, "--as-of", "2026-11-17", "--format", "table", "--full"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    table = pipereview(*base, "--as-of", "2026-11-17", "--format", "table", "--full", check=True)
     assert "Changes since 2026-11-10" in table.stdout and "Deal movements" in table.stdout
     assert "| Total pipeline | $5,500.00 | $1,750.00 | -$3,750.00 (-68.2%) |" not in table.stdout
     assert "$5,500.00" in table.stdout and "-$3,750.00 (-68.2%)" in table.stdout
-    early = subprocess.run(
-        [*base, "--as-of", "2026-11-01", "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    early = pipereview(*base, "--as-of", "2026-11-01", "--format", "json", check=True)
     assert '"changes"' not in early.stdout
     assert "has no snapshot before 2026-11-01" in early.stderr
-    bad = subprocess.run(
-        [*base, "--as-of", "2026-11-17", "--compare-to", "2026-11-11"],
-        capture_output=True,
-        text=True,
-    )
+    bad = pipereview(*base, "--as-of", "2026-11-17", "--compare-to", "2026-11-11")
     assert bad.returncode == 1 and "no snapshot for 2026-11-11" in bad.stderr
     assert "Traceback" not in bad.stderr
 

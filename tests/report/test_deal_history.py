@@ -13,6 +13,7 @@ import pytest
 
 from pipereview import api
 from pipereview.report import Report
+from tests.support.cli import pipereview
 
 AS_OF = dt.date(2026, 11, 20)
 # An export without a days_in_stage column (as a CRM export without LastStageChangeDate).
@@ -246,18 +247,10 @@ def test_the_threshold_is_the_policys_and_unknown_pushes_raise_nothing() -> None
 def test_the_report_command_without_a_history_says_pushes_are_unknown(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
-    import subprocess
-    import sys
-
     reps = tmp_path / "reps.csv"
     reps.write_text("rep_id,rep_name\nR1,Ann\n")
     args = ["report", "--deals", files["deals"], "--reps", reps, "--as-of", AS_OF.isoformat()]
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipereview", *map(str, args), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = pipereview(*args, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert "slippage" not in data

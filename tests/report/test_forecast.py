@@ -27,7 +27,7 @@ from pipereview import api
 from pipereview.errors import InputError
 from pipereview.periods import ACCEPTED
 from pipereview.report.forecast import resolve_period
-from tests.faces.test_cli import run
+from tests.support.cli import pipereview as run
 
 D = Decimal
 AS_OF = dt.date(2026, 3, 15)

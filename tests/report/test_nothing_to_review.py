@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faces.test_cli import run
+from tests.support.cli import pipereview as run
 
 REPS = "rep_id,rep_name\nU1,Ann\n"
 UNKNOWN = "deal_id,rep_id,status,deal_value_usd,probability\nA,U1,open,10,0.5\nB,U1,,5,0.1\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.faces.test_cli import run
+from tests.support.cli import pipereview as run
 
 DEALS = (
     "deal_id,rep_id,status,deal_value_usd,probability,days_in_stage,close_date\n"

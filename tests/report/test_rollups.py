@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from pipereview.api import build_report
 from pipereview.render.markdown import render_markdown
 from pipereview.report.model import ROLLUP_LEVELS
-from tests.faces.test_cli import run
 from tests.report.test_forecast import _cents, _chain, hierarchies, maybe
+from tests.support.cli import pipereview as run
 
 AS_OF = dt.date(2026, 11, 20)
 CENT = Decimal("0.01")

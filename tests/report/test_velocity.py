@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from pipereview import api
 from pipereview.errors import InputError
 from pipereview.policy import policy_from_dict
+from tests.support.cli import pipereview
 
 AS_OF = dt.date(2026, 3, 31)
 DEALS = """deal_id,rep_id,status,deal_value_usd,probability,stage,created_date,close_date
@@ -207,11 +207,7 @@ def test_velocity_needs_exactly_one_history(files: dict[str, Path]) -> None:
 
 
 def _cli(*args: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pipereview", "velocity", *map(str, args)],
-        capture_output=True,
-        text=True,
-    )
+    return pipereview("velocity", *args)
 
 
 def test_the_velocity_command(files: dict[str, Path], tmp_path: Path) -> None:
@@ -415,14 +411,14 @@ def test_identical_snapshots_show_no_conversion_in_the_datas_funnel(
     # two identical snapshots: nothing moved, yet "Qualification 79% -> Negotiation" was
     # printed, the stages in first-seen order and a deal seen in a later stage counted as
     # having reached (and left) the earlier ones
-    from tests.faces.test_cli import run
-
     deals, reps = small_files
     store = tmp_path / "s.duckdb"
     for day in ("2026-11-13", "2026-11-20"):
-        proc = run("snapshot", "--deals", deals, "--reps", reps, "--as-of", day, "--store", store)
+        proc = pipereview(
+            "snapshot", "--deals", deals, "--reps", reps, "--as-of", day, "--store", store
+        )
         assert proc.returncode == 0, proc.stderr
-    proc = run("velocity", "--store", store, "--as-of", "2026-11-20", "--format", "json")
+    proc = pipereview("velocity", "--store", store, "--as-of", "2026-11-20", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     v = json.loads(proc.stdout)
     assert v["stage_order_source"] == "probability"

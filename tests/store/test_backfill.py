@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,6 +13,7 @@ import pytest
 from pipereview import api
 from pipereview.errors import InputError, StoreError
 from pipereview.fiscal import every
+from tests.support.cli import pipereview
 
 THEN, TODAY = dt.date(2026, 3, 10), dt.date(2026, 3, 31)
 HEADER = "deal_id,rep_id,status,deal_value_usd,probability,days_in_stage,stage,created_date,"
@@ -188,9 +187,6 @@ def test_monthly_steps_keep_the_day_or_the_months_last() -> None:
 def test_the_backfill_command(files: dict[str, Path], tmp_path: Path) -> None:
     store = tmp_path / "s.duckdb"
     base = [
-        sys.executable,
-        "-m",
-        "pipereview",
         "snapshot",
         "--deals",
         str(files["now"]),
@@ -201,30 +197,21 @@ def test_the_backfill_command(files: dict[str, Path], tmp_path: Path) -> None:
         "--as-of",
         "2026-03-31",
     ]
-    done = subprocess.run(
-        [
-            *base,
-            "--backfill",
-            "--field-history",
-            str(files["history"]),
-            "--from",
-            "2026-03-03",
-            "--to",
-            "2026-03-31",
-            "--every",
-            "week",
-        ],
-        capture_output=True,
-        text=True,
+    done = pipereview(
+        *base,
+        "--backfill",
+        "--field-history",
+        str(files["history"]),
+        "--from",
+        "2026-03-03",
+        "--to",
+        "2026-03-31",
+        "--every",
+        "week",
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("backfilled snapshot") == 5
-    listed = subprocess.run(
-        [sys.executable, "-m", "pipereview", "history", "list", "--store", str(store), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    listed = pipereview("history", "list", "--store", str(store), "--json", check=True)
     assert [s["as_of"] for s in json.loads(listed.stdout)] == [
         "2026-03-03",
         "2026-03-10",
@@ -232,6 +219,6 @@ def test_the_backfill_command(files: dict[str, Path], tmp_path: Path) -> None:
         "2026-03-24",
         "2026-03-31",
     ]
-    usage = subprocess.run([*base, "--backfill"], capture_output=True, text=True)
+    usage = pipereview(*base, "--backfill")
     said = " ".join(usage.stderr.replace("│", " ").split())
     assert usage.returncode == 2 and "--backfill needs --field-history, --from and --to" in said

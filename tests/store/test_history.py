@@ -4,11 +4,10 @@ writers at once."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -20,11 +19,15 @@ from pipereview.engines import Engine
 from pipereview.errors import StoreError
 from pipereview.store.snapshots import STORE_SCHEMA_VERSION, Store
 from tests.conftest import AS_OF
+from tests.support.cli import pipereview as run
+from tests.support.kill import StoreFiles, kill_writes, peak_growth
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 8)
 
 
-def run(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def process(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``pipereview ARGS`` in a process of its own: for the tests of other processes' locks
+    (the other tests run the command line in this process: tests/support/cli.py)."""
     return subprocess.run(
         [sys.executable, "-m", "pipereview", *map(str, args)],
         capture_output=True,
@@ -153,10 +156,13 @@ def test_the_cli_round_trip(demo_files, small_files, tmp_path: Path) -> None:
 
 
 # --- SIGKILL in the middle of a large write --------------------------------------------------
+BIG = 200_000  # deals: the rows take long enough to write for two kills to land in the writing
+
+
 @pytest.fixture(scope="module")
-def million(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    deals, reps = synthetic.generate(n_deals=1_000_000, n_reps=200, seed=11)
-    return synthetic.write_parquet(deals, reps, tmp_path_factory.mktemp("million"))
+def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    deals, reps = synthetic.generate(n_deals=BIG, n_reps=200, seed=11)
+    return synthetic.write_parquet(deals, reps, tmp_path_factory.mktemp("big"))
 
 
 def _snapshot_process(files: tuple[Path, Path], store: Path, day: str) -> subprocess.Popen:
@@ -183,29 +189,28 @@ def _consistent(store: Path) -> list[tuple[str, int]]:
 
 
 def test_sigkill_mid_write_leaves_earlier_snapshots_and_no_partial_one(
-    million: tuple[Path, Path], tmp_path: Path
+    big: tuple[Path, Path], tmp_path: Path
 ) -> None:
     store = tmp_path / "big.duckdb"
-    start = time.monotonic()
-    first = _snapshot_process(million, store, "2026-11-01")
-    assert first.wait(timeout=300) == 0, first.stderr.read() if first.stderr else ""
-    took = time.monotonic() - start
-    assert _consistent(store) == [("2026-11-01", 1_000_000)]
-    # kill a second write at several points of its run (reading, building, writing)
-    for fraction in (0.3, 0.6, 0.8, 0.9, 0.97):
-        proc = _snapshot_process(million, store, "2026-11-08")
-        time.sleep(took * fraction)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
+    files = StoreFiles(store, store.with_name(store.name + ".wal"))
+    peak = peak_growth(files, lambda: api.snapshot(*big, as_of=D1, store=store))
+    assert _consistent(store) == [("2026-11-01", BIG)]
+
+    def committed() -> bool:
         found = _consistent(store)
-        assert found[0] == ("2026-11-01", 1_000_000)
-        assert found[1:] in ([], [("2026-11-08", 1_000_000)])
+        assert found[0] == ("2026-11-01", BIG)
+        assert found[1:] in ([], [("2026-11-08", BIG)])
         if found[1:]:  # the kill came after the commit: take it out and try again
-            api.delete_snapshot(dt.date(2026, 11, 8), store)
+            api.delete_snapshot(D2, store)
+        return bool(found[1:])
+
+    # kill a second write at several points of its run (writing, building, reading)
+    second = functools.partial(_snapshot_process, big, store, "2026-11-08")
+    landed = kill_writes(second, files, peak, committed)
+    assert landed[0] is False  # killed while writing its rows, before its commit
     # the store is still writable
-    last = _snapshot_process(million, store, "2026-11-08")
-    assert last.wait(timeout=300) == 0
-    assert _consistent(store) == [("2026-11-01", 1_000_000), ("2026-11-08", 1_000_000)]
+    api.snapshot(*big, as_of=D2, store=store)
+    assert _consistent(store) == [("2026-11-01", BIG), ("2026-11-08", BIG)]
 
 
 def test_two_writers_at_once_never_corrupt_the_store(small_files, tmp_path: Path) -> None:
@@ -222,8 +227,8 @@ def test_a_writer_that_cannot_wait_fails_with_one_line(small_files, tmp_path: Pa
     holder = duckdb.connect(str(store))  # another process's lock, from this test process
     try:
         deals, reps = small_files
-        proc = run("snapshot", "--deals", deals, "--reps", reps, "--as-of", "2026-11-08",
-                   "--store", store, "--wait", "0.5")  # fmt: skip
+        proc = process("snapshot", "--deals", deals, "--reps", reps, "--as-of", "2026-11-08",
+                       "--store", store, "--wait", "0.5")  # fmt: skip
     finally:
         holder.close()
     assert proc.returncode == 1

@@ -8,11 +8,10 @@ store schema and a file that is not SQLite are refused."""
 from __future__ import annotations
 
 import datetime as dt
-import signal
+import functools
 import sqlite3
 import subprocess
 import sys
-import time
 from contextlib import closing
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from pipereview.engines import Engine
 from pipereview.errors import StoreError
 from pipereview.store.sqlite_file import SQLiteFile
 from tests.store import test_backfill
+from tests.support.kill import StoreFiles, kill_writes, peak_growth
 from tests.support.store_checks import (
     D1,
     D2,
@@ -125,25 +125,27 @@ def _snapshot_process(store: str, day: str, files: tuple[Path, Path]) -> subproc
 def test_sigkill_mid_write_leaves_earlier_snapshots_and_no_partial_one(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     store = _url(path)
-    files = synthetic.write_csv(*synthetic.generate(n_deals=200_000, n_reps=200, seed=3), tmp_path)
-    start = time.monotonic()
-    first = _snapshot_process(store, "2026-11-01", files)
-    assert first.wait(timeout=600) == 0, first.stderr.read() if first.stderr else ""
-    took = time.monotonic() - start
-    assert _consistent(path) == [("2026-11-01", 200_000)]
-    for fraction in (0.3, 0.6, 0.8, 0.9, 0.97):  # reading, building, writing rows
-        proc = _snapshot_process(store, "2026-11-08", files)
-        time.sleep(took * fraction)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
+    n = 50_000  # deals: the rows take long enough to write for two kills to land in the writing
+    files = synthetic.write_csv(*synthetic.generate(n_deals=n, n_reps=200, seed=3), tmp_path)
+    watched = StoreFiles(path, path.with_name(path.name + "-wal"))
+    first, second_day = dt.date(2026, 11, 1), dt.date(2026, 11, 8)
+    peak = peak_growth(watched, lambda: api.snapshot(*files, as_of=first, store=store))
+    assert _consistent(path) == [("2026-11-01", n)]
+
+    def committed() -> bool:
         found = _consistent(path)  # the dead writer's uncommitted log pages are not read
-        assert found[0] == ("2026-11-01", 200_000)
-        assert found[1:] in ([], [("2026-11-08", 200_000)])
+        assert found[0] == ("2026-11-01", n)
+        assert found[1:] in ([], [("2026-11-08", n)])
         if found[1:]:  # the kill came after the commit: take it out and try again
-            api.delete_snapshot(dt.date(2026, 11, 8), store)
-    last = _snapshot_process(store, "2026-11-08", files)
-    assert last.wait(timeout=600) == 0, last.stderr.read() if last.stderr else ""
-    assert _consistent(path) == [("2026-11-01", 200_000), ("2026-11-08", 200_000)]
+            api.delete_snapshot(second_day, store)
+        return bool(found[1:])
+
+    # kill a second write at several points of its run (writing rows, building, reading)
+    second = functools.partial(_snapshot_process, store, "2026-11-08", files)
+    landed = kill_writes(second, watched, peak, committed)
+    assert landed[0] is False  # killed while writing its rows, before its commit
+    api.snapshot(*files, as_of=second_day, store=store)  # the store is still writable
+    assert _consistent(path) == [("2026-11-01", n), ("2026-11-08", n)]
 
 
 def test_two_writers_one_that_cannot_wait_and_a_reader(

@@ -27,7 +27,7 @@ from pipereview import api
 from pipereview.errors import PolicyError
 from pipereview.rules.custom import DEAL_COLUMNS
 from pipereview.rules.predicate import parse
-from tests.faces.test_cli import run
+from tests.support.cli import pipereview as run
 from tests.support.rules_interpreter import holds
 
 AS_OF = dt.date(2026, 3, 15)
