@@ -11,8 +11,9 @@ output on a pipe, import time, ``serve``) and a handful of end-to-end tests in
 tests/faces/test_cli.py keep running ``python -m pipereview`` in a subprocess.
 
 What a subprocess would not share with the test is reset around each call: the working
-directory, the environment (``env`` is added to it for the call) and the width of the CLI's
-error console (Rich fixes it from COLUMNS when the console is made, at import).
+directory, the environment (``env`` is added to it for the call), the width of the CLI's
+error console (Rich fixes it from COLUMNS when the console is made, at import) and whether
+compiled queries are kept on disk (the CLI turns that on; the library's default is off).
 """
 
 from __future__ import annotations
@@ -25,10 +26,21 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from pipereview.api import query_cache_dir, use_query_cache
 from pipereview.cli import app
 from pipereview.cli.common import err_console
 
 PROG = "python -m pipereview"
+
+
+@contextlib.contextmanager
+def _query_cache_kept() -> Iterator[None]:
+    """The library's query-cache setting as it was before the command turned it on."""
+    before = query_cache_dir()
+    try:
+        yield
+    finally:
+        use_query_cache(before is not None, before)
 
 
 @contextlib.contextmanager
@@ -56,7 +68,11 @@ def pipereview(
     exit raises ``subprocess.CalledProcessError``, as ``subprocess.run`` does)."""
     argv = [str(a) for a in args]
     added = {"COLUMNS": str(columns), **(env or {})}
-    with contextlib.chdir(cwd or os.getcwd()), _error_console_width(added.get("COLUMNS")):
+    with (
+        contextlib.chdir(cwd or os.getcwd()),
+        _error_console_width(added.get("COLUMNS")),
+        _query_cache_kept(),
+    ):
         result = CliRunner().invoke(
             app, argv, input=input, env=added, catch_exceptions=False, prog_name=PROG
         )
