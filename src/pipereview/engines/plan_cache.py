@@ -6,9 +6,10 @@ compiled statement is kept in a file of its own under the cache directory, so a 
 finds it instead of compiling it again.
 
 A file is named by the SHA-256 of everything its text depends on: the statement's whole
-structure (``shape``: every operation and value, its tables as numbered slots), the engine's
-dialect, the versions of Ibis, sqlglot, DuckDB and pyarrow, and the bytes of pipereview's own
-source files (so a changed metric or a changed compiler rule misses). A file is written to a
+structure (``shape``: every operation and value, its tables as numbered slots) and the
+engine's dialect (``entry_key``, also the key in memory), and, for the file only, the versions
+of Ibis, sqlglot, DuckDB and pyarrow and the bytes of pipereview's own source files
+(``code_key``: so a changed metric or a changed compiler rule misses). A file is written to a
 temporary name and renamed into place, so a reader sees a whole file or none; a file that
 cannot be read or parsed is a miss, and an entry whose schema or facts would not come back
 equal from JSON is never written. A cached statement gives the same SQL text a compile
@@ -103,8 +104,23 @@ def shape(op: Node, slots: Mapping[Node, int]) -> str:
 
 
 def entry_key(dialect: str, text: str) -> str:
-    """The file name of a statement: its text's digest with the dialect and ``code_key``."""
-    return hashlib.sha256(f"{_FORMAT}\n{dialect}\n{code_key()}\n{text}".encode()).hexdigest()
+    """The key of a statement in this process: its text's digest with the dialect."""
+    return hashlib.sha256(f"{dialect}\n{text}".encode()).hexdigest()
+
+
+def file_name(key: str) -> str:
+    """The name of ``key``'s file: its digest with the format and ``code_key`` (computed only
+    when the cache is on disk)."""
+    return hashlib.sha256(f"{_FORMAT}\n{code_key()}\n{key}".encode()).hexdigest()
+
+
+def _path(directory: Path, name: str) -> Path:
+    return directory / name[:2] / f"{name}.json"
+
+
+def _schema(columns: list[list[str]]) -> Any:
+    """An Ibis schema from the file's [name, type text] pairs."""
+    return ibis.schema([(name, ibis.dtype(kind)) for name, kind in columns])
 
 
 def load(key: str) -> tuple[tuple[str, ...], Any, Any] | None:
@@ -112,12 +128,12 @@ def load(key: str) -> tuple[tuple[str, ...], Any, Any] | None:
     directory = query_cache_dir()
     if directory is None:
         return None
+    name = file_name(key)
     try:
-        data = json.loads((directory / key[:2] / f"{key}.json").read_text(encoding="utf-8"))
-        if data.get("format") != _FORMAT or data.get("key") != key:
+        data = json.loads(_path(directory, name).read_text(encoding="utf-8"))
+        if data.get("format") != _FORMAT or data.get("key") != name:
             return None
-        schema = ibis.schema([(name, ibis.dtype(kind)) for name, kind in data["schema"]])
-        return tuple(data["parts"]), schema, data["meta"]
+        return tuple(data["parts"]), _schema(data["schema"]), data["meta"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -128,23 +144,21 @@ def save(key: str, parts: tuple[str, ...], schema: Any, meta: Any) -> None:
     directory = query_cache_dir()
     if directory is None:
         return
-    columns = [[name, str(kind)] for name, kind in schema.items()]
-    data = {"format": _FORMAT, "key": key, "parts": list(parts), "schema": columns, "meta": meta}
+    name = file_name(key)
+    columns = [[column, str(kind)] for column, kind in schema.items()]
+    data = {"format": _FORMAT, "key": name, "parts": list(parts), "schema": columns, "meta": meta}
     try:
         text = json.dumps(data, sort_keys=True)
         back = json.loads(text)
-        if (
-            back["meta"] != meta
-            or ibis.schema([(name, ibis.dtype(kind)) for name, kind in back["schema"]]) != schema
-        ):
+        if back["meta"] != meta or _schema(back["schema"]) != schema:
             return  # would not come back equal: compiled again next time instead
-        folder = directory / key[:2]
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        path = _path(directory, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
-            os.replace(temp, folder / f"{key}.json")
+            os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
