@@ -274,6 +274,14 @@ _STORED_MONEY = (
 )
 
 
+def keyed(table: ir.Table, key: str | None) -> ir.Table:
+    """A level's table with ``_key`` (its ``key`` column; null for the company), ordered by
+    it, missing last."""
+    if key is None:
+        return table.mutate(_key=ibis.null("string"))
+    return table.order_by([table[key].isnull(), key]).mutate(_key=table[key])
+
+
 def _rows(
     run: Runner,
     name: str,
@@ -288,9 +296,7 @@ def _rows(
         table = level(t, v)
         if "open_pipeline" not in table.columns:
             table = with_coverage(table, policy)
-        if key is not None:
-            return table.order_by([table[key].isnull(), key]).mutate(_key=table[key]), None
-        return table.mutate(_key=ibis.null("string")), None
+        return keyed(table, key), None
 
     arrow, _ = run.arrow(name, build)
     rows = rounded_rows(arrow, _UNITS | {"coverage": "ratio"})

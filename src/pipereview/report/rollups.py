@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 
 from pipereview.engines.plan import Built, Runner
@@ -23,7 +22,7 @@ from pipereview.metrics.rollups import (
     with_ratios,
 )
 from pipereview.policy import Policy
-from pipereview.report.forecast import tree_tables
+from pipereview.report.forecast import keyed, tree_tables
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import RollupRow
 from pipereview.report.rounding import rounded_rows
@@ -80,10 +79,7 @@ def _rows(
     (missing last), rounded."""
 
     def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
-        table = with_ratios(level(t))
-        if key is not None:
-            return table.order_by([table[key].isnull(), key]).mutate(_key=table[key]), None
-        return table.mutate(_key=ibis.null("string")), None
+        return keyed(with_ratios(level(t)), key), None
 
     return rounded_rows(run.arrow(name, build)[0], _UNITS)
 
