@@ -49,8 +49,8 @@ def _direct(data: tuple[object, object], as_of: dt.date, monkeypatch: pytest.Mon
 def test_cached_fresh_and_direct_give_the_same_bytes(data, monkeypatch) -> None:
     clear_plans()
     fresh = build_report(*data, as_of=synthetic.ANCHOR).to_json()  # compiles the plans
-    plans = len(_PLANS)  # the report's scans, the forecast's and the roll-ups' queries
-    assert plans == 3
+    plans = len(_PLANS)  # each input's canonical table, the report's scans, the forecast's
+    assert plans == 5  # and the roll-ups' queries
     assert fresh == _direct(data, synthetic.ANCHOR, monkeypatch)
     for as_of in DATES:  # the plan compiled for the anchor, run for other dates
         cached = build_report(*data, as_of=as_of).to_json()
@@ -62,7 +62,8 @@ def test_a_changed_policy_or_column_type_misses(data) -> None:
     clear_plans()
     build_report(*data, as_of=synthetic.ANCHOR)
     build_report(*data, as_of=synthetic.ANCHOR, policy={"reps": {"top_opportunities": 2}})
-    assert len(_PLANS) == 6  # the report's, the forecast's and the roll-ups', per policy
+    # the inputs' (whatever the policy), and the report's, the forecast's and the roll-ups'
+    assert len(_PLANS) == 2 + 3 * 2  # per policy
     engine = Engine("duckdb")
     values = report_values(synthetic.ANCHOR, Policy())
     engine.con.create_table("plain", data[0], temp=True)

@@ -193,6 +193,10 @@ class Engine:
             return self.con.table(name)
         return self.materialize(expr)
 
+    def keep_sql(self, sql: str, schema: Any) -> ir.Table:
+        """``keep`` of a compiled plan's statement whose result has Ibis's ``schema``."""
+        raise NotImplementedError
+
     def create_view(self, name: str, expr: ir.Table) -> None:
         """A view ``name`` of ``expr`` (read by later queries by that name)."""
         self.con.create_view(name, expr)

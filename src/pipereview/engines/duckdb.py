@@ -6,6 +6,7 @@ in the scans the report makes anyway.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ import pyarrow as pa
 import sqlglot as sg
 import sqlglot.expressions as sge
 from ibis.formats.pyarrow import PyArrowData
+from sqlglot.dialects.duckdb import DuckDB
 
 from pipereview.engines.base import Engine, _name, last_line
 from pipereview.engines.fingerprint import hash_sum
@@ -126,7 +128,17 @@ class DuckDBEngine(Engine):
     def materialize(self, expr: ir.Table) -> ir.Table:
         """DuckDB keeps insertion order when it creates a table from a scan (its default
         ``preserve_insertion_order``), so ``rowid`` is the input order."""
-        table = self._create_temp(_name("canonical"), expr)
+        return self._numbered(self._create_temp(_name("canonical"), expr))
+
+    def keep_sql(self, sql: str, schema: Any) -> ir.Table:
+        if ROW_COLUMN in schema.names and self.keeps_numbered_in_place:
+            name = _name("canonical")
+            self.con.raw_sql(f"CREATE VIEW {_quoted((name,))} AS {sql}")
+            return self.con.table(name)
+        return self._numbered(self._create_from(_name("canonical"), sql, schema))
+
+    def _numbered(self, table: ir.Table) -> ir.Table:
+        """A kept canonical table with ``_row``, its 1-based input row number (``rowid``)."""
         numbered = table.mutate(**{ROW_COLUMN: table.rowid() + 1})
         name = _name("numbered")  # named, so that a compiled plan can bind it (plan.py)
         self._view(name, numbered, temp=True)
@@ -165,16 +177,10 @@ class DuckDBEngine(Engine):
 
     def _create_from(self, name: str, sql: str, schema: Any) -> ir.Table:
         """The typed temp table and the insert ``create_table`` writes, from SQL text."""
-        table = sg.table(name, catalog="temp", db="main", quoted=True)
-        dialect = self.con.dialect
-        create = sge.Create(
-            kind="TABLE",
-            this=sge.Schema(this=table, expressions=schema.to_sqlglot_column_defs(dialect)),
-            properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
-        )
-        columns = ", ".join(_quoted((c,)) for c in schema.names)
-        self.con.con.execute(create.sql(dialect))
-        self.con.con.execute(f"INSERT INTO {table.sql(dialect)} ({columns}) {sql}")
+        create, insert = _create_texts(schema)
+        quoted = _quoted(("temp", "main", name))
+        self.con.con.execute(create.replace(_NAME, quoted, 1))  # the name comes first
+        self.con.con.execute(f"{insert.replace(_NAME, quoted, 1)} {sql}")
         namespace = ops.Namespace(catalog="temp", database="main")
         # what ``con.table`` gives, typed as created, without asking DuckDB again
         return ops.DatabaseTable(
@@ -204,6 +210,26 @@ class _ResultData(PyArrowData):
         if dtype.is_null():
             return pa.nulls(len(column))
         return super().convert_column(column, dtype)
+
+
+_NAME = '"__pr_name__"'
+
+
+@functools.lru_cache(maxsize=512)
+def _create_texts(schema: Any) -> tuple[str, str]:
+    """The ``CREATE TEMPORARY TABLE`` and ``INSERT INTO`` heads that Ibis's
+    ``create_table`` writes for a table of ``schema``, its name left as ``_NAME`` (sqlglot
+    writes them once per schema)."""
+    create = sge.Create(
+        kind="TABLE",
+        this=sge.Schema(
+            this=sg.table(_NAME.strip('"'), quoted=True),
+            expressions=schema.to_sqlglot_column_defs(DuckDB),
+        ),
+        properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+    )
+    columns = ", ".join(_quoted((c,)) for c in schema.names)
+    return create.sql(DuckDB), f"INSERT INTO {_NAME} ({columns})"
 
 
 def _quoted(parts: tuple[str, ...]) -> str:

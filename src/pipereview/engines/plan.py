@@ -260,15 +260,23 @@ class Runner:
         else:
             self.names[slot] = name
 
+    def statement(self, name: str, build: Builder) -> tuple[str, Any, Any] | None:
+        """Query ``name``'s statement on this run's tables and values, its Ibis result
+        schema and its ``meta``; None when it runs directly (from ``build``)."""
+        found = self.compiled(name, build)
+        if found is None:
+            return None
+        return found.sql(self.names, self.literals()), found.schema, found.meta
+
     def keep(self, name: str, slot: str, build: Builder) -> ir.Table:
         """Query ``name``'s result kept in the engine (``Engine.cache``) and bound to
         ``slot`` for the queries that read it."""
-        found = self.compiled(name, build)
-        if found is None:
-            table = self.engine.cache(build(self.tables, self.values)[0])
-        else:
-            sql = found.sql(self.names, self.literals())
-            table = self.engine.cache_sql(sql, found.schema)
+        found = self.statement(name, build)
+        table = (
+            self.engine.cache(build(self.tables, self.values)[0])
+            if found is None
+            else self.engine.cache_sql(*found[:2])
+        )
         self.bind(slot, table)
         return table
 
@@ -288,12 +296,12 @@ class Runner:
     def arrow(self, name: str, build: Builder) -> tuple[pa.Table, Any]:
         """Query ``name``'s result as Arrow (exactly what ``Engine.arrow`` gives) and the
         builder's ``meta``."""
-        found = self.compiled(name, build)
+        found = self.statement(name, build)
         if found is None:  # the direct path: today's expression on the real tables
             expr, meta = build(self.tables, self.values)
             return self.engine.arrow(expr), meta
-        sql = found.sql(self.names, self.literals())
-        return self.engine.run_sql(sql, found.schema), found.meta
+        sql, schema, meta = found
+        return self.engine.run_sql(sql, schema), meta
 
     def rows(self, name: str, build: Builder) -> tuple[list[dict[str, Any]], Any]:
         """Query ``name``'s rows as dicts, and its ``meta``."""
@@ -337,13 +345,11 @@ def _slotted(slots: Mapping[ops.Node, ops.Node]) -> Callable[..., ops.Node]:
 
 
 def memo_sql(engine: Any, expr: ir.Table) -> tuple[str, Any] | None:
-    """The statement and Ibis result schema of an expression that has not become a named
-    query yet, its compiled text memoised by the expression's structure with its tables as
-    slots (``plan_cache.shape``: the same query over another run's tables compiles once, in
-    this process or, with the cache on disk, in any); None when a table of it cannot be
-    named by its SQL (it then runs through Ibis). Without the cache on disk it starts with
-    the second report a process builds: a process that builds one compiles each statement
-    once anyway."""
+    """The statement and Ibis result schema of an expression that is not a named query, its
+    compiled text memoised by its structure with its tables as slots (``plan_cache.shape``:
+    the same query over other tables compiles once, in this process or, with the cache on
+    disk, in any); None when a table of it cannot be named by its SQL (it then runs through
+    Ibis). Without the cache on disk it starts with the second report a process builds."""
     if not engine.runs_plans or (_RUNNERS < 2 and not plan_cache.enabled()):
         return None
     op = expr.op()

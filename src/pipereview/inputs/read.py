@@ -13,6 +13,7 @@ the source again to name the file, row, column and value.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipereview.engines import Engine
+from pipereview.engines.plan import Built, Runner
 from pipereview.errors import InputError, PipereviewError
 from pipereview.inputs import locate, sniff
 from pipereview.inputs.canonical import canonical
@@ -152,14 +154,29 @@ def _canonical(
     delimiter: str | None = None,
 ) -> Loaded:
     row_column = engine.row_column(raw)
-    parsed = canonical(raw, table, csv_text=kind in ("csv", "tsv"), row_column=row_column)
-    if parsed.missing_required:
-        found = _source_columns(engine, raw)
-        raise locate.missing(obj, kind, found, parsed.missing_required, table, source)
+    csv_text = kind in ("csv", "tsv")
+
+    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        parsed = canonical(t["raw"], table, csv_text=csv_text, row_column=row_column)
+        return parsed.table, [list(parsed.absent), list(parsed.missing_required)]
+
+    # a named query: its statement is compiled once per raw schema (engines/plan.py)
+    run = Runner(engine, "inputs", {"raw": raw}, {})
+    found = run.statement(f"inputs.canonical:{table}:{csv_text}:{row_column}", build)
+    if found is None or found[2][1]:  # runs from its expression (a missing column: the error)
+        expr, (absent, missing) = build({"raw": raw}, {})
+    else:
+        expr, (absent, missing) = None, found[2]
+    if missing:
+        columns = _source_columns(engine, raw)
+        raise locate.missing(obj, kind, columns, tuple(missing), table, source)
     loaded = Loaded(
-        engine, obj, table, parsed.table, source, parsed.absent, notes=notes, delimiter=delimiter
-    )
-    loaded.table = run_checked(loaded, lambda: engine.keep(parsed.table))
+        engine, obj, table, raw, source, tuple(absent), notes=notes, delimiter=delimiter
+    )  # ``table`` is the kept canonical table once it is made, below
+    if expr is not None:
+        loaded.table = run_checked(loaded, lambda: engine.keep(expr))
+    elif found is not None:
+        loaded.table = run_checked(loaded, lambda: engine.keep_sql(*found[:2]))
     if row_column is None:  # kept: checking it costs a scan of one boolean column
         loaded.ensure_checked()
     return loaded

@@ -26,7 +26,7 @@ from pipereview.metrics.pipeline import (
     pipeline_summary,
 )
 from pipereview.metrics.ratios import part_columns
-from pipereview.metrics.reps import REP_PERFORMANCE_METRICS, deals_by_rep
+from pipereview.metrics.reps import REP_PERFORMANCE_METRICS
 from pipereview.metrics.trajectory import TRAJECTORY_METRICS
 from pipereview.metrics.won import (
     DERIVED_WON_METRICS,
@@ -63,6 +63,8 @@ from pipereview.report.quality import (
     counts_from_scan,
     data_quality,
     fused_checks,
+    keep_per_rep,
+    keep_unique,
     nothing_to_review,
     with_twins,
 )
@@ -136,6 +138,7 @@ def build_report(
     reps_hash = engine.hash_sum(reps, "reps", rep_scan)
     known = {c.id: scan[c.id] for c in fused_checks("deals")}
     known.update({c.id: rep_scan[c.id] for c in fused_checks("reps")})
+    keep_unique(run)  # the reps one row per rep_id: read by the scan below and by checks
     known.update(with_twins(*run.one("unique_reps.scan", scope_scan(engine, "unique_reps"))))
     known.update(counts_from_scan(scan))
     fingerprint = input_fingerprint(
@@ -144,7 +147,7 @@ def build_report(
     )
 
     step("rep performance")
-    per_rep = engine.cache(deals_by_rep(deals))  # read by the rep rows and data quality
+    per_rep = keep_per_rep(run)  # read by the rep rows and data quality
     kept = forecast_reps(inputs, policy, as_of)  # read by the forecast and a rule
     shared = shared_inputs(inputs, policy, as_of, per_rep=per_rep, rep_forecast=kept.reps)
     summary = _summary(inputs, scan, shared.rep_performance, run)
@@ -187,7 +190,7 @@ def build_report(
     rollups = build_rollups(inputs, policy, tree)
 
     step("data quality")
-    quality = data_quality(inputs, known, per_rep, tree)
+    quality = data_quality(inputs, known, per_rep, tree, run)
     quality = with_pushes_note(quality, deals, int(scan["active_deals"]))
     changes, flow = None, None
     if inputs.earlier is not None:

@@ -7,6 +7,7 @@ checks that found something, all in one more query.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import ibis
@@ -22,6 +23,7 @@ from pipereview.checks.base import (
 )
 from pipereview.checks.fixes import fix_for
 from pipereview.engines import Engine, count_if
+from pipereview.engines.plan import Built, Runner
 from pipereview.errors import InputError
 from pipereview.inputs.loaded import Loaded
 from pipereview.inputs.plan import ALL_LEFT_OUT
@@ -92,20 +94,25 @@ def data_quality(
     known: dict[str, int] | None = None,
     per_rep: ir.Table | None = None,
     tree: Hierarchy | None = None,
+    run: Runner | None = None,
 ) -> list[DataQualityItem]:
     """Every check that found something, plus optional columns absent from an input.
 
     ``known``: counts of row-level checks already made in a scan; the others are counted
     here (row-level ones in one aggregate per table). ``per_rep``: the kept
     ``deals_by_rep`` table, computed here when not given; ``tree`` likewise the reps'
-    ``manager_tree`` (its loops are a finding).
+    ``manager_tree`` (its loops are a finding). ``run``: the report's named queries (its
+    ``unique`` slot kept already, when it is bound), else this call's own.
     """
-    facts = Facts(
-        deals=inputs.deals,
-        reps=inputs.reps,
-        unique=inputs.engine.cache(unique_reps(inputs.reps)),  # read by several checks
-        per_rep=per_rep if per_rep is not None else deals_by_rep(inputs.deals),
-    )
+    if run is None:
+        slots = {"deals": inputs.deals, "reps": inputs.reps}
+        run = Runner(inputs.engine, "quality", slots, {})
+    if "unique" not in run.tables:
+        keep_unique(run)
+    if per_rep is None:
+        keep_per_rep(run)
+    else:
+        run.bind("per_rep", per_rep)
     counts = dict(known or {})
     scopes: tuple[Scope, ...] = ("deals", "reps", "unique_reps")
     for scope in scopes:
@@ -151,11 +158,10 @@ def data_quality(
                     examples=sorted(columns),
                 )
             )
-    found = {check.id: check.found(facts) for check in CHECKS}
-    counts.update(_count_all(inputs.engine, [c for c in CHECKS if c.id not in counts], found))
+    counts.update(_count_all(run, [c for c in CHECKS if c.id not in counts]))
     totals = {check.id: int(counts[check.id]) for check in CHECKS}
     hits = [check for check in CHECKS if totals[check.id]]
-    examples = _examples_of(inputs.engine, hits, found)
+    examples = _examples_of(run, hits)
     items += [
         DataQualityItem(
             check=check.id,
@@ -171,39 +177,66 @@ def data_quality(
     return sorted(items, key=lambda item: (item.table, item.check))
 
 
-def _count_all(engine: Engine, checks: list[Check], found: dict[str, ir.Table]) -> dict[str, int]:
+def keep_unique(run: Runner) -> ir.Table:
+    """The reps one row per rep_id (``unique_reps``), kept and bound to slot ``unique``:
+    several checks and a scan read it."""
+    return run.keep("reps.unique", "unique", lambda t, v: (unique_reps(t["reps"]), None))
+
+
+def keep_per_rep(run: Runner) -> ir.Table:
+    """``deals_by_rep``, kept and bound to slot ``per_rep`` (the rep rows and a check read
+    it)."""
+    return run.keep("deals.per_rep", "per_rep", lambda t, v: (deals_by_rep(t["deals"]), None))
+
+
+def _found(t: Mapping[str, ir.Table], check: Check) -> ir.Table:
+    """What ``check`` finds, over the slots ``deals``, ``reps``, ``unique``, ``per_rep``."""
+    facts = Facts(deals=t["deals"], reps=t["reps"], unique=t["unique"], per_rep=t["per_rep"])
+    return check.found(facts)
+
+
+def _count_all(run: Runner, checks: list[Check]) -> dict[str, int]:
     """The counts of ``checks`` not counted in a scan: one query for all of them (a union of
     one-row aggregates), so Spark runs one job instead of one per check."""
-    parts = []
-    for check in checks:
-        f = found[check.id]
-        count = f.n.sum() if check.count_rows else f.count()
-        parts.append(
-            f.aggregate(_count=count.cast("int64").fill_null(0)).mutate(
-                _check=ibis.literal(check.id)
-            )
-        )
-    if not parts:
+    if not checks:
         return {}
-    return {row["_check"]: row["_count"] for row in engine.rows(ibis.union(*parts))}
+
+    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        parts = []
+        for check in checks:
+            f = _found(t, check)
+            count = f.n.sum() if check.count_rows else f.count()
+            parts.append(
+                f.aggregate(_count=count.cast("int64").fill_null(0)).mutate(
+                    _check=ibis.literal(check.id)
+                )
+            )
+        return ibis.union(*parts), None
+
+    rows, _ = run.rows("quality.counts:" + ",".join(c.id for c in checks), build)
+    return {row["_check"]: row["_count"] for row in rows}
 
 
-def _examples_of(
-    engine: Engine, checks: list[Check], found: dict[str, ir.Table]
-) -> dict[str, list[tuple[str | None, int]]]:
+def _examples_of(run: Runner, checks: list[Check]) -> dict[str, list[tuple[str | None, int]]]:
     """The first ``EXAMPLES`` (key, n) of each check by key (missing last), all in one
-    query."""
-    parts = [
-        found[check.id]
-        .order_by("key")
-        .limit(EXAMPLES)
-        .select("key", n=ibis._.n.cast("int64"), _check=ibis.literal(check.id))
-        for check in checks
-    ]
+    query (one named query per set of checks that found something)."""
     listed: dict[str, list[tuple[str | None, int]]] = {check.id: [] for check in checks}
-    if parts:  # a union keeps no order: order it as each part was cut
-        for row in engine.rows(ibis.union(*parts).order_by(["_check", "key"])):
-            listed[row["_check"]].append((row["key"], row["n"]))
+    if not checks:
+        return listed
+
+    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        parts = [
+            _found(t, check)
+            .order_by("key")
+            .limit(EXAMPLES)
+            .select("key", n=ibis._.n.cast("int64"), _check=ibis.literal(check.id))
+            for check in checks
+        ]  # a union keeps no order: order it as each part was cut
+        return ibis.union(*parts).order_by(["_check", "key"]), None
+
+    rows, _ = run.rows("quality.examples:" + ",".join(c.id for c in checks), build)
+    for row in rows:
+        listed[row["_check"]].append((row["key"], row["n"]))
     return listed
 
 

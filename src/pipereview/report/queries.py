@@ -62,10 +62,11 @@ def deals_scan(engine: Engine, policy: Policy) -> Builder:
 
 def scope_scan(engine: Engine, scope: Scope) -> Builder:
     """One aggregate over a scope's table: its row-level checks; over the reps also the
-    input check and the fingerprint's hash where the engine computes it in a scan."""
+    input check and the fingerprint's hash where the engine computes it in a scan. The
+    unique reps are read from slot ``unique`` (``quality.keep_unique``) when it is bound."""
 
     def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
-        table = scope_table(scope, t["deals"], t["reps"])
+        table = scope_table(scope, t["deals"], t["reps"], t.get("unique"))
         extra = check_counts(table) | engine.hash_in_scan(table, "reps") if scope == "reps" else {}
         return one_aggregate(table, extra | check_counts_of(table, scope))
 
