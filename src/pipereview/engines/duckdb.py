@@ -138,10 +138,17 @@ class DuckDBEngine(Engine):
         return self._numbered(self._create_from(_name("canonical"), sql, schema))
 
     def _numbered(self, table: ir.Table) -> ir.Table:
-        """A kept canonical table with ``_row``, its 1-based input row number (``rowid``)."""
-        numbered = table.mutate(**{ROW_COLUMN: table.rowid() + 1})
-        name = _name("numbered")  # named, so that a compiled plan can bind it (plan.py)
-        self._view(name, numbered, temp=True)
+        """A kept canonical table with ``_row``, its 1-based input row number (``rowid``),
+        as a named view (so that a compiled plan can bind it: plan.py)."""
+        kept = self.plan_name(table)
+        name = _name("numbered")
+        if kept is None:
+            self._view(name, table.mutate(**{ROW_COLUMN: table.rowid() + 1}), temp=True)
+        else:
+            row = _quoted((ROW_COLUMN,))
+            self.con.raw_sql(
+                f"CREATE TEMP VIEW {_quoted((name,))} AS SELECT *, rowid + 1 AS {row} FROM {kept}"
+            )
         return self.con.table(name)
 
     def create_view(self, name: str, expr: ir.Table) -> None:

@@ -24,6 +24,7 @@ the builder on the real tables and values instead, exactly as before: the result
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -68,8 +69,8 @@ class Compiled:
 
 
 def as_value(value: Any, dtype: str) -> ir.Value:
-    """A run's value as an Ibis value: a parameter when a plan compiles the query, else the
-    Python value as a literal (a bare string would name a column in ``mutate``)."""
+    """A run's value as an Ibis value: a plan's parameter as it is, a Python value as a
+    literal of ``dtype`` (a bare string would name a column in ``mutate``)."""
     return value if isinstance(value, ir.Expr) else ibis.literal(value, dtype)
 
 
@@ -131,6 +132,7 @@ def compile_query(
     return Compiled(tuple(sql.split(_MARK)), expr.schema(), meta)
 
 
+@functools.cache
 def library_versions() -> tuple[tuple[str, str], ...]:
     """The versions a compiled text depends on: pipereview, Ibis, sqlglot and DuckDB."""
     names = ("pipereview", "ibis-framework", "sqlglot", "duckdb")
@@ -185,8 +187,7 @@ def plan_for(key: str) -> Plan:
 
 
 def clear_plans() -> None:
-    """Forget every compiled plan and memoised statement of this process (the cache on
-    disk, if on, is left as it is)."""
+    """Forget every compiled plan and memoised statement of this process (not on disk)."""
     with _PLANS_LOCK:
         _PLANS.clear()
     with _MEMO_LOCK:
@@ -261,8 +262,7 @@ class Runner:
             self.names[slot] = name
 
     def statement(self, name: str, build: Builder) -> tuple[str, Any, Any] | None:
-        """Query ``name``'s statement on this run's tables and values, its Ibis result
-        schema and its ``meta``; None when it runs directly (from ``build``)."""
+        """Query ``name``'s SQL for this run, its result schema and ``meta`` (None: direct)."""
         found = self.compiled(name, build)
         if found is None:
             return None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from pipereview.engines import count_if
+from pipereview.engines.plan import as_value
 from pipereview.fiscal import year_days
 from pipereview.inputs.canonical import deal_label
 from pipereview.metrics.base import (
@@ -120,11 +122,18 @@ def deals_by_rep(deals: ir.Table) -> ir.Table:
     )
 
 
-def rep_performance(per_rep: ir.Table, reps: ir.Table, policy: Policy, as_of: dt.date) -> ir.Table:
+def rep_performance(
+    per_rep: ir.Table,
+    reps: ir.Table,
+    policy: Policy,
+    as_of: dt.date,
+    days: tuple[Any, Any] | None = None,
+) -> ir.Table:
     """One row per rep with rep_id, rep_name, every rep performance metric (unrounded), and
     ``days_elapsed`` of the ``days_in_year`` of the fiscal year at ``as_of`` (pace's
-    basis). ``per_rep`` is ``deals_by_rep(deals)``."""
-    number, length = year_days(as_of, policy.calendar.fiscal_year_start_month)
+    basis). ``per_rep`` is ``deals_by_rep(deals)``. ``days``: those two numbers as a
+    compiled plan's parameters (``year_days`` of ``as_of`` when not given)."""
+    number, length = days or year_days(as_of, policy.calendar.fiscal_year_start_month)
     per_rep = per_rep.filter(per_rep.rep_id.notnull())
     joined = unique_reps(reps).left_join(per_rep, "rep_id")
     joined = joined.select(
@@ -138,8 +147,8 @@ def rep_performance(per_rep: ir.Table, reps: ir.Table, policy: Policy, as_of: dt
         won_deals=joined.won_deals.fill_null(0),
         lost_deals=joined.lost_deals.fill_null(0),
         won_value=joined.won_value.fill_null(ibis.literal(0, MONEY_SUM)),
-        days_elapsed=ibis.literal(number, "int64"),
-        days_in_year=ibis.literal(length, "int64"),
+        days_elapsed=as_value(number, "int64"),
+        days_in_year=as_value(length, "int64"),
     )
     return joined.mutate(
         **{m.name: m.expr(joined, policy) for m in REP_PERFORMANCE_METRICS},

@@ -10,14 +10,14 @@ list is fetched only when its count is not zero.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import localcontext
 from typing import Any
 
 import ibis.expr.types as ir
 
 from pipereview.engines.fingerprint import digest, input_fingerprint
-from pipereview.engines.plan import Runner
+from pipereview.engines.plan import Built, Runner
 from pipereview.inputs.loaded import run_checked
 from pipereview.metrics.base import Unit
 from pipereview.metrics.pipeline import (
@@ -43,9 +43,9 @@ from pipereview.report.flags import (
     earlier_reps,
     evaluate_rules,
     judge_subject,
+    kept_rule_inputs,
     make_flag,
     report_currency,
-    shared_inputs,
 )
 from pipereview.report.flow import matchable, quarter_flow
 from pipereview.report.forecast import build_forecast, forecast_reps, manager_tree
@@ -86,11 +86,16 @@ def _noop(_: str) -> None:
     return None
 
 
-def _summary(inputs: Inputs, scan: dict[str, Any], reps: ir.Table, run: Runner) -> PipelineSummary:
+def _recorded(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+    """The reps' recorded revenue, over the rep performance (one row per rep)."""
+    reps = t["rep_performance"]
+    return reps.aggregate(**{m.name: m.expr(reps) for m in RECORDED_METRICS}), None
+
+
+def _summary(scan: dict[str, Any], run: Runner) -> PipelineSummary:
     """The pipeline summary from the deals' aggregate ``scan``, the reps' recorded revenue
-    (``reps``: one row per rep) and the median sales cycle (a query of its own)."""
-    engine = inputs.engine
-    recorded = engine.one(reps.aggregate(**{m.name: m.expr(reps) for m in RECORDED_METRICS}))
+    and the median sales cycle (queries of their own)."""
+    recorded = run.one("reps.recorded", _recorded)[0]
     median = median_of(run.one("deals.median_cycle", median_cycle)[0])
     metrics = (
         *PIPELINE_METRICS,
@@ -149,15 +154,18 @@ def build_report(
     step("rep performance")
     per_rep = keep_per_rep(run)  # read by the rep rows and data quality
     kept = forecast_reps(inputs, policy, as_of)  # read by the forecast and a rule
-    shared = shared_inputs(inputs, policy, as_of, per_rep=per_rep, rep_forecast=kept.reps)
-    summary = _summary(inputs, scan, shared.rep_performance, run)
+    shared, suffix = kept_rule_inputs(run, inputs, policy, kept.reps)
+    summary = _summary(scan, run)
     tops: dict[str, list[str]] = {}
     for row in run.rows("deals.tops", top_deals(policy))[0]:
         tops.setdefault(row["rep_id"], []).append(row["deal_id"])
     performance_units = {m.name: m.unit for m in REP_PERFORMANCE_METRICS}
     names = ["rep_id", "rep_name", *performance_units]
     names += part_columns(names, shared.rep_performance.columns)  # exact ratios' parts
-    table = engine.arrow(shared.rep_performance.order_by("rep_id").select(*names))
+    table = run.arrow(
+        "reps.performance_rows",
+        lambda t, v: (t["rep_performance"].order_by("rep_id").select(*names), None),
+    )[0]
     performance = [
         RepPerformance(top_opportunities=tops.get(row["rep_id"], []), **row)
         for row in rounded_rows(table, performance_units)
@@ -165,7 +173,9 @@ def build_report(
 
     step("rep trajectory")
     units = {m.name: m.unit for m in TRAJECTORY_METRICS} | _ECHO_UNITS
-    table = engine.arrow(shared.rep_trajectory.order_by("rep_id"))
+    table = run.arrow(
+        "reps.trajectory_rows" + suffix, lambda t, v: (t["rep_trajectory"].order_by("rep_id"), None)
+    )[0]
     trajectory = [
         RepTrajectory(
             **{
@@ -180,7 +190,9 @@ def build_report(
 
     step("flags")
     totals = {rule.id: scan[f"rule:{rule.id}"] for rule in rules if rule.where is not None}
-    flags, counts = evaluate_rules(inputs, policy, as_of, shared=shared, totals=totals)
+    flags, counts = evaluate_rules(
+        inputs, policy, as_of, shared=shared, totals=totals, run=(run, suffix)
+    )
 
     step("forecast")
     tree = manager_tree(inputs)  # read by the forecast and data quality

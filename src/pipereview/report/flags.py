@@ -4,7 +4,8 @@ rounded so that each comparison reads as the engine found it, and one sentence e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ import ibis.expr.types as ir
 
 from pipereview.decimals import exact_decimal
 from pipereview.engines import Engine
+from pipereview.engines.plan import Built, Runner, schema_text
 from pipereview.metrics.ratios import carries, exact
 from pipereview.metrics.reps import deals_by_rep, rep_performance
 from pipereview.metrics.trajectory import rep_trajectory
@@ -122,6 +124,55 @@ def earlier_reps(inputs: Inputs) -> ir.Table | None:
     return inputs.earlier.reps if inputs.earlier is not None else None
 
 
+def kept_rule_inputs(
+    run: Runner, inputs: Inputs, policy: Policy, rep_forecast: ir.Table
+) -> tuple[RuleInputs, str]:
+    """The tables the rules read in a report's ``run``: the rep performance (from the kept
+    ``per_rep`` slot) and the rep trajectory kept as named queries and bound to slots of
+    those names, ``rep_forecast`` bound to its slot; and the suffix naming what the rules'
+    queries read beyond the plan's key (the forecast's and an earlier snapshot's columns)."""
+    earlier = earlier_reps(inputs)
+    suffix = f":{_digest(schema_text(rep_forecast))}"
+    if earlier is not None:
+        run.bind("earlier_reps", earlier)
+        suffix += f":earlier:{_digest(schema_text(earlier))}"
+    run.bind("rep_forecast", rep_forecast)
+
+    def performance(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        days = (v["days_elapsed"], v["days_in_year"])
+        return rep_performance(t["per_rep"], t["reps"], policy, v["as_of"], days), None
+
+    def trajectory(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        return rep_trajectory(t["reps"], policy, t.get("earlier_reps")), None
+
+    shared = RuleInputs(
+        deals=inputs.deals,
+        reps=inputs.reps,
+        rep_performance=run.keep("reps.performance", "rep_performance", performance),
+        rep_trajectory=run.keep("reps.trajectory" + suffix, "rep_trajectory", trajectory),
+        rep_forecast=rep_forecast,
+        as_of=run.values["as_of"],
+    )
+    return shared, suffix
+
+
+def _digest(text: Any) -> str:
+    return hashlib.sha256(repr(text).encode()).hexdigest()[:16]
+
+
+def _slot_inputs(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> RuleInputs:
+    """RuleInputs over a run's slots and values (``kept_rule_inputs``)."""
+    return RuleInputs(
+        deals=t["deals"],
+        reps=t["reps"],
+        rep_performance=t["rep_performance"],
+        rep_trajectory=t["rep_trajectory"],
+        rep_forecast=t["rep_forecast"],
+        as_of=v["as_of"],
+        as_of_text=v["as_of_text"],
+    )
+
+
 def _by_priority(table: ir.Table) -> ir.Table:
     """Priority (highest first), then subject_id: the engine's part of the flag order."""
     return table.order_by([ibis.desc("_priority"), "subject_id"])
@@ -143,22 +194,55 @@ def _content_key(row: dict[str, Any]) -> tuple[Any, ...]:
     return (priority is None, -priority if priority is not None else 0, row["subject_id"], *rest)
 
 
-def _fetch_ordered(engine: Engine, table: ir.Table, cap: int) -> list[dict[str, Any]]:
-    """The first ``cap`` rows (0 = all) of ``table`` in ``_content_key`` order. The engine
-    cuts at ``cap`` by priority and subject; when the row after the cut ties with the last
-    one on both, every row of that tie is fetched, so the cut does not depend on the
-    engine's choice among them."""
-    rows = engine.rows(_by_priority(table).limit(cap + 1) if cap else _by_priority(table))
+Fetch = Callable[[int], list[dict[str, Any]]]  # a rule's flagged rows by priority (n; 0: all)
+Tied = Callable[[tuple[Any, Any]], list[dict[str, Any]]]  # its rows of one priority and subject
+
+
+def _fetch_ordered(fetch: Fetch, tied: Tied, cap: int) -> list[dict[str, Any]]:
+    """The first ``cap`` rows (0 = all) of a rule's rows in ``_content_key`` order. The
+    engine cuts at ``cap`` by priority and subject; when the row after the cut ties with
+    the last one on both, every row of that tie is fetched, so the cut does not depend on
+    the engine's choice among them."""
+    rows = fetch(cap + 1 if cap else 0)
     if cap and len(rows) > cap:
         last, next_one = rows[cap - 1], rows[cap]
         key = (last["_priority"], last["subject_id"])
         rows = rows[:cap]
         if (next_one["_priority"], next_one["subject_id"]) == key:  # a tie across the cut
-            tied = engine.rows(
-                table.filter((table._priority == key[0]) & (table.subject_id == key[1]))
-            )
-            rows = [r for r in rows if (r["_priority"], r["subject_id"]) != key] + tied
+            rows = [r for r in rows if (r["_priority"], r["subject_id"]) != key] + tied(key)
     return sorted(rows, key=_content_key)[: cap or None]
+
+
+def _first(table: ir.Table, n: int) -> ir.Table:
+    """``table``'s first ``n`` rows by priority (all of them when ``n`` is 0)."""
+    return _by_priority(table).limit(n) if n else _by_priority(table)
+
+
+def _of_key(table: ir.Table, key: tuple[Any, Any]) -> ir.Table:
+    return table.filter((table._priority == key[0]) & (table.subject_id == key[1]))
+
+
+def _direct(engine: Engine, table: ir.Table) -> tuple[Fetch, Tied]:
+    """Fetching a rule's rows from its expression ``table``."""
+    return (lambda n: engine.rows(_first(table, n))), (lambda key: engine.rows(_of_key(table, key)))
+
+
+def _planned(
+    run: Runner, rule: Rule, policy: Policy, shared: RuleInputs, suffix: str
+) -> tuple[Fetch, Tied]:
+    """Fetching a rule's rows as named queries of ``run`` (``kept_rule_inputs``); a tie
+    across the cut, which depends on the data, from the expression."""
+
+    def fetch(n: int) -> list[dict[str, Any]]:
+        def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+            return _first(rule.flagged(_slot_inputs(t, v), policy), n), None
+
+        return run.rows(f"rules.flagged:{rule.id}:{n}{suffix}", build)[0]
+
+    def tied(key: tuple[Any, Any]) -> list[dict[str, Any]]:
+        return run.engine.rows(_of_key(rule.flagged(shared, policy), key))
+
+    return fetch, tied
 
 
 def evaluate_rules(
@@ -168,12 +252,14 @@ def evaluate_rules(
     *,
     shared: RuleInputs | None = None,
     totals: dict[str, int] | None = None,
+    run: tuple[Runner, str] | None = None,
 ) -> tuple[list[Flag], list[FlagCount]]:
     """Every rule's flags (capped per policy) and counts.
 
     ``totals`` are rule totals already counted (in the deals scan): such a rule's list is
     fetched only when its total is not zero. Other rules (on the small rep tables) are
-    fetched whole and counted here.
+    fetched whole and counted here. ``run``: a report's named queries and the suffix of
+    their names (``kept_rule_inputs``, which made ``shared``), to fetch the lists by.
     """
     shared = shared or shared_inputs(inputs, policy, as_of)
     known = totals or {}
@@ -181,12 +267,15 @@ def evaluate_rules(
     flags: list[Flag] = []
     counts: list[FlagCount] = []
     for rule in rules_for(policy):
-        flagged = rule.flagged(shared, policy)
+        if run is None:
+            fetch, tied = _direct(inputs.engine, rule.flagged(shared, policy))
+        else:
+            fetch, tied = _planned(run[0], rule, policy, shared, run[1])
         if rule.id in known:
             total = int(known[rule.id])
-            rows = _fetch_ordered(inputs.engine, flagged, cap) if total else []
+            rows = _fetch_ordered(fetch, tied, cap) if total else []
         else:
-            rows = _fetch_ordered(inputs.engine, flagged, 0)
+            rows = _fetch_ordered(fetch, tied, 0)
             total = len(rows)
             rows = rows[:cap] if cap else rows
         flags.extend(make_flag(rule, row, policy) for row in rows)
@@ -218,7 +307,9 @@ def judge_subject(
     verdicts: list[Verdict] = []
     for rule in rules_for(policy):
         judged = rule.judged(shared, policy)
-        rows = _fetch_ordered(inputs.engine, judged.filter(judged.subject_id == subject_id), 0)
+        rows = _fetch_ordered(
+            *_direct(inputs.engine, judged.filter(judged.subject_id == subject_id)), 0
+        )
         verdicts.extend(
             Verdict(fired=bool(row["_fired"]), **_judgement(rule, row, policy)) for row in rows
         )

@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 from pipereview.checks.base import Scope, scope_table
 from pipereview.engines import Engine, count_if
 from pipereview.engines.plan import Builder, Built, Runner
+from pipereview.fiscal import year_days
 from pipereview.inputs.loaded import check_counts
 from pipereview.metrics.pipeline import pipeline_aggregates
 from pipereview.metrics.reps import top_opportunities
@@ -30,8 +31,14 @@ from pipereview.rules.custom import rules_for
 
 def report_values(as_of: dt.date, policy: Policy) -> dict[str, tuple[str, Any]]:
     """The run's values (name -> (type, value)): everything a query reads from ``as_of``."""
-    dates = period_dates(as_of, policy.calendar.fiscal_year_start_month)
-    return {name: ("date", value) for name, value in dates.items()}
+    start_month = policy.calendar.fiscal_year_start_month
+    dates = period_dates(as_of, start_month)
+    elapsed, length = year_days(as_of, start_month)
+    return {name: ("date", value) for name, value in dates.items()} | {
+        "as_of_text": ("string", as_of.isoformat()),
+        "days_elapsed": ("int64", elapsed),
+        "days_in_year": ("int64", length),
+    }
 
 
 def runner(inputs: Inputs, policy: Policy, as_of: dt.date) -> Runner:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import ibis.expr.types as ir
 
 from pipereview.decimals import DEFAULT_CURRENCY, money_symbol
+from pipereview.engines.plan import as_value
 from pipereview.metrics.base import Unit
 from pipereview.metrics.ratios import part_columns
 from pipereview.policy import Policy
@@ -49,7 +50,13 @@ class RuleInputs:
     rep_performance: ir.Table
     rep_trajectory: ir.Table
     rep_forecast: ir.Table
-    as_of: dt.date
+    as_of: Any  # a date, or a compiled plan's parameter (engines/plan.py)
+    as_of_text: Any = None  # as_of as ISO text when it is a parameter (else from as_of)
+
+    def as_of_iso(self) -> ir.StringValue:
+        """The report date as ISO text (YYYY-MM-DD), an Ibis value."""
+        text = self.as_of.isoformat() if self.as_of_text is None else self.as_of_text
+        return as_value(text, "string")
 
 
 @dataclass(frozen=True)

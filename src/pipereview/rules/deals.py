@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 
 from pipereview.inputs.canonical import deal_label
 from pipereview.metrics.base import (
+    date_value,
     days_in_stage,
     deal_value,
     is_at_risk,
@@ -220,8 +220,8 @@ def _past_judge(i: RuleInputs, p: Policy) -> ir.Table:
         i,
         is_past_close_date(d, i.as_of),
         close_date=d.close_date.cast("string"),
-        days_past_close_date=ibis.literal(i.as_of).delta(d.close_date, unit="day"),
-        _threshold=ibis.literal(i.as_of.isoformat()),
+        days_past_close_date=date_value(i.as_of).delta(d.close_date, unit="day"),
+        _threshold=i.as_of_iso(),
     )
 
 
