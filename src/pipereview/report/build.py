@@ -195,7 +195,7 @@ def build_report(
     )
 
     step("forecast")
-    tree = manager_tree(inputs)  # read by the forecast and data quality
+    tree = manager_tree(inputs, run)  # read by the forecast and data quality
     forecast = build_forecast(inputs, policy, as_of, kept=kept, tree=tree)
 
     step("roll-ups")
@@ -242,8 +242,8 @@ def build_report(
         flags=flags,
         flag_counts=counts,
         data_quality=quality,
-        pipeline_by_stage=stage_pipeline(engine, deals),
-        deal_details=details(engine, deals, flags, performance),
+        pipeline_by_stage=stage_pipeline(engine, deals, run),
+        deal_details=details(engine, deals, flags, performance, run),
         changes=changes,
         flow=flow,
         forecast=forecast,

@@ -6,10 +6,12 @@ names (at most ``flags.max_per_rule`` per deal rule plus ``reps.top_opportunitie
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import groupby
 from typing import Any
 
 from pipereview.engines import Engine
+from pipereview.engines.plan import Built, Runner
 from pipereview.metrics.details import DEAL_DETAIL_METRICS, deal_details
 from pipereview.metrics.pipeline import STAGE_PIPELINE_METRICS, pipeline_by_stage
 from pipereview.report.model import (
@@ -21,10 +23,14 @@ from pipereview.report.model import (
 from pipereview.report.rounding import rounded_rows
 
 
-def stage_pipeline(engine: Engine, deals: Any) -> list[StagePipeline]:
-    """Pipeline by stage, biggest pipeline first, then by stage (missing last)."""
+def stage_pipeline(engine: Engine, deals: Any, run: Runner | None = None) -> list[StagePipeline]:
+    """Pipeline by stage, biggest pipeline first, then by stage (missing last); ``run``: a
+    report's named queries (its ``deals`` slot), to run it by."""
     units = {m.name: m.unit for m in STAGE_PIPELINE_METRICS}
-    table = engine.arrow(pipeline_by_stage(deals))
+    if run is None:
+        table = engine.arrow(pipeline_by_stage(deals))
+    else:
+        table = run.arrow("deals.stages", lambda t, v: (pipeline_by_stage(t["deals"]), None))[0]
     rows = [StagePipeline(**row) for row in rounded_rows(table, units)]
     return sorted(rows, key=lambda s: (-s.pipeline_value, s.stage is None, s.stage or ""))
 
@@ -37,13 +43,23 @@ def named_deals(flags: list[Flag], performance: list[RepPerformance]) -> list[st
 
 
 def details(
-    engine: Engine, deals: Any, flags: list[Flag], performance: list[RepPerformance]
+    engine: Engine,
+    deals: Any,
+    flags: list[Flag],
+    performance: list[RepPerformance],
+    run: Runner | None = None,
 ) -> list[DealDetail]:
-    """The details of every deal the report names, ordered by deal_id then content."""
+    """The details of every deal the report names, ordered by deal_id then content; ``run``:
+    a report's named queries (its ``deals`` slot), to run it by."""
     ids = named_deals(flags, performance)
     if not ids:
         return []
     wanted = engine.small({"_label": ids}, {"_label": "string"})
+    if run is None:
+        table = engine.arrow(deal_details(deals, wanted))
+    else:  # the ids are bound to a slot of their own
+        run.bind("detail_ids", wanted)
+        table = run.arrow("deals.details", _details)[0]
     names = {r.rep_id: r.rep_name for r in performance}
     units = {m.name: m.unit for m in DEAL_DETAIL_METRICS}
     found = [
@@ -51,10 +67,14 @@ def details(
             rep_name=names.get(row["rep_id"]),
             **{**row, "risk_flags": row["risk_flags"] or []},
         )
-        for row in rounded_rows(engine.arrow(deal_details(deals, wanted)), units)
+        for row in rounded_rows(table, units)
     ]
     found.sort(key=lambda d: d.deal_id)
     return _content_ordered(found)
+
+
+def _details(t: Mapping[str, Any], v: Mapping[str, Any]) -> Built:
+    return deal_details(t["deals"], t["detail_ids"]), None
 
 
 def _content_ordered(found: list[DealDetail]) -> list[DealDetail]:

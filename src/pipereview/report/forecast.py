@@ -95,13 +95,17 @@ def forecast_runner(inputs: Inputs, policy: Policy, as_of: dt.date, period: str)
     return Runner(inputs.engine, policy.fingerprint(), tables, values)
 
 
-def manager_tree(inputs: Inputs) -> Hierarchy:
+def manager_tree(inputs: Inputs, run: Runner | None = None) -> Hierarchy:
     """The management hierarchy of the reps input (``metrics.hierarchy``): its rep_id and
-    manager_id pairs are few (one per rep), so they are worked out here and joined back."""
-    return hierarchy(
-        (row["rep_id"], row["manager_id"])
-        for row in inputs.engine.rows(unique_reps(inputs.reps).select("rep_id", "manager_id"))
-    )
+    manager_id pairs are few (one per rep), so they are worked out here and joined back.
+    ``run``: a report's named queries with the unique reps kept (slot ``unique``)."""
+    if run is None or "unique" not in run.tables:
+        rows = inputs.engine.rows(unique_reps(inputs.reps).select("rep_id", "manager_id"))
+    else:
+        rows = run.rows(
+            "reps.tree", lambda t, v: (t["unique"].select("rep_id", "manager_id"), None)
+        )[0]
+    return hierarchy((row["rep_id"], row["manager_id"]) for row in rows)
 
 
 def tree_tables(engine: Engine, tree: Hierarchy) -> tuple[ir.Table, ir.Table]:
