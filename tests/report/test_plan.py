@@ -150,3 +150,28 @@ def test_the_forecast_from_its_plan_is_the_direct_forecast(data, monkeypatch) ->
                 m.setattr(DuckDBEngine, "runs_plans", False)
                 direct = forecast(deals, reps, as_of=synthetic.ANCHOR, period=period, **extra)
             assert planned.model_dump_json() == direct.model_dump_json(), (period, extra.keys())
+
+
+def test_an_earlier_snapshot_and_its_absence_are_apart_in_one_process(
+    data, tmp_path, monkeypatch
+) -> None:
+    """The rep trajectory reads an earlier snapshot's reps when the store has one: its
+    named queries carry that in their names, so one process runs reports without and with
+    it in turn, each the bytes of the direct path (and the rule lists and rows read from
+    the kept trajectory with them)."""
+    from pipereview.api import snapshot
+
+    deals, reps = data
+    store = tmp_path / "store"
+    earlier = synthetic.ANCHOR - dt.timedelta(days=14)
+    clear_plans()
+    alone = build_report(deals, reps, as_of=earlier).to_json()
+    snapshot(deals, reps, as_of=earlier, store=store)
+    for store_or_none in (store, None, store):
+        planned = build_report(deals, reps, as_of=synthetic.ANCHOR, store=store_or_none)
+        with monkeypatch.context() as m:
+            m.setattr(DuckDBEngine, "runs_plans", False)
+            direct = build_report(deals, reps, as_of=synthetic.ANCHOR, store=store_or_none)
+        assert planned.to_json() == direct.to_json()
+        assert (planned.changes is not None) == (store_or_none is not None)
+    assert alone == _direct(data, earlier, monkeypatch)

@@ -193,6 +193,11 @@ class Engine:
             return self.con.table(name)
         return self.materialize(expr)
 
+    def named(self, expr: ir.Table) -> ir.Table:
+        """``expr`` as a table a compiled plan can name (``plan_name``), where the engine runs
+        plans (a view); elsewhere ``expr`` itself."""
+        return expr
+
     def keep_sql(self, sql: str, schema: Any) -> ir.Table:
         """``keep`` of a compiled plan's statement whose result has Ibis's ``schema``."""
         raise NotImplementedError

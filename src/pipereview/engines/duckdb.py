@@ -47,6 +47,7 @@ class DuckDBEngine(Engine):
         **_: Any,
     ) -> Any:
         self._attached: dict[str, str] = {}  # database file -> its alias in this connection
+        self._registered: set[str] = set()  # in-memory tables registered with the connection
         config: dict[str, Any] = {}
         if memory_limit:
             config["memory_limit"] = memory_limit
@@ -130,6 +131,11 @@ class DuckDBEngine(Engine):
         ``preserve_insertion_order``), so ``rowid`` is the input order."""
         return self._numbered(self._create_temp(_name("canonical"), expr))
 
+    def named(self, expr: ir.Table) -> ir.Table:
+        name = _name("named")
+        self._view(name, expr, temp=True)
+        return self.con.table(name)
+
     def keep_sql(self, sql: str, schema: Any) -> ir.Table:
         if ROW_COLUMN in schema.names and self.keeps_numbered_in_place:
             name = _name("canonical")
@@ -144,12 +150,17 @@ class DuckDBEngine(Engine):
         name = _name("numbered")
         if kept is None:
             self._view(name, table.mutate(**{ROW_COLUMN: table.rowid() + 1}), temp=True)
-        else:
-            row = _quoted((ROW_COLUMN,))
-            self.con.raw_sql(
-                f"CREATE TEMP VIEW {_quoted((name,))} AS SELECT *, rowid + 1 AS {row} FROM {kept}"
-            )
-        return self.con.table(name)
+            return self.con.table(name)
+        row = _quoted((ROW_COLUMN,))
+        self.con.raw_sql(
+            f"CREATE TEMP VIEW {_quoted((name,))} AS SELECT *, rowid + 1 AS {row} FROM {kept}"
+        )
+        # what ``con.table`` gives without asking DuckDB: the view keeps the table's types
+        # (NOT NULL included) and ``rowid + 1`` is a nullable BIGINT
+        schema = ibis.schema({**table.schema(), ROW_COLUMN: "int64"})
+        return ops.DatabaseTable(
+            name, schema=schema, source=self.con, namespace=ops.Namespace()
+        ).to_expr()
 
     def create_view(self, name: str, expr: ir.Table) -> None:
         self._view(name, expr, temp=False)
@@ -163,7 +174,9 @@ class DuckDBEngine(Engine):
     def plan_name(self, table: ir.Table) -> str | None:
         op = table.op()
         if isinstance(op, ops.InMemoryTable):
-            self.con._register_in_memory_table(op)  # what Ibis does before it runs one
+            if op.name not in self._registered:  # what Ibis does before it runs one
+                self.con._register_in_memory_table(op)
+                self._registered.add(op.name)
             return _quoted((op.name,))
         name = plan_table_name(table)
         return None if name is None else _quoted(name)

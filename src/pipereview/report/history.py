@@ -100,7 +100,8 @@ def with_history(inputs: Inputs, history: DealHistory, as_of: dt.date) -> Inputs
     findings = loaded.findings
     if counts["found"] or counts["unknown"]:
         findings = (*findings, _days_finding(history.source, counts, as_of))
-    deals = dataclasses.replace(loaded, table=kept.drop("_from_history"), findings=findings)
+    table = engine.named(kept.drop("_from_history"))  # a table the report's plans can bind
+    deals = dataclasses.replace(loaded, table=table, findings=findings)
     return dataclasses.replace(inputs, loaded_deals=deals)
 
 
