@@ -175,3 +175,19 @@ def test_an_earlier_snapshot_and_its_absence_are_apart_in_one_process(
         assert planned.to_json() == direct.to_json()
         assert (planned.changes is not None) == (store_or_none is not None)
     assert alone == _direct(data, earlier, monkeypatch)
+
+
+def test_a_mapped_input_runs_the_named_queries(monkeypatch) -> None:
+    """A preset's deals (mapped, filtered, with a stage table) are a view the plans can
+    bind: the report runs its named queries (three plans), with the direct path's bytes."""
+    from pathlib import Path
+
+    crm = Path(__file__).parents[1] / "fixtures" / "crm" / "salesforce"
+    files = (crm / "Opportunity.csv", crm / "User.csv")
+    as_of = dt.date(2026, 11, 22)
+    clear_plans()
+    planned = build_report(*files, as_of=as_of, preset="salesforce").to_json()
+    assert len(_PLANS) == 3  # the report's, the forecast's and the roll-ups'
+    with monkeypatch.context() as m:
+        m.setattr(DuckDBEngine, "runs_plans", False)
+        assert planned == build_report(*files, as_of=as_of, preset="salesforce").to_json()

@@ -119,7 +119,8 @@ def convert(engine: Engine, deals: Loaded, rates: ir.Table, origin: str, base: s
     )
     if counts["rounded"]:
         deals.findings = (*deals.findings, _rounded(engine, flat, rounded, int(counts["rounded"])))
-    deals.table = flat.mutate(deal_value_usd=value).select(*d.columns)
+    # a view on DuckDB: a table the report's compiled plans can bind (engines/plan.py)
+    deals.table = engine.named(flat.mutate(deal_value_usd=value).select(*d.columns))
     n = int(counts["n"] or 0)
     if n:
         deals.findings = (

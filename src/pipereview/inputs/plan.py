@@ -111,7 +111,8 @@ class MappingPlan:
         if self.stages is not None and STAGE_KEY in live.columns:
             live = self._with_stages(live)
         findings += run_checked(loaded, lambda: _counts(engine, kept, live, table, self))
-        loaded.table = live.drop(*[c for c in live.columns if c.startswith(HIDDEN)])
+        hidden = [c for c in live.columns if c.startswith(HIDDEN)]
+        loaded.table = engine.named(live.drop(*hidden))  # a table the plans can bind
         loaded.findings = tuple(findings)
         loaded.ensure_checked()
         return loaded
