@@ -49,6 +49,16 @@ def test_quotes_and_an_empty_table() -> None:
     assert empty.to_pyarrow().num_rows == 0 and empty.schema() == table.schema()
 
 
+def test_many_values_go_through_arrow_alike() -> None:
+    """Past the literal's size (DuckDB parses a long literal slowly) the values go through
+    Arrow: the same table."""
+    engine = Engine("duckdb")
+    ids = [f"D{i}'" for i in range(5_000)]
+    literal, arrow = _both(engine, {"_id": ids, "_n": list(range(5_000))}, SCHEMA)
+    assert literal.schema() == arrow.schema()
+    assert literal.to_pyarrow().to_pylist() == arrow.to_pyarrow().to_pylist()
+
+
 def test_a_report_on_parquet_imports_no_pandas(tmp_path: Path) -> None:
     """pyarrow and DuckDB import pandas to ask whether a Python value is a pandas object;
     a report on Parquet never gives them one (pandas costs a fifth of a second of every

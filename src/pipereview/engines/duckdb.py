@@ -195,8 +195,11 @@ class DuckDBEngine(Engine):
     def small(self, columns: dict[str, list[Any]], schema: dict[str, str]) -> ir.Table:
         """A temp table of the values written as SQL list literals (``UNNEST`` of each, in
         order): turning Python lists into Arrow or DuckDB parameters imports pandas (both
-        ask whether a value is a pandas object), a fifth of a second of a CLI run. Types
-        other than text and whole numbers go through Arrow (``Engine.small``)."""
+        ask whether a value is a pandas object), a fifth of a second of a CLI run. DuckDB
+        parses a literal at about 17 us a value, so more than ``_LITERAL_VALUES`` values, and
+        types other than text and whole numbers, go through Arrow (``Engine.small``)."""
+        if sum(len(values) for values in columns.values()) > _LITERAL_VALUES:
+            return super().small(columns, schema)
         types = ibis.schema(schema)
         lists = [_list_literal(columns[name], dtype) for name, dtype in types.items()]
         if any(text is None for text in lists):
@@ -265,6 +268,9 @@ def _create_texts(schema: Any) -> tuple[str, str]:
     )
     columns = ", ".join(_quoted((c,)) for c in schema.names)
     return create.sql(DuckDB), f"INSERT INTO {_NAME} ({columns})"
+
+
+_LITERAL_VALUES = 4_000  # above it, Arrow and pandas' import cost less than DuckDB's parsing
 
 
 def _list_literal(values: list[Any], dtype: Any) -> str | None:
