@@ -15,15 +15,8 @@ from pipereview import synthetic
 from pipereview.api import build_report
 from pipereview.engines import Engine
 from pipereview.engines.duckdb import DuckDBEngine
-from pipereview.engines.plan import (
-    _PLANS,
-    SLOT,
-    Runner,
-    clear_plans,
-    compile_query,
-    library_versions,
-    plan_key,
-)
+from pipereview.engines.plan import _PLANS, Runner, clear_plans, library_versions, plan_key
+from pipereview.engines.template import SLOT, compile_query
 from pipereview.policy import Policy
 from pipereview.report.queries import deals_scan, report_values
 

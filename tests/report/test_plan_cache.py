@@ -18,7 +18,7 @@ import pytest
 
 from pipereview import synthetic
 from pipereview.api import build_report, query_cache_dir, use_query_cache
-from pipereview.engines import plan, plan_cache
+from pipereview.engines import plan_cache, template
 from pipereview.engines.plan import clear_plans
 
 
@@ -45,13 +45,13 @@ def _entries(directory: Path) -> set[Path]:
 def _compiles(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Counts every statement compiled from here on."""
     seen: list[object] = []
-    real = plan.compile_query
+    real = template.compile_query
 
-    def counted(*args: object, **kwargs: object) -> plan.Compiled:
+    def counted(*args: object, **kwargs: object) -> template.Compiled:
         seen.append(args[1])
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(plan, "compile_query", counted)
+    monkeypatch.setattr(template, "compile_query", counted)
     return seen
 
 

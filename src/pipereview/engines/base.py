@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from pipereview.engines.fingerprint import batch_sql
-from pipereview.engines.plan import memo_sql
+from pipereview.engines.memo import memo_sql
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable, source_kind
 from pipereview.schema import ROW_COLUMN
@@ -250,7 +250,7 @@ class Engine:
     def arrow(self, expr: ir.Table) -> pa.Table:
         """Execute a table expression and return its result as an Arrow table. (Not Spark
         4's DataFrame.toArrow: a 1M-row result lost its task results in a local session.)"""
-        found = memo_sql(self, expr)  # its compiled text memoised (engines/plan.py)
+        found = memo_sql(self, expr)  # its compiled text memoised (engines/memo.py)
         if found is not None:
             return self.run_sql(*found)
         return expr.to_pyarrow()

@@ -24,7 +24,8 @@ from sqlglot.dialects.duckdb import DuckDB
 
 from pipereview.engines.base import Engine, _name, last_line
 from pipereview.engines.fingerprint import hash_sum
-from pipereview.engines.plan import memo_sql, plan_table_name
+from pipereview.engines.memo import memo_sql
+from pipereview.engines.plan import plan_table_name
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable, is_postgres
 from pipereview.schema import MAX_CSV_LINE, ROW_COLUMN

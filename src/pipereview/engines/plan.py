@@ -10,11 +10,11 @@ name and a builder ``build(tables, values) -> (expr, meta)`` that runs only on a
 - ``values`` are ``ibis.param``s of the run's values (the report date and its period
   bounds), compiled with a sentinel value that is then cut out of the SQL text.
 
-The compiled text is kept as a template (``Compiled.parts``) cut at slot and value markers,
-and a run joins it back with the bound tables' quoted names and the values' literal text
-as the engine's compiler writes them, so the SQL that runs is the SQL a direct compile
-gives. Plans are kept in memory for the process, one per key (``plan_key``), and each
-compiled statement also on disk when the cache is on (``plan_cache.py``).
+Each query is compiled into a template (``template.py``: cut at the slots' and values'
+places, filled for a run so that the SQL that runs is the SQL a direct compile gives). Plans
+are kept in memory for the process, one per key (``plan_key``), and each compiled statement
+also on disk when the cache is on (``plan_cache.py``). Statements that are not named queries
+are memoised by their structure (``memo.py``).
 
 An engine that cannot run a plan's SQL itself (``Engine.runs_plans`` false), a table that
 is not a plain named table, or a query whose text still holds a marker after compiling runs
@@ -23,14 +23,11 @@ the builder on the real tables and values instead, exactly as before: the result
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import importlib.metadata
 import json
-import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,96 +37,21 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from pipereview.engines import plan_cache
+from pipereview.engines import plan_cache, template
+from pipereview.engines.memo import clear_memo, report_begun
+from pipereview.engines.template import SLOT, Compiled, NotCacheable, literal_text, stored
 from pipereview.errors import EngineError
 
-SLOT = "__pr_slot_{}__"
-_MARK = "\x00"
 _FORMAT = 1  # the template format; bump when Compiled changes
 
 Built = tuple[ir.Table, Any]  # the query and JSON-able facts kept with it (``meta``)
 Builder = Callable[[Mapping[str, ir.Table], Mapping[str, Any]], Built]
 
 
-@dataclass(frozen=True)
-class Compiled:
-    """One query's SQL template: even ``parts`` are SQL text, odd ones ``s:<slot>`` or
-    ``p:<value>`` markers; ``schema`` is the Ibis schema of its result."""
-
-    parts: tuple[str, ...]
-    schema: Any
-    meta: Any = None
-
-    def sql(self, names: Mapping[str, str], literals: Mapping[str, str]) -> str:
-        """The statement with the slots' quoted table names and the values' literal text."""
-        return "".join(
-            p if i % 2 == 0 else (names if p[0] == "s" else literals)[p[2:]]
-            for i, p in enumerate(self.parts)
-        )
-
-
 def as_value(value: Any, dtype: str) -> ir.Value:
     """A run's value as an Ibis value: a plan's parameter as it is, a Python value as a
     literal of ``dtype`` (a bare string would name a column in ``mutate``)."""
     return value if isinstance(value, ir.Expr) else ibis.literal(value, dtype)
-
-
-class NotCacheable(Exception):
-    """The compiled text still holds a slot or sentinel marker: run the direct path."""
-
-
-def _sentinel(dtype: str, i: int) -> Any:
-    sentinels: dict[str, Any] = {
-        "date": dt.date(1901, 1, 1) + dt.timedelta(days=i),
-        "string": f"__pr_param_{i}__",
-        "int64": 987654321000 + i,
-        "float64": 0.1234567891 + i,
-    }
-    return sentinels[dtype]
-
-
-def literal_text(compiler: Any, dtype: str, value: Any) -> str:
-    """``value`` as the engine's compiler writes the literal (e.g. ``MAKE_DATE(2026, 11, 20)``)."""
-    table = compiler.to_sqlglot(ibis.literal(value, dtype).name("x").as_table())
-    text: str = table.expressions[0].this.sql(dialect=compiler.dialect)
-    return text
-
-
-def compile_query(
-    compiler: Any, expr: ir.Table, params: Mapping[str, Any], types: Mapping[str, str], meta: Any
-) -> Compiled:
-    """Compile ``expr`` (built on slots and ``params``) into a template."""
-    import sqlglot.expressions as sge
-
-    sentinels = {p: _sentinel(types[n], i) for i, (n, p) in enumerate(params.items())}
-    ast = compiler.to_sqlglot(expr, params=sentinels)
-    by_node: list[tuple[Any, str]] = []
-    texts = []
-    for i, n in enumerate(params):
-        lit = compiler.to_sqlglot(
-            ibis.literal(_sentinel(types[n], i), types[n]).name("x").as_table()
-        )
-        node = lit.expressions[0].this
-        by_node.append((node, n))
-        texts.append(node.sql(dialect=compiler.dialect))
-
-    def swap(node: Any) -> Any:
-        for lit, n in by_node:
-            if node == lit:
-                return sge.Var(this=f"{_MARK}p:{n}{_MARK}")
-        return node
-
-    ast = ast.transform(swap)  # a copy: Ibis shares one node object between parents
-    sql = ast.sql(dialect=compiler.dialect, copy=False)
-    quote = "`" if "spark" in str(compiler.dialect).lower() else '"'
-    sql = re.sub(
-        re.escape(quote) + r"__pr_slot_(\w+?)__" + re.escape(quote),
-        lambda m: f"{_MARK}s:{m.group(1)}{_MARK}",
-        sql,
-    )
-    if "__pr_slot_" in sql or any(t in sql for t in texts):
-        raise NotCacheable(sql)
-    return Compiled(tuple(sql.split(_MARK)), expr.schema(), meta)
 
 
 @functools.cache
@@ -177,7 +99,6 @@ class Plan:
 _PLANS: dict[str, Plan] = {}
 _PLANS_LOCK = threading.Lock()
 _LITERALS: dict[tuple[str, str, Any], str] = {}
-_RUNNERS = 0  # reports begun in this process (``memo_sql`` starts with the second)
 
 
 def plan_for(key: str) -> Plan:
@@ -190,8 +111,7 @@ def clear_plans() -> None:
     """Forget every compiled plan and memoised statement of this process (not on disk)."""
     with _PLANS_LOCK:
         _PLANS.clear()
-    with _MEMO_LOCK:
-        _MEMO.clear()
+    clear_memo()
 
 
 class Runner:
@@ -205,9 +125,7 @@ class Runner:
         tables: Mapping[str, ir.Table],
         values: Mapping[str, tuple[str, Any]],
     ) -> None:
-        global _RUNNERS
-        with _PLANS_LOCK:
-            _RUNNERS += 1
+        report_begun()
         self.engine = engine
         self.tables = dict(tables)
         self.values = {n: v for n, (_, v) in values.items()}
@@ -231,7 +149,7 @@ class Runner:
             found = plan.queries.get(name)
             key = plan_cache.entry_key(self.engine.name, f"{plan.key}\n{name}")
             if found is None and name not in plan.uncacheable:
-                found = _stored(key)
+                found = stored(key)
                 if found is not None:
                     plan.queries[name] = found
                     return found
@@ -241,7 +159,9 @@ class Runner:
                 }
                 expr, meta = build(slots, params)
                 try:
-                    found = compile_query(self.engine.con.compiler, expr, params, self.types, meta)
+                    found = template.compile_query(
+                        self.engine.con.compiler, expr, params, self.types, meta
+                    )
                 except NotCacheable:
                     plan.uncacheable.add(name)
                     return None
@@ -326,75 +246,3 @@ def plan_table_name(table: ir.Table) -> tuple[str, ...] | None:
     if namespace.catalog is not None and namespace.database is None:
         return None  # written differently by sqlglot: left to Ibis
     return tuple(p for p in (namespace.catalog, namespace.database, op.name) if p is not None)
-
-
-_MEMO: OrderedDict[str, Compiled | None] = OrderedDict()  # None: not cacheable
-_MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = 1024  # compiled statements kept (least recently used dropped)
-
-
-def _slotted(slots: Mapping[ops.Node, ops.Node]) -> Callable[..., ops.Node]:
-    """A replacer that puts the slots in place of the tables."""
-
-    def swap(node: ops.Node, kwargs: Mapping[str, Any] | None) -> ops.Node:
-        if node in slots:
-            return slots[node]
-        return node.__recreate__(kwargs) if kwargs else node
-
-    return swap
-
-
-def memo_sql(engine: Any, expr: ir.Table) -> tuple[str, Any] | None:
-    """The statement and Ibis result schema of an expression that is not a named query, its
-    compiled text memoised by its structure with its tables as slots (``plan_cache.shape``:
-    the same query over other tables compiles once, in this process or, with the cache on
-    disk, in any); None when a table of it cannot be named by its SQL (it then runs through
-    Ibis). Without the cache on disk it starts with the second report a process builds."""
-    if not engine.runs_plans or (_RUNNERS < 2 and not plan_cache.enabled()):
-        return None
-    op = expr.op()
-    leaves = list(dict.fromkeys(op.find(ops.PhysicalTable)))
-    names = [engine.plan_name(leaf.to_expr()) for leaf in leaves]
-    if any(name is None for name in names):
-        return None
-    text = plan_cache.shape(op, {leaf: i for i, leaf in enumerate(leaves)})
-    key = plan_cache.entry_key(engine.name, text)
-    lasting = " at 0x" not in text  # a text naming an object's address never recurs
-    with _MEMO_LOCK:
-        known = key in _MEMO
-        found = _MEMO.get(key)
-        if known:
-            _MEMO.move_to_end(key)
-    if not known:
-        found = _stored(key) if lasting else None
-        if found is None:
-            found = _compiled(engine, op, leaves)
-            if found is not None and lasting:
-                plan_cache.save(key, found.parts, found.schema, None)
-        with _MEMO_LOCK:
-            _MEMO[key] = found
-            while len(_MEMO) > _MEMO_SIZE:
-                _MEMO.popitem(last=False)
-    if found is None:
-        return None
-    return found.sql({f"t{i}": name for i, name in enumerate(names)}, {}), found.schema
-
-
-def _compiled(engine: Any, op: ops.Node, leaves: list[ops.Node]) -> Compiled | None:
-    """``op`` compiled with its tables as slots t0, t1, ...; None when it cannot be."""
-    slots = {
-        leaf: ops.UnboundTable(name=SLOT.format(f"t{i}"), schema=leaf.schema)
-        for i, leaf in enumerate(leaves)
-    }
-    try:
-        return compile_query(
-            engine.con.compiler, op.replace(_slotted(slots)).to_expr(), {}, {}, None
-        )
-    except NotCacheable:
-        return None
-
-
-def _stored(key: str) -> Compiled | None:
-    """The compiled statement the cache on disk keeps under ``key``, if any."""
-    kept = plan_cache.load(key)
-    return None if kept is None else Compiled(*kept)
