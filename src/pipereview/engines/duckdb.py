@@ -148,10 +148,9 @@ class DuckDBEngine(Engine):
         """A kept canonical table with ``_row``, its 1-based input row number (``rowid``),
         as a named view (so that a compiled plan can bind it: plan.py)."""
         kept = self.plan_name(table)
+        if kept is None:  # both makers of a kept table give a named temp table
+            raise EngineError(f"a kept table without a name: {table.get_name()}")
         name = _name("numbered")
-        if kept is None:
-            self._view(name, table.mutate(**{ROW_COLUMN: table.rowid() + 1}), temp=True)
-            return self.con.table(name)
         row = _quoted((ROW_COLUMN,))
         self.con.raw_sql(
             f"CREATE TEMP VIEW {_quoted((name,))} AS SELECT *, rowid + 1 AS {row} FROM {kept}"

@@ -192,11 +192,10 @@ class Runner:
         """Query ``name``'s result kept in the engine (``Engine.cache``) and bound to
         ``slot`` for the queries that read it."""
         found = self.statement(name, build)
-        table = (
-            self.engine.cache(build(self.tables, self.values)[0])
-            if found is None
-            else self.engine.cache_sql(*found[:2])
-        )
+        if found is None:
+            table = self.engine.cache(build(self.tables, self.values)[0])
+        else:
+            table = self.engine.cache_sql(*found[:2])
         self.bind(slot, table)
         return table
 

@@ -46,6 +46,7 @@ from pipereview.report.flags import (
     kept_rule_inputs,
     make_flag,
     report_currency,
+    rules_suffix,
 )
 from pipereview.report.flow import matchable, quarter_flow
 from pipereview.report.forecast import build_forecast, forecast_reps, manager_tree
@@ -154,7 +155,7 @@ def build_report(
     step("rep performance")
     per_rep = keep_per_rep(run)  # read by the rep rows and data quality
     kept = forecast_reps(inputs, policy, as_of)  # read by the forecast and a rule
-    shared, suffix = kept_rule_inputs(run, inputs, policy, kept.reps)
+    shared = kept_rule_inputs(run, inputs, policy, kept.reps)
     summary = _summary(scan, run)
     tops: dict[str, list[str]] = {}
     for row in run.rows("deals.tops", top_deals(policy))[0]:
@@ -174,7 +175,8 @@ def build_report(
     step("rep trajectory")
     units = {m.name: m.unit for m in TRAJECTORY_METRICS} | _ECHO_UNITS
     table = run.arrow(
-        "reps.trajectory_rows" + suffix, lambda t, v: (t["rep_trajectory"].order_by("rep_id"), None)
+        "reps.trajectory_rows" + rules_suffix(run),
+        lambda t, v: (t["rep_trajectory"].order_by("rep_id"), None),
     )[0]
     trajectory = [
         RepTrajectory(
@@ -190,9 +192,7 @@ def build_report(
 
     step("flags")
     totals = {rule.id: scan[f"rule:{rule.id}"] for rule in rules if rule.where is not None}
-    flags, counts = evaluate_rules(
-        inputs, policy, as_of, shared=shared, totals=totals, run=(run, suffix)
-    )
+    flags, counts = evaluate_rules(inputs, policy, as_of, shared=shared, totals=totals, run=run)
 
     step("forecast")
     tree = manager_tree(inputs, run)  # read by the forecast and data quality

@@ -126,17 +126,15 @@ def earlier_reps(inputs: Inputs) -> ir.Table | None:
 
 def kept_rule_inputs(
     run: Runner, inputs: Inputs, policy: Policy, rep_forecast: ir.Table
-) -> tuple[RuleInputs, str]:
+) -> RuleInputs:
     """The tables the rules read in a report's ``run``: the rep performance (from the kept
     ``per_rep`` slot) and the rep trajectory kept as named queries and bound to slots of
-    those names, ``rep_forecast`` bound to its slot; and the suffix naming what the rules'
-    queries read beyond the plan's key (the forecast's and an earlier snapshot's columns)."""
+    those names, ``rep_forecast`` (and an earlier snapshot's reps) bound to theirs."""
     earlier = earlier_reps(inputs)
-    suffix = f":{_digest(schema_text(rep_forecast))}"
     if earlier is not None:
         run.bind("earlier_reps", earlier)
-        suffix += f":earlier:{_digest(schema_text(earlier))}"
     run.bind("rep_forecast", rep_forecast)
+    suffix = rules_suffix(run)
 
     def performance(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
         days = (v["days_elapsed"], v["days_in_year"])
@@ -145,7 +143,7 @@ def kept_rule_inputs(
     def trajectory(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
         return rep_trajectory(t["reps"], policy, t.get("earlier_reps")), None
 
-    shared = RuleInputs(
+    return RuleInputs(
         deals=inputs.deals,
         reps=inputs.reps,
         rep_performance=run.keep("reps.performance", "rep_performance", performance),
@@ -153,7 +151,15 @@ def kept_rule_inputs(
         rep_forecast=rep_forecast,
         as_of=run.values["as_of"],
     )
-    return shared, suffix
+
+
+def rules_suffix(run: Runner) -> str:
+    """What the rules' and the trajectory's queries read beyond the plan's key, for their
+    names: the rep forecast's column types and, with a store, the earlier snapshot's reps'."""
+    suffix = f":{_digest(schema_text(run.tables['rep_forecast']))}"
+    if "earlier_reps" in run.tables:
+        suffix += f":earlier:{_digest(schema_text(run.tables['earlier_reps']))}"
+    return suffix
 
 
 def _digest(text: Any) -> str:
@@ -252,25 +258,26 @@ def evaluate_rules(
     *,
     shared: RuleInputs | None = None,
     totals: dict[str, int] | None = None,
-    run: tuple[Runner, str] | None = None,
+    run: Runner | None = None,
 ) -> tuple[list[Flag], list[FlagCount]]:
     """Every rule's flags (capped per policy) and counts.
 
     ``totals`` are rule totals already counted (in the deals scan): such a rule's list is
     fetched only when its total is not zero. Other rules (on the small rep tables) are
-    fetched whole and counted here. ``run``: a report's named queries and the suffix of
-    their names (``kept_rule_inputs``, which made ``shared``), to fetch the lists by.
+    fetched whole and counted here. ``run``: a report's named queries (``kept_rule_inputs``
+    made ``shared`` in it), to fetch the lists by.
     """
     shared = shared or shared_inputs(inputs, policy, as_of)
     known = totals or {}
     cap = policy.flags.max_per_rule
     flags: list[Flag] = []
     counts: list[FlagCount] = []
+    suffix = rules_suffix(run) if run is not None else ""
     for rule in rules_for(policy):
         if run is None:
             fetch, tied = _direct(inputs.engine, rule.flagged(shared, policy))
         else:
-            fetch, tied = _planned(run[0], rule, policy, shared, run[1])
+            fetch, tied = _planned(run, rule, policy, shared, suffix)
         if rule.id in known:
             total = int(known[rule.id])
             rows = _fetch_ordered(fetch, tied, cap) if total else []
