@@ -141,5 +141,9 @@ def test_a_long_id_or_name_wraps_inside_its_cell() -> None:
     from tests.faces.test_hostile import _report
 
     report = _report("D" * 5000, "R" * 5000, "N" * 5000, "S" * 5000)
-    document = weasyprint.HTML(string=render_html(report, "A4", ROWS)).render()
-    assert _overflowing(document) == []
+    html = render_html(report, "A4", ROWS)
+    assert _overflowing(weasyprint.HTML(string=html).render()) == []
+    # ... in a wider font too: a machine without Helvetica's metric twin (Liberation Sans)
+    # prints in DejaVu Sans, about a tenth wider, and the forecast's names once overflowed
+    wider = html.replace("</head>", "<style>td, th { letter-spacing: 1.5px; }</style></head>")
+    assert _overflowing(weasyprint.HTML(string=wider).render()) == []
