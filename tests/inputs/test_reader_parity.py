@@ -20,6 +20,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipereview.api import build_report, table
+from pipereview.engines import Engine
+from pipereview.engines.duckdb import DuckDBEngine
+from pipereview.errors import InputError
 from tests.conftest import FIXTURES
 
 AS_OF = dt.date(2026, 11, 20)
@@ -128,3 +131,43 @@ def test_every_reader_gives_the_csv_report(tmp_path: Path, from_csv: str, reader
 def test_a_postgresql_table_gives_the_csv_report(pg_url: str, from_csv: str) -> None:
     deals, reps = _postgres(pg_url, *_data())
     assert build_report(deals, reps, as_of=AS_OF).to_json() == from_csv
+
+
+def _canonical_kinds(engine: Engine) -> set[str]:
+    """How the run's canonical tables are held: 'view' (scanned in place) or 'table'."""
+    sql = (
+        "SELECT 'view' FROM duckdb_views() WHERE view_name LIKE 'pipereview_canonical%' "
+        "UNION ALL SELECT 'table' FROM duckdb_tables() "
+        "WHERE table_name LIKE 'pipereview_canonical%'"
+    )
+    return {row[0] for row in engine.con.con.sql(sql).fetchall()}
+
+
+@pytest.mark.parametrize("above", [None, 0])
+def test_parquet_kept_or_scanned_in_place_gives_the_csv_report(
+    tmp_path: Path, from_csv: str, monkeypatch: pytest.MonkeyPatch, above: int | None
+) -> None:
+    """A Parquet file of more rows than ``keeps_in_place_above`` stays a view over the file
+    (0: every file); fewer are parsed once into a kept table. Both read alike."""
+    if above is not None:
+        monkeypatch.setattr(DuckDBEngine, "keeps_in_place_above", above)
+    deals, reps = READERS["parquet"](tmp_path, *_data())
+    engine = Engine("duckdb")
+    assert build_report(deals, reps, as_of=AS_OF, engine=engine).to_json() == from_csv
+    assert _canonical_kinds(engine) == ({"table"} if above is None else {"view"})
+
+
+def test_a_bad_parquet_value_is_named_alike_kept_or_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deals, reps = _data()
+    deals[2]["probability"] = "1.5"  # the third deal: row 3 of the file
+    paths = READERS["parquet"](tmp_path, deals, reps)
+    messages = []
+    for above in (DuckDBEngine.keeps_in_place_above, 0):
+        monkeypatch.setattr(DuckDBEngine, "keeps_in_place_above", above)
+        with pytest.raises(InputError) as err:
+            build_report(*paths, as_of=AS_OF)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+    assert "row 3" in messages[0] and "probability" in messages[0], messages[0]

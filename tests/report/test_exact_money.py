@@ -1,9 +1,10 @@
 """Exact money at a size where engines run in parallel.
 
-4M deals (1M under the ``quick`` Hypothesis profile of ``make check``) whose cent amounts (up to $999,999,999.99) defeat float summation: the totals must
-equal the exact decimal sums, rounded half-even once; the JSON must be byte-identical across
-runs, across DuckDB with 1 and 2 threads, and on Spark; per-rep values must add up to the
-company total exactly; and no float may reach a money field of the report.
+4M deals (1M under the ``quick`` Hypothesis profile of ``make check``) whose cent amounts
+(up to $999,999,999.99 on 4M) defeat float summation: the totals must equal the exact
+decimal sums, rounded half-even once; the JSON must be byte-identical across runs, across
+DuckDB with 1 and 2 threads, and on Spark; per-rep values must add up to the company total
+exactly; and no float may reach a money field of the report.
 """
 
 from __future__ import annotations

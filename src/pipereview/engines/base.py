@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -49,7 +49,10 @@ class Engine:
     hashes_in_scan: ClassVar[bool] = False  # DuckDB's row hash can join any aggregate here
     reads_local_files: ClassVar[bool] = True  # its readers open files on this machine
     computes_in_server: ClassVar[bool] = False  # its tables live in a database server (a URL)
-    keeps_numbered_in_place: ClassVar[bool] = True  # input rows numbered by the reader stay a view
+    # Input rows numbered by the reader (Parquet on DuckDB) stay a view over the file when
+    # there are more than this many: a parsed copy would cost memory. Fewer are parsed once
+    # into a kept table, which every later query reads faster. None: always kept.
+    keeps_in_place_above: ClassVar[int | None] = None
     runs_plans: ClassVar[bool] = False  # runs a compiled plan's SQL text itself (engines/plan.py)
 
     _registry: ClassVar[dict[str, type[Engine]]] = {}
@@ -183,11 +186,18 @@ class Engine:
         """The reader's 0-based input row number column, if it gives one (DuckDB Parquet)."""
         return "file_row_number" if "file_row_number" in raw.columns else None
 
-    def keep(self, expr: ir.Table) -> ir.Table:
-        """Where the canonical table lives: Parquet with row numbers is scanned in place
-        (each query reads only its columns), behind a view so that every later query
-        compiles to a short statement; anything else is computed once and kept."""
-        if ROW_COLUMN in expr.columns and self.keeps_numbered_in_place:
+    def in_place(self, columns: Sequence[str], rows: int | None) -> bool:
+        """Whether a canonical table of ``rows`` rows (None: unknown) with these columns
+        stays a view over its input (``keeps_in_place_above``)."""
+        limit = self.keeps_in_place_above
+        return ROW_COLUMN in columns and limit is not None and (rows is None or rows > limit)
+
+    def keep(self, expr: ir.Table, rows: int | None = None) -> ir.Table:
+        """Where the canonical table of ``rows`` input rows lives: a large Parquet file with
+        row numbers is scanned in place (each query reads only its columns), behind a view
+        so that every later query compiles to a short statement; anything else is computed
+        once and kept."""
+        if self.in_place(expr.columns, rows):
             name = _name("canonical")
             self.create_view(name, expr)
             return self.con.table(name)
@@ -198,7 +208,7 @@ class Engine:
         plans (a view); elsewhere ``expr`` itself."""
         return expr
 
-    def keep_sql(self, sql: str, schema: Any) -> ir.Table:
+    def keep_sql(self, sql: str, schema: Any, rows: int | None = None) -> ir.Table:
         """``keep`` of a compiled plan's statement whose result has Ibis's ``schema``."""
         raise NotImplementedError
 

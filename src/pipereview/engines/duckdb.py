@@ -38,6 +38,7 @@ class DuckDBEngine(Engine):
     source_label = "DuckDB database"
     hashes_in_scan = True
     runs_plans = True
+    keeps_in_place_above = 2_000_000  # a parsed copy of that many deals: about 300 MB
 
     def _connect(
         self,
@@ -137,8 +138,8 @@ class DuckDBEngine(Engine):
         self._view(name, expr, temp=True)
         return self.con.table(name)
 
-    def keep_sql(self, sql: str, schema: Any) -> ir.Table:
-        if ROW_COLUMN in schema.names and self.keeps_numbered_in_place:
+    def keep_sql(self, sql: str, schema: Any, rows: int | None = None) -> ir.Table:
+        if self.in_place(schema.names, rows):
             name = _name("canonical")
             self.con.raw_sql(f"CREATE VIEW {_quoted((name,))} AS {sql}")
             return self.con.table(name)
@@ -150,6 +151,8 @@ class DuckDBEngine(Engine):
         kept = self.plan_name(table)
         if kept is None:  # both makers of a kept table give a named temp table
             raise EngineError(f"a kept table without a name: {table.get_name()}")
+        if ROW_COLUMN in table.columns:  # numbered by the reader (a Parquet file's rows)
+            return table
         name = _name("numbered")
         row = _quoted((ROW_COLUMN,))
         self.con.raw_sql(

@@ -40,7 +40,6 @@ class PostgresEngine(Engine):
     source_label = "postgres"
     reads_local_files = False
     computes_in_server = True
-    keeps_numbered_in_place = False
 
     def _connect(self, *, postgres_url: str | None = None, **_: Any) -> Any:
         if not postgres_url:

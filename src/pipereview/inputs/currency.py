@@ -142,13 +142,18 @@ def unconverted(engine: Engine, deals: Loaded, base: str) -> None:
         return
     deals.ensure_checked()
     d = deals.table
-    k = fold_case(d.currency)
-    other = d.filter(d.currency.notnull() & (k != "") & (k != fold_case(ibis.literal(base))))
+    # counted by the currency as written first, kept, then folded: the fold runs once per
+    # spelling, not once per row (DuckDB would push a filter on the fold into the scan)
+    given = d.filter(d.currency.notnull())
+    written = engine.cache(given.group_by("currency").aggregate(n=given.count()))
+    k = fold_case(written.currency)
+    other = written.filter((k != "") & (k != fold_case(ibis.literal(base))))
     found = engine.rows(
         other.group_by(code=fold_case(other.currency))
-        .aggregate(n=other.count())
+        .aggregate(n=other.n.sum())
         .order_by(ibis.desc("n"), "code")
     )
+    engine.release(written)
     if not found:
         return
     n = sum(int(r["n"]) for r in found)

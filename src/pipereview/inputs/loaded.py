@@ -1,10 +1,11 @@
 """A checked canonical table: what reading an input gives, and how it is checked.
 
 ``Loaded`` is a canonical table in the engine with its source (for errors) and what reading
-it found (for the data quality). A kept table is checked when it is loaded; a table scanned
-in place is checked by the first scan of it (the report's), through ``check_counts`` and
-``verify``. An engine error about the data becomes the located ``InputError``
-(``run_checked``; the error path is ``locate/``).
+it found (for the data quality). A table is checked when it is loaded, except one whose rows
+the reader numbered (Parquet on DuckDB, kept or scanned in place): that one is checked by
+the first scan of it (the report's), through ``check_counts`` and ``verify``. An engine
+error about the data becomes the located ``InputError`` (``run_checked``; the error path is
+``locate/``).
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ class Finding:
 class Loaded:
     """A canonical table in the engine: the columns of schema.py, ``_row`` and ``_bad``.
 
-    A kept (materialised) table is checked when it is loaded. A table scanned in place
-    (Parquet on DuckDB) is checked by whoever scans it first: ``check_counts()`` gives the
-    two aggregates to add to that scan, ``verify()`` raises on what they found, and
-    ``ensure_checked()`` runs the check alone when no scan is due.
+    A table is checked when it is loaded, except one whose rows the reader numbered (Parquet
+    on DuckDB, kept or scanned in place), which is checked by whoever scans it first:
+    ``check_counts()`` gives the two aggregates to add to that scan, ``verify()`` raises
+    on what they found, and ``ensure_checked()`` runs the check alone when no scan is
+    due.
     """
 
     engine: Engine

@@ -101,7 +101,7 @@ class MappingPlan:
             notes=notes,
             delimiter=delimiter,
         )
-        # Kept even for Parquet (which canonical inputs scan in place): the mapping's
+        # Kept even for a large Parquet file (which canonical inputs scan in place): the mapping's
         # transforms, stage join and deleted filter would otherwise run in every query.
         kept = run_checked(loaded, lambda: engine.materialize(parsed.table))
         live = kept.filter(~kept[DELETED]) if DELETED in kept.columns else kept

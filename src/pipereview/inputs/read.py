@@ -6,9 +6,10 @@ place (``engine.read_table``); in-memory data and Excel workbooks (``files.py``)
 engine table. A mapping's ``MappingPlan`` (``plan.py``) may stand between the raw table and
 the canonical one; without one, ``canonical.py`` parses the columns by name. The canonical
 expression is computed once and kept (a DuckDB temp table, which spills to disk under a
-memory limit, or a persisted Spark DataFrame), and one aggregate counts the rows and the
-unusable values. Only when something is wrong does Python look at rows: ``locate/`` reads
-the source again to name the file, row, column and value.
+memory limit, or a persisted Spark DataFrame), except a Parquet file of more rows than the
+engine's ``keeps_in_place_above``, which stays a view over the file; one aggregate counts
+the rows and the unusable values. Only when something is wrong does Python look at rows:
+``locate/`` reads the source again to name the file, row, column and value.
 """
 
 from __future__ import annotations
@@ -101,11 +102,14 @@ def _load_file(
     plan: MappingPlan | None = None,
 ) -> Loaded:
     source = str(path)
+    rows = None  # known for Parquet: its footer says how many
     if kind == "parquet":
         try:
-            sniff.check_header(pq.read_schema(path).names, source)
+            footer = pq.read_metadata(path)
+            sniff.check_header(footer.schema.to_arrow_schema().names, source)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"not a readable Parquet file ({exc})", source=source) from None
+        rows = footer.num_rows
     read_path = text.path if text is not None else path
     delimiter = text.delimiter if text is not None else ","
     notes = tuple(text.notes) if text is not None else ()
@@ -138,7 +142,7 @@ def _load_file(
     if plan is not None:
         loaded = plan.build(engine, raw, read_path, table, source, kind, notes, delimiter)
     else:
-        loaded = _canonical(engine, raw, read_path, table, source, kind, notes, delimiter)
+        loaded = _canonical(engine, raw, read_path, table, source, kind, notes, delimiter, rows)
     loaded.scratch = text
     return loaded
 
@@ -152,6 +156,7 @@ def _canonical(
     kind: str,
     notes: tuple[str, ...],
     delimiter: str | None = None,
+    rows: int | None = None,
 ) -> Loaded:
     row_column = engine.row_column(raw)
     csv_text = kind in ("csv", "tsv")
@@ -174,10 +179,10 @@ def _canonical(
         engine, obj, table, raw, source, tuple(absent), notes=notes, delimiter=delimiter
     )  # ``table`` is the kept canonical table once it is made, below
     if expr is not None:
-        loaded.table = run_checked(loaded, lambda: engine.keep(expr))
+        loaded.table = run_checked(loaded, lambda: engine.keep(expr, rows))
     elif found is not None:
-        loaded.table = run_checked(loaded, lambda: engine.keep_sql(*found[:2]))
-    if row_column is None:  # kept: checking it costs a scan of one boolean column
+        loaded.table = run_checked(loaded, lambda: engine.keep_sql(*found[:2], rows))
+    if row_column is None:  # else the report's first scan checks it (``Loaded.verify``)
         loaded.ensure_checked()
     return loaded
 
