@@ -5,9 +5,13 @@ can do (``base.py``: capability flags and methods). Every engine, in the order m
 them:
 
 - ``duckdb.py``: DuckDB in this process (the default), out-of-core under a memory limit.
-- ``spark.py``: Spark, a local session, a cluster or the caller's own session.
+- ``spark.py``: Spark, a local session, a cluster or the caller's own session (its
+  compiler: ``spark_compiler.py``).
 - ``postgres.py``: a PostgreSQL server computing the tables it holds (its compiler:
   ``postgres_compiler.py``).
+
+A compiler module is imported when its engine connects, so a run on one engine does not
+build the others' compilers.
 
 ``choose_engine`` is the one rule for which engine runs, given the inputs, the store and
 the options; ``engine_for_store`` says which engine reads and writes a store.

@@ -26,7 +26,6 @@ import pyarrow as pa
 from pipereview.drivers import require
 from pipereview.engines.base import Engine, _name
 from pipereview.engines.duckdb import _duckdb_out_of_memory
-from pipereview.engines.postgres_compiler import PipereviewPostgresCompiler, try_functions
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable, is_postgres
 from pipereview.locations import postgres_describe as describe
@@ -100,6 +99,10 @@ class PostgresEngine(Engine):
 
 def connect(url: str) -> Any:
     """An Ibis PostgreSQL connection with the session set up for pipereview."""
+    # imported here, not with the engines: a run that never connects to PostgreSQL does
+    # not build the compiler (Ibis's, its sqlglot dialect, pipereview's changes)
+    from pipereview.engines.postgres_compiler import PipereviewPostgresCompiler
+
     rest = url.strip().partition("://")[2]
     try:
         con = ibis.connect(f"postgres://{rest}")
@@ -150,6 +153,8 @@ def _set_up(con: Any, url: str) -> None:
                 f"{describe(url)} stores text as {row[0] if row else '?'}, not UTF8",
                 hint="read from a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8')",
             )
+        from pipereview.engines.postgres_compiler import try_functions
+
         for function in try_functions():
             cursor.execute(function)
         cursor.execute("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'")

@@ -1,8 +1,9 @@
 """Spark as an engine: the same expressions on a local session, a cluster (``spark_master``)
 or a session the caller owns. What the engine needs of Spark beyond Ibis: a session whose
-driver logs to a file, pipereview's own Spark compiler (two fixes to Ibis's, installed on
-this engine's connection only), broadcast frames for values from Python, rows numbered in
-input order, and the fingerprint's row hashing run on the executors.
+driver logs to a file, pipereview's own Spark compiler (``spark_compiler.py``: two fixes
+to Ibis's, installed on this engine's connection only), broadcast frames for values from
+Python, rows numbered in input order, and the fingerprint's row hashing run on the
+executors.
 """
 
 from __future__ import annotations
@@ -17,43 +18,12 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-from ibis.backends.sql.compilers.pyspark import PySparkCompiler
-from ibis.common.patterns import replace
-from ibis.expr.rewrites import p
 
 from pipereview.drivers import missing
 from pipereview.engines.base import Engine, _name, last_line
 from pipereview.errors import EngineError, InputError
 from pipereview.locations import SourceTable
 from pipereview.schema import ROW_COLUMN
-
-
-@replace(p.Add(p.Subtract(p.WindowFunction(p.RowNumber), p.Literal(1)), p.Literal(1)))
-def _one_based(_: Any, **kwargs: Any) -> Any:
-    return _.left.left
-
-
-class SparkCompiler(PySparkCompiler):
-    """Ibis's Spark compiler with pipereview's two fixes; it compiles for the connections
-    of ``SparkEngine`` only (``con.compiler``), Ibis's own compiler is left as it is.
-
-    - ``strip()``: Ibis 12 compiles it to TRIM(' \\t\\n\\r\\v\\f' FROM x), and Spark SQL reads
-      the unknown escapes \\v and \\f in a literal as the letters v and f, so "false" was
-      trimmed to "alse" and a stage "Sales Dev" to "Sales De". Trim the whitespace Spark's
-      literals spell (space, tab, newline, return; vertical tab and form feed are not trimmed
-      on Spark).
-    - A top-k as Spark's window group limit: Ibis turns ``row_number()`` 0-based as
-      ROW_NUMBER() - 1, and Spark only limits each window group to k rows when the filter
-      compares the ROW_NUMBER() itself (rn <= k, rn < k, rn = k). pipereview writes a top-k
-      as the 1-based ``row_number() + 1`` filtered with ``<=`` or ``==``; this rewrite drops
-      the ``- 1 + 1`` Ibis would compile, so Spark sees ROW_NUMBER() <= k. Only that exact
-      shape changes, and the value is the same.
-    """
-
-    rewrites = (*PySparkCompiler.rewrites, _one_based)
-
-    def visit_Strip(self, op: Any, *, arg: Any) -> Any:
-        return self.f.trim(arg, " \t\n\r")
 
 
 def broadcast_frame(session: Any, data: pa.Table) -> Any:
@@ -145,6 +115,8 @@ class SparkEngine(Engine):
         # Exact decimal arithmetic: a product keeps its full scale (or fails) rather
         # than being rounded to fit 38 digits.
         self._spark.conf.set("spark.sql.decimalOperations.allowPrecisionLoss", "false")
+        from pipereview.engines.spark_compiler import SparkCompiler  # when Spark is used
+
         con = ibis.pyspark.connect(self._spark)
         con.compiler = SparkCompiler()  # this connection's own; Ibis reads self.compiler
         return con

@@ -140,7 +140,8 @@ def unconverted(engine: Engine, deals: Loaded, base: str) -> None:
     summed as they are, and a warning says so, with the currencies (decisions D38)."""
     if "currency" in deals.absent_columns:
         return
-    deals.ensure_checked()
+    # not checked first: this only counts (it raises nothing), and whoever reads the deals
+    # next checks them (the report's first scan, or the command's ``ensure_checked``)
     d = deals.table
     # counted by the currency as written first, kept, then folded: the fold runs once per
     # spelling, not once per row (DuckDB would push a filter on the fold into the scan)
