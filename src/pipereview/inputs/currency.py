@@ -13,6 +13,7 @@ naming it and how many deals use it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ import ibis.expr.types as ir
 
 from pipereview.decimals import round_half_even
 from pipereview.engines import Engine, count_if
+from pipereview.engines.plan import Built, Runner
 from pipereview.errors import InputError
 from pipereview.inputs.canonical import deal_label
 from pipereview.inputs.loaded import Finding, Loaded
@@ -141,19 +143,15 @@ def unconverted(engine: Engine, deals: Loaded, base: str) -> None:
     if "currency" in deals.absent_columns:
         return
     # not checked first: this only counts (it raises nothing), and whoever reads the deals
-    # next checks them (the report's first scan, or the command's ``ensure_checked``)
-    d = deals.table
-    # counted by the currency as written first, kept, then folded: the fold runs once per
-    # spelling, not once per row (DuckDB would push a filter on the fold into the scan)
-    given = d.filter(d.currency.notnull())
-    written = engine.cache(given.group_by("currency").aggregate(n=given.count()))
-    k = fold_case(written.currency)
-    other = written.filter((k != "") & (k != fold_case(ibis.literal(base))))
-    found = engine.rows(
-        other.group_by(code=fold_case(other.currency))
-        .aggregate(n=other.n.sum())
-        .order_by(ibis.desc("n"), "code")
-    )
+    # next checks them (the report's first scan, or the command's ``ensure_checked``).
+    # Counted by the currency as written first, kept, then folded: the fold runs once per
+    # spelling, not once per row (DuckDB would push a filter on the fold into the scan).
+    # Named queries (engines/plan.py): compiled once per schema and base currency.
+    run = Runner(engine, "inputs", {"deals": deals.table}, {})
+    written = run.keep("inputs.currencies", "written", _spellings)
+    found = run.rows(
+        f"inputs.unconverted:{base}", lambda t, v: (_others(t["written"], base), None)
+    )[0]
     engine.release(written)
     if not found:
         return
@@ -168,6 +166,23 @@ def unconverted(engine: Engine, deals: Loaded, base: str) -> None:
             f"{n} deal(s) in currencies other than {base} ({named}) were summed with the "
             f"{base} values as they are: no exchange rates were given.",
         ),
+    )
+
+
+def _spellings(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+    """The deals per currency as written (one row per spelling)."""
+    given = t["deals"].filter(t["deals"].currency.notnull())
+    return given.group_by("currency").aggregate(n=given.count()), None
+
+
+def _others(written: ir.Table, base: str) -> ir.Table:
+    """The deals per folded currency code other than ``base``, most first."""
+    k = fold_case(written.currency)
+    other = written.filter((k != "") & (k != fold_case(ibis.literal(base))))
+    return (
+        other.group_by(code=fold_case(other.currency))
+        .aggregate(n=other.n.sum())
+        .order_by(ibis.desc("n"), "code")
     )
 
 
