@@ -42,8 +42,10 @@ def _direct(data: tuple[object, object], as_of: dt.date, monkeypatch: pytest.Mon
 def test_cached_fresh_and_direct_give_the_same_bytes(data, monkeypatch) -> None:
     clear_plans()
     fresh = build_report(*data, as_of=synthetic.ANCHOR).to_json()  # compiles the plans
-    plans = len(_PLANS)  # each input's canonical table, the report's scans, the forecast's
-    assert plans == 5  # and the roll-ups' queries
+    # each input's canonical table, the deals' currency check, the report's scans, the
+    # forecast's and the roll-ups' queries
+    plans = len(_PLANS)
+    assert plans == 6
     assert fresh == _direct(data, synthetic.ANCHOR, monkeypatch)
     for as_of in DATES:  # the plan compiled for the anchor, run for other dates
         cached = build_report(*data, as_of=as_of).to_json()
@@ -55,8 +57,9 @@ def test_a_changed_policy_or_column_type_misses(data) -> None:
     clear_plans()
     build_report(*data, as_of=synthetic.ANCHOR)
     build_report(*data, as_of=synthetic.ANCHOR, policy={"reps": {"top_opportunities": 2}})
-    # the inputs' (whatever the policy), and the report's, the forecast's and the roll-ups'
-    assert len(_PLANS) == 2 + 3 * 2  # per policy
+    # the inputs' and the currency check's (whatever the policy), and the report's, the
+    # forecast's and the roll-ups' per policy
+    assert len(_PLANS) == 3 + 3 * 2
     engine = Engine("duckdb")
     values = report_values(synthetic.ANCHOR, Policy())
     engine.con.create_table("plain", data[0], temp=True)
@@ -172,7 +175,7 @@ def test_an_earlier_snapshot_and_its_absence_are_apart_in_one_process(
 
 def test_a_mapped_input_runs_the_named_queries(monkeypatch) -> None:
     """A preset's deals (mapped, filtered, with a stage table) are a view the plans can
-    bind: the report runs its named queries (three plans), with the direct path's bytes."""
+    bind: the report runs its named queries (four plans), with the direct path's bytes."""
     from pathlib import Path
 
     crm = Path(__file__).parents[1] / "fixtures" / "crm" / "salesforce"
@@ -180,7 +183,7 @@ def test_a_mapped_input_runs_the_named_queries(monkeypatch) -> None:
     as_of = dt.date(2026, 11, 22)
     clear_plans()
     planned = build_report(*files, as_of=as_of, preset="salesforce").to_json()
-    assert len(_PLANS) == 3  # the report's, the forecast's and the roll-ups'
+    assert len(_PLANS) == 4  # the currency check's, the report's, the forecast's, the roll-ups'
     with monkeypatch.context() as m:
         m.setattr(DuckDBEngine, "runs_plans", False)
         assert planned == build_report(*files, as_of=as_of, preset="salesforce").to_json()

@@ -17,14 +17,16 @@ from pipereview.metrics.base import (
     deal_value,
     expected_value,
     is_active,
+    is_at_risk,
     is_lost,
+    is_stalled,
     is_won,
     money_sum,
     unique_reps,
 )
 from pipereview.metrics.ratios import RATIOS, ratio_parts
 from pipereview.policy import Policy
-from pipereview.schema import MONEY_SUM
+from pipereview.schema import MONEY_SUM, WEIGHTED
 
 REP_PERFORMANCE_METRICS: tuple[Metric, ...] = (
     Metric(
@@ -108,18 +110,28 @@ def needs_coaching(r: ir.Table, p: Policy) -> ir.BooleanValue:
     return below.fill_null(False)
 
 
-def deals_by_rep(deals: ir.Table) -> ir.Table:
+def deals_by_rep(deals: ir.Table, policy: Policy | None = None) -> ir.Table:
     """Per rep_id (null included): deal rows, active count, active value, won and lost
-    counts, won value. Small (one row per rep), so the report keeps it and reads it twice:
-    for the rep rows and for the deals whose rep is not in the reps input."""
-    return deals.group_by("rep_id").aggregate(
-        deals=deals.count(),
-        active_deals=count_if(deals, is_active(deals)),
-        pipeline_value=money_sum(deal_value(deals), is_active(deals), MONEY_SUM),
-        won_deals=count_if(deals, is_won(deals)),
-        lost_deals=count_if(deals, is_lost(deals)),
-        won_value=money_sum(deal_value(deals), is_won(deals), MONEY_SUM),
-    )
+    counts, won value; with ``policy``, also what the roll-ups sum per rep (weighted
+    pipeline, stalled and at-risk deals: ``metrics.rollups.rollup_reps``), so that one scan
+    of the deals serves both. Small (one row per rep), so the report keeps it and reads it
+    for the rep rows, the roll-ups and the deals whose rep is not in the reps input."""
+    figures = {
+        "deals": deals.count(),
+        "active_deals": count_if(deals, is_active(deals)),
+        "pipeline_value": money_sum(deal_value(deals), is_active(deals), MONEY_SUM),
+        "won_deals": count_if(deals, is_won(deals)),
+        "lost_deals": count_if(deals, is_lost(deals)),
+        "won_value": money_sum(deal_value(deals), is_won(deals), MONEY_SUM),
+    }
+    if policy is not None:
+        active = is_active(deals)
+        figures |= {
+            "weighted_pipeline_value": money_sum(expected_value(deals), active, WEIGHTED),
+            "stalled_deals": count_if(deals, is_stalled(deals, policy)),
+            "at_risk_deals": count_if(deals, is_at_risk(deals)),
+        }
+    return deals.group_by("rep_id").aggregate(**figures)
 
 
 def rep_performance(

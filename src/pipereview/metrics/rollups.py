@@ -9,22 +9,9 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.engines import count_if
-from pipereview.metrics.base import (
-    deal_value,
-    expected_value,
-    is_active,
-    is_at_risk,
-    is_lost,
-    is_stalled,
-    is_won,
-    money_sum,
-    safe_ratio,
-    unique_reps,
-)
+from pipereview.metrics.base import safe_ratio, unique_reps
 from pipereview.metrics.ratios import RATIOS, ratio_parts
-from pipereview.policy import Policy
-from pipereview.schema import MONEY_SUM, WEIGHTED
+from pipereview.schema import MONEY_SUM
 
 # Money that adds up from reps to any level (``quota`` only where positive, as the
 # forecast's), and counts.
@@ -48,22 +35,13 @@ ROLLUP_ADDITIVE = ROLLUP_MONEY + ROLLUP_COUNTS
 ROLLUP_RATIOS = ("win_rate", "quota_achievement")
 
 
-def rollup_reps(deals: ir.Table, reps: ir.Table, policy: Policy) -> ir.Table:
+def rollup_reps(per: ir.Table, reps: ir.Table) -> ir.Table:
     """One row per rep (see the module docstring): rep_id, rep_name, manager_id, team,
-    region and every figure of ``ROLLUP_ADDITIVE``. ``quota`` is the rep record's positive
+    region and every figure of ``ROLLUP_ADDITIVE``, from ``per``, the deals summed per rep
+    (``metrics.reps.deals_by_rep`` with the policy). ``quota`` is the rep record's positive
     annual quota (else null) and ``quota_revenue`` its year-to-date revenue when it has
     one (else 0), so a level's quota achievement is over the reps with a quota only; the
     others count in ``reps_without_quota``."""
-    per = deals.group_by("rep_id").aggregate(
-        active_deals=count_if(deals, is_active(deals)),
-        pipeline_value=money_sum(deal_value(deals), is_active(deals), MONEY_SUM),
-        weighted_pipeline_value=money_sum(expected_value(deals), is_active(deals), WEIGHTED),
-        won_deals=count_if(deals, is_won(deals)),
-        lost_deals=count_if(deals, is_lost(deals)),
-        won_value=money_sum(deal_value(deals), is_won(deals), MONEY_SUM),
-        stalled_deals=count_if(deals, is_stalled(deals, policy)),
-        at_risk_deals=count_if(deals, is_at_risk(deals)),
-    )
     r = unique_reps(reps)
     r = r.select(
         "rep_id",

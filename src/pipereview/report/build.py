@@ -153,7 +153,7 @@ def build_report(
     )
 
     step("rep performance")
-    per_rep = keep_per_rep(run)  # read by the rep rows and data quality
+    per_rep = keep_per_rep(run, policy)  # read by the rep rows, roll-ups and data quality
     kept = forecast_reps(inputs, policy, as_of)  # read by the forecast and a rule
     shared = kept_rule_inputs(run, inputs, policy, kept.reps)
     summary = _summary(scan, run)
@@ -199,7 +199,7 @@ def build_report(
     forecast = build_forecast(inputs, policy, as_of, kept=kept, tree=tree)
 
     step("roll-ups")
-    rollups = build_rollups(inputs, policy, tree)
+    rollups = build_rollups(inputs, policy, tree, per_rep)
 
     step("data quality")
     quality = data_quality(inputs, known, per_rep, tree, run)

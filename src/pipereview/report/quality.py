@@ -30,6 +30,7 @@ from pipereview.inputs.plan import ALL_LEFT_OUT
 from pipereview.metrics.base import unique_reps
 from pipereview.metrics.hierarchy import MANAGER_LOOP, Hierarchy
 from pipereview.metrics.reps import deals_by_rep
+from pipereview.policy import Policy
 from pipereview.report.forecast import manager_tree
 from pipereview.report.inputs import Inputs
 from pipereview.report.model import DataQualityItem
@@ -183,10 +184,16 @@ def keep_unique(run: Runner) -> ir.Table:
     return run.keep("reps.unique", "unique", lambda t, v: (unique_reps(t["reps"]), None))
 
 
-def keep_per_rep(run: Runner) -> ir.Table:
+def keep_per_rep(run: Runner, policy: Policy | None = None) -> ir.Table:
     """``deals_by_rep``, kept and bound to slot ``per_rep`` (the rep rows and a check read
-    it)."""
-    return run.keep("deals.per_rep", "per_rep", lambda t, v: (deals_by_rep(t["deals"]), None))
+    it; with ``policy``, the roll-ups too: the query's name then carries the policy)."""
+    if policy is None:
+        return run.keep("deals.per_rep", "per_rep", lambda t, v: (deals_by_rep(t["deals"]), None))
+    return run.keep(
+        f"deals.per_rep:{policy.fingerprint()}",
+        "per_rep",
+        lambda t, v: (deals_by_rep(t["deals"], policy), None),
+    )
 
 
 def _found(t: Mapping[str, ir.Table], check: Check) -> ir.Table:

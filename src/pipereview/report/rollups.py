@@ -34,15 +34,19 @@ _UNITS: dict[str, Unit] = {
 }
 
 
-def build_rollups(inputs: Inputs, policy: Policy, tree: Hierarchy) -> list[RollupRow]:
+def build_rollups(
+    inputs: Inputs, policy: Policy, tree: Hierarchy, per_rep: ir.Table
+) -> list[RollupRow]:
     """Every roll-up row, top down: the company, regions, teams, managers (none when the
-    hierarchy has a loop), reps. Each statement is a named query of the roll-ups' plan
-    (``engines/plan.py``): they read no date, so the plan has no values."""
+    hierarchy has a loop), reps. ``per_rep``: the deals summed per rep with the policy
+    (``deals_by_rep``, kept by the report): the roll-ups read no deal. Each statement is a
+    named query of the roll-ups' plan (``engines/plan.py``): they read no date, so the plan
+    has no values."""
     engine = inputs.engine
-    tables = {"deals": inputs.deals, "reps": inputs.reps}
+    tables = {"per_rep": per_rep, "reps": inputs.reps}
     run = Runner(engine, policy.fingerprint(), tables, {})
     reps = run.keep(
-        "rollups.reps", "ru_reps", lambda t, v: (rollup_reps(t["deals"], t["reps"], policy), None)
+        "rollups.reps", "ru_reps", lambda t, v: (rollup_reps(t["per_rep"], t["reps"]), None)
     )
     rep_rows = _rows(run, "rollups.rep", "rep_id", lambda t: t["ru_reps"])
     names = {r["_key"]: r["rep_name"] for r in rep_rows if r["reps"]}
