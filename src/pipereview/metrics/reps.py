@@ -175,7 +175,7 @@ def top_opportunities(deals: ir.Table, policy: Policy) -> ir.Table:
     active = deals.filter(is_active(deals) & deals.rep_id.notnull())
     active = active.select("rep_id", deal_id=deal_label(active), ev=expected_value(active))
     # 1-based position, filtered with <=: the form Spark's window group limit recognises
-    # (with the Spark compiler fix in engines/spark.py), so it keeps k rows per rep.
+    # (with the Spark compiler fix in engines/spark_compiler.py), so it keeps k rows per rep.
     window = ibis.window(group_by=active.rep_id, order_by=[ibis.desc(active.ev), active.deal_id])
     position = ibis.row_number().over(window) + 1
     ranked = active.mutate(_position=position)
