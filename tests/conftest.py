@@ -47,10 +47,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pipereview"))
 FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF = dt.date(2026, 11, 20)
 
-# The run's one local Spark driver (every Spark test shares it, and test_exact_money builds
-# a 4M-deal report in it) gets 3 GB of heap, not Spark's default 1 GB, which ran out of heap
-# in that report and took the Spark tests after it down with the JVM. Set before any driver
-# starts; processes the tests start inherit it.
+# A worker's local Spark driver (the "spark" group's tests share one, and test_exact_money
+# builds a 4M-deal report in it; the "spark_second" group, the Spark store and cluster tests,
+# has its own on another worker) gets 3 GB of heap, not Spark's default 1 GB, which ran out
+# of heap in that report and took the Spark tests after it down with the JVM. Set before any
+# driver starts; processes the tests start inherit it.
 os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 3g pyspark-shell")
 
 

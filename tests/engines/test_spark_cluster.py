@@ -16,7 +16,8 @@ from pipereview import synthetic
 from tests.support.spark_cluster import spark_env, standalone_cluster
 
 pytest.importorskip("pyspark")
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+# its own cluster and CLI processes: beside the "spark" group, with the Spark store tests
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark_second")]
 
 
 def _cli(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,9 @@ from tests.store import test_backfill
 from tests.store.test_backfill import THEN, TODAY
 
 pytest.importorskip("pyspark")
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+# a Spark driver of its own, on another worker than the "spark" group's (with the cluster
+# test): the Spark tests are the longest part of the suite, and one worker ran them all
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark_second")]
 
 backfill_exports = test_backfill.files  # test_backfill's exports and field history
 D1, D2, D3 = dt.date(2026, 11, 13), dt.date(2026, 11, 20), dt.date(2026, 11, 27)
