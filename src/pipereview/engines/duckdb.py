@@ -147,7 +147,8 @@ class DuckDBEngine(Engine):
 
     def _numbered(self, table: ir.Table) -> ir.Table:
         """A kept canonical table with ``_row``, its 1-based input row number (``rowid``),
-        as a named view (so that a compiled plan can bind it: plan.py)."""
+        as a named view (so that a compiled plan can bind it: plan.py); a table that has
+        ``_row`` already (the reader numbered the rows) as it is."""
         kept = self.plan_name(table)
         if kept is None:  # both makers of a kept table give a named temp table
             raise EngineError(f"a kept table without a name: {table.get_name()}")

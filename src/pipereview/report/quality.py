@@ -187,13 +187,8 @@ def keep_unique(run: Runner) -> ir.Table:
 def keep_per_rep(run: Runner, policy: Policy | None = None) -> ir.Table:
     """``deals_by_rep``, kept and bound to slot ``per_rep`` (the rep rows and a check read
     it; with ``policy``, the roll-ups too: the query's name then carries the policy)."""
-    if policy is None:
-        return run.keep("deals.per_rep", "per_rep", lambda t, v: (deals_by_rep(t["deals"]), None))
-    return run.keep(
-        f"deals.per_rep:{policy.fingerprint()}",
-        "per_rep",
-        lambda t, v: (deals_by_rep(t["deals"], policy), None),
-    )
+    name = "deals.per_rep" if policy is None else f"deals.per_rep:{policy.fingerprint()}"
+    return run.keep(name, "per_rep", lambda t, v: (deals_by_rep(t["deals"], policy), None))
 
 
 def _found(t: Mapping[str, ir.Table], check: Check) -> ir.Table:
