@@ -15,7 +15,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
+import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
@@ -47,7 +51,34 @@ def folds_into(text: ir.StringValue, names: tuple[str, ...]) -> ir.BooleanValue:
     cheap filter: a text the exact fold maps onto such a name is A-Z/a-z letters only, which
     ``lower`` maps the same way, so the answer is the exact fold's; the per-row translate
     (costly on every row in DuckDB) runs only where ``lower`` already matched."""
-    return text.strip().lower().isin(names) & fold_case(text).isin(names)
+    return one_of(text.strip().lower(), names) & one_of(fold_case(text), names)
+
+
+# Up to this many values, ``one_of`` writes the equalities out.
+ONE_OF_LIMIT = 32
+
+
+def one_of(value: ir.Value, values: Sequence[Any]) -> ir.BooleanValue:
+    """``value IN values``, written as the equalities SQL defines it to mean (``x = a OR x =
+    b``) when the list is short and holds no null (Ibis writes ``x = NULL`` as ``x IS
+    NULL``). An engine may plan an ``IN`` list as a join against the list (DuckDB does from
+    five values): planning and starting one join per column costs more than comparing a
+    few values, on every query of a small input."""
+    items = [_constant(item) for item in values]
+    if not items or len(items) > ONE_OF_LIMIT or any(item is None for item in items):
+        return value.isin(values)
+    found = value == items[0]
+    for item in items[1:]:
+        found = found | (value == item)
+    return found
+
+
+def _constant(item: Any) -> ir.Value | None:
+    """A list item as a literal, or None when it is null or not a constant."""
+    if isinstance(item, ir.Value):
+        op = item.op()
+        return item if isinstance(op, ops.Literal) and op.value is not None else None
+    return None if item is None else ibis.literal(item)
 
 
 FOUND_LIMIT = 12  # column names an error lists before saying how many more

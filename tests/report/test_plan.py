@@ -72,6 +72,35 @@ def test_a_changed_policy_or_column_type_misses(data) -> None:
     assert first.key != second.key
 
 
+def test_another_policy_compiles_only_the_queries_it_changes(data, monkeypatch) -> None:
+    """A query that reads none of the changed settings is built again but not compiled
+    again (its structure is the one compiled for the first policy); the report is the one
+    a process that never saw the first policy builds."""
+    from pipereview.engines import plan
+
+    compiled: list[object] = []
+    real = plan.template.compile_query
+
+    def counted(*args: object, **kwargs: object) -> object:
+        compiled.append(args[1])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    changed = {"pipeline": {"stalled_deal_days_in_stage": 40}}
+    clear_plans()
+    alone = build_report(*data, as_of=synthetic.ANCHOR, policy=changed).to_json()
+    clear_plans()
+    build_report(*data, as_of=synthetic.ANCHOR)
+    before = set(_PLANS)
+    monkeypatch.setattr(plan.template, "compile_query", counted)
+    again = build_report(*data, as_of=synthetic.ANCHOR, policy=changed).to_json()
+    assert again == alone
+    looked_up = sum(len(_PLANS[key].queries) for key in set(_PLANS) - before)
+    # stalled deals are counted in a few queries (the scans, per rep, flagged); the others
+    # (the forecast's, the roll-ups', the data-quality checks', ...) are the same
+    assert looked_up > 30
+    assert 0 < len(compiled) <= 5
+
+
 def _key(**change: object) -> str:
     fields: dict[str, object] = {
         "policy_fingerprint": "p",

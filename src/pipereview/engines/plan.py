@@ -28,6 +28,7 @@ import hashlib
 import importlib.metadata
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,10 @@ class Plan:
 _PLANS: dict[str, Plan] = {}
 _PLANS_LOCK = threading.Lock()
 _LITERALS: dict[tuple[str, str, Any], str] = {}
+# Named queries' statements by structure and facts, across plans (least recently used dropped).
+_SHAPES: OrderedDict[str, Compiled | None] = OrderedDict()
+_SHAPES_LOCK = threading.Lock()
+_SHAPES_SIZE = 2048
 
 
 def plan_for(key: str) -> Plan:
@@ -111,6 +116,8 @@ def clear_plans() -> None:
     """Forget every compiled plan and memoised statement of this process (not on disk)."""
     with _PLANS_LOCK:
         _PLANS.clear()
+    with _SHAPES_LOCK:
+        _SHAPES.clear()
     clear_memo()
 
 
@@ -158,15 +165,43 @@ class Runner:
                     s: ibis.table(t.schema(), name=SLOT.format(s)) for s, t in self.tables.items()
                 }
                 expr, meta = build(slots, params)
-                try:
-                    found = template.compile_query(
-                        self.engine.con.compiler, expr, params, self.types, meta
-                    )
-                except NotCacheable:
+                found = self._same_shape(expr, slots, params, meta)
+                if found is None:
                     plan.uncacheable.add(name)
                     return None
                 plan.queries[name] = found
                 plan_cache.save(key, found.parts, found.schema, found.meta)
+        return found
+
+    def _same_shape(
+        self,
+        expr: ir.Table,
+        slots: Mapping[str, ir.Table],
+        params: Mapping[str, ir.Scalar],
+        meta: Any,
+    ) -> Compiled | None:
+        """``expr`` compiled, or the statement of a query of the same structure and facts
+        compiled already in this process (under another plan: most queries read a few of
+        the policy's settings, so another policy often builds the same query); None when it
+        cannot be compiled to a template."""
+        labels = {t.op(): s for s, t in slots.items()}
+        names = {p.op(): n for n, p in params.items()}
+        text = plan_cache.shape(expr.op(), labels, names)
+        key = plan_cache.entry_key(self.engine.name, f"{text}\n{json.dumps(meta, default=str)}")
+        with _SHAPES_LOCK:
+            if key in _SHAPES:
+                _SHAPES.move_to_end(key)
+                return _SHAPES[key]
+        try:
+            found: Compiled | None = template.compile_query(
+                self.engine.con.compiler, expr, params, self.types, meta
+            )
+        except NotCacheable:
+            found = None
+        with _SHAPES_LOCK:
+            _SHAPES[key] = found
+            while len(_SHAPES) > _SHAPES_SIZE:
+                _SHAPES.popitem(last=False)
         return found
 
     def bind(self, slot: str, table: ir.Table) -> None:

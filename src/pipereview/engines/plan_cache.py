@@ -57,15 +57,20 @@ def code_key() -> str:
     return code
 
 
-def shape(op: Node, slots: Mapping[Node, int]) -> str:
+def shape(
+    op: Node, slots: Mapping[Node, int | str], params: Mapping[Node, str] | None = None
+) -> str:
     """The whole structure of an Ibis operation as text: one line per distinct node (its
     class and every argument, nodes by line number), the nodes of ``slots`` as their slot
-    number and schema, ``SelfReference`` identifiers numbered in the order met (Ibis draws
-    them from a process-wide counter that never reaches the SQL). Two operations with the
-    same text compile to the same SQL, their slots bound alike."""
+    and schema, the parameters of ``params`` as their name and type (Ibis numbers a
+    parameter from a process-wide counter: the name is what a run binds),
+    ``SelfReference`` identifiers numbered in the order met (drawn from another such
+    counter; they never reach the SQL). Two operations with the same text compile to the
+    same SQL, their slots and parameters bound alike."""
     from ibis.expr.datashape import DataShape
     from ibis.expr.operations import SelfReference
 
+    params = params or {}
     lines: list[str] = []
     seen: dict[int, int] = {}
     selves: dict[Any, int] = {}
@@ -87,6 +92,8 @@ def shape(op: Node, slots: Mapping[Node, int]) -> str:
             return found
         if node in slots:
             text = f"slot {slots[node]} {node.schema!r}"
+        elif node in params:
+            text = f"param {params[node]} {node.dtype!r}"
         else:
             args = []
             for name, arg in zip(node.__argnames__, node.__args__, strict=True):

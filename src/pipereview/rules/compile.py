@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 
 from pipereview.decimals import add, common, is_exact, literal, mul, scale_of, sub
 from pipereview.metrics.base import date_value
+from pipereview.names import one_of
 from pipereview.rules.tree import (
     Arith,
     AsOf,
@@ -198,7 +199,7 @@ class _Compiler:
 
     def _in_list(self, node: InList) -> ir.BooleanValue:
         if not self._numeric(node.arg):
-            found = self(node.arg).isin([self(i) for i in node.items])
+            found = one_of(self(node.arg), [self(i) for i in node.items])
             return ~found if node.negated else found
         found = None
         for item in node.items:  # x IN (a, b) is x = a OR x = b, unknowns included

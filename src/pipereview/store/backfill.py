@@ -23,7 +23,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from pipereview.names import fold_case, fold_text, folds_into
+from pipereview.names import fold_case, fold_text, folds_into, one_of
 from pipereview.policy import Policy
 from pipereview.schema import DEAL_COLUMNS, MONEY, PROBABILITY, ROW_COLUMN, STAGE_FIELDS
 
@@ -101,7 +101,9 @@ def deals_on(
     stage = fold_case(values["stage"])
     won = [fold_text(s) for s in policy.velocity.won_stages]
     lost = [fold_text(s) for s in policy.velocity.lost_stages]
-    status_then = ibis.cases((stage.isin(won), "won"), (stage.isin(lost), "lost"), else_="active")
+    status_then = ibis.cases(
+        (one_of(stage, won), "won"), (one_of(stage, lost), "lost"), else_="active"
+    )
     values["status"] = ibis.ifelse(stage_moved, status_then, j.status)
     since_change = ibis.literal(day).delta(j._entered, unit="day").cast("float64")
     since_created = ibis.literal(day).delta(j.created_date, unit="day").cast("float64")

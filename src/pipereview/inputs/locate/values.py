@@ -17,15 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipereview.errors import InputError
-from pipereview.inputs.canonical import (
-    FLAG_SEPARATORS,
-    ID_DOUBLE_LIMIT,
-    MONEY_DOUBLE_BOUND,
-    NUMBER,
-    ORDERED,
-)
+from pipereview.inputs.canonical import ID_DOUBLE_LIMIT, MONEY_DOUBLE_BOUND, NUMBER, ORDERED
 from pipereview.inputs.dates import DATE_SHAPE
 from pipereview.inputs.files import RawTable
+from pipereview.inputs.flags import FLAG_SEPARATORS
 from pipereview.inputs.precision import PLACES, places_of, precision_hint, significant_digits
 from pipereview.names import column_key, columns_found
 from pipereview.schema import ROW_COLUMN, TABLES, Column
