@@ -289,3 +289,30 @@ def test_markdown_caps_the_rows_and_skips_a_company_alone() -> None:
     assert "… and 3 more rows: --format html or json has them all." in lines
     alone = render_markdown(report.showing(("company",)))
     assert "Performance by level" not in alone
+
+
+def test_stacked_levels_are_each_level_in_its_own_order() -> None:
+    """``stacked`` puts levels in one statement: each level's rows in the order the level
+    alone gives (by key, missing last), the levels in the order given."""
+    import ibis
+
+    from pipereview.metrics.forecast import LEVEL, rollup, stacked
+    from pipereview.report.forecast import keyed
+
+    reps = ibis.memtable(
+        {
+            "team": ["b", None, "a", "b", "c"],
+            "region": ["West", "East", None, "East", None],
+            "commit": [1, 2, 3, 4, 5],
+        }
+    )
+    levels = [(key, rollup(reps, key, ("commit",))) for key in (None, "team", "region")]
+    con = ibis.duckdb.connect()
+    rows = con.to_pyarrow(stacked(levels)).to_pylist()
+    assert [r[LEVEL] for r in rows] == [0, 1, 1, 1, 1, 2, 2, 2]
+    for place, (key, table) in enumerate(levels):
+        alone = con.to_pyarrow(keyed(table, key)).to_pylist()
+        assert [(r["_key"], r["commit"]) for r in rows if r[LEVEL] == place] == [
+            (r["_key"], r["commit"]) for r in alone
+        ]
+    assert [r["_key"] for r in rows] == [None, "a", "b", "c", None, "East", "West", None]

@@ -267,6 +267,22 @@ def rollup(reps: ir.Table, key: str | None, names: tuple[str, ...] = ADDITIVE) -
     return reps.group_by(key).aggregate(**sums)
 
 
+LEVEL = "_level"
+
+
+def stacked(levels: list[tuple[str | None, ir.Table]]) -> ir.Table:
+    """Several levels' rows as one table, so that they are one statement: each level's
+    ``key`` column as ``_key`` (null for the company: ``key`` None), its place in ``levels``
+    as ``_level``; ordered by level, then key, missing last (as one level is ordered alone).
+    The tables have the same columns but for their key."""
+    parts = []
+    for place, (key, table) in enumerate(levels):
+        labelled = table.mutate(_key=ibis.null("string") if key is None else table[key])
+        parts.append(labelled.drop(*([key] if key else [])).mutate(_level=ibis.literal(place)))
+    union = ibis.union(*parts, distinct=False)
+    return union.order_by([LEVEL, union._key.isnull(), "_key"])
+
+
 def subtree_rollup(
     reps: ir.Table, order: ir.Table, spans: ir.Table, names: tuple[str, ...] = ADDITIVE
 ) -> ir.Table:

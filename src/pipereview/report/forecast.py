@@ -19,19 +19,21 @@ import ibis.expr.types as ir
 
 from pipereview.decimals import exact_decimal
 from pipereview.engines import Engine
-from pipereview.engines.plan import Built, Runner, as_value, schema_text
+from pipereview.engines.plan import Builder, Built, Runner, as_value, schema_text
 from pipereview.errors import InputError
 from pipereview.fiscal import fiscal_quarter
 from pipereview.metrics.base import Unit, unique_reps
 from pipereview.metrics.forecast import (
     ADDITIVE_COUNTS,
     ADDITIVE_MONEY,
+    LEVEL,
     category_lookup,
     close_months,
     deals_forecast,
     period_quotas,
     rep_forecast,
     rollup,
+    stacked,
     subtree_rollup,
     with_coverage,
 )
@@ -161,14 +163,14 @@ def build_forecast(
         run.bind("fc_order", order)
         run.bind("fc_spans", spans)
         managers = _rows(run, "forecast.managers", policy, "_p_manager", _managers)
-    company = _rows(run, "forecast.company", policy, None, _level(None))[0]
+    levels = _levels(run, policy, (None, "team", "region"))
     return Forecast(
         period=label,
         period_start=first,
         period_end=last,
         as_of=as_of,
         low_coverage_below=policy.forecast.low_coverage_below,
-        company=_row("company", company, None, None, "reps"),
+        company=_row("company", levels[None][0], None, None, "reps"),
         by_rep=[
             _row("rep", row, row["rep_name"], _parent(row), row["quota_source"])
             for row in _rows(run, "forecast.reps", policy, "rep_id", _reps)
@@ -178,14 +180,8 @@ def build_forecast(
             for row in managers
             if (key := row["_p_manager"]) is not None
         ],
-        by_team=[
-            _row("team", r, None, None, "reps")
-            for r in _rows(run, "forecast.team", policy, "team", _level("team"))
-        ],
-        by_region=[
-            _row("region", r, None, None, "reps")
-            for r in _rows(run, "forecast.region", policy, "region", _level("region"))
-        ],
+        by_team=[_row("team", r, None, None, "reps") for r in levels["team"]],
+        by_region=[_row("region", r, None, None, "reps") for r in levels["region"]],
         by_close_month=_months(run, first, run.values["months_last"]),
     )
 
@@ -201,13 +197,6 @@ def _reps(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> ir.Table:
 
 def _managers(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> ir.Table:
     return subtree_rollup(t["fc_reps"], t["fc_order"], t["fc_spans"])
-
-
-def _level(key: str | None) -> Callable[[Mapping[str, ir.Table], Mapping[str, Any]], ir.Table]:
-    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> ir.Table:
-        return rollup(t["fc_reps"], key)
-
-    return build
 
 
 def forecast_reps(
@@ -295,13 +284,28 @@ def _rows(
 ) -> list[dict[str, Any]]:
     """A level's rows (query ``name``: ``level``'s table) with the derived figures, ordered
     by key (missing last), rounded."""
+    return _shown(run, name, policy, lambda t, v: (keyed(_covered(level(t, v), policy), key), None))
+
+
+def _levels(
+    run: Runner, policy: Policy, keys: tuple[str | None, ...]
+) -> dict[str | None, list[dict[str, Any]]]:
+    """The rows of each level of ``keys`` (None: the company) summed from the kept rep rows,
+    by level: one statement (query ``forecast.levels``)."""
 
     def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
-        table = level(t, v)
-        if "open_pipeline" not in table.columns:
-            table = with_coverage(table, policy)
-        return keyed(table, key), None
+        return stacked([(key, _covered(rollup(t["fc_reps"], key), policy)) for key in keys]), None
 
+    rows = _shown(run, "forecast.levels", policy, build)
+    return {key: [row for row in rows if row[LEVEL] == place] for place, key in enumerate(keys)}
+
+
+def _covered(table: ir.Table, policy: Policy) -> ir.Table:
+    return table if "open_pipeline" in table.columns else with_coverage(table, policy)
+
+
+def _shown(run: Runner, name: str, policy: Policy, build: Builder) -> list[dict[str, Any]]:
+    """Query ``name``'s rows, rounded, each coverage shown as it reads against the policy."""
     arrow, _ = run.arrow(name, build)
     rows = rounded_rows(arrow, _UNITS | {"coverage": "ratio"})
     parts = zip(

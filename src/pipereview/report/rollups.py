@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 
 from pipereview.engines.plan import Built, Runner
 from pipereview.metrics.base import Unit
-from pipereview.metrics.forecast import rollup, subtree_rollup
+from pipereview.metrics.forecast import LEVEL, rollup, stacked, subtree_rollup
 from pipereview.metrics.hierarchy import Hierarchy, manager_of
 from pipereview.metrics.rollups import (
     ROLLUP_ADDITIVE,
@@ -50,9 +50,10 @@ def build_rollups(
     )
     rep_rows = _rows(run, "rollups.rep", "rep_id", lambda t: t["ru_reps"])
     names = {r["_key"]: r["rep_name"] for r in rep_rows if r["reps"]}
-    rows = [_row("company", _rows(run, "rollups.company", None, _summed(None))[0])]
+    levels = _levels(run, (None, "region", "team"))
+    rows = [_row("company", levels[None][0])]
     for level in ("region", "team"):
-        rows += [_row(level, r) for r in _rows(run, f"rollups.{level}", level, _summed(level))]
+        rows += [_row(level, r) for r in levels[level]]
     if tree.spans:
         order, spans = tree_tables(engine, tree)
         run.bind("ru_order", order)
@@ -71,9 +72,17 @@ def build_rollups(
     return rows
 
 
-def _summed(key: str | None) -> Callable[[Mapping[str, ir.Table]], ir.Table]:
-    """The level ``key`` (None: the company) summed from the kept rep rows."""
-    return lambda t: rollup(t["ru_reps"], key, ROLLUP_ADDITIVE)
+def _levels(run: Runner, keys: tuple[str | None, ...]) -> dict[str | None, list[dict[str, Any]]]:
+    """The rows of each level of ``keys`` (None: the company) summed from the kept rep rows,
+    with the ratios, rounded, by level: one statement (query ``rollups.levels``)."""
+
+    def build(t: Mapping[str, ir.Table], v: Mapping[str, Any]) -> Built:
+        reps = t["ru_reps"]
+        levels = [(key, with_ratios(rollup(reps, key, ROLLUP_ADDITIVE))) for key in keys]
+        return stacked(levels), None
+
+    rows = rounded_rows(run.arrow("rollups.levels", build)[0], _UNITS)
+    return {key: [row for row in rows if row[LEVEL] == place] for place, key in enumerate(keys)}
 
 
 def _rows(
