@@ -3,7 +3,8 @@
 An expression's tables are replaced by slots and its structure (``plan_cache.shape``) names
 the compiled template, in this process (an LRU) and, with the cache on disk, in any: the
 same query over another run's tables compiles once. Used by ``Engine.arrow``, ``cache`` and
-the DuckDB engine's views and kept tables (decisions D52, D56).
+the DuckDB engine's views and kept tables (decisions D52, D56). ``Statements`` is the
+in-process LRU of compiled statements, this memo's and the named queries' (``plan.py``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,35 @@ import ibis.expr.types as ir
 from pipereview.engines import plan_cache, template
 from pipereview.engines.template import SLOT, Compiled, NotCacheable, stored
 
-_MEMO: OrderedDict[str, Compiled | None] = OrderedDict()  # None: not cacheable
-_MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = 1024  # compiled statements kept (least recently used dropped)
+
+class Statements:
+    """Compiled statements by key, the ``size`` least recently used dropped (thread-safe);
+    None kept for a statement that cannot be compiled to a template."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[str, Compiled | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, fresh: Callable[[], Compiled | None]) -> Compiled | None:
+        """The statement kept under ``key``, else ``fresh()``'s, kept."""
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        found = fresh()
+        with self._lock:
+            self._kept[key] = found
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+_MEMO = Statements(1024)
 _REPORTS = [0]  # reports begun in this process (``memo_sql`` starts with the second)
 _REPORTS_LOCK = threading.Lock()
 
@@ -34,8 +61,7 @@ def report_begun() -> None:
 
 def clear_memo() -> None:
     """Forget every memoised statement of this process (not those on disk)."""
-    with _MEMO_LOCK:
-        _MEMO.clear()
+    _MEMO.clear()
 
 
 def _slotted(slots: Mapping[ops.Node, ops.Node]) -> Callable[..., ops.Node]:
@@ -65,21 +91,16 @@ def memo_sql(engine: Any, expr: ir.Table) -> tuple[str, Any] | None:
     text = plan_cache.shape(op, {leaf: i for i, leaf in enumerate(leaves)})
     key = plan_cache.entry_key(engine.name, text)
     lasting = " at 0x" not in text  # a text naming an object's address never recurs
-    with _MEMO_LOCK:
-        known = key in _MEMO
-        found = _MEMO.get(key)
-        if known:
-            _MEMO.move_to_end(key)
-    if not known:
+
+    def fresh() -> Compiled | None:
         found = stored(key) if lasting else None
         if found is None:
             found = _compiled(engine, op, leaves)
             if found is not None and lasting:
                 plan_cache.save(key, found.parts, found.schema, None)
-        with _MEMO_LOCK:
-            _MEMO[key] = found
-            while len(_MEMO) > _MEMO_SIZE:
-                _MEMO.popitem(last=False)
+        return found
+
+    found = _MEMO.get(key, fresh)
     if found is None:
         return None
     return found.sql({f"t{i}": name for i, name in enumerate(names)}, {}), found.schema

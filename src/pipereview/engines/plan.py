@@ -28,7 +28,6 @@ import hashlib
 import importlib.metadata
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +38,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from pipereview.engines import plan_cache, template
-from pipereview.engines.memo import clear_memo, report_begun
+from pipereview.engines.memo import Statements, clear_memo, report_begun
 from pipereview.engines.template import SLOT, Compiled, NotCacheable, literal_text, stored
 from pipereview.errors import EngineError
 
@@ -100,10 +99,8 @@ class Plan:
 _PLANS: dict[str, Plan] = {}
 _PLANS_LOCK = threading.Lock()
 _LITERALS: dict[tuple[str, str, Any], str] = {}
-# Named queries' statements by structure and facts, across plans (least recently used dropped).
-_SHAPES: OrderedDict[str, Compiled | None] = OrderedDict()
-_SHAPES_LOCK = threading.Lock()
-_SHAPES_SIZE = 2048
+# Named queries' statements by structure and facts, across plans.
+_SHAPES = Statements(2048)
 
 
 def plan_for(key: str) -> Plan:
@@ -116,8 +113,7 @@ def clear_plans() -> None:
     """Forget every compiled plan and memoised statement of this process (not on disk)."""
     with _PLANS_LOCK:
         _PLANS.clear()
-    with _SHAPES_LOCK:
-        _SHAPES.clear()
+    _SHAPES.clear()
     clear_memo()
 
 
@@ -188,21 +184,16 @@ class Runner:
         names = {p.op(): n for n, p in params.items()}
         text = plan_cache.shape(expr.op(), labels, names)
         key = plan_cache.entry_key(self.engine.name, f"{text}\n{json.dumps(meta, default=str)}")
-        with _SHAPES_LOCK:
-            if key in _SHAPES:
-                _SHAPES.move_to_end(key)
-                return _SHAPES[key]
-        try:
-            found: Compiled | None = template.compile_query(
-                self.engine.con.compiler, expr, params, self.types, meta
-            )
-        except NotCacheable:
-            found = None
-        with _SHAPES_LOCK:
-            _SHAPES[key] = found
-            while len(_SHAPES) > _SHAPES_SIZE:
-                _SHAPES.popitem(last=False)
-        return found
+
+        def fresh() -> Compiled | None:
+            try:
+                return template.compile_query(
+                    self.engine.con.compiler, expr, params, self.types, meta
+                )
+            except NotCacheable:
+                return None
+
+        return _SHAPES.get(key, fresh)
 
     def bind(self, slot: str, table: ir.Table) -> None:
         """Bind ``table`` to ``slot`` for the queries run after this. Its schema must follow
