@@ -16,7 +16,7 @@ from pipereview.api import build_report
 from pipereview.engines import Engine
 from pipereview.engines.duckdb import DuckDBEngine
 from pipereview.engines.plan import _PLANS, Runner, clear_plans, library_versions, plan_key
-from pipereview.engines.template import SLOT, compile_query
+from pipereview.engines.template import SLOT, NotCacheable, compile_query
 from pipereview.policy import Policy
 from pipereview.report.queries import deals_scan, report_values
 
@@ -144,6 +144,28 @@ def test_template_equals_the_direct_compile(as_of: dt.date) -> None:
     expected = compiler.to_sqlglot(direct).sql(dialect=compiler.dialect)
     runner = Runner(engine, policy.fingerprint(), {}, values)
     assert template.sql({"deals": f'"{SLOT.format("deals")}"'}, runner.literals()) == expected
+
+
+@pytest.mark.parametrize("dtype", ["int64", "string", "date"])
+def test_a_value_is_cut_only_where_it_stands_alone(dtype: str) -> None:
+    """A value's sentinel is cut where its literal stands alone, both times it is used; a
+    longer number or string holding the sentinel's text is left alone, and the template is
+    then refused (the run compiles it directly), never filled wrongly."""
+    engine = Engine("duckdb")
+    compiler = engine.con.compiler
+    t = ibis.table({"x": dtype}, name=SLOT.format("t"))
+    p = ibis.param(dtype)
+    expr = t.filter((t.x == p) | (t.x.isnull() & p.notnull()))
+    template = compile_query(compiler, expr, {"v": p}, {"v": dtype}, None)
+    value = {"int64": 5, "string": "a'b", "date": dt.date(2026, 11, 20)}[dtype]
+    direct = t.filter((t.x == value) | (t.x.isnull() & ibis.literal(value, dtype).notnull()))
+    runner = Runner(engine, "p", {}, {"v": (dtype, value)})
+    expected = compiler.to_sqlglot(direct).sql(dialect=compiler.dialect)
+    assert template.sql({"t": f'"{SLOT.format("t")}"'}, runner.literals()) == expected
+    longer = {"int64": 1987654321000, "string": "x__pr_param_0__", "date": "1901-01-01x"}
+    holder = t.mutate(y=ibis.literal(longer[dtype])).filter(t.x == p)
+    with pytest.raises(NotCacheable):
+        compile_query(compiler, holder, {"v": p}, {"v": dtype}, None)
 
 
 def _canonical_schema(engine: Engine) -> ibis.Schema:

@@ -63,39 +63,41 @@ def literal_text(compiler: Any, dtype: str, value: Any) -> str:
     return text
 
 
+_SENTINEL_TEXTS: dict[tuple[type, str, str, int], str] = {}
+
+
+def _sentinel_text(compiler: Any, dtype: str, i: int) -> str:
+    """The ``i``-th sentinel of ``dtype`` as ``compiler`` writes it (once per compiler class
+    and dialect)."""
+    key = (type(compiler), str(compiler.dialect), dtype, i)
+    if key not in _SENTINEL_TEXTS:
+        _SENTINEL_TEXTS[key] = literal_text(compiler, dtype, _sentinel(dtype, i))
+    return _SENTINEL_TEXTS[key]
+
+
+# What any sentinel's value leaves in a text, however it is written: a sentinel found there
+# after its literals are cut out was written some other way (the template would be wrong).
+_TRACES = ("1901-01-", "__pr_param_", "98765432100", "1234567891")
+
+
 def compile_query(
     compiler: Any, expr: ir.Table, params: Mapping[str, Any], types: Mapping[str, str], meta: Any
 ) -> Compiled:
-    """Compile ``expr`` (built on slots and ``params``) into a template."""
-    import sqlglot.expressions as sge
-
+    """Compile ``expr`` (built on slots and ``params``) into a template: compiled with each
+    value a sentinel, whose literal text (standing alone, not inside a longer word or
+    number) is then cut out, as are the slots' quoted names."""
     sentinels = {p: _sentinel(types[n], i) for i, (n, p) in enumerate(params.items())}
-    ast = compiler.to_sqlglot(expr, params=sentinels)
-    by_node: list[tuple[Any, str]] = []
-    texts = []
+    sql = compiler.to_sqlglot(expr, params=sentinels).sql(dialect=compiler.dialect)
     for i, n in enumerate(params):
-        lit = compiler.to_sqlglot(
-            ibis.literal(_sentinel(types[n], i), types[n]).name("x").as_table()
-        )
-        node = lit.expressions[0].this
-        by_node.append((node, n))
-        texts.append(node.sql(dialect=compiler.dialect))
-
-    def swap(node: Any) -> Any:
-        for lit, n in by_node:
-            if node == lit:
-                return sge.Var(this=f"{_MARK}p:{n}{_MARK}")
-        return node
-
-    ast = ast.transform(swap)  # a copy: Ibis shares one node object between parents
-    sql = ast.sql(dialect=compiler.dialect, copy=False)
+        text = _sentinel_text(compiler, types[n], i)
+        sql = re.sub(r"(?<![\w.])" + re.escape(text) + r"(?![\w.])", f"{_MARK}p:{n}{_MARK}", sql)
     quote = "`" if "spark" in str(compiler.dialect).lower() else '"'
     sql = re.sub(
         re.escape(quote) + r"__pr_slot_(\w+?)__" + re.escape(quote),
         lambda m: f"{_MARK}s:{m.group(1)}{_MARK}",
         sql,
     )
-    if "__pr_slot_" in sql or any(t in sql for t in texts):
+    if "__pr_slot_" in sql or (params and any(t in sql for t in _TRACES)):
         raise NotCacheable(sql)
     return Compiled(tuple(sql.split(_MARK)), expr.schema(), meta)
 
