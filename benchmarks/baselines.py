@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,9 +149,26 @@ def _finish(summary: dict, reps: list[dict], flag_rows: dict[str, list[dict]]) -
 # --------------------------------------------------------------------------- DuckDB SQL
 
 
-def _sql_source(path: str, columns: tuple[str, ...], *, row_number: bool) -> str:
-    """A SELECT over the file with canonical types: ids and text VARCHAR, money
-    DECIMAL(18,4), probabilities DECIMAL(18,6), other numbers DOUBLE (as pipereview)."""
+def _kind(col: str) -> str:
+    """A column's canonical type: ids and text VARCHAR, money DECIMAL(18,4), probabilities
+    DECIMAL(18,6), other numbers DOUBLE (as pipereview)."""
+    if col in _TEXT:
+        return "VARCHAR"
+    if col in _PROBABILITY:
+        return "DECIMAL(18,6)"
+    return "DECIMAL(18,4)" if col in _MONEY else "DOUBLE"
+
+
+def _sql_source(
+    path: str,
+    columns: tuple[str, ...],
+    *,
+    row_number: bool,
+    kind: Callable[[str], str] = _kind,
+    first_row: int = 0,
+) -> str:
+    """A SELECT over the file with each column cast to ``kind(column)``, and with
+    ``row_number`` the row's number from ``first_row`` as ``rn``."""
     quoted = path.replace("'", "''")
     csv_input = Path(path).suffix.lower() == ".csv"
     exprs = []
@@ -164,24 +181,15 @@ def _sql_source(path: str, columns: tuple[str, ...], *, row_number: bool) -> str
                 else "COALESCE(risk_flags, []::VARCHAR[]) AS risk_flags"
             )
         else:
-            kind = (
-                "VARCHAR"
-                if col in _TEXT
-                else "DECIMAL(18,6)"
-                if col in _PROBABILITY
-                else "DECIMAL(18,4)"
-                if col in _MONEY
-                else "DOUBLE"
-            )
-            exprs.append(f"CAST({col} AS {kind}) AS {col}")
+            exprs.append(f"CAST({col} AS {kind(col)}) AS {col}")
     if csv_input:
         scan = f"read_csv('{quoted}', header = true, all_varchar = true)"
         if row_number:  # CSV has no file_row_number; a scan keeps insertion order
-            exprs.append("row_number() OVER () AS rn")
+            exprs.append(f"row_number() OVER () - 1 + {first_row} AS rn")
     else:
         scan = f"read_parquet('{quoted}', file_row_number = {str(row_number).lower()})"
         if row_number:
-            exprs.append("file_row_number AS rn")
+            exprs.append(f"file_row_number + {first_row} AS rn")
     return f"SELECT {', '.join(exprs)} FROM {scan}"
 
 

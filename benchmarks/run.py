@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/run.py --sizes 100k,1M,10M [--formats parquet,csv]
-        [--impls pipereview,duckdb_sql,python_onepass] [--runs N] [--out benchmarks/results.md]
+        [--impls pipereview,duckdb_sql,duckdb_sql_full,python_onepass] [--runs N]
+        [--out benchmarks/results.md]
 
 Data comes from ``pipereview.synthetic`` (seed ``SEED``) and is cached under
 ``benchmarks/.data/<size>/``. Every run of every implementation is a fresh subprocess
@@ -39,6 +40,7 @@ IMPLS = (
     "pipereview",
     "pipereview_cached",
     "duckdb_sql",
+    "duckdb_sql_full",
     "python_onepass",
     "pipereview_spark",
     "spark_sql",
@@ -96,6 +98,12 @@ def _run_impl(impl: str, deals: str, reps: str) -> tuple[float, float]:
 
         imported = time.perf_counter()
         text = json.dumps(spark_baseline.spark_sql(deals, reps), default=str)
+    elif impl == "duckdb_sql_full":
+        import duckdb  # (full_sql imports it lazily; count it as import)
+        import full_sql
+
+        imported = time.perf_counter()
+        text = json.dumps(full_sql.duckdb_sql_full(deals, reps), default=str)
     else:
         import baselines
 
