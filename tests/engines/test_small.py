@@ -59,10 +59,10 @@ def test_many_values_go_through_arrow_alike() -> None:
     assert literal.to_pyarrow().to_pylist() == arrow.to_pyarrow().to_pylist()
 
 
-def test_a_report_on_parquet_imports_no_pandas(tmp_path: Path) -> None:
+def test_a_report_on_parquet_imports_no_pandas_and_one_compiler(tmp_path: Path) -> None:
     """pyarrow and DuckDB import pandas to ask whether a Python value is a pandas object;
     a report on Parquet never gives them one (pandas costs a fifth of a second of every
-    CLI run)."""
+    CLI run). Of Ibis's SQL compilers only DuckDB's is imported (``engines/compilers.py``)."""
     deals, reps = synthetic.generate(n_deals=60, n_reps=6, seed=2)
     pq.write_table(deals, tmp_path / "d.parquet")
     pq.write_table(reps, tmp_path / "r.parquet")
@@ -72,8 +72,45 @@ from pipereview import synthetic
 from pipereview.api import build_report
 build_report(sys.argv[1] + "/d.parquet", sys.argv[1] + "/r.parquet", as_of=synthetic.ANCHOR)
 print("pandas" in sys.modules)
+print(sorted(m for m in sys.modules if m.startswith("ibis.backends.sql.compilers.")))
 """
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "False"
+    pandas, compilers = out.stdout.strip().splitlines()
+    assert pandas == "False"
+    # Ibis's package of compilers imports the one DuckDB needs, not all twenty
+    prefix = "ibis.backends.sql.compilers."
+    assert compilers == str([prefix + m for m in ("_compat", "base", "duckdb")])
+
+
+def test_the_lazy_compilers_give_ibis_what_it_asks_for() -> None:
+    """In a new process whose engine connected, Ibis's package of compilers is the lazy one
+    and still gives each compiler class and module by name (as ``ibis.to_sql`` asks), and
+    names nothing else; a package that does more than import its compilers is left as is."""
+    code = """
+import ibis, pytest
+from pipereview.engines import Engine
+Engine("duckdb")
+import ibis.backends.sql.compilers as sc
+assert "__getattr__" in vars(sc) and "PostgresCompiler" not in vars(sc)
+assert sc.PostgresCompiler.__name__ == "PostgresCompiler"
+assert sc.postgres.compiler.dialect.__name__ == "Postgres"
+assert "MySQLCompiler" in sc.__all__
+table = ibis.table({"a": "int64"}, name="t")
+assert '"t0"."a" > 1' in ibis.to_sql(table.filter(table.a > 1), dialect="postgres")
+for name in ("NoSuchCompiler", "__wrapped__"):
+    with pytest.raises(AttributeError):
+        getattr(sc, name)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
+    from pipereview.engines.compilers import _defined_in
+
+    source = "from __future__ import annotations\n__all__ = ['X']\n"
+    assert _defined_in(source + "from ibis.backends.sql.compilers.x import X\n") == (
+        {"X": "ibis.backends.sql.compilers.x"},
+        ["X"],
+    )
+    assert _defined_in(source + "X = 1\n") is None

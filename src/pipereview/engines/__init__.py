@@ -11,7 +11,8 @@ them:
   ``postgres_compiler.py``).
 
 A compiler module is imported when its engine connects, so a run on one engine does not
-build the others' compilers.
+build the others' compilers; ``compilers.py`` makes Ibis's own package of SQL compilers
+import each of them on first use too.
 
 ``choose_engine`` is the one rule for which engine runs, given the inputs, the store and
 the options; ``engine_for_store`` says which engine reads and writes a store.

@@ -20,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from pipereview.engines.compilers import lazy_compilers
 from pipereview.engines.fingerprint import batch_sql
 from pipereview.engines.memo import memo_sql
 from pipereview.errors import EngineError, InputError
@@ -82,6 +83,7 @@ class Engine:
         spark_conf: Mapping[str, str] | None = None,
         postgres_url: str | None = None,
     ) -> None:
+        lazy_compilers()  # before the first Ibis backend loads
         self.url = postgres_url.strip() if postgres_url else None
         self.con: Any = self._connect(
             session=session,
