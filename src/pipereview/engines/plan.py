@@ -98,7 +98,6 @@ class Plan:
 
 _PLANS: dict[str, Plan] = {}
 _PLANS_LOCK = threading.Lock()
-_LITERALS: dict[tuple[str, str, Any], str] = {}
 # Named queries' statements by structure and facts, across plans.
 _SHAPES = Statements(2048)
 
@@ -226,16 +225,12 @@ class Runner:
         return table
 
     def literals(self) -> dict[str, str]:
-        """The run's values as the engine's compiler writes them (compiled once per value)."""
+        """The run's values as the engine's compiler writes them (``literal_text``)."""
         if self._literals is None:
             compiler = self.engine.con.compiler
-            texts = {}
-            for n, v in self.values.items():
-                key = (self.engine.name, self.types[n], v)
-                if key not in _LITERALS:
-                    _LITERALS[key] = literal_text(compiler, self.types[n], v)
-                texts[n] = _LITERALS[key]
-            self._literals = texts
+            self._literals = {
+                n: literal_text(compiler, self.types[n], v) for n, v in self.values.items()
+            }
         return self._literals
 
     def arrow(self, name: str, build: Builder) -> tuple[pa.Table, Any]:

@@ -56,23 +56,18 @@ def _sentinel(dtype: str, i: int) -> Any:
     return sentinels[dtype]
 
 
+_LITERAL_TEXTS: dict[tuple[type, str, str, type, Any], str] = {}
+
+
 def literal_text(compiler: Any, dtype: str, value: Any) -> str:
-    """``value`` as the engine's compiler writes the literal (e.g. ``MAKE_DATE(2026, 11, 20)``)."""
-    table = compiler.to_sqlglot(ibis.literal(value, dtype).name("x").as_table())
-    text: str = table.expressions[0].this.sql(dialect=compiler.dialect)
+    """``value`` as the engine's compiler writes the literal (e.g. ``MAKE_DATE(2026, 11, 20)``),
+    compiled once per compiler class, dialect, type and value."""
+    key = (type(compiler), str(compiler.dialect), dtype, type(value), value)
+    text = _LITERAL_TEXTS.get(key)
+    if text is None:
+        table = compiler.to_sqlglot(ibis.literal(value, dtype).name("x").as_table())
+        text = _LITERAL_TEXTS[key] = table.expressions[0].this.sql(dialect=compiler.dialect)
     return text
-
-
-_SENTINEL_TEXTS: dict[tuple[type, str, str, int], str] = {}
-
-
-def _sentinel_text(compiler: Any, dtype: str, i: int) -> str:
-    """The ``i``-th sentinel of ``dtype`` as ``compiler`` writes it (once per compiler class
-    and dialect)."""
-    key = (type(compiler), str(compiler.dialect), dtype, i)
-    if key not in _SENTINEL_TEXTS:
-        _SENTINEL_TEXTS[key] = literal_text(compiler, dtype, _sentinel(dtype, i))
-    return _SENTINEL_TEXTS[key]
 
 
 # What any sentinel's value leaves in a text, however it is written: a sentinel found there
@@ -89,7 +84,7 @@ def compile_query(
     sentinels = {p: _sentinel(types[n], i) for i, (n, p) in enumerate(params.items())}
     sql = compiler.to_sqlglot(expr, params=sentinels).sql(dialect=compiler.dialect)
     for i, n in enumerate(params):
-        text = _sentinel_text(compiler, types[n], i)
+        text = literal_text(compiler, types[n], _sentinel(types[n], i))
         sql = re.sub(r"(?<![\w.])" + re.escape(text) + r"(?![\w.])", f"{_MARK}p:{n}{_MARK}", sql)
     quote = "`" if "spark" in str(compiler.dialect).lower() else '"'
     sql = re.sub(
