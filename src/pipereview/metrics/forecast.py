@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -281,6 +282,13 @@ def stacked(levels: list[tuple[str | None, ir.Table]]) -> ir.Table:
         parts.append(labelled.drop(*([key] if key else [])).mutate(_level=ibis.literal(place)))
     union = ibis.union(*parts, distinct=False)
     return union.order_by([LEVEL, union._key.isnull(), "_key"])
+
+
+def unstacked(
+    rows: list[dict[str, Any]], keys: tuple[str | None, ...]
+) -> dict[str | None, list[dict[str, Any]]]:
+    """The rows of a ``stacked`` table by level, as ``keys`` (each level's key) named them."""
+    return {key: [row for row in rows if row[LEVEL] == place] for place, key in enumerate(keys)}
 
 
 def subtree_rollup(

@@ -26,7 +26,6 @@ from pipereview.metrics.base import Unit, unique_reps
 from pipereview.metrics.forecast import (
     ADDITIVE_COUNTS,
     ADDITIVE_MONEY,
-    LEVEL,
     category_lookup,
     close_months,
     deals_forecast,
@@ -35,6 +34,7 @@ from pipereview.metrics.forecast import (
     rollup,
     stacked,
     subtree_rollup,
+    unstacked,
     with_coverage,
 )
 from pipereview.metrics.hierarchy import Hierarchy, hierarchy, manager_of
@@ -297,7 +297,7 @@ def _levels(
         return stacked([(key, _covered(rollup(t["fc_reps"], key), policy)) for key in keys]), None
 
     rows = _shown(run, "forecast.levels", policy, build)
-    return {key: [row for row in rows if row[LEVEL] == place] for place, key in enumerate(keys)}
+    return unstacked(rows, keys)
 
 
 def _covered(table: ir.Table, policy: Policy) -> ir.Table:

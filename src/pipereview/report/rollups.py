@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 
 from pipereview.engines.plan import Built, Runner
 from pipereview.metrics.base import Unit
-from pipereview.metrics.forecast import LEVEL, rollup, stacked, subtree_rollup
+from pipereview.metrics.forecast import rollup, stacked, subtree_rollup, unstacked
 from pipereview.metrics.hierarchy import Hierarchy, manager_of
 from pipereview.metrics.rollups import (
     ROLLUP_ADDITIVE,
@@ -82,7 +82,7 @@ def _levels(run: Runner, keys: tuple[str | None, ...]) -> dict[str | None, list[
         return stacked(levels), None
 
     rows = rounded_rows(run.arrow("rollups.levels", build)[0], _UNITS)
-    return {key: [row for row in rows if row[LEVEL] == place] for place, key in enumerate(keys)}
+    return unstacked(rows, keys)
 
 
 def _rows(
