@@ -1,6 +1,7 @@
-"""``canonical.blank``, the "blank text is missing" test every reader's text goes through:
-it trims only where the first character could be trimmed away, and must answer exactly as
-``trim(x) = ''`` does, on any text (blanks, control characters, other spaces, NUL)."""
+"""``canonical.blank``, the "blank text is missing" test every reader's text goes through,
+and ``canonical.clean_text``, the trim of text a number or a date is parsed from: each trims
+only where an end could be trimmed away, and must answer exactly as the plain trim does, on
+any text (blanks, control characters, other spaces, NUL)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import ibis
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from pipereview.inputs.canonical import blank
+from pipereview.inputs.canonical import blank, clean_text
 
 _CHARS = st.sampled_from(
     [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x00", "\x1f", "!", "a", "\u00a0", "\u2003", "é"]
@@ -25,3 +26,14 @@ def test_blank_answers_as_the_trim_does(values: list[str | None]) -> None:
     assert rows[0]["guarded"] is (
         None if values[0] is None else values[0].strip(" \t\n\r\x0b\x0c") == ""
     )
+
+
+@given(st.lists(st.one_of(st.none(), st.text(_CHARS, max_size=4)), min_size=1, max_size=20))
+@example(["1 ", " 1", "\t1\t", "1\x0c", "", " ", "1", "\x1f1", "1\u00a0", "é\n", None])
+def test_clean_text_trims_as_the_trim_does(values: list[str | None]) -> None:
+    t = ibis.memtable({"x": values}, schema={"x": "string"})
+    kept = t.select(guarded=clean_text(t.x, csv_text=False), trimmed=t.x.strip().nullif(""))
+    rows = _CON.to_pyarrow(kept).to_pylist()
+    assert [r["guarded"] for r in rows] == [r["trimmed"] for r in rows], values
+    first = values[0] if values[0] is None else values[0].strip(" \t\n\r\x0b\x0c")
+    assert rows[0]["guarded"] == (first or None)
