@@ -249,20 +249,24 @@ def _status(text: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(text.isin(STATUSES), text, folded)
 
 
+def _strippable(text: ir.StringValue) -> ir.BooleanValue:
+    """Whether ``text``'s first character could be one ``strip`` removes: a blank or a
+    control character, code 32 or below, as every character ``strip`` removes is."""
+    return text.ascii_str() <= 32
+
+
 def blank(value: ir.StringValue) -> ir.BooleanValue:
     """Empty, or only the blanks ``strip`` removes. The trim runs only where the first
-    character is a blank or a control character (code 32 or below, as every character
-    ``strip`` removes is): on a view every query reads again, trimming every id cost four
-    times reading it."""
-    return (value == "") | ((value.ascii_str() <= 32) & (value.strip() == ""))
+    character could be trimmed: on a view every query reads again, trimming every id cost
+    four times reading it."""
+    return (value == "") | (_strippable(value) & (value.strip() == ""))
 
 
 def blank_to_null(value: ir.StringValue) -> ir.StringValue:
-    """Trimmed, blank as null. The trim runs only where the first or the last character is
-    a blank or a control character (code 32 or below, as every character ``strip`` removes
-    is; elsewhere it would change nothing): a trim by a set of characters costs more than
-    reading the value, on every number and date of a CSV file."""
-    edge = (value.ascii_str() <= 32) | (value.right(1).ascii_str() <= 32)
+    """Trimmed, blank as null. The trim runs only where the first or the last character
+    could be trimmed (elsewhere it would change nothing): a trim by a set of characters
+    costs more than reading the value, on every number and date of a CSV file."""
+    edge = _strippable(value) | _strippable(value.right(1))
     return ibis.ifelse(edge, value.strip(), value).nullif("")
 
 
