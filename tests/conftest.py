@@ -55,6 +55,20 @@ AS_OF = dt.date(2026, 11, 20)
 os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 3g pyspark-shell")
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once the tests are collected, what the imports and the collection made (modules,
+    test functions, Hypothesis strategies: most of a worker's objects, all of them kept to
+    the end) is frozen out of the garbage collector's walks, and its first pass runs every
+    10,000 new objects rather than 700: each full walk of a worker's objects took about a
+    quarter of a second, and the defaults made them about 7% of the run. Cycles are still
+    collected; only how often changes."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _query_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The compiled-query cache the CLI keeps (``pipereview.cache``) lives in the run's temp

@@ -16,5 +16,5 @@ from pipereview.cli.app import app
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Run the command line (``pipereview.__main__`` imports this and calls it)."""
     app()
