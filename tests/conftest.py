@@ -59,9 +59,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Once the tests are collected, what the imports and the collection made (modules,
     test functions, Hypothesis strategies: most of a worker's objects, all of them kept to
     the end) is frozen out of the garbage collector's walks, and its first pass runs every
-    10,000 new objects rather than 700: each full walk of a worker's objects took about a
-    quarter of a second, and the defaults made them about 7% of the run. Cycles are still
-    collected; only how often changes."""
+    10,000 new objects rather than 700, so a worker's objects are walked far less often
+    (docs/decisions.md, D64). Cycles are still collected; only how often changes."""
     import gc
 
     gc.collect()
